@@ -1,0 +1,54 @@
+package plugin
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Check with errors.Is.
+var (
+	// ErrPluginNotFound: no socket of that name in the plugin directory.
+	// The error text of a lookup failure is "Plugin not found: <name>".
+	ErrPluginNotFound = errors.New("plugin not found")
+	// ErrUnreachable: the plugin could not be reached or did not answer
+	// (dial, connection reset, timeout, bad HTTP response). It marks a
+	// transport failure, as opposed to a plugin that answered with an error.
+	ErrUnreachable = errors.New("plugin unreachable")
+	// ErrHandshake: the plugin answered Plugin.Implements without the Group
+	// interface at the version we require.
+	ErrHandshake = errors.New("plugin handshake failed")
+	// ErrSocketInUse: a live server already answers on the socket path.
+	ErrSocketInUse = errors.New("socket in use by a live server")
+)
+
+// JSON-RPC error codes used on the wire.
+const (
+	CodeApplication    = -32000 // any error returned by a method, and unknown method/service
+	CodeInvalidRequest = -32600 // jsonrpc missing or not "2.0", params of the wrong shape
+)
+
+// RPCError is an error answered by a plugin as a JSON-RPC error object. Its
+// text is the message alone, so that a CLI prints exactly what the plugin said.
+type RPCError struct {
+	Code    int
+	Message string
+}
+
+func (e *RPCError) Error() string { return e.Message }
+
+// TransportError wraps a failure to reach a plugin. errors.Is(err,
+// ErrUnreachable) is true for it.
+type TransportError struct {
+	Path string // socket path
+	Err  error
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("plugin at %s unreachable: %v", e.Path, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// Is reports ErrUnreachable.
+func (e *TransportError) Is(target error) bool { return target == ErrUnreachable }
