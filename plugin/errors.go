@@ -19,6 +19,9 @@ var (
 	ErrHandshake = errors.New("plugin handshake failed")
 	// ErrSocketInUse: a live server already answers on the socket path.
 	ErrSocketInUse = errors.New("socket in use by a live server")
+	// ErrNullResult: a plugin answered a call with neither an error nor a
+	// result. The error text is the original client's, "result is null".
+	ErrNullResult = errors.New("result is null")
 )
 
 // JSON-RPC error codes used on the wire.

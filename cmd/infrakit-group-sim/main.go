@@ -1,0 +1,28 @@
+// Command infrakit-group-sim serves a simulated group plugin (package
+// groupsim) on a unix socket in the plugin directory, as the original
+// infrakit-group-default would, for demos, end-to-end tests and benchmarks.
+//
+//	infrakit-group-sim [--name group-stateless] [--plugin-dir DIR] [--log 0..5]
+//	    [--latency D] [--fail Method,…] [--hang Method,…] [--events FILE]
+//
+// It serves until SIGINT or SIGTERM, then stops (removing its socket) and
+// exits 0. It refuses to start over a socket a live server answers on, and
+// replaces a stale one. Errors exit 1.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd := newCommand()
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		stop()
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+
+	"github.com/infrakit-manager/manager/controller"
+	"github.com/infrakit-manager/manager/sources"
+)
+
+// options turns the global flags into controller Options.
+func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store) controller.Options {
+	o := controller.DefaultOptions()
+	o.Name, o.ProxyFor, o.PluginDir = g.name, g.proxyFor, g.pluginDir
+	o.CallTimeout, o.ResyncInterval, o.Workers, o.MaxBackoff = g.callTimeout, g.resync, g.workers, g.maxBackoff
+	o.Leadership, o.Store, o.Log = l, s, log
+	return o
+}
+
+// runManager is the one code path of every mode: the daemon until SIGINT or
+// SIGTERM, or with --once a single reconcile pass.
+func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leadership, s sources.Store) error {
+	m, err := controller.New(g.options(log, l, s))
+	if err != nil {
+		return usageError{err}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if g.once {
+		sum, err := m.RunOnce(ctx, cmd.OutOrStdout(), g.dryRun)
+		if err != nil {
+			return exitError{code: 1, msg: err.Error()}
+		}
+		if !sum.Converged() && !g.dryRun {
+			return exitError{code: 1, msg: fmt.Sprintf("not converged: %d action(s) failed", sum.Failed)}
+		}
+		return nil
+	}
+
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down; groups keep running downstream")
+	sctx, cancel := context.WithTimeout(context.Background(), g.shutdownWait)
+	defer cancel()
+	if err := m.Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

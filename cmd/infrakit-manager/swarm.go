@@ -1,0 +1,55 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/infrakit-manager/manager/sources/swarm"
+)
+
+func newSwarmCmd(g *globals) *cobra.Command {
+	co := swarm.DefaultClientOptions()
+	var (
+		poll     time.Duration
+		maxLabel int
+	)
+	cmd := &cobra.Command{
+		Use:   "swarm",
+		Short: "Leader = the local Swarm manager is the Raft leader; groups stored in a Swarm label",
+		Long: `swarm mode: this manager leads while the local Docker Swarm manager node is
+the Raft leader. Committed groups are stored in the cluster spec's label
+"infrakit" as base64(zlib(JSON)), compatible with the original InfraKit.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := newLogger(g.logLevel)
+			c, err := swarm.NewClient(co)
+			if err != nil {
+				return usageError{err}
+			}
+			defer c.Close()
+			l, err := swarm.NewLeadership(c, swarm.LeadershipOptions{PollInterval: poll, Log: log.WithName("leader")})
+			if err != nil {
+				return usageError{err}
+			}
+			s, err := swarm.NewStore(c, swarm.StoreOptions{MaxLabelBytes: maxLabel, Log: log.WithName("store")})
+			if err != nil {
+				return usageError{err}
+			}
+			if g.callTimeout >= poll*4 && poll > 0 {
+				log.Info("call timeout is long compared with the poll interval", "callTimeout", g.callTimeout, "poll", poll)
+			}
+			return runManager(cmd, g, log, l, s)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&co.Host, "host", co.Host, "Docker engine address ($DOCKER_HOST, else unix:///var/run/docker.sock)")
+	f.StringVar(&co.TLSCACert, "tlscacert", "", "CA certificate that signed the engine's certificate")
+	f.StringVar(&co.TLSCert, "tlscert", "", "client TLS certificate")
+	f.StringVar(&co.TLSKey, "tlskey", "", "client TLS key")
+	f.BoolVar(&co.TLSVerify, "tlsverify", true, "verify the engine's TLS certificate (the original's flag of this name turned verification off)")
+	f.DurationVar(&co.CallTimeout, "engine-timeout", co.CallTimeout, "deadline of every Docker API call (followers hang 20s while the Raft leader is gone)")
+	f.DurationVar(&poll, "poll-interval", 250*time.Millisecond, "Raft leadership poll interval")
+	f.IntVar(&maxLabel, "max-label-bytes", 1<<20, "refuse a config whose encoded label exceeds this many bytes (Raft caps the cluster object near 1.5 MiB)")
+	return cmd
+}

@@ -1,0 +1,41 @@
+package controller
+
+import "errors"
+
+// Sentinel errors. Check with errors.Is.
+var (
+	// ErrNotLeader is answered to every write on a replica that does not
+	// lead. Its text is exactly the original's, "not-a-leader": clients
+	// compare it.
+	ErrNotLeader = errors.New("not-a-leader")
+	// ErrInvalidSpec: the spec failed local validation (blank ID, properties
+	// that are not JSON). Nothing was stored.
+	ErrInvalidSpec = errors.New("invalid group spec")
+	// ErrNotApplied: the spec is durably stored but applying it downstream
+	// failed; the reconcile loop keeps retrying.
+	ErrNotApplied = errors.New("stored, not yet applied downstream")
+	// ErrDesiredUnknown: the store could not be read, so the controller does
+	// not know what should run and takes no action until it can.
+	ErrDesiredUnknown = errors.New("desired state unknown")
+)
+
+// terminalError marks an error that retrying cannot fix.
+type terminalError struct{ err error }
+
+func (t terminalError) Error() string { return t.err.Error() }
+func (t terminalError) Unwrap() error { return t.err }
+
+// Terminal wraps err so that the reconcile loop logs it and does not retry
+// the key until something changes (a new commit or the next resync).
+func Terminal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return terminalError{err}
+}
+
+// IsTerminal reports whether err was wrapped by Terminal.
+func IsTerminal(err error) bool {
+	var t terminalError
+	return errors.As(err, &t)
+}

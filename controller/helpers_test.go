@@ -1,0 +1,165 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+	"github.com/stretchr/testify/require"
+
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/plugin/groupsim"
+	"github.com/infrakit-manager/manager/sources/sourcestest"
+)
+
+// recorder is a downstream that forwards to a swappable group plugin and
+// counts the calls that change something.
+type recorder struct {
+	mu      sync.Mutex
+	g       plugin.Group
+	commits map[plugin.ID]int
+	frees   map[plugin.ID]int
+}
+
+var _ plugin.Group = (*recorder)(nil)
+
+func newRecorder(t *testing.T) *recorder {
+	return &recorder{g: newSim(t), commits: map[plugin.ID]int{}, frees: map[plugin.ID]int{}}
+}
+
+func newSim(t *testing.T) *groupsim.Plugin {
+	t.Helper()
+	sim, err := groupsim.New(groupsim.DefaultOptions())
+	require.NoError(t, err)
+	return sim
+}
+
+func (r *recorder) swap(g plugin.Group) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.g = g
+}
+
+func (r *recorder) target() plugin.Group {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.g
+}
+
+func (r *recorder) count(m map[plugin.ID]int, id plugin.ID) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return m[id]
+}
+
+func (r *recorder) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool) (string, error) {
+	d, err := r.target().CommitGroup(ctx, spec, pretend)
+	if err == nil && !pretend {
+		r.mu.Lock()
+		r.commits[spec.ID]++
+		r.mu.Unlock()
+	}
+	return d, err
+}
+
+func (r *recorder) FreeGroup(ctx context.Context, id plugin.ID) error {
+	err := r.target().FreeGroup(ctx, id)
+	if err == nil {
+		r.mu.Lock()
+		r.frees[id]++
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *recorder) DescribeGroup(ctx context.Context, id plugin.ID) (plugin.Description, error) {
+	return r.target().DescribeGroup(ctx, id)
+}
+
+func (r *recorder) DestroyGroup(ctx context.Context, id plugin.ID) error {
+	return r.target().DestroyGroup(ctx, id)
+}
+
+func (r *recorder) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
+	return r.target().InspectGroups(ctx)
+}
+
+// env is one manager wired to in-memory fakes.
+type env struct {
+	m      *Manager
+	store  *sourcestest.MemStore
+	leader *sourcestest.StaticLeadership
+	down   *recorder
+	dir    string
+}
+
+func newEnv(t *testing.T, leader bool, mutate ...func(*Options)) *env {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ikc")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	e := &env{
+		store:  sourcestest.NewMemStore(),
+		leader: sourcestest.NewStaticLeadership(leader),
+		down:   newRecorder(t),
+		dir:    dir,
+	}
+	o := DefaultOptions()
+	o.PluginDir = dir
+	o.Leadership, o.Store, o.Downstream = e.leader, e.store, e.down
+	o.ResyncInterval = time.Hour
+	o.Log = testr.New(t)
+	for _, f := range mutate {
+		f(&o)
+	}
+	e.m, err = New(o)
+	require.NoError(t, err)
+	return e
+}
+
+func (e *env) start(t *testing.T) {
+	t.Helper()
+	require.NoError(t, e.m.Start(t.Context()))
+	t.Cleanup(func() { require.NoError(t, e.m.Stop(context.Background())) })
+}
+
+func spec(id string, size int) plugin.Spec {
+	props, _ := json.Marshal(map[string]any{
+		"Allocation": map[string]any{"Size": size},
+		"Instance":   map[string]any{"Plugin": "instance-file", "Properties": map[string]any{"Note": "v1"}},
+		"Flavor":     map[string]any{"Plugin": "flavor-vanilla", "Properties": map[string]any{"Init": []string{"echo hi"}}},
+	})
+	return plugin.Spec{ID: plugin.ID(id), Properties: props}
+}
+
+// running lists the IDs the downstream runs.
+func (e *env) running(t *testing.T) []plugin.ID {
+	t.Helper()
+	specs, err := e.down.InspectGroups(context.Background())
+	require.NoError(t, err)
+	var ids []plugin.ID
+	for _, s := range specs {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func (e *env) stored(t *testing.T) []plugin.ID {
+	t.Helper()
+	cfg, _, err := e.store.Load(context.Background())
+	require.NoError(t, err)
+	var ids []plugin.ID
+	for id := range cfg.Groups {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func eventually(t *testing.T, cond func() bool, msg string) {
+	t.Helper()
+	require.Eventually(t, cond, 5*time.Second, 5*time.Millisecond, msg)
+}

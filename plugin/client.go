@@ -1,0 +1,181 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultTimeout is the per-call deadline used when ClientOptions.Timeout is 0.
+const DefaultTimeout = 10 * time.Second
+
+// maxResponseBytes caps a response body read by the client.
+const maxResponseBytes = 64 << 20
+
+// ClientOptions configure a Client.
+type ClientOptions struct {
+	// Timeout bounds each call: a Group method (its handshake included),
+	// Call and Implements. A shorter deadline in the caller's ctx wins.
+	// Defaults to 10s when 0 or negative.
+	Timeout time.Duration
+}
+
+// DefaultClientOptions returns the defaults.
+func DefaultClientOptions() ClientOptions { return ClientOptions{Timeout: DefaultTimeout} }
+
+// Client is a Group served by the plugin at one socket path. It keeps
+// connections alive and runs the Plugin.Implements handshake lazily before
+// its first Group call, caching the outcome when the plugin answered it
+// (success or mismatch) and retrying it after a transport error. It is safe
+// for concurrent use.
+type Client struct {
+	path      string
+	timeout   time.Duration
+	transport *http.Transport
+	http      *http.Client
+
+	hsMu   sync.Mutex
+	hsDone bool          // the outcome below is final
+	hsErr  error         // nil on success, the mismatch otherwise
+	hsWait chan struct{} // non-nil while a handshake is in flight
+}
+
+var _ Group = (*Client)(nil)
+
+// NewClient returns a client for the plugin socket at socketPath. It does not
+// connect until the first call.
+func NewClient(socketPath string, opts ClientOptions) *Client {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socketPath)
+		},
+		MaxIdleConns:        8,
+		MaxIdleConnsPerHost: 8,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	return &Client{path: socketPath, timeout: opts.Timeout, transport: tr, http: &http.Client{Transport: tr}}
+}
+
+// Path returns the socket path.
+func (c *Client) Path() string { return c.path }
+
+// Close closes idle keep-alive connections. The client stays usable.
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
+
+// Call makes one JSON-RPC call, without the handshake. params must encode as
+// a JSON object (nil sends {}); the result is decoded into result. A JSON-RPC
+// error answer is returned as *RPCError, a missing result as ErrNullResult,
+// and a failure to reach the plugin or a malformed answer as *TransportError.
+func (c *Client) Call(ctx context.Context, method string, params, result any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.call(ctx, method, params, result)
+}
+
+// Implements asks the plugin which APIs it implements (Plugin.Implements),
+// without caching.
+func (c *Client) Implements(ctx context.Context) ([]InterfaceSpec, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var resp ImplementsResponse
+	if err := c.call(ctx, "Plugin.Implements", ImplementsRequest{}, &resp); err != nil {
+		return nil, err
+	}
+	return resp.APIs, nil
+}
+
+// clientRequest has the member order of the original client.
+type clientRequest struct {
+	Version string          `json:"jsonrpc"`
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params"`
+	ID      int64           `json:"id"`
+}
+
+type clientResponse struct {
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func (c *Client) call(ctx context.Context, method string, params, result any) error {
+	if params == nil {
+		params = struct{}{}
+	}
+	rawParams, err := json.Marshal(params)
+	if err != nil {
+		return fmt.Errorf("call %s: encode params: %w", method, err)
+	}
+	if len(rawParams) == 0 || rawParams[0] != '{' {
+		return fmt.Errorf("call %s: params must encode as a JSON object, got %.40s", method, rawParams)
+	}
+	body, err := json.Marshal(clientRequest{Version: "2.0", Method: method, Params: rawParams, ID: rand.Int64()})
+	if err != nil {
+		return fmt.Errorf("call %s: encode request: %w", method, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://a/", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("call %s: %w", method, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.transportError(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return c.transportError(fmt.Errorf("HTTP %s: %s", resp.Status, strings.TrimSpace(string(snippet))))
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	switch {
+	case err != nil:
+		return c.transportError(err)
+	case len(data) > maxResponseBytes:
+		return c.transportError(fmt.Errorf("response body exceeds %d bytes", maxResponseBytes))
+	case len(bytes.TrimSpace(data)) == 0:
+		return c.transportError(errors.New("empty response body"))
+	}
+	return decodeResponse(method, data, result, c.transportError)
+}
+
+// decodeResponse turns a response body into result or an error. Malformed
+// bodies go through malformed (the client wraps them as transport errors).
+func decodeResponse(method string, data []byte, result any, malformed func(error) error) error {
+	var resp clientResponse
+	if err := json.Unmarshal(data, &resp); err != nil {
+		return malformed(fmt.Errorf("invalid JSON-RPC response: %w", err))
+	}
+	if resp.Error != nil {
+		return &RPCError{Code: resp.Error.Code, Message: resp.Error.Message}
+	}
+	if len(resp.Result) == 0 || string(resp.Result) == "null" {
+		return ErrNullResult
+	}
+	if result == nil {
+		return nil
+	}
+	if err := json.Unmarshal(resp.Result, result); err != nil {
+		return fmt.Errorf("decode %s result: %w", method, err)
+	}
+	return nil
+}
+
+func (c *Client) transportError(err error) error {
+	return &TransportError{Path: c.path, Err: err}
+}

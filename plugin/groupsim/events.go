@@ -1,0 +1,99 @@
+package groupsim
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+
+	"github.com/infrakit-manager/manager/plugin"
+)
+
+// Event operations.
+const (
+	OpCommit  = "commit"
+	OpFree    = "free"
+	OpDestroy = "destroy"
+)
+
+// Event is one line of the event log: a completed non-pretend commit, a free
+// or a destroy, stamped when it completed.
+type Event struct {
+	T     int64  `json:"t"`     // Unix nanoseconds at completion
+	Op    string `json:"op"`    // OpCommit, OpFree or OpDestroy
+	Group string `json:"group"` // group ID
+	OK    bool   `json:"ok"`    // the call returned no error
+}
+
+// OpenEventFile opens (creating it if needed) an event log for appending.
+// Several processes may share one file: each event is one write of one line
+// to a file opened with O_APPEND.
+func OpenEventFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open event log: %w", err)
+	}
+	return f, nil
+}
+
+// ReadEvents parses an event log. A last line without its newline (a write
+// in progress) is ignored; any other malformed line is an error.
+func ReadEvents(r io.Reader) ([]Event, error) {
+	br := bufio.NewReader(r)
+	var events []Event
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return events, nil
+		}
+		if err != nil {
+			return events, fmt.Errorf("read event log: %w", err)
+		}
+		var ev Event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return events, fmt.Errorf("event log line %d: %w", n, err)
+		}
+		events = append(events, ev)
+	}
+}
+
+// ReadEventFile parses the event log at path.
+func ReadEventFile(path string) ([]Event, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open event log: %w", err)
+	}
+	defer f.Close()
+	return ReadEvents(f)
+}
+
+// eventWriter writes events, one Write per line. A nil *eventWriter records nothing.
+type eventWriter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	clock clock.PassiveClock
+	log   logr.Logger
+}
+
+func (e *eventWriter) record(op string, id plugin.ID, ok bool) {
+	if e == nil {
+		return
+	}
+	line, err := json.Marshal(Event{T: e.clock.Now().UnixNano(), Op: op, Group: string(id), OK: ok})
+	if err != nil {
+		e.log.Error(err, "cannot encode event", "group", id)
+		return
+	}
+	line = append(line, '\n')
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, err := e.w.Write(line); err != nil {
+		e.log.Error(err, "cannot record event", "group", id, "op", op)
+	}
+}

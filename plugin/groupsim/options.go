@@ -1,0 +1,135 @@
+package groupsim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+)
+
+// Method names of the Group SPI, as used in Faults.
+const (
+	MethodCommitGroup   = "CommitGroup"
+	MethodFreeGroup     = "FreeGroup"
+	MethodDescribeGroup = "DescribeGroup"
+	MethodDestroyGroup  = "DestroyGroup"
+	MethodInspectGroups = "InspectGroups"
+)
+
+// Methods lists every method name Faults accepts.
+func Methods() []string {
+	return []string{MethodCommitGroup, MethodFreeGroup, MethodDescribeGroup, MethodDestroyGroup, MethodInspectGroups}
+}
+
+// Faults are the failures a Plugin injects. They may be changed at run time
+// with Plugin.SetFaults.
+type Faults struct {
+	// Latency is waited at the start of every call (cut short when the
+	// call's context is done or the Plugin is closed). Defaults to 0.
+	Latency time.Duration
+	// Fail names methods that return the error "simulated failure: <Method>"
+	// (after Latency). Defaults to none.
+	Fail []string
+	// Hang names methods that block until the call's context is done or
+	// the Plugin is closed (after Latency). Hang wins over Fail.
+	// Defaults to none.
+	Hang []string
+}
+
+// validate checks the fault settings and returns them with method names in
+// canonical form ("Group.CommitGroup" becomes "CommitGroup").
+func (f Faults) validate() (Faults, error) {
+	if f.Latency < 0 {
+		return Faults{}, fmt.Errorf("groupsim: Faults.Latency must not be negative, got %s", f.Latency)
+	}
+	fail, err := canonicalMethods(f.Fail)
+	if err != nil {
+		return Faults{}, fmt.Errorf("groupsim: Faults.Fail: %w", err)
+	}
+	hang, err := canonicalMethods(f.Hang)
+	if err != nil {
+		return Faults{}, fmt.Errorf("groupsim: Faults.Hang: %w", err)
+	}
+	return Faults{Latency: f.Latency, Fail: fail, Hang: hang}, nil
+}
+
+func canonicalMethods(names []string) ([]string, error) {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		c := strings.TrimPrefix(strings.TrimSpace(n), "Group.")
+		if !slices.Contains(Methods(), c) {
+			return nil, fmt.Errorf("unknown method %q (want one of %s)", n, strings.Join(Methods(), ", "))
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// ParseMethods splits a comma-separated list of method names (as given on a
+// command line), ignoring blanks, and checks every name.
+func ParseMethods(list string) ([]string, error) {
+	var names []string
+	for _, n := range strings.Split(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return canonicalMethods(names)
+}
+
+// Options configures a Plugin.
+type Options struct {
+	// Faults to inject from the start. Defaults to none.
+	Faults Faults
+	// Events, when not nil, receives one JSON line per completed non-pretend
+	// CommitGroup, FreeGroup and DestroyGroup (see Event), each in a single
+	// Write call. Use OpenEventFile for a file shared by several processes.
+	// The Plugin does not close it. Defaults to nil (no events).
+	Events io.Writer
+	// Clock times latency and stamps events. Defaults to the real clock.
+	Clock clock.Clock
+	// NewID returns a random non-negative int63 for instance IDs
+	// ("instance-<n>"). Defaults to math/rand/v2's Int64.
+	NewID func() int64
+	// MaxInstances bounds the size of one group, so that a typo such as
+	// "Size": 1e9 gets an error rather than exhausting memory.
+	// Defaults to 10000.
+	MaxInstances int
+	// Log receives a line per state change at V(1). Defaults to discard.
+	Log logr.Logger
+}
+
+// DefaultOptions returns the defaults described on Options.
+func DefaultOptions() Options {
+	return Options{
+		Clock:        clock.RealClock{},
+		NewID:        rand.Int64,
+		MaxInstances: 10000,
+		Log:          logr.Discard(),
+	}
+}
+
+func (o *Options) validate() error {
+	var errs []error
+	if o.Clock == nil {
+		errs = append(errs, errors.New("groupsim: Options.Clock must not be nil"))
+	}
+	if o.NewID == nil {
+		errs = append(errs, errors.New("groupsim: Options.NewID must not be nil"))
+	}
+	if o.MaxInstances <= 0 {
+		errs = append(errs, fmt.Errorf("groupsim: Options.MaxInstances must be positive, got %d", o.MaxInstances))
+	}
+	f, err := o.Faults.validate()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	o.Faults = f
+	return errors.Join(errs...)
+}

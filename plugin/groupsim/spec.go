@@ -1,0 +1,151 @@
+package groupsim
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/infrakit-manager/manager/plugin"
+)
+
+// Tag keys the plugin sets on every instance.
+const (
+	TagGroup     = "infrakit.group"
+	TagConfigSHA = "infrakit.config_sha"
+)
+
+// properties is the group plugin's Properties schema. The field order is the
+// original's, and InspectGroups re-serialises it in this order, which is why
+// Inspect answers {"Instance":…,"Flavor":…,"Allocation":{"Size":2,"LogicalIDs":null}}.
+type properties struct {
+	Instance   pluginRef
+	Flavor     pluginRef
+	Allocation allocation
+}
+
+type pluginRef struct {
+	Plugin     string
+	Properties *json.RawMessage
+}
+
+type allocation struct {
+	Size       uint
+	LogicalIDs []string
+}
+
+// flavorProperties is the part of a vanilla flavor's properties the
+// simulator uses: its tags are put on every instance.
+type flavorProperties struct {
+	Init []string
+	Tags map[string]string
+}
+
+// desired is a validated commit: what the group should look like.
+type desired struct {
+	spec       plugin.Spec
+	props      properties
+	configSHA  string
+	tags       map[string]string // all tags of an instance, infrakit.* included
+	logicalIDs []string          // nil in Size mode
+	size       int
+}
+
+// parseSpec validates a spec in the original's order and texts: ID, then
+// properties, then allocation; then the flavor's properties.
+func parseSpec(spec plugin.Spec, maxInstances int) (desired, error) {
+	if spec.ID == "" {
+		return desired{}, invalidSpec("Group ID must not be blank")
+	}
+	var props properties
+	if raw := bytes.TrimSpace(spec.Properties); len(raw) > 0 {
+		if err := json.Unmarshal(raw, &props); err != nil {
+			return desired{}, invalidSpec("Invalid properties: %s", err)
+		}
+	}
+	alloc := props.Allocation
+	switch {
+	case alloc.Size == 0 && len(alloc.LogicalIDs) == 0:
+		return desired{}, invalidSpec("Allocation must not be blank")
+	case alloc.Size > 0 && len(alloc.LogicalIDs) > 0:
+		return desired{}, invalidSpec("Only one Allocation method may be used")
+	}
+	d := desired{spec: spec, props: props}
+	if alloc.Size > 0 {
+		if alloc.Size > uint(maxInstances) {
+			return desired{}, invalidSpec("Allocation size %d exceeds the simulator's limit of %d instances", alloc.Size, maxInstances)
+		}
+		d.size = int(alloc.Size)
+	} else {
+		if len(alloc.LogicalIDs) > maxInstances {
+			return desired{}, invalidSpec("Allocation of %d logical IDs exceeds the simulator's limit of %d instances", len(alloc.LogicalIDs), maxInstances)
+		}
+		seen := make(map[string]bool, len(alloc.LogicalIDs))
+		for _, lid := range alloc.LogicalIDs {
+			if seen[lid] {
+				return desired{}, invalidSpec("Duplicate logical ID '%s'", lid)
+			}
+			seen[lid] = true
+		}
+		d.logicalIDs = alloc.LogicalIDs
+		d.size = len(alloc.LogicalIDs)
+	}
+	var flavor flavorProperties
+	if props.Flavor.Properties != nil {
+		if err := json.Unmarshal(*props.Flavor.Properties, &flavor); err != nil {
+			return desired{}, invalidSpec("Invalid flavor properties: %s", err)
+		}
+	}
+	sha, err := configSHA(props)
+	if err != nil {
+		return desired{}, invalidSpec("Invalid properties: %s", err)
+	}
+	d.configSHA = sha
+	d.tags = make(map[string]string, len(flavor.Tags)+2)
+	for k, v := range flavor.Tags {
+		d.tags[k] = v
+	}
+	d.tags[TagGroup] = string(spec.ID)
+	d.tags[TagConfigSHA] = sha
+	return d, nil
+}
+
+// configSHA is the original's instance hash: base64url(sha1) over the stable
+// JSON of Instance then Flavor, so that key order does not matter.
+func configSHA(p properties) (string, error) {
+	h := sha1.New()
+	for _, part := range []pluginRef{p.Instance, p.Flavor} {
+		b, err := stableJSON(part)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	return base64.URLEncoding.EncodeToString(h.Sum(nil)), nil
+}
+
+// stableJSON renders v with sorted keys. The exact bytes (indented with a
+// two-space prefix and indent) are what the original hashed, so the hashes
+// match those seen on the wire.
+func stableJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal: %w", err)
+	}
+	var generic map[string]any
+	if err := json.Unmarshal(b, &generic); err != nil {
+		return nil, fmt.Errorf("unmarshal: %w", err)
+	}
+	return json.MarshalIndent(generic, "  ", "  ")
+}
+
+// inspectSpec re-serialises the parsed properties in the original's struct
+// order (adding "LogicalIDs":null in Size mode).
+func (d desired) inspectSpec() (plugin.Spec, error) {
+	b, err := json.Marshal(d.props)
+	if err != nil {
+		return plugin.Spec{}, fmt.Errorf("marshal properties of group %q: %w", d.spec.ID, err)
+	}
+	return plugin.Spec{ID: d.spec.ID, Properties: b}, nil
+}

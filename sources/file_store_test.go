@@ -1,0 +1,321 @@
+package sources_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+	"github.com/stretchr/testify/require"
+
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/sourcestest"
+)
+
+func newFileStore(t *testing.T, dir string) *sources.FileStore {
+	t.Helper()
+	s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: dir, Log: testr.New(t)})
+	require.NoError(t, err)
+	return s
+}
+
+func TestFileStore_Contract(t *testing.T) {
+	sourcestest.RunStoreContract(t, func(t *testing.T) sources.Store {
+		return newFileStore(t, filepath.Join(t.TempDir(), "configs"))
+	})
+}
+
+func TestNewFileStore_Validates(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	cases := []struct {
+		name string
+		dir  string
+		err  string
+	}{
+		{name: "empty dir", dir: "", err: "Dir must not be empty"},
+		{name: "blank dir", dir: "  ", err: "Dir must not be empty"},
+		{name: "dir is a file", dir: file, err: "is not a directory"},
+		{name: "missing dir is fine", dir: filepath.Join(t.TempDir(), "later")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: c.dir})
+			if c.err != "" {
+				require.ErrorContains(t, err, c.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, filepath.Join(c.dir, "global.config"), s.Path())
+			_, err = os.Stat(c.dir)
+			require.ErrorIs(t, err, os.ErrNotExist, "NewFileStore must not create the dir")
+		})
+	}
+}
+
+func TestFileStore_OriginalFileIsByteCompatible(t *testing.T) {
+	original, err := os.ReadFile(filepath.Join("testdata", "original-global.config"))
+	require.NoError(t, err)
+
+	cfg, err := sources.DecodeConfig(original)
+	require.NoError(t, err)
+	again, err := sources.EncodeConfig(cfg)
+	require.NoError(t, err)
+	require.Equal(t, string(original), string(again))
+
+	// Read through the store, save it back unchanged: same bytes on disk.
+	dir := t.TempDir()
+	s := newFileStore(t, dir)
+	require.NoError(t, os.WriteFile(s.Path(), original, 0o644))
+	loaded, ver, err := s.Load(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []plugin.ID{"cattle"}, keys(loaded))
+	require.Equal(t, "group-stateless", loaded.Groups["cattle"].Plugin)
+	require.JSONEq(t, `{"ID":"cattle","Properties":{
+		"Allocation":{"Size":2},
+		"Instance":{"Plugin":"instance-file","Properties":{"Note":"Instance properties version 1.0"}},
+		"Flavor":{"Plugin":"flavor-vanilla","Properties":{"Init":["echo hello"],"Tags":{"tier":"web","project":"infrakit"}}}}}`,
+		string(loaded.Groups["cattle"].Properties))
+
+	loaded.Groups["pets"] = sourcestest.SampleEntry("pets")
+	v2, err := s.Save(t.Context(), loaded, ver)
+	require.NoError(t, err)
+	delete(loaded.Groups, "pets")
+	_, err = s.Save(t.Context(), loaded, v2)
+	require.NoError(t, err)
+	onDisk, err := os.ReadFile(s.Path())
+	require.NoError(t, err)
+	require.Equal(t, string(original), string(onDisk))
+}
+
+func TestFileStore_HandWrittenOriginalFormat(t *testing.T) {
+	cases := []struct {
+		name    string
+		content string
+		groups  []plugin.ID
+	}{
+		{name: "echo {} as the original's docs said", content: "{}\n", groups: nil},
+		{name: "empty file", content: "", groups: nil},
+		{name: "null groups", content: `{"Groups": null}`, groups: nil},
+		{name: "compact one group", content: `{"Groups":{"web":{"Plugin":"group-stateless","Properties":{"ID":"web","Properties":{}}}}}`, groups: []plugin.ID{"web"}},
+		{name: "tabs and CRLF", content: "{\r\n\t\"Groups\": {\r\n\t\t\"db\": {\"Plugin\": \"group-stateless\", \"Properties\": {\"ID\": \"db\"}}\r\n\t}\r\n}\r\n", groups: []plugin.ID{"db"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newFileStore(t, t.TempDir())
+			require.NoError(t, os.WriteFile(s.Path(), []byte(c.content), 0o644))
+			cfg, ver, err := s.Load(t.Context())
+			require.NoError(t, err)
+			require.NotEmpty(t, ver, "an existing file has a version")
+			require.ElementsMatch(t, c.groups, keys(cfg))
+			// The loaded version is good for a save.
+			cfg = cfg.Clone()
+			if cfg.Groups == nil {
+				cfg.Groups = map[plugin.ID]sources.Entry{}
+			}
+			cfg.Groups["new"] = sourcestest.SampleEntry("new")
+			_, err = s.Save(t.Context(), cfg, ver)
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestFileStore_CorruptFileIsReportedAndNeverOverwritten(t *testing.T) {
+	original, err := os.ReadFile(filepath.Join("testdata", "original-global.config"))
+	require.NoError(t, err)
+	cases := []struct {
+		name    string
+		content string
+		where   string
+	}{
+		{name: "truncated", content: string(original[:len(original)/2]), where: "line 15, column 1"},
+		{name: "garbage", content: "garbage\n", where: "line 1, column 1"},
+		{name: "wrong type", content: "{\n  \"Groups\": {\n    \"a\": {\"Plugin\": 7}\n  }\n}", where: "line 3"},
+		{name: "trailing data", content: "{}\n{}", where: "line 2, column 1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := newFileStore(t, dir)
+			require.NoError(t, os.WriteFile(s.Path(), []byte(c.content), 0o644))
+
+			_, _, err := s.Load(t.Context())
+			require.ErrorIs(t, err, sources.ErrCorrupt)
+			require.ErrorContains(t, err, s.Path())
+			require.ErrorContains(t, err, c.where)
+
+			// Save refuses, whatever version it is given.
+			for _, ver := range []sources.Version{"", "sha256:00", sha256Version([]byte(c.content))} {
+				_, err = s.Save(t.Context(), sourcestest.SampleConfig("x"), ver)
+				require.ErrorIs(t, err, sources.ErrCorrupt, "version %q", ver)
+				require.ErrorContains(t, err, s.Path())
+			}
+			_, _, err = sources.Update(t.Context(), s, func(*sources.Config) error { return nil })
+			require.ErrorIs(t, err, sources.ErrCorrupt)
+
+			onDisk, err := os.ReadFile(s.Path())
+			require.NoError(t, err)
+			require.Equal(t, c.content, string(onDisk))
+		})
+	}
+}
+
+func TestFileStore_VersionIsTheContentHash(t *testing.T) {
+	s := newFileStore(t, t.TempDir())
+	content := []byte(`{"Groups":{}}`)
+	require.NoError(t, os.WriteFile(s.Path(), content, 0o600))
+	_, ver, err := s.Load(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, sha256Version(content), ver)
+
+	// Saving the same bytes again keeps the version (and writes nothing).
+	onDisk, err := sources.EncodeConfig(sourcestest.SampleConfig("a"))
+	require.NoError(t, err)
+	v1, err := s.Save(t.Context(), sourcestest.SampleConfig("a"), ver)
+	require.NoError(t, err)
+	require.Equal(t, sha256Version(onDisk), v1)
+	v2, err := s.Save(t.Context(), sourcestest.SampleConfig("a"), v1)
+	require.NoError(t, err)
+	require.Equal(t, v1, v2)
+}
+
+func sha256Version(data []byte) sources.Version {
+	sum := sha256.Sum256(data)
+	return sources.Version("sha256:" + hex.EncodeToString(sum[:]))
+}
+
+func TestFileStore_UnreadableAndUnwritable(t *testing.T) {
+	t.Run("config is a directory", func(t *testing.T) {
+		dir := t.TempDir()
+		s := newFileStore(t, dir)
+		require.NoError(t, os.Mkdir(s.Path(), 0o700))
+		_, _, err := s.Load(t.Context())
+		require.ErrorContains(t, err, s.Path())
+		require.ErrorContains(t, err, "is a directory")
+		_, err = s.Save(t.Context(), sourcestest.SampleConfig("a"), "")
+		require.ErrorContains(t, err, s.Path())
+		fi, err := os.Stat(s.Path())
+		require.NoError(t, err)
+		require.True(t, fi.IsDir())
+	})
+	t.Run("dir below a regular file", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "plain")
+		require.NoError(t, os.WriteFile(file, nil, 0o600))
+		s := newFileStore(t, filepath.Join(file, "configs"))
+		_, _, err := s.Load(t.Context())
+		require.ErrorContains(t, err, s.Path())
+		_, err = s.Save(t.Context(), sourcestest.SampleConfig("a"), "")
+		require.ErrorContains(t, err, file)
+		require.ErrorContains(t, err, "not a directory")
+	})
+	t.Run("read-only dir", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("root ignores directory permissions; covered by the cases above")
+		}
+		dir := t.TempDir()
+		s := newFileStore(t, dir)
+		require.NoError(t, os.WriteFile(s.Path(), []byte("{}"), 0o644))
+		require.NoError(t, os.Chmod(dir, 0o500))
+		t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
+		_, ver, err := s.Load(t.Context())
+		require.NoError(t, err)
+		_, err = s.Save(t.Context(), sourcestest.SampleConfig("a"), ver)
+		require.ErrorContains(t, err, dir)
+		require.ErrorContains(t, err, "permission denied")
+		onDisk, err := os.ReadFile(s.Path())
+		require.NoError(t, err)
+		require.Equal(t, "{}", string(onDisk))
+	})
+}
+
+func TestFileStore_CreatesPrivateDirAndFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "home", ".infrakit", "configs")
+	s := newFileStore(t, dir)
+	_, err := s.Save(t.Context(), sourcestest.SampleConfig("a"), "")
+	require.NoError(t, err)
+	for path, mode := range map[string]os.FileMode{
+		dir:                                   0o700 | os.ModeDir,
+		s.Path():                              0o600,
+		filepath.Join(dir, ".global.config.lock"): 0o600,
+	} {
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		require.Equal(t, mode, fi.Mode()&(os.ModePerm|os.ModeDir), path)
+	}
+	data, err := os.ReadFile(s.Path())
+	require.NoError(t, err)
+	require.False(t, strings.HasSuffix(string(data), "\n"), "the original wrote no trailing newline")
+	require.True(t, strings.HasPrefix(string(data), "{\n    \"Groups\": {\n"), "the original's indentation")
+}
+
+func TestFileStore_LeftoverTempFileIsIgnoredAndRemoved(t *testing.T) {
+	dir := t.TempDir()
+	s := newFileStore(t, dir)
+	v1, err := s.Save(t.Context(), sourcestest.SampleConfig("a"), "")
+	require.NoError(t, err)
+	// A crash between writing the temp file and renaming it leaves this.
+	leftover := filepath.Join(dir, ".global.config.tmp-123456")
+	require.NoError(t, os.WriteFile(leftover, []byte(`{"Groups":{"half`), 0o600))
+
+	cfg, ver, err := s.Load(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, v1, ver)
+	sourcestest.RequireEqualConfig(t, sourcestest.SampleConfig("a"), cfg)
+
+	_, err = s.Save(t.Context(), sourcestest.SampleConfig("a", "b"), v1)
+	require.NoError(t, err)
+	_, err = os.Stat(leftover)
+	require.ErrorIs(t, err, os.ErrNotExist)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	require.ElementsMatch(t, []string{"global.config", ".global.config.lock"}, names)
+}
+
+func TestFileStore_SaveWaitsForLockAndHonoursContext(t *testing.T) {
+	dir := t.TempDir()
+	s := newFileStore(t, dir)
+	unlock := holdLock(t, filepath.Join(dir, ".global.config.lock"))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Save(ctx, sourcestest.SampleConfig("a"), "")
+		done <- err
+	}()
+	require.Never(t, func() bool { return len(done) > 0 }, 200*time.Millisecond, 10*time.Millisecond,
+		"Save finished while another writer held the lock")
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	_, err := os.Stat(s.Path())
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	// Once the lock is free, a waiting Save goes through.
+	go func() {
+		_, err := s.Save(t.Context(), sourcestest.SampleConfig("a"), "")
+		done <- err
+	}()
+	require.Never(t, func() bool { return len(done) > 0 }, 100*time.Millisecond, 10*time.Millisecond)
+	unlock()
+	require.NoError(t, <-done)
+	_, ver, err := s.Load(t.Context())
+	require.NoError(t, err)
+	require.NotEmpty(t, ver)
+}
+
+func keys(c sources.Config) []plugin.ID {
+	out := []plugin.ID{}
+	for id := range c.Groups {
+		out = append(out, id)
+	}
+	return out
+}

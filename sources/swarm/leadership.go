@@ -1,0 +1,158 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+
+	"github.com/infrakit-manager/manager/sources"
+)
+
+// LeadershipOptions configures a Leadership.
+type LeadershipOptions struct {
+	// PollInterval is the time between two checks in Watch. Defaults to
+	// 250ms: a check is one NodeInspect (about 1 ms), so polling four times a
+	// second costs nothing, and it bounds the detection delay of the changes
+	// no event announces (a leader that dies or freezes: the engine itself
+	// takes 10-20 s to elect a new one).
+	PollInterval time.Duration
+	// NoEvents turns off the node event stream that Watch follows to check
+	// again at once when a node changes (a demotion or promotion shows up in
+	// milliseconds instead of at the next poll). Polling runs either way.
+	NoEvents bool
+	// Clock drives the poll ticker and the event-stream retry. Defaults to
+	// the real clock.
+	Clock clock.WithTicker
+	// Log receives diagnostics. Defaults to a logger that discards.
+	Log logr.Logger
+}
+
+// DefaultLeadershipOptions returns the defaults.
+func DefaultLeadershipOptions() LeadershipOptions {
+	return LeadershipOptions{PollInterval: 250 * time.Millisecond, Clock: clock.RealClock{}, Log: logr.Discard()}
+}
+
+func (o *LeadershipOptions) validate() error {
+	def := DefaultLeadershipOptions()
+	if o.PollInterval == 0 {
+		o.PollInterval = def.PollInterval
+	}
+	if o.PollInterval < 0 {
+		return errors.New("swarm: LeadershipOptions.PollInterval must be positive")
+	}
+	if o.Clock == nil {
+		o.Clock = def.Clock
+	}
+	if o.Log.GetSink() == nil {
+		o.Log = def.Log
+	}
+	return nil
+}
+
+// Leadership reports whether the engine's node is the swarm's Raft leader.
+type Leadership struct {
+	c    *Client
+	opts LeadershipOptions
+
+	mu     sync.Mutex
+	nodeID string // the engine's swarm node ID, once known
+}
+
+var _ sources.Leadership = (*Leadership)(nil)
+
+// NewLeadership watches the node of the engine c talks to. It does not
+// contact the engine.
+func NewLeadership(c *Client, opts LeadershipOptions) (*Leadership, error) {
+	if c == nil {
+		return nil, errors.New("swarm: NewLeadership needs a Client")
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	return &Leadership{c: c, opts: opts}, nil
+}
+
+// Check asks the engine once whether its node leads: NodeInspect of its own
+// node, bounded by the client's CallTimeout. A worker is not the leader (no
+// error). An unreachable or slow engine, or a swarm without a reachable
+// leader, is not the leader, with an error.
+func (l *Leadership) Check(ctx context.Context) (bool, error) {
+	id, err := l.node(ctx)
+	if err != nil {
+		return false, err
+	}
+	var leader bool
+	err = l.c.call(ctx, func(ctx context.Context) error {
+		n, _, err := l.c.api.NodeInspectWithRaw(ctx, id)
+		if err == nil && n.ManagerStatus != nil {
+			leader = n.ManagerStatus.Leader
+		}
+		return err
+	})
+	switch {
+	case err == nil:
+		return leader, nil
+	case isWorker(err):
+		return false, nil
+	case cerrdefs.IsNotFound(err) || isNotInSwarm(err):
+		// The node left the swarm (and may join again under a new ID).
+		l.forget(id)
+	}
+	return false, fmt.Errorf("swarm leadership: inspect node %s at %s: %w", id, l.c.host, err)
+}
+
+// node returns the engine's node ID, asking the engine (Info) until it is
+// known. Info is slow (it carries the whole cluster spec with its labels),
+// so the answer is kept.
+func (l *Leadership) node(ctx context.Context) (string, error) {
+	l.mu.Lock()
+	id := l.nodeID
+	l.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	var state string
+	err := l.c.call(ctx, func(ctx context.Context) error {
+		info, err := l.c.api.Info(ctx)
+		id, state = info.Swarm.NodeID, string(info.Swarm.LocalNodeState)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("swarm leadership: engine info at %s: %w", l.c.host, err)
+	}
+	if id == "" {
+		return "", fmt.Errorf("swarm leadership: engine at %s is not part of a swarm (state %q)", l.c.host, state)
+	}
+	l.mu.Lock()
+	l.nodeID = id
+	l.mu.Unlock()
+	l.opts.Log.V(1).Info("found swarm node", "host", l.c.host, "node", id)
+	return id, nil
+}
+
+func (l *Leadership) forget(id string) {
+	l.mu.Lock()
+	if l.nodeID == id {
+		l.nodeID = ""
+	}
+	l.mu.Unlock()
+}
+
+// isWorker: the engine refuses cluster calls because its node is a worker
+// (its text on engines 20.10 to 28).
+func isWorker(err error) bool {
+	return strings.Contains(err.Error(), "Worker nodes can't be used")
+}
+
+// isNotInSwarm: the engine has left the swarm, or never joined.
+func isNotInSwarm(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "not part of a swarm") || strings.Contains(s, `Use "docker swarm init"`)
+}

@@ -1,0 +1,183 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/go-logr/logr"
+
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
+)
+
+// raftMaxBytes is swarmkit's cap on one Raft entry (1.5 MiB). The whole
+// cluster object, all labels together, must fit under it; the longest single
+// label measured to pass was 1,571,417 bytes.
+const raftMaxBytes = 1572864
+
+// StoreOptions configures a Store.
+type StoreOptions struct {
+	// Label is the cluster-spec label that holds the config. Defaults to
+	// "infrakit", the original's.
+	Label string
+	// MaxLabelBytes is the largest encoded label Save writes. Defaults to
+	// 1 MiB, which leaves room under the engine's 1.5 MiB Raft cap for the
+	// rest of the cluster object and other labels. At most 1.5 MiB.
+	MaxLabelBytes int
+	// MaxRetries bounds the retries of a Save whose update raced another
+	// change of the cluster spec ("update out of sequence"). Defaults to 5.
+	MaxRetries int
+	// Log receives diagnostics. Defaults to a logger that discards.
+	Log logr.Logger
+}
+
+// DefaultStoreOptions returns the defaults.
+func DefaultStoreOptions() StoreOptions {
+	return StoreOptions{Label: "infrakit", MaxLabelBytes: 1 << 20, MaxRetries: 5, Log: logr.Discard()}
+}
+
+func (o *StoreOptions) validate() error {
+	def := DefaultStoreOptions()
+	if o.Label == "" {
+		o.Label = def.Label
+	}
+	if o.MaxLabelBytes == 0 {
+		o.MaxLabelBytes = def.MaxLabelBytes
+	}
+	if o.MaxRetries == 0 {
+		o.MaxRetries = def.MaxRetries
+	}
+	if o.Log.GetSink() == nil {
+		o.Log = def.Log
+	}
+	switch {
+	case strings.TrimSpace(o.Label) != o.Label:
+		return fmt.Errorf("swarm: StoreOptions.Label %q has surrounding blanks", o.Label)
+	case o.MaxLabelBytes < 0 || o.MaxLabelBytes > raftMaxBytes:
+		return fmt.Errorf("swarm: StoreOptions.MaxLabelBytes must be in 1..%d", raftMaxBytes)
+	case o.MaxRetries < 0:
+		return errors.New("swarm: StoreOptions.MaxRetries must not be negative")
+	}
+	return nil
+}
+
+// Store keeps the Config in one label of the swarm's cluster spec, in the
+// original's format (see EncodeLabel), so the original and this store read
+// each other's data.
+//
+// The Version is a hash of the label value; no label (or an empty value) is
+// the empty Version. Unrelated changes to the cluster spec therefore never
+// conflict. Save is a compare-and-swap: it inspects the swarm, checks the
+// label against the expected version, and updates the spec with the swarm's
+// own version, so a concurrent change of the spec makes the engine refuse
+// the update ("update out of sequence"); Save then inspects again and
+// retries, re-checking the label each time. A label that does not decode is
+// reported as sources.ErrCorrupt and never overwritten.
+type Store struct {
+	c    *Client
+	opts StoreOptions
+}
+
+var _ sources.Store = (*Store)(nil)
+
+// NewStore makes a store on the swarm of the engine c talks to. It does not
+// contact the engine.
+func NewStore(c *Client, opts StoreOptions) (*Store, error) {
+	if c == nil {
+		return nil, errors.New("swarm: NewStore needs a Client")
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	return &Store{c: c, opts: opts}, nil
+}
+
+// Load returns the stored config and its version. No label is an empty
+// config and the empty Version.
+func (s *Store) Load(ctx context.Context) (sources.Config, sources.Version, error) {
+	sw, err := s.inspect(ctx)
+	if err != nil {
+		return sources.Config{}, "", err
+	}
+	v := sw.Spec.Labels[s.opts.Label]
+	if v == "" {
+		return sources.Config{Groups: map[plugin.ID]sources.Entry{}}, "", nil
+	}
+	cfg, err := DecodeLabel(v)
+	if err != nil {
+		return sources.Config{}, "", fmt.Errorf("swarm store: label %q at %s: %w", s.opts.Label, s.c.host, err)
+	}
+	return cfg, versionOf(v), nil
+}
+
+// Save stores cfg if the label still has the expected version, and returns
+// the new version. See Store for the retry and the refusals.
+func (s *Store) Save(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Version, error) {
+	value, err := EncodeLabel(cfg)
+	if err != nil {
+		return "", fmt.Errorf("swarm store: %w", err)
+	}
+	if len(value) > s.opts.MaxLabelBytes {
+		return "", fmt.Errorf("swarm store: %w: the encoded label is %d bytes, the limit is %d bytes",
+			sources.ErrTooLarge, len(value), s.opts.MaxLabelBytes)
+	}
+	for attempt := 1; ; attempt++ {
+		sw, err := s.inspect(ctx)
+		if err != nil {
+			return "", err
+		}
+		cur := sw.Spec.Labels[s.opts.Label]
+		if cur != "" {
+			if _, err := DecodeLabel(cur); err != nil {
+				return "", fmt.Errorf("swarm store: refusing to overwrite label %q at %s: %w", s.opts.Label, s.c.host, err)
+			}
+		}
+		if got := versionOf(cur); got != expected {
+			return "", fmt.Errorf("swarm store: label %q is at version %q, expected %q: %w",
+				s.opts.Label, got, expected, sources.ErrConflict)
+		}
+		if cur == value {
+			return expected, nil // nothing to write
+		}
+		spec := sw.Spec
+		spec.Labels = maps.Clone(spec.Labels)
+		if spec.Labels == nil {
+			spec.Labels = map[string]string{}
+		}
+		spec.Labels[s.opts.Label] = value
+		err = s.c.call(ctx, func(ctx context.Context) error {
+			return s.c.api.SwarmUpdate(ctx, sw.Version, spec, swarm.UpdateFlags{})
+		})
+		switch {
+		case err == nil:
+			return versionOf(value), nil
+		case !isOutOfSequence(err):
+			return "", fmt.Errorf("swarm store: update swarm at %s: %w", s.c.host, err)
+		case attempt > s.opts.MaxRetries:
+			return "", fmt.Errorf("swarm store: update swarm at %s: gave up after %d attempts: %w", s.c.host, attempt, err)
+		}
+		s.opts.Log.V(1).Info("cluster spec changed during save, retrying", "label", s.opts.Label, "attempt", attempt)
+	}
+}
+
+func (s *Store) inspect(ctx context.Context) (swarm.Swarm, error) {
+	var sw swarm.Swarm
+	err := s.c.call(ctx, func(ctx context.Context) error {
+		var err error
+		sw, err = s.c.api.SwarmInspect(ctx)
+		return err
+	})
+	if err != nil {
+		return swarm.Swarm{}, fmt.Errorf("swarm store: inspect swarm at %s: %w", s.c.host, err)
+	}
+	return sw, nil
+}
+
+// isOutOfSequence: the swarm changed between our inspect and our update.
+func isOutOfSequence(err error) bool {
+	return strings.Contains(err.Error(), "update out of sequence")
+}

@@ -1,0 +1,12 @@
+// Package swarmtest runs throw-away Docker Swarm labs from Go tests: real
+// dockerd processes started by hack/swarm-lab.sh, each lab in its own state
+// directory and network namespace, so labs of different test binaries can
+// run at the same time.
+//
+// RequireEngine holds the one skip policy: without root, dockerd, nsenter or
+// ip a test is skipped, except under CI=true, where it fails (CI must never
+// skip silently). Limits: Linux only, root only; a test binary killed hard
+// (SIGKILL) leaves its lab behind (its LAB directory is under $TMPDIR with
+// the prefix "iksl"; `LAB=<dir> NETNS=<name> hack/swarm-lab.sh down` removes
+// it, the netns name being in <dir>/netns).
+package swarmtest

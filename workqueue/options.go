@@ -1,0 +1,87 @@
+package workqueue
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/utils/clock"
+)
+
+// Default option values, applied by DefaultOptions and by New to zero fields.
+const (
+	// DefaultBaseDelay is the first retry delay of AddRateLimited.
+	DefaultBaseDelay = 5 * time.Millisecond
+	// DefaultMaxDelay caps the per-key backoff. 30s is reached after about
+	// 13 consecutive failures (5ms * 2^13 > 30s). It is short enough that a
+	// group whose plugin comes back, or a replica that just became leader,
+	// converges within half a minute, and long enough that a dead plugin
+	// costs one attempt per key every 30s. client-go's 1000s suits API
+	// servers under load, not a handful of group plugins.
+	DefaultMaxDelay = 30 * time.Second
+)
+
+// Sentinel errors. Check with errors.Is.
+var (
+	// ErrInvalidOptions: New was given Options that fail validation; the
+	// message names the field.
+	ErrInvalidOptions = errors.New("workqueue: invalid options")
+)
+
+// Options configure a Queue. The zero value of each field means its default.
+type Options struct {
+	// Clock is the time source for AddAfter and AddRateLimited. Tests inject
+	// k8s.io/utils/clock/testing.FakeClock. Defaults to clock.RealClock{}.
+	Clock clock.WithTicker
+	// BaseDelay is the delay of the first AddRateLimited of a key; each
+	// further one doubles it. Defaults to 5ms.
+	BaseDelay time.Duration
+	// MaxDelay caps the per-key exponential backoff; it must not be below
+	// BaseDelay. Defaults to 30s (see DefaultMaxDelay for why).
+	MaxDelay time.Duration
+	// Name identifies the queue when debugging (see Queue.Name). Optional.
+	Name string
+}
+
+// DefaultOptions returns Options with every default filled in.
+func DefaultOptions() Options {
+	return Options{
+		Clock:     clock.RealClock{},
+		BaseDelay: DefaultBaseDelay,
+		MaxDelay:  DefaultMaxDelay,
+	}
+}
+
+// withDefaults returns o with zero fields replaced by their defaults.
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Clock == nil {
+		o.Clock = d.Clock
+	}
+	if o.BaseDelay == 0 {
+		o.BaseDelay = d.BaseDelay
+	}
+	if o.MaxDelay == 0 {
+		o.MaxDelay = d.MaxDelay
+	}
+	return o
+}
+
+// validate reports every invalid field of defaulted options, each wrapping
+// ErrInvalidOptions.
+func (o Options) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...))
+	}
+	if o.BaseDelay < 0 {
+		bad("Options.BaseDelay must be positive, got %s", o.BaseDelay)
+	}
+	if o.MaxDelay < 0 {
+		bad("Options.MaxDelay must be positive, got %s", o.MaxDelay)
+	}
+	if o.BaseDelay > 0 && o.MaxDelay > 0 && o.BaseDelay > o.MaxDelay {
+		bad("Options.BaseDelay (%s) must not exceed Options.MaxDelay (%s)", o.BaseDelay, o.MaxDelay)
+	}
+	return errors.Join(errs...)
+}

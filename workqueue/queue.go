@@ -1,0 +1,188 @@
+package workqueue
+
+import (
+	"sync"
+	"time"
+
+	"k8s.io/utils/clock"
+)
+
+// Queue is a deduplicating FIFO work queue of keys. Create it with New; the
+// zero value is not usable. All methods are safe for concurrent use.
+//
+// A key is in at most one of three states that matter to callers: pending
+// (queued, waiting for a worker), processing (handed out by Get, not yet
+// Done), or both (added again while processing: it is queued once more when
+// Done is called). A key may also wait in the delay heap, independently.
+type Queue[K comparable] struct {
+	name      string
+	clock     clock.WithTicker
+	baseDelay time.Duration
+	maxDelay  time.Duration
+
+	mu      sync.Mutex
+	ready   *sync.Cond // signalled when a key is queued; broadcast on shutdown
+	drained *sync.Cond // broadcast when the last key being processed is Done during shutdown
+
+	queue        []K            // pending keys in FIFO order; each key at most once
+	dirty        map[K]struct{} // keys that need processing: queued, or re-added while processing
+	processing   map[K]struct{} // keys handed out by Get and not yet Done
+	shuttingDown bool
+	getWaiters   int // Get calls blocked on ready; read by tests
+
+	failures map[K]int           // AddRateLimited count per key since Forget
+	waiting  waitHeap[K]         // delayed keys, earliest ready time first
+	waitIdx  map[K]*waitEntry[K] // delayed keys by key, for dedup
+	waitSeq  uint64              // insertion order, to keep equal ready times FIFO
+	wake     chan struct{}       // pokes the delay loop when the earliest ready time changes
+	stop     chan struct{}       // closed on shutdown; stops the delay loop
+	loopDone chan struct{}       // closed when the delay loop has returned
+}
+
+// New validates opts (zero fields take their defaults) and returns a running
+// queue. Its delay goroutine runs until ShutDown or ShutDownWithDrain.
+func New[K comparable](opts Options) (*Queue[K], error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	q := &Queue[K]{
+		name:       opts.Name,
+		clock:      opts.Clock,
+		baseDelay:  opts.BaseDelay,
+		maxDelay:   opts.MaxDelay,
+		dirty:      make(map[K]struct{}),
+		processing: make(map[K]struct{}),
+		failures:   make(map[K]int),
+		waitIdx:    make(map[K]*waitEntry[K]),
+		wake:       make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		loopDone:   make(chan struct{}),
+	}
+	q.ready = sync.NewCond(&q.mu)
+	q.drained = sync.NewCond(&q.mu)
+	go q.delayLoop()
+	return q, nil
+}
+
+// Name returns Options.Name.
+func (q *Queue[K]) Name() string { return q.name }
+
+// Add queues k unless it is already pending. If k is being processed it is
+// queued when Done(k) is called. Add after shutdown is ignored.
+func (q *Queue[K]) Add(k K) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.addLocked(k)
+}
+
+func (q *Queue[K]) addLocked(k K) {
+	if q.shuttingDown {
+		return
+	}
+	if _, ok := q.dirty[k]; ok {
+		return
+	}
+	q.dirty[k] = struct{}{}
+	if _, ok := q.processing[k]; ok {
+		return
+	}
+	q.queue = append(q.queue, k)
+	q.ready.Signal()
+}
+
+// Get blocks until a key is pending or the queue shuts down. It returns the
+// oldest pending key and marks it processing; the caller must call Done(k)
+// when finished. Once the queue is shutting down, Get returns shutdown=true
+// (and the zero key) at once, even if keys were pending.
+func (q *Queue[K]) Get() (k K, shutdown bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.queue) == 0 && !q.shuttingDown {
+		q.getWaiters++
+		q.ready.Wait()
+		q.getWaiters--
+	}
+	if q.shuttingDown {
+		return k, true
+	}
+	k = q.queue[0]
+	var zero K
+	q.queue[0] = zero // let the backing array drop the reference
+	q.queue = q.queue[1:]
+	q.processing[k] = struct{}{}
+	delete(q.dirty, k)
+	return k, false
+}
+
+// Done marks k finished. If k was added while it was processing, it is
+// queued again now. Done for a key that is not processing is ignored.
+func (q *Queue[K]) Done(k K) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, ok := q.processing[k]; !ok {
+		return
+	}
+	delete(q.processing, k)
+	if q.shuttingDown {
+		if len(q.processing) == 0 {
+			q.drained.Broadcast()
+		}
+		return
+	}
+	if _, ok := q.dirty[k]; ok {
+		q.queue = append(q.queue, k)
+		q.ready.Signal()
+	}
+}
+
+// Len returns the number of pending keys (not those processing or delayed).
+func (q *Queue[K]) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.queue)
+}
+
+// ShutDown stops the queue: later adds are ignored, pending and delayed keys
+// are dropped, and every Get (blocked or future) returns shutdown=true. It
+// returns once the delay goroutine has exited. It does not wait for keys
+// being processed; Done on them is still accepted. Calling it again is a
+// no-op.
+func (q *Queue[K]) ShutDown() {
+	q.mu.Lock()
+	q.shutDownLocked()
+	q.mu.Unlock()
+	<-q.loopDone
+}
+
+// ShutDownWithDrain is ShutDown, and then blocks until every key being
+// processed is Done. It blocks forever if a worker never calls Done.
+func (q *Queue[K]) ShutDownWithDrain() {
+	q.mu.Lock()
+	q.shutDownLocked()
+	for len(q.processing) > 0 {
+		q.drained.Wait()
+	}
+	q.mu.Unlock()
+	<-q.loopDone
+}
+
+func (q *Queue[K]) shutDownLocked() {
+	if q.shuttingDown {
+		return
+	}
+	q.shuttingDown = true
+	q.queue = nil
+	clear(q.dirty)
+	q.waiting = nil
+	clear(q.waitIdx)
+	close(q.stop)
+	q.ready.Broadcast()
+}
+
+// ShuttingDown reports whether ShutDown or ShutDownWithDrain has been called.
+func (q *Queue[K]) ShuttingDown() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.shuttingDown
+}
