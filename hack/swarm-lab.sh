@@ -25,9 +25,10 @@
 #   swarm-lab.sh signal I SIG       send SIG (e.g. STOP, CONT) to daemon I
 #   swarm-lab.sh demote I           demote node I to worker (from another manager)
 #   swarm-lab.sh promote I          promote node I to manager
-#   swarm-lab.sh wait [N] [T]       wait up to T s (default 60) until exactly N
-#                                   managers are Ready and Leader/Reachable and
-#                                   one of them is the leader
+#   swarm-lab.sh wait [N] [T]       wait up to T s (default 60) until every
+#                                   manager (N of them; default: as many as the
+#                                   swarm lists) answers and is Ready and Leader
+#                                   or Reachable, with one leader
 #   swarm-lab.sh status             node list and each daemon's own view
 #
 # Environment:
@@ -64,7 +65,24 @@ dk() { local i=$1; shift; "$DOCKER" -H "$(host "$i")" "$@"; }
 dkt() { local t=$1 i=$2; shift 2; timeout "$t" "$DOCKER" -H "$(host "$i")" "$@"; }
 # ours PID PATTERN: PID is alive and its command line mentions PATTERN, so a
 # stale pidfile never makes us signal a recycled PID of somebody else.
-ours() { [[ -n "$1" && -r "/proc/$1/cmdline" ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "$2"; }
+# (No pipe into grep -q here: with pipefail, tr's SIGPIPE would fail it.)
+ours() {
+  local cmdline
+  [[ -n "$1" && -r "/proc/$1/cmdline" ]] || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  [[ "$cmdline" == *"$2"* ]]
+}
+# lab_pids: every dockerd or containerd* whose command line names a path
+# under $LAB/, i.e. this lab's daemons and nothing else
+lab_pids() {
+  local f p comm
+  for f in /proc/[0-9]*/comm; do
+    p=${f#/proc/}; p=${p%/comm}
+    comm=$(cat "$f" 2>/dev/null) || continue
+    [[ "$comm" == dockerd || "$comm" == containerd* ]] || continue
+    if ours "$p" "$LAB/"; then echo "$p"; fi
+  done
+}
 pid_of() { # dockerd PID of node I, or nothing
   local d p
   d=$(ndir "$1")
@@ -198,32 +216,38 @@ leader_of() {
   return 1
 }
 
-# healthy_view I N: node I answers and sees exactly N managers Ready and
-# Leader/Reachable, one of them Leader.
+# healthy_view I: node I answers, sees every manager Ready and Leader or
+# Reachable with exactly one Leader; prints the number of managers.
 healthy_view() {
-  local out
+  local out m
   out=$(dkt 3 "$1" node ls --format '{{.Status}} {{.ManagerStatus}}' 2>/dev/null) || return 1
-  [[ $(grep -cE '^Ready (Leader|Reachable)$' <<<"$out") == "$2" ]] &&
-    [[ $(grep -cE '^Ready Leader$' <<<"$out") == 1 ]] &&
-    [[ $(grep -cE ' (Leader|Reachable|Unreachable)$' <<<"$out") == "$2" ]]
+  m=$(grep -cE ' (Leader|Reachable|Unreachable)$' <<<"$out" || true)
+  [[ $(grep -cE '^Ready (Leader|Reachable)$' <<<"$out" || true) == "$m" ]] || return 1
+  [[ $(grep -cE '^Ready Leader$' <<<"$out" || true) == 1 ]] || return 1
+  echo "$m"
 }
 
-wait_healthy() { # N TIMEOUT_S
-  local n=$1 t=$2 end i ok
+wait_healthy() { # N|auto TIMEOUT_S
+  local n=$1 t=$2 end i v seen answered
+  [[ "$n" == auto || "$n" =~ ^[1-9][0-9]*$ ]] || die "wait: N must be a number or auto"
+  [[ "$t" =~ ^[0-9]+$ ]] || die "wait: TIMEOUT must be whole seconds"
   end=$((SECONDS + t))
   while ((SECONDS < end)); do
-    ok=0
-    # every live manager must answer on its own socket too, not just one
+    seen='' answered=0
+    # every live manager must answer on its own socket, with the same view
     for i in $(nodes); do
       alive "$i" || continue
-      if is_manager "$i"; then
-        healthy_view "$i" "$n" && ok=$((ok + 1)) || { ok=-1; break; }
-      fi
+      is_manager "$i" || continue
+      v=$(healthy_view "$i") || { seen=bad; break; }
+      if [[ -n "$seen" && "$seen" != "$v" ]]; then seen=bad; break; fi
+      seen=$v answered=$((answered + 1))
     done
-    ((ok == n)) && return 0
+    if [[ -n "$seen" && "$seen" != bad && "$answered" == "$seen" ]] && [[ "$n" == auto || "$n" == "$seen" ]]; then
+      return 0
+    fi
     sleep 0.5
   done
-  echo "swarm-lab: not $n healthy managers after ${t}s" >&2
+  echo "swarm-lab: managers not healthy (want $n) after ${t}s" >&2
   return 1
 }
 
@@ -330,6 +354,16 @@ cmd_down() {
     wait_gone 5 "${ctrs[@]}" || kill -KILL "${ctrs[@]}" 2>/dev/null || true
     wait_gone 5 "${ctrs[@]}" || true
   fi
+  # anything of this lab still running (e.g. a containerd orphaned by a
+  # KILLed dockerd whose pidfile is gone): by PID, TERM then KILL
+  mapfile -t pids < <(lab_pids)
+  if ((${#pids[@]})); then
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait_gone 5 "${pids[@]}" || kill -KILL "${pids[@]}" 2>/dev/null || true
+    wait_gone 5 "${pids[@]}" || true
+  fi
+  mapfile -t pids < <(lab_pids)
+  ((${#pids[@]} == 0)) || die "processes of $LAB still running (${pids[*]}); not removing it"
   if [[ -n "$NETNS" && -e "/run/netns/$NETNS" ]]; then ip netns del "$NETNS"; fi
   # dockerd bind-mounts its data root onto itself and netns files under
   # exec/netns; a killed daemon leaves them. Unmount ours, deepest first.
@@ -367,7 +401,7 @@ signal)
   ;;
 demote) need_index "${2:-}"; cmd_demote "$2" ;;
 promote) need_index "${2:-}"; cmd_promote "$2" ;;
-wait) wait_healthy "${2:-3}" "${3:-60}" ;;
+wait) wait_healthy "${2:-auto}" "${3:-60}" ;;
 status) cmd_status ;;
 *) usage ;;
 esac

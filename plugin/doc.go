@@ -2,11 +2,35 @@
 // HTTP/1.1 over unix sockets in a plugin directory.
 //
 // It holds the Group SPI wire types, a JSON-RPC server that serves a Group
-// implementation, a client that implements Group against a socket (with the
-// Plugin.Implements handshake), and discovery of plugins by name in a
-// directory. It knows nothing of leadership, stores or reconciliation.
+// implementation (NewHandler, Serve), a client that implements Group against
+// a socket with the Plugin.Implements handshake (Client), a client bound to a
+// plugin name that re-resolves it at every call (NamedClient), and discovery
+// of plugins by name in a directory (Dir, DefaultDir). It knows nothing of
+// leadership, stores or reconciliation.
 //
-// Limits: only the Group interface (version 0.1.0) is served; batch requests
-// are not supported (as in the original); there is no authentication beyond
-// the socket's file mode.
+// The server is wire compatible with the original (gorilla/rpc json2): POST
+// only (else 405), Content-Type application/json or absent (else 415), any
+// path, errors from a method and unknown or ill-formed method names as -32000
+// with the original texts, -32600 for a bad "jsonrpc" member (with the request
+// echoed as data) or params that do not fit, ids echoed verbatim, and no body
+// for a notification, whose method is still run. It deliberately differs
+// where the original was faulty:
+//   - Responses carry Content-Type application/json; charset=utf-8 (the
+//     original sent text/plain, fault 16).
+//   - A body that is not JSON gets a -32700 parse error with id null, and a
+//     batch array or a non-object a -32600 error with id null, all with HTTP
+//     200; the original answered these with an empty body.
+//   - Bodies over ServerOptions.MaxBodyBytes get -32600 "request body exceeds
+//     N bytes"; a panicking Group method gets -32000 and the server lives on.
+//   - A stale socket (nothing accepts on it) is replaced at start instead of
+//     crashing; a live one is refused with ErrSocketInUse.
+//
+// The client adds what the original lacked: a deadline on every call, and
+// errors that tell a plugin that answered (*RPCError) from one that could not
+// be reached (*TransportError, ErrUnreachable).
+//
+// Limits: only the Group interface (version 0.1.0) is served and required;
+// batch requests are not supported (as in the original); there is no
+// authentication beyond the socket's file mode (0600) and its directory's
+// (0700 when created here).
 package plugin

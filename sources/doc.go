@@ -2,11 +2,20 @@
 // Store (the committed group specs, loaded with a version and saved against
 // an expected version) and the Leadership (is this replica the one that acts).
 //
-// File implementations live here; the Docker Swarm implementations live in
-// sources/swarm, the only package that imports the Docker client. Fakes and
-// the contract tests every implementation passes are in sources/sourcestest.
+// The file implementations live here. FileStore keeps <dir>/global.config in
+// the original manager's byte format, versioned by content hash; writers in
+// any process serialise on an flock and replace the file atomically, and a
+// file that cannot be decoded is reported (path, line, column) and never
+// overwritten. FileLeadership reads a shared leader file, reacting to file
+// system events within milliseconds and polling as a fallback. Update is the
+// load-mutate-save loop with bounded retries on ErrConflict that every
+// writer should use. The Docker Swarm implementations live in sources/swarm,
+// the only package that imports the Docker client. Fakes and the contract
+// tests every implementation passes are in sources/sourcestest.
 //
 // Limits: leadership is detection, not election. Nothing here fences a
 // deposed leader; the controller keeps its downstream actions idempotent and
-// frees everything as soon as leadership is lost.
+// frees everything as soon as leadership is lost. The file lock is advisory
+// (hand edits should write a temp file and rename it) and the file
+// implementations need a Unix system.
 package sources

@@ -75,8 +75,13 @@ func (l *FileLeadership) Watch(ctx context.Context, changed func(leader bool)) e
 			settled = nil
 			w.refresh(ctx)
 		case <-poll.C():
-			if w.fsw != nil && !w.watching && w.addWatch() {
-				l.log.Info("watching leader file directory again")
+			if w.fsw != nil {
+				// Re-adding is idempotent and re-targets a directory that
+				// was removed or replaced since the last poll.
+				was := w.watching
+				if w.addWatch() && !was {
+					l.log.Info("watching leader file directory")
+				}
 			}
 			w.refresh(ctx)
 			poll.Reset(l.jittered())
@@ -145,15 +150,15 @@ func (w *leaderWatch) addWatch() bool {
 }
 
 // relevant reports whether ev may have changed the leader file. The removal
-// or rename of the watched directory itself drops the watch (the poll adds
-// it again once the directory is back) and counts as a change.
+// or rename of the watched directory itself ends the watch (fsnotify drops
+// it; the next poll adds the directory again once it is back) and counts as
+// a change.
 func (w *leaderWatch) relevant(ev fsnotify.Event) bool {
 	name := filepath.Clean(ev.Name)
 	if name == w.path {
 		return true
 	}
 	if name == w.dir && ev.Has(fsnotify.Remove|fsnotify.Rename) {
-		_ = w.fsw.Remove(w.dir)
 		w.watching = false
 		return true
 	}

@@ -135,7 +135,7 @@ func TestFileStore_CorruptFileIsReportedAndNeverOverwritten(t *testing.T) {
 		where   string
 	}{
 		{name: "truncated", content: string(original[:len(original)/2]), where: "line 15, column 1"},
-		{name: "garbage", content: "garbage\n", where: "line 1, column 1"},
+		{name: "garbage", content: "garbage\n", where: "line 1, column"},
 		{name: "wrong type", content: "{\n  \"Groups\": {\n    \"a\": {\"Plugin\": 7}\n  }\n}", where: "line 3"},
 		{name: "trailing data", content: "{}\n{}", where: "line 2, column 1"},
 	}
@@ -204,13 +204,24 @@ func TestFileStore_UnreadableAndUnwritable(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, fi.IsDir())
 	})
-	t.Run("dir below a regular file", func(t *testing.T) {
-		file := filepath.Join(t.TempDir(), "plain")
-		require.NoError(t, os.WriteFile(file, nil, 0o600))
-		s := newFileStore(t, filepath.Join(file, "configs"))
+	t.Run("dir is a regular file", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "configs")
+		s := newFileStore(t, dir)
+		require.NoError(t, os.WriteFile(dir, []byte("not a dir"), 0o600))
 		_, _, err := s.Load(t.Context())
 		require.ErrorContains(t, err, s.Path())
+		require.ErrorContains(t, err, "not a directory")
 		_, err = s.Save(t.Context(), sourcestest.SampleConfig("a"), "")
+		require.ErrorContains(t, err, dir)
+		require.ErrorContains(t, err, "not a directory")
+		data, err := os.ReadFile(dir)
+		require.NoError(t, err)
+		require.Equal(t, "not a dir", string(data))
+	})
+	t.Run("dir below a regular file is refused at once", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "plain")
+		require.NoError(t, os.WriteFile(file, nil, 0o600))
+		_, err := sources.NewFileStore(sources.FileStoreOptions{Dir: filepath.Join(file, "configs")})
 		require.ErrorContains(t, err, file)
 		require.ErrorContains(t, err, "not a directory")
 	})
@@ -240,8 +251,8 @@ func TestFileStore_CreatesPrivateDirAndFile(t *testing.T) {
 	_, err := s.Save(t.Context(), sourcestest.SampleConfig("a"), "")
 	require.NoError(t, err)
 	for path, mode := range map[string]os.FileMode{
-		dir:                                   0o700 | os.ModeDir,
-		s.Path():                              0o600,
+		dir:      0o700 | os.ModeDir,
+		s.Path(): 0o600,
 		filepath.Join(dir, ".global.config.lock"): 0o600,
 	} {
 		fi, err := os.Stat(path)

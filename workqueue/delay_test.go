@@ -2,10 +2,13 @@ package workqueue_test
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/utils/clock"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/infrakit-manager/manager/workqueue"
 )
@@ -157,4 +160,53 @@ func TestAddRateLimited_HugeRequeueCountStaysAtMax(t *testing.T) {
 	requireDelay(t, q, clk.Step, "a", 5*time.Millisecond, "m1")
 	q.AddRateLimited("a")
 	requireDelay(t, q, clk.Step, "a", workqueue.DefaultMaxDelay, "m2")
+}
+
+// steppingClock is a FakeClock whose next NewTimer first advances the clock
+// by jump: the exact interleaving of a test's Step landing between the
+// queue reading Now and arming its timer.
+type steppingClock struct {
+	*clocktesting.FakeClock
+	jump atomic.Int64 // nanoseconds; consumed by the next NewTimer
+}
+
+func (c *steppingClock) NewTimer(d time.Duration) clock.Timer {
+	if j := c.jump.Swap(0); j > 0 {
+		c.Step(time.Duration(j))
+	}
+	return c.FakeClock.NewTimer(d)
+}
+
+func TestAddAfter_ClockMovingWhileArmingDoesNotDelayKey(t *testing.T) {
+	cases := []struct {
+		name       string
+		jump, step time.Duration // jump while arming, then step: 10ms or more in total
+	}{
+		{name: "jump short of ready time", jump: 4 * time.Millisecond, step: 6 * time.Millisecond},
+		{name: "jump past ready time", jump: 15 * time.Millisecond},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clk := &steppingClock{FakeClock: newFakeClock()}
+			opts := workqueue.DefaultOptions()
+			opts.Clock = clk
+			q := newQueue[string](t, opts)
+			// Warm up: once "warm" is released, the delay loop has consumed
+			// every wake-up so far, so the next AddAfter arms exactly once.
+			q.AddAfter("warm", time.Millisecond)
+			clk.Step(time.Millisecond)
+			requireNext(t, q, "warm")
+			q.Done("warm")
+
+			clk.jump.Store(int64(c.jump))
+			q.AddAfter("a", 10*time.Millisecond)
+			require.Eventually(t, func() bool { return clk.jump.Load() == 0 }, waitFor, tick)
+			if c.step > 0 {
+				require.Eventually(t, clk.HasWaiters, waitFor, tick)
+				clk.Step(c.step)
+			}
+			requireNext(t, q, "a")
+			q.Done("a")
+		})
+	}
 }

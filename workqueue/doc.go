@@ -14,5 +14,7 @@
 // its key. One background goroutine serves delayed keys from New until
 // ShutDown, so every queue must be shut down. Backoff counters are kept until
 // Forget, so callers must Forget a key once it succeeds or is deleted.
-// The package imports nothing from this module.
+// With a FakeClock, a Step is honoured even when it races the queue arming
+// its timer, provided the step exceeds 100µs. The package
+// imports nothing from this module.
 package workqueue

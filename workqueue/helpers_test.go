@@ -20,7 +20,7 @@ func newFakeClock() *clocktesting.FakeClock {
 	return clocktesting.NewFakeClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
-// newQueue returns a queue on clk (nil: real clock) that is shut down when
+// newQueue returns a queue built from opts that is shut down when
 // the test ends.
 func newQueue[K comparable](t *testing.T, opts workqueue.Options) *workqueue.Queue[K] {
 	t.Helper()

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -45,7 +45,7 @@ func newCommand() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "group-stateless", "plugin name: the socket file name in the plugin directory")
-	fl.StringVar(&f.pluginDir, "plugin-dir", plugin.DefaultDir(), "plugin directory (default $"+plugin.PluginsDirEnv+" or ~/.infrakit/plugins)")
+	fl.StringVar(&f.pluginDir, "plugin-dir", plugin.DefaultDir(), "plugin directory ($"+plugin.PluginsDirEnv+" or ~/.infrakit/plugins)")
 	fl.DurationVar(&f.latency, "latency", 0, "latency added to every call")
 	fl.StringVar(&f.fail, "fail", "", "comma-separated methods that fail with \"simulated failure: <Method>\"")
 	fl.StringVar(&f.hang, "hang", "", "comma-separated methods that block until the caller gives up")
@@ -79,7 +79,7 @@ func (f flags) options(log logr.Logger) (groupsim.Options, error) {
 }
 
 // run serves until ctx is done.
-func run(ctx context.Context, f flags, stderr *os.File) error {
+func run(ctx context.Context, f flags, stderr io.Writer) error {
 	log, sync, err := newLogger(f.log, stderr)
 	if err != nil {
 		return err

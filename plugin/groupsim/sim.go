@@ -89,6 +89,7 @@ func (p *Plugin) enter(ctx context.Context, method string) error {
 		}
 	}
 	if slices.Contains(f.Hang, method) {
+		p.log.V(1).Info("hanging call", "method", method)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("simulated hang: %s: %w", method, ctx.Err())

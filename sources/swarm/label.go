@@ -42,6 +42,11 @@ func EncodeLabel(cfg sources.Config) (string, error) {
 // original. Every failure wraps sources.ErrCorrupt and says which layer
 // (base64, zlib, JSON) is broken. It never panics.
 func DecodeLabel(v string) (sources.Config, error) {
+	return decodeLabel(v, maxDecodedBytes)
+}
+
+// decodeLabel is DecodeLabel with a bound on the inflated size.
+func decodeLabel(v string, maxBytes int) (sources.Config, error) {
 	if v == "" {
 		return sources.Config{}, fmt.Errorf("%w: empty label value", sources.ErrCorrupt)
 	}
@@ -55,12 +60,12 @@ func DecodeLabel(v string) (sources.Config, error) {
 	}
 	defer zr.Close()
 	// ReadAll reads to the end of the stream, which verifies the checksum.
-	data, err := io.ReadAll(io.LimitReader(zr, maxDecodedBytes+1))
+	data, err := io.ReadAll(io.LimitReader(zr, int64(maxBytes)+1))
 	switch {
 	case err != nil:
 		return sources.Config{}, fmt.Errorf("%w: label zlib stream is damaged: %v", sources.ErrCorrupt, err)
-	case len(data) > maxDecodedBytes:
-		return sources.Config{}, fmt.Errorf("%w: label inflates to more than %d bytes", sources.ErrCorrupt, maxDecodedBytes)
+	case len(data) > maxBytes:
+		return sources.Config{}, fmt.Errorf("%w: label inflates to more than %d bytes", sources.ErrCorrupt, maxBytes)
 	}
 	cfg, err := sources.DecodeConfig(data)
 	if err != nil {

@@ -80,6 +80,10 @@ func (o *StoreOptions) validate() error {
 type Store struct {
 	c    *Client
 	opts StoreOptions
+
+	// beforeUpdate, if set (by tests only), runs between the inspect and the
+	// update of each attempt, to force "update out of sequence".
+	beforeUpdate func(attempt int)
 }
 
 var _ sources.Store = (*Store)(nil)
@@ -149,6 +153,9 @@ func (s *Store) Save(ctx context.Context, cfg sources.Config, expected sources.V
 			spec.Labels = map[string]string{}
 		}
 		spec.Labels[s.opts.Label] = value
+		if s.beforeUpdate != nil {
+			s.beforeUpdate(attempt)
+		}
 		err = s.c.call(ctx, func(ctx context.Context) error {
 			return s.c.api.SwarmUpdate(ctx, sw.Version, spec, swarm.UpdateFlags{})
 		})

@@ -6,7 +6,6 @@
 // RequireEngine holds the one skip policy: without root, dockerd, nsenter or
 // ip a test is skipped, except under CI=true, where it fails (CI must never
 // skip silently). Limits: Linux only, root only; a test binary killed hard
-// (SIGKILL) leaves its lab behind (its LAB directory is under $TMPDIR with
-// the prefix "iksl"; `LAB=<dir> NETNS=<name> hack/swarm-lab.sh down` removes
-// it, the netns name being in <dir>/netns).
+// (SIGKILL) leaves its lab behind: its directory is $TMPDIR/iksl*, and
+// `LAB=<dir> hack/swarm-lab.sh down` removes it with its daemons and netns.
 package swarmtest

@@ -1,0 +1,87 @@
+package sources_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infrakit-manager/manager/sources"
+)
+
+func FuzzDecodeConfig(f *testing.F) {
+	original, err := os.ReadFile(filepath.Join("testdata", "original-global.config"))
+	require.NoError(f, err)
+	for _, seed := range []string{
+		string(original),
+		string(original[:len(original)/2]),
+		"", "{}", "{}\n{}", "null", `{"Groups":null}`, `{"groups":{"a":{}}}`,
+		`{"Groups":{"a":{"Plugin":"p","Properties":null}}}`,
+		`{"Groups":{"a":{"Plugin":7}}}`,
+		`{"Groups":{"":{"Plugin":"p","Properties":{"ID":""}}}}`,
+		"{\"Groups\":{\"\xff\":{\"Properties\":\"\xfe\"}}}",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := sources.DecodeConfig(data)
+		if err != nil {
+			require.ErrorIs(t, err, sources.ErrCorrupt)
+			return
+		}
+		enc, err := sources.EncodeConfig(cfg)
+		require.NoError(t, err)
+		again, err := sources.DecodeConfig(enc)
+		require.NoError(t, err)
+		require.Len(t, again.Groups, len(cfg.Groups))
+		for id, e := range cfg.Groups {
+			g, ok := again.Groups[id]
+			require.True(t, ok, "group %q lost", id)
+			require.Equal(t, e.Plugin, g.Plugin)
+			require.JSONEq(t, rawOrNull(e.Properties), rawOrNull(g.Properties), "properties of %q", id)
+		}
+		// Equal configs encode to the same bytes: the stored form is a fixed point.
+		enc2, err := sources.EncodeConfig(again)
+		require.NoError(t, err)
+		require.Equal(t, string(enc), string(enc2))
+	})
+}
+
+// referenceIsLeader is the rule written out by hand: strip the four
+// characters from both ends one at a time, then compare.
+func referenceIsLeader(content []byte, name string) bool {
+	isBlank := func(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+	start, end := 0, len(content)
+	for start < end && isBlank(content[start]) {
+		start++
+	}
+	for end > start && isBlank(content[end-1]) {
+		end--
+	}
+	return name != "" && string(content[start:end]) == name
+}
+
+func FuzzParseLeaderFile(f *testing.F) {
+	for _, seed := range []struct{ content, name string }{
+		{"group", "group"}, {"group\r\n", "group"}, {" \tgroup\n\n", "group"},
+		{"", ""}, {"group2", "group"}, {"\r", "\r"}, {"a\x00", "a"}, {"\xff", "\xff"},
+	} {
+		f.Add([]byte(seed.content), seed.name)
+	}
+	f.Fuzz(func(t *testing.T, content []byte, name string) {
+		require.Equal(t, referenceIsLeader(content, name), sources.ParseLeaderFile(content, name))
+		// Whatever the name, a file holding exactly the name with any line
+		// ending elects it, unless the name itself starts or ends with blanks.
+		if name != "" && referenceIsLeader([]byte(name), name) {
+			require.True(t, sources.ParseLeaderFile([]byte(name+"\r\n"), name))
+		}
+	})
+}
+
+func rawOrNull(m []byte) string {
+	if len(m) == 0 {
+		return "null"
+	}
+	return string(m)
+}

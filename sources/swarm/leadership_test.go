@@ -1,0 +1,254 @@
+package swarm
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/stretchr/testify/require"
+)
+
+// callTimeout is the per-call timeout of the leadership tests: the default.
+const callTimeout = time.Second
+
+// hangBound is how long a check against a hung engine may take in these
+// tests: far below the engine's own 20 s, with room for a loaded machine.
+const hangBound = 5 * time.Second
+
+// waitReport bounds waiting for a Watch report. A demotion is reported in
+// well under a second; this is only the give-up point.
+const waitReport = 30 * time.Second
+
+func newLabLeadership(t *testing.T, i int) *Leadership {
+	t.Helper()
+	l, err := NewLeadership(newClient(t, sharedLab(t).Host(i), callTimeout), LeadershipOptions{})
+	require.NoError(t, err)
+	return l
+}
+
+type report struct {
+	leader bool
+	at     time.Time
+}
+
+// watch runs l.Watch until the test ends and returns its reports.
+func watch(t *testing.T, l *Leadership) <-chan report {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan report, 64)
+	done := make(chan error, 1)
+	go func() { done <- l.Watch(ctx, func(b bool) { ch <- report{b, time.Now()} }) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(hangBound):
+			t.Errorf("Watch did not return within %s of its context ending", hangBound)
+		}
+	})
+	return ch
+}
+
+func next(t *testing.T, ch <-chan report, what string) report {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(waitReport):
+		t.Fatalf("no report within %s: %s", waitReport, what)
+		return report{}
+	}
+}
+
+func TestLeadershipExactlyOneLeader(t *testing.T) {
+	lab := sharedLab(t)
+	var leaders []int
+	for i := 1; i <= labNodes; i++ {
+		ok, err := newLabLeadership(t, i).Check(context.Background())
+		require.NoError(t, err, "node %d", i)
+		if ok {
+			leaders = append(leaders, i)
+		}
+	}
+	require.Equal(t, []int{lab.Leader(t)}, leaders)
+}
+
+// Demoting the leader hands leadership over through Raft; the old leader's
+// Watch reports false, the new one's true, and the demoted node, now a
+// worker, is not the leader (without an error).
+func TestLeadershipFollowsADemotion(t *testing.T) {
+	lab := sharedLab(t)
+	ctx := context.Background()
+	old := lab.Leader(t)
+	ls := map[int]*Leadership{}
+	reports := map[int]<-chan report{}
+	for i := 1; i <= labNodes; i++ {
+		ls[i] = newLabLeadership(t, i)
+		reports[i] = watch(t, ls[i])
+		require.Equal(t, i == old, next(t, reports[i], "first status").leader, "node %d", i)
+	}
+	t.Cleanup(func() {
+		lab.Promote(t, old)
+		lab.Wait(t)
+	})
+
+	// Demote through the API from another manager, to time it precisely.
+	api := rawAPI(t, lab.Host(old%labNodes+1))
+	id, err := ls[old].node(ctx)
+	require.NoError(t, err)
+	n, _, err := api.NodeInspectWithRaw(ctx, id)
+	require.NoError(t, err)
+	n.Spec.Role = swarm.NodeRoleWorker
+	start := time.Now()
+	require.NoError(t, api.NodeUpdate(ctx, id, n.Version, n.Spec))
+	updated := time.Now()
+
+	lost := next(t, reports[old], "the old leader's loss")
+	require.False(t, lost.leader)
+	var gained report
+	newLeader := 0
+	for newLeader == 0 {
+		select {
+		case r := <-reports[old%labNodes+1]:
+			gained, newLeader = r, old%labNodes+1
+		case r := <-reports[(old+1)%labNodes+1]:
+			gained, newLeader = r, (old+1)%labNodes+1
+		case <-time.After(waitReport):
+			t.Fatalf("no node reported leadership within %s of the demotion", waitReport)
+		}
+	}
+	require.True(t, gained.leader, "node %d", newLeader)
+	t.Logf("demotion of node %d: API call took %s; old leader reported false after %s; node %d reported leader after %s",
+		old, updated.Sub(start).Round(time.Millisecond), lost.at.Sub(start).Round(time.Millisecond),
+		newLeader, gained.at.Sub(start).Round(time.Millisecond))
+	require.Equal(t, newLeader, lab.Leader(t))
+
+	// the demoted node becomes a worker: not leader, and no error
+	require.Eventually(t, func() bool {
+		ok, err := ls[old].Check(ctx)
+		return !ok && err == nil
+	}, waitReport, 100*time.Millisecond, "a worker must report not leader without error")
+}
+
+func TestLeadershipUnreachableEngine(t *testing.T) {
+	host := "unix://" + t.TempDir() + "/no-engine.sock"
+	l, err := NewLeadership(newClient(t, host, callTimeout), LeadershipOptions{})
+	require.NoError(t, err)
+	ok, err := l.Check(context.Background())
+	require.False(t, ok)
+	require.ErrorContains(t, err, host)
+	require.False(t, next(t, watch(t, l), "first status").leader)
+}
+
+// A frozen (SIGSTOPped) engine, or a follower whose leader is frozen, does
+// not hold a check for the engine's 20 s: it fails after CallTimeout.
+func TestLeadershipDoesNotHangOnAFrozenEngine(t *testing.T) {
+	lab := sharedLab(t)
+	ctx := context.Background()
+	leader := lab.Leader(t)
+	follower := leader%labNodes + 1
+	lf, ll := newLabLeadership(t, follower), newLabLeadership(t, leader)
+	for _, l := range []*Leadership{lf, ll} { // learn the node IDs first
+		_, err := l.Check(ctx)
+		require.NoError(t, err)
+	}
+	timedCheck := func(l *Leadership) (time.Duration, error) {
+		start := time.Now()
+		ok, err := l.Check(ctx)
+		require.False(t, ok)
+		return time.Since(start), err
+	}
+
+	t.Run("frozen engine", func(t *testing.T) {
+		lab.Signal(t, follower, "STOP")
+		defer lab.Signal(t, follower, "CONT")
+		took, err := timedCheck(lf)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Less(t, took, hangBound)
+		t.Logf("check of a frozen engine returned after %s: %v", took.Round(time.Millisecond), err)
+	})
+
+	t.Run("frozen leader", func(t *testing.T) {
+		reports := watch(t, ll)
+		require.True(t, next(t, reports, "first status").leader)
+		lab.Signal(t, leader, "STOP")
+		frozen := time.Now()
+		resumed := false
+		resume := func() {
+			if !resumed {
+				lab.Signal(t, leader, "CONT")
+				resumed = true
+			}
+		}
+		defer resume()
+		took, err := timedCheck(lf) // forwarded to the frozen leader
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Less(t, took, hangBound)
+		lost := next(t, reports, "the frozen leader's own watch")
+		require.False(t, lost.leader)
+		t.Logf("follower check with a frozen leader returned after %s; the leader's watch reported false after %s",
+			took.Round(time.Millisecond), lost.at.Sub(frozen).Round(time.Millisecond))
+		resume()
+		lab.Wait(t)
+		if lab.Leader(t) == leader { // frozen well under the election timeout
+			require.True(t, next(t, reports, "leadership after resume").leader)
+		}
+	})
+	lab.Wait(t)
+}
+
+func TestLeadershipOptions(t *testing.T) {
+	c := newClient(t, "unix:///nowhere.sock", time.Second)
+	l, err := NewLeadership(c, LeadershipOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 250*time.Millisecond, l.opts.PollInterval)
+	require.NotNil(t, l.opts.Clock)
+	_, err = NewLeadership(c, LeadershipOptions{PollInterval: -time.Second})
+	require.ErrorContains(t, err, "PollInterval")
+	_, err = NewLeadership(nil, LeadershipOptions{})
+	require.Error(t, err)
+}
+
+func TestClientOptions(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///from/env.sock")
+	def := DefaultClientOptions()
+	require.Equal(t, "unix:///from/env.sock", def.Host)
+	require.True(t, def.TLSVerify, "certificate verification must be on by default")
+	require.Equal(t, time.Second, def.CallTimeout)
+
+	cases := []struct {
+		name string
+		opts ClientOptions
+		err  string
+	}{
+		{"defaults", def, ""},
+		{"zero value", ClientOptions{}, ""},
+		{"bad host", ClientOptions{Host: "::nope"}, "Host"},
+		{"negative timeout", ClientOptions{CallTimeout: -1}, "CallTimeout"},
+		{"cert without key", ClientOptions{TLSCert: "c.pem"}, "together"},
+		{"missing CA file", ClientOptions{TLSCACert: "/nonexistent/ca.pem"}, "CA certificate"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cl, err := NewClient(c.opts)
+			if c.err != "" {
+				require.ErrorContains(t, err, c.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, "unix:///from/env.sock", cl.Host())
+			require.NoError(t, cl.Close())
+		})
+	}
+}
+
+// Fault 15: TLSVerify means verify, and only false skips verification.
+func TestTLSVerifyIsNotInverted(t *testing.T) {
+	for _, verify := range []bool{true, false} {
+		cfg, err := tlsConfig(ClientOptions{TLSVerify: verify})
+		require.NoError(t, err)
+		require.Equal(t, !verify, cfg.InsecureSkipVerify, "TLSVerify=%v", verify)
+	}
+}

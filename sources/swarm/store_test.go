@@ -1,0 +1,293 @@
+package swarm
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/sourcestest"
+)
+
+// storeTimeout is generous: the lab shares two CPUs with the race detector.
+const storeTimeout = 5 * time.Second
+
+// newLabStore returns a Store on node i of the shared lab, with a label of
+// its own (removed at cleanup).
+func newLabStore(t *testing.T, i int, opts StoreOptions) *Store {
+	t.Helper()
+	lab := sharedLab(t)
+	if opts.Label == "" {
+		opts.Label = testLabel(t, rawAPI(t, lab.Host(i)))
+	}
+	s, err := NewStore(newClient(t, lab.Host(i), storeTimeout), opts)
+	require.NoError(t, err)
+	return s
+}
+
+func TestStoreContract(t *testing.T) {
+	// alternate nodes: followers forward to the leader, the leader commits
+	node := 0
+	sourcestest.RunStoreContract(t, func(t *testing.T) sources.Store {
+		node = node%labNodes + 1
+		return newLabStore(t, node, StoreOptions{})
+	})
+}
+
+func TestStoreReadsAndWritesTheOriginalsFormat(t *testing.T) {
+	s := newLabStore(t, 2, StoreOptions{})
+	api := rawAPI(t, sharedLab(t).Host(1))
+	ctx := context.Background()
+
+	// theirs -> ours
+	captured := readTestdata(t, "original-label.txt")
+	setRawLabel(t, api, s.opts.Label, captured, false)
+	cfg, ver, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, versionOf(captured), ver)
+	sourcestest.RequireEqualConfig(t, originalConfig(), cfg)
+
+	// ours -> theirs: what we write is the original's encoding
+	cfg.Groups["pets"] = sourcestest.SampleEntry("pets")
+	_, err = s.Save(ctx, cfg, ver)
+	require.NoError(t, err)
+	want, err := EncodeLabel(cfg)
+	require.NoError(t, err)
+	require.Equal(t, want, rawLabels(t, api)[s.opts.Label])
+}
+
+func TestStoreConflictWhenSomeoneElseSaved(t *testing.T) {
+	mine := newLabStore(t, 1, StoreOptions{})
+	theirs := newLabStore(t, 3, StoreOptions{Label: mine.opts.Label})
+	ctx := context.Background()
+
+	v1, err := mine.Save(ctx, sourcestest.SampleConfig("a"), "")
+	require.NoError(t, err)
+	_, loaded, err := theirs.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, v1, loaded)
+	v2, err := theirs.Save(ctx, sourcestest.SampleConfig("b"), loaded)
+	require.NoError(t, err)
+
+	_, err = mine.Save(ctx, sourcestest.SampleConfig("c"), v1)
+	require.ErrorIs(t, err, sources.ErrConflict)
+	cfg, ver, err := mine.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, v2, ver)
+	sourcestest.RequireEqualConfig(t, sourcestest.SampleConfig("b"), cfg)
+}
+
+func TestStoreRetriesWhenTheSpecChangesUnderneath(t *testing.T) {
+	s := newLabStore(t, 2, StoreOptions{})
+	api := rawAPI(t, sharedLab(t).Host(3))
+	other := testLabel(t, api)
+	ctx := context.Background()
+
+	var attempts []int
+	s.beforeUpdate = func(attempt int) {
+		attempts = append(attempts, attempt)
+		if attempt == 1 { // someone changes another part of the spec
+			setRawLabel(t, api, other, "set-in-between", false)
+		}
+	}
+	v, err := s.Save(ctx, sourcestest.SampleConfig("a"), "")
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 2}, attempts, "the first update must have been refused and retried")
+
+	labels := rawLabels(t, api)
+	require.Equal(t, "set-in-between", labels[other])
+	cfg, ver, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, v, ver)
+	sourcestest.RequireEqualConfig(t, sourcestest.SampleConfig("a"), cfg)
+}
+
+func TestStoreRetryRechecksTheVersion(t *testing.T) {
+	s := newLabStore(t, 1, StoreOptions{})
+	theirs := newLabStore(t, 2, StoreOptions{Label: s.opts.Label})
+	ctx := context.Background()
+
+	var theirVer sources.Version
+	s.beforeUpdate = func(attempt int) {
+		if attempt == 1 { // someone saves our label between inspect and update
+			var err error
+			theirVer, err = theirs.Save(ctx, sourcestest.SampleConfig("theirs"), "")
+			require.NoError(t, err)
+		}
+	}
+	_, err := s.Save(ctx, sourcestest.SampleConfig("mine"), "")
+	require.ErrorIs(t, err, sources.ErrConflict)
+	cfg, ver, err := theirs.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, theirVer, ver)
+	sourcestest.RequireEqualConfig(t, sourcestest.SampleConfig("theirs"), cfg)
+}
+
+func TestStoreGivesUpAfterMaxRetries(t *testing.T) {
+	s := newLabStore(t, 1, StoreOptions{MaxRetries: 2})
+	api := rawAPI(t, sharedLab(t).Host(2))
+	other := testLabel(t, api)
+	ctx := context.Background()
+	v1, err := s.Save(ctx, sourcestest.SampleConfig("a"), "")
+	require.NoError(t, err)
+
+	calls := 0
+	s.beforeUpdate = func(attempt int) {
+		calls++
+		setRawLabel(t, api, other, fmt.Sprint(attempt), false)
+	}
+	_, err = s.Save(ctx, sourcestest.SampleConfig("b"), v1)
+	require.ErrorContains(t, err, "gave up after 3 attempts")
+	require.ErrorContains(t, err, "update out of sequence")
+	require.NotErrorIs(t, err, sources.ErrConflict)
+	require.Equal(t, 3, calls)
+
+	cfg, ver, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, v1, ver)
+	sourcestest.RequireEqualConfig(t, sourcestest.SampleConfig("a"), cfg)
+}
+
+func TestStoreNeverOverwritesACorruptLabel(t *testing.T) {
+	s := newLabStore(t, 3, StoreOptions{})
+	api := rawAPI(t, sharedLab(t).Host(1))
+	ctx := context.Background()
+	corrupt := zlibBase64(t, []byte(`{"Groups": {"a": `))
+	setRawLabel(t, api, s.opts.Label, corrupt, false)
+
+	_, _, err := s.Load(ctx)
+	require.ErrorIs(t, err, sources.ErrCorrupt)
+	require.ErrorContains(t, err, s.opts.Label)
+	require.ErrorContains(t, err, "line 1, column")
+
+	for _, expected := range []sources.Version{"", versionOf(corrupt)} {
+		_, err = s.Save(ctx, sourcestest.SampleConfig("a"), expected)
+		require.ErrorIs(t, err, sources.ErrCorrupt)
+		require.ErrorContains(t, err, "refusing to overwrite")
+		require.Equal(t, corrupt, rawLabels(t, api)[s.opts.Label])
+	}
+}
+
+// bigConfig returns a config of incompressible properties, about n bytes of
+// JSON.
+func bigConfig(t *testing.T, n int) sources.Config {
+	t.Helper()
+	noise := make([]byte, n/2)
+	_, err := rand.Read(noise)
+	require.NoError(t, err)
+	props, err := json.Marshal(map[string]string{"ID": "big", "Noise": hex.EncodeToString(noise)})
+	require.NoError(t, err)
+	return sources.Config{Groups: map[plugin.ID]sources.Entry{"big": {Plugin: "group-stateless", Properties: props}}}
+}
+
+func TestStoreRefusesOversizeConfigs(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name  string
+		limit int
+		cfg   sources.Config
+	}{
+		{"small limit", 100, sourcestest.SampleConfig("a", "b")},
+		{"default 1 MiB limit", 0, bigConfig(t, 1600<<10)}, // hex noise: the label is ~0.7x the JSON
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newLabStore(t, 1, StoreOptions{MaxLabelBytes: c.limit})
+			v1, err := s.Save(ctx, sourcestest.SampleConfig("kept"), "")
+			require.NoError(t, err)
+			encoded, err := EncodeLabel(c.cfg)
+			require.NoError(t, err)
+			require.Greater(t, len(encoded), s.opts.MaxLabelBytes)
+
+			_, err = s.Save(ctx, c.cfg, v1)
+			require.ErrorIs(t, err, sources.ErrTooLarge)
+			require.ErrorContains(t, err, fmt.Sprintf("is %d bytes, the limit is %d bytes", len(encoded), s.opts.MaxLabelBytes))
+			cfg, ver, err := s.Load(ctx)
+			require.NoError(t, err)
+			require.Equal(t, v1, ver)
+			sourcestest.RequireEqualConfig(t, sourcestest.SampleConfig("kept"), cfg)
+		})
+	}
+}
+
+func TestStoreSavesALargeConfigThroughAFollower(t *testing.T) {
+	lab := sharedLab(t)
+	follower := lab.Leader(t)%labNodes + 1
+	s := newLabStore(t, follower, StoreOptions{})
+	ctx := context.Background()
+	cfg := bigConfig(t, 600<<10)
+	v, err := s.Save(ctx, cfg, "")
+	require.NoError(t, err)
+	got, ver, err := s.Load(ctx)
+	require.NoError(t, err)
+	require.Equal(t, v, ver)
+	sourcestest.RequireEqualConfig(t, cfg, got)
+}
+
+func TestStoreKeepsOtherLabelsAndTheSpec(t *testing.T) {
+	s := newLabStore(t, 2, StoreOptions{})
+	api := rawAPI(t, sharedLab(t).Host(2))
+	other := testLabel(t, api)
+	setRawLabel(t, api, other, "keep me", false)
+	ctx := context.Background()
+	before, err := api.SwarmInspect(ctx)
+	require.NoError(t, err)
+
+	_, err = s.Save(ctx, sourcestest.SampleConfig("a"), "")
+	require.NoError(t, err)
+
+	after, err := api.SwarmInspect(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "keep me", after.Spec.Labels[other])
+	require.Contains(t, after.Spec.Labels, s.opts.Label)
+	delete(after.Spec.Labels, s.opts.Label)
+	require.Equal(t, before.Spec, after.Spec, "Save changed more than its label")
+}
+
+func TestStoreUnreachableEngineNamesTheHost(t *testing.T) {
+	host := "unix://" + t.TempDir() + "/no-engine.sock"
+	s, err := NewStore(newClient(t, host, time.Second), StoreOptions{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, _, err = s.Load(ctx)
+	require.ErrorContains(t, err, host)
+	_, err = s.Save(ctx, sourcestest.SampleConfig("a"), "")
+	require.ErrorContains(t, err, host)
+}
+
+func TestStoreOptions(t *testing.T) {
+	c := newClient(t, "unix:///nowhere.sock", time.Second)
+	cases := []struct {
+		name string
+		opts StoreOptions
+		err  string
+	}{
+		{"zero value takes the defaults", StoreOptions{}, ""},
+		{"blank label", StoreOptions{Label: " infrakit"}, "surrounding blanks"},
+		{"negative size", StoreOptions{MaxLabelBytes: -1}, "MaxLabelBytes"},
+		{"above the raft cap", StoreOptions{MaxLabelBytes: raftMaxBytes + 1}, "MaxLabelBytes"},
+		{"negative retries", StoreOptions{MaxRetries: -1}, "MaxRetries"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewStore(c, tc.opts)
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, "infrakit", s.opts.Label)
+			require.Equal(t, 1<<20, s.opts.MaxLabelBytes)
+			require.Equal(t, 5, s.opts.MaxRetries)
+		})
+	}
+	_, err := NewStore(nil, StoreOptions{})
+	require.Error(t, err)
+}

@@ -1,0 +1,250 @@
+package swarmtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// ScriptEnv names the variable that overrides where hack/swarm-lab.sh is.
+const ScriptEnv = "INFRAKIT_SWARM_LAB"
+
+const (
+	upTimeout   = 3 * time.Minute  // start N daemons and form the swarm
+	stepTimeout = 90 * time.Second // any other lab command (wait uses 60 s)
+)
+
+// Lab is one running throw-away swarm of managers n1..nN.
+type Lab struct {
+	script string
+	dir    string // LAB
+	netns  string // NETNS
+	n      int
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// RequireEngine skips t, or fails it when CI=true, unless a lab can run
+// here (see Available).
+func RequireEngine(t testing.TB) {
+	t.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("swarm lab unavailable under CI=true: %v", err)
+		}
+		t.Skipf("swarm lab unavailable: %v", err)
+	}
+}
+
+// Available returns why a lab cannot run here, or nil: it needs root,
+// dockerd, nsenter, ip and the lab script.
+func Available() error {
+	if os.Geteuid() != 0 {
+		return errors.New("not running as root")
+	}
+	for _, tool := range []string{"dockerd", "nsenter", "ip", "timeout"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not found (hack/swarm-lab.sh install): %w", tool, err)
+		}
+	}
+	_, err := Script()
+	return err
+}
+
+// Script finds hack/swarm-lab.sh: $INFRAKIT_SWARM_LAB, or the first
+// hack/swarm-lab.sh in the working directory or one of its parents.
+func Script() (string, error) {
+	if p := os.Getenv(ScriptEnv); p != "" {
+		return p, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "hack", "swarm-lab.sh")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("hack/swarm-lab.sh not found above the working directory; set %s", ScriptEnv)
+		}
+		dir = parent
+	}
+}
+
+// StartLab starts a lab of n managers for t and tears it down in t's
+// cleanup, whatever the outcome. It calls RequireEngine first.
+func StartLab(t *testing.T, n int) *Lab {
+	t.Helper()
+	RequireEngine(t)
+	l, err := NewLab(context.Background(), n)
+	if l != nil {
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("swarm lab status at failure:\n%s", l.Status())
+			}
+			if err := l.Close(); err != nil {
+				t.Errorf("swarm lab teardown: %v", err)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatalf("start swarm lab: %v", err)
+	}
+	return l
+}
+
+// NewLab starts a lab of n managers. The caller must Close it, also when
+// NewLab returns an error with a non-nil Lab (a half-started lab). Use it
+// for a lab shared by a whole test binary (TestMain); tests use StartLab.
+func NewLab(ctx context.Context, n int) (*Lab, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("swarm lab: need at least one node, got %d", n)
+	}
+	script, err := Script()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "iksl")
+	if err != nil {
+		return nil, err
+	}
+	l := &Lab{
+		script: script,
+		dir:    dir,
+		netns:  "ik-" + strings.TrimPrefix(filepath.Base(dir), "iksl"),
+		n:      n,
+	}
+	if _, err := l.run(ctx, upTimeout, "up", strconv.Itoa(n)); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+// Close stops every daemon, removes the netns and the lab directory. It is
+// idempotent.
+func (l *Lab) Close() error {
+	l.mu.Lock()
+	done := l.closed
+	l.closed = true
+	l.mu.Unlock()
+	if done {
+		return nil
+	}
+	_, err := l.run(context.Background(), stepTimeout, "down")
+	return err
+}
+
+// Dir returns the lab's state directory (daemon logs are in n<i>/dockerd.log).
+func (l *Lab) Dir() string { return l.dir }
+
+// N returns the number of nodes.
+func (l *Lab) N() int { return l.n }
+
+// Host returns the DOCKER_HOST URL of node i (1-based).
+func (l *Lab) Host(i int) string {
+	return "unix://" + filepath.Join(l.dir, "n"+strconv.Itoa(i), "docker.sock")
+}
+
+// Leader returns the index of the node that reports itself leader.
+func (l *Lab) Leader(t testing.TB) int {
+	t.Helper()
+	out := l.must(t, "leader")
+	i, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil {
+		t.Fatalf("swarm lab leader: unexpected output %q", out)
+	}
+	return i
+}
+
+// Demote makes node i a worker (run from another manager).
+func (l *Lab) Demote(t testing.TB, i int) {
+	t.Helper()
+	l.must(t, "demote", strconv.Itoa(i))
+}
+
+// Promote makes node i a manager again. Call Wait before the next change:
+// quick demote/promote churn can crash a 20.10 engine (raft "tocommit out of
+// range").
+func (l *Lab) Promote(t testing.TB, i int) {
+	t.Helper()
+	l.must(t, "promote", strconv.Itoa(i))
+}
+
+// Wait waits (up to 60 s) until every node the swarm lists as a manager
+// answers and is Ready and Leader or Reachable, with one leader. Start
+// stopped managers first.
+func (l *Lab) Wait(t testing.TB) {
+	t.Helper()
+	l.must(t, "wait", "auto", "60")
+}
+
+// Stop stops node i's dockerd with sig ("TERM", "KILL", ...; "" = TERM)
+// and waits until it has exited.
+func (l *Lab) Stop(t testing.TB, i int, sig string) {
+	t.Helper()
+	if sig == "" {
+		sig = "TERM"
+	}
+	l.must(t, "stop", strconv.Itoa(i), sig)
+}
+
+// Start (re)starts node i's dockerd; it rejoins the swarm by itself.
+func (l *Lab) Start(t testing.TB, i int) {
+	t.Helper()
+	l.must(t, "start", strconv.Itoa(i))
+}
+
+// Signal sends sig ("STOP", "CONT", ...) to node i's dockerd, without waiting.
+func (l *Lab) Signal(t testing.TB, i int, sig string) {
+	t.Helper()
+	l.must(t, "signal", strconv.Itoa(i), sig)
+}
+
+// Status returns the lab's status report (never fails; errors are in it).
+func (l *Lab) Status() string {
+	out, err := l.run(context.Background(), stepTimeout, "status")
+	if err != nil {
+		return out + "\n" + err.Error()
+	}
+	return out
+}
+
+func (l *Lab) must(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := l.run(context.Background(), stepTimeout, args...)
+	if err != nil {
+		t.Fatalf("swarm lab: %v", err)
+	}
+	return out
+}
+
+// run runs the lab script with this lab's LAB and NETNS.
+func (l *Lab) run(ctx context.Context, timeout time.Duration, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, l.script, args...)
+	cmd.Env = append(os.Environ(), "LAB="+l.dir, "NETNS="+l.netns)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	// The daemons the script starts write to their own logs, so they hold
+	// no pipe of ours; WaitDelay guards against one that would.
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(l.script), strings.Join(args, " "), err, out.String())
+	}
+	return out.String(), nil
+}
