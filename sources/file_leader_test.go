@@ -302,4 +302,3 @@ func TestFileLeadership_WatchExitsWithAllGoroutines(t *testing.T) {
 		t.Fatalf("goroutines left after Watch returned: %d > %d\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
 	}
 }
-
