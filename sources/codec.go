@@ -62,10 +62,10 @@ func positionError(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := lineCol(data, syn.Offset)
+		line, col := lineCol(data, syn.Offset-1) // Offset counts the offending byte
 		return fmt.Errorf("%w: line %d, column %d: %v", ErrCorrupt, line, col, err)
 	case errors.As(err, &typ):
-		line, col := lineCol(data, typ.Offset)
+		line, col := lineCol(data, typ.Offset-1)
 		return fmt.Errorf("%w: line %d, column %d: %v", ErrCorrupt, line, col, err)
 	case errors.Is(err, io.ErrUnexpectedEOF), err.Error() == "EOF":
 		line, col := lineCol(data, int64(len(data)))
