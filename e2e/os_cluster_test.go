@@ -57,7 +57,7 @@ const petsSpec = `{"ID":"pets","Properties":{"Allocation":{"LogicalIDs":["10.0.0
 // osCluster is the shared part of an os-mode setup: the leader file, the
 // store directory and a directory for spec files.
 type osCluster struct {
-	t          *testing.T
+	t          *testing.T // the test (or step, see run) using the cluster now
 	root       string
 	leaderFile string
 	storeDir   string
@@ -85,6 +85,19 @@ func newOSCluster(t *testing.T, leader string) *osCluster {
 	require.NoError(t, os.Mkdir(c.storeDir, 0o700))
 	c.setLeader(leader)
 	return c
+}
+
+// run runs fn as the subtest name with the cluster bound to the subtest's
+// t, so that the helpers fail the step that called them (never the parent
+// from the step's goroutine) and processes started in the step end with it.
+// Steps run one at a time; run is not for parallel subtests.
+func (c *osCluster) run(t *testing.T, name string, fn func(t *testing.T)) bool {
+	parent := c.t
+	defer func() { c.t = parent }()
+	return t.Run(name, func(t *testing.T) {
+		c.t = t
+		fn(t)
+	})
 }
 
 // node prepares a node (nothing started) with its own plugin directory.
@@ -261,3 +274,11 @@ func writeFileAtomic(t *testing.T, path string, data []byte) {
 
 // ms renders a nanosecond span in milliseconds.
 func ms(d int64) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
+
+// fileBytes reads a whole file.
+func fileBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return b
+}

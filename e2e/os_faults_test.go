@@ -114,22 +114,24 @@ func TestOSCorruptStore(t *testing.T) {
 		{"truncated", string(good[:len(good)/2])},
 		{"garbage", "\x00\x01 not json at all"},
 	} {
-		t.Run(corrupt.name, func(t *testing.T) {
-			mark := time.Now().UnixNano()
+		c.run(t, corrupt.name, func(t *testing.T) {
+			mark, logMark := time.Now().UnixNano(), len(a.mgr.Stderr())
+			logSince := func() string { return a.mgr.Stderr()[logMark:] }
 			writeFileAtomic(t, c.storePath(), []byte(corrupt.content))
 			pets := c.writeSpec("pets", petsSpec)
 			for _, args := range [][]string{{"commit", pets}, {"ls"}} {
 				out, errOut, exit := a.cli(args...)
 				require.Equal(t, 1, exit, "%v: stdout %s", args, out)
 				require.Contains(t, errOut, c.storePath(), "%v names the file", args)
+				t.Logf("%v: %s", args, strings.TrimSpace(errOut))
 			}
 			require.Equal(t, corrupt.content, string(fileBytes(t, c.storePath())), "the file is left as it was")
 
 			// The loop notices (its log names the file), and acts on nothing:
 			// what it cannot read it does not free.
 			require.Eventually(t, func() bool {
-				return strings.Contains(a.mgr.Stderr(), "sync failed") && strings.Contains(a.mgr.Stderr(), c.storePath())
-			}, eventually, tick)
+				return strings.Contains(logSince(), "sync failed") && strings.Contains(logSince(), c.storePath())
+			}, eventually, tick, "manager log:\n%s", logSince())
 			require.True(t, a.runs("cattle"))
 			require.Empty(t, a.eventsSince(mark, "free", "cattle"))
 
@@ -139,6 +141,7 @@ func TestOSCorruptStore(t *testing.T) {
 			require.Contains(t, out, "infrakit.group=cattle")
 
 			writeFileAtomic(t, c.storePath(), good)
+			require.Eventually(t, func() bool { return strings.Contains(logSince(), "sync recovered") }, eventually, tick)
 			out, errOut, exit = a.cli("ls")
 			require.Equal(t, 0, exit, errOut)
 			require.Equal(t, "ID\ncattle\n", out)

@@ -32,7 +32,7 @@ func TestOSStaleSocket(t *testing.T) {
 		}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+		c.run(t, tc.name, func(t *testing.T) {
 			tc.leave(t)
 			require.FileExists(t, a.socket(), "a stale socket is left behind")
 			_, errOut, exit := a.cli("ls")

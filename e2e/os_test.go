@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +95,7 @@ func TestOSTwoNodes(t *testing.T) {
 		}},
 	}
 	for _, s := range steps {
-		if !t.Run(s.name, s.fn) {
+		if !c.run(t, s.name, s.fn) {
 			return
 		}
 	}
@@ -128,12 +127,4 @@ func nonEmptyLines(s string) []string {
 		}
 	}
 	return out
-}
-
-// fileBytes reads a whole file.
-func fileBytes(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return b
 }

@@ -346,7 +346,7 @@ cmd_down() {
   if ((${#pids[@]})); then
     kill -TERM "${pids[@]}" 2>/dev/null || true
     kill -CONT "${pids[@]}" 2>/dev/null || true
-    wait_gone 15 "${pids[@]}" || kill -KILL "${pids[@]}" 2>/dev/null || true
+    wait_gone 5 "${pids[@]}" || kill -KILL "${pids[@]}" 2>/dev/null || true
     wait_gone 5 "${pids[@]}" || true
   fi
   if ((${#ctrs[@]})); then

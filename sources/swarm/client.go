@@ -127,6 +127,23 @@ func (c *Client) Host() string { return c.host }
 // Close releases idle connections.
 func (c *Client) Close() error { return c.api.Close() }
 
+// negotiate settles the API version with one Ping, if not done yet.
+//
+// The Docker client negotiates lazily, under a lock, on the first call; but
+// Events reads the version without that lock (client v28.5.2), a data race
+// with a first call running at the same time. Negotiating before opening an
+// event stream makes the version fixed by then.
+func (c *Client) negotiate(ctx context.Context) error {
+	return c.call(ctx, func(ctx context.Context) error {
+		ping, err := c.api.Ping(ctx)
+		if err != nil {
+			return fmt.Errorf("swarm: ping %s: %w", c.host, err)
+		}
+		c.api.NegotiateAPIVersionPing(ping)
+		return nil
+	})
+}
+
 // call runs fn with the per-call timeout.
 func (c *Client) call(ctx context.Context, fn func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -194,7 +194,7 @@ func TestStoreRefusesOversizeConfigs(t *testing.T) {
 		limit int
 		cfg   sources.Config
 	}{
-		{"small limit", 100, sourcestest.SampleConfig("a", "b")},
+		{"small limit", 200, sourcestest.SampleConfig("a", "b", "c", "d", "e", "f")},
 		{"default 1 MiB limit", 0, bigConfig(t, 1600<<10)}, // hex noise: the label is ~0.7x the JSON
 	}
 	for _, c := range cases {

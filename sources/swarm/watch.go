@@ -15,18 +15,25 @@ import (
 // after it failed (engine down, node demoted to worker, ...).
 const eventRetry = 2 * time.Second
 
+// maxInFlight bounds the checks Watch runs at once: one that is slow, and
+// one fresh one that may answer first.
+const maxInFlight = 2
+
 // Watch calls changed with the first status at once, then on every change,
 // until ctx is done; then it returns nil. It checks every PollInterval and,
-// unless NoEvents, also right after every node event of the engine. Each
-// check is bounded by the client's CallTimeout, and a check that fails or
+// unless NoEvents, also right after every node event of the engine.
+//
+// A check is bounded by the client's CallTimeout, and one that fails or
 // times out reports "not leader", so a hung engine is noticed within
-// CallTimeout instead of stalling the loop. Calls to changed are sequential.
+// CallTimeout. A slow check does not hold up the next one either: while it
+// runs, the next tick or event starts a second check, and the answer of the
+// most recently started check wins. Calls to changed are sequential.
 func (l *Leadership) Watch(ctx context.Context, changed func(leader bool)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	kick := make(chan struct{}, 1)
 	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel: the event goroutine is gone when Watch returns
+	defer wg.Wait() // after cancel: no goroutine of ours outlives Watch
 	if !l.opts.NoEvents {
 		wg.Go(func() { l.followEvents(ctx, kick) })
 	}
@@ -34,39 +41,74 @@ func (l *Leadership) Watch(ctx context.Context, changed func(leader bool)) error
 	return nil
 }
 
+// checkResult is the outcome of check number seq.
+type checkResult struct {
+	seq    uint64
+	leader bool
+	err    error
+}
+
 // watchLoop is Watch's engine, apart from the Docker client: check now, then
-// on every tick or kick; report the first status and every change.
+// on every tick or kick (up to maxInFlight checks at once); report the first
+// status and every change, ignoring answers older than one already used.
+// It returns when ctx is done and every check it started has returned.
 func watchLoop(ctx context.Context, clk clock.WithTicker, every time.Duration, log logr.Logger,
 	check func(context.Context) (bool, error), kick <-chan struct{}, changed func(bool),
 ) {
 	ticker := clk.NewTicker(every)
 	defer ticker.Stop()
-	var last, reported bool
-	var lastErr string
-	for {
-		leader, err := check(ctx)
-		if ctx.Err() != nil {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	results := make(chan checkResult, maxInFlight) // never blocks a sender
+	var started, used uint64
+	inFlight := 0
+	start := func() {
+		if inFlight >= maxInFlight {
 			return
 		}
-		// Log an error once, not on every poll while it lasts.
-		switch {
-		case err != nil && err.Error() != lastErr:
-			log.Info("leadership status unknown, acting as follower", "error", err.Error())
-			lastErr = err.Error()
-		case err == nil && lastErr != "":
-			log.Info("leadership status known again", "leader", leader)
-			lastErr = ""
-		}
-		if !reported || leader != last {
-			log.V(1).Info("leadership changed", "leader", leader)
-			changed(leader)
-			last, reported = leader, true
-		}
+		inFlight++
+		started++
+		seq := started
+		wg.Go(func() {
+			leader, err := check(ctx)
+			results <- checkResult{seq: seq, leader: leader, err: err}
+		})
+	}
+
+	var last, reported bool
+	var lastErr string
+	start()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C():
+			start()
 		case <-kick:
+			start()
+		case r := <-results:
+			inFlight--
+			if ctx.Err() != nil {
+				return
+			}
+			if r.seq < used {
+				continue // a newer check has answered already
+			}
+			used = r.seq
+			// Log an error once, not on every poll while it lasts.
+			switch {
+			case r.err != nil && r.err.Error() != lastErr:
+				log.Info("leadership status unknown, acting as follower", "error", r.err.Error())
+				lastErr = r.err.Error()
+			case r.err == nil && lastErr != "":
+				log.Info("leadership status known again", "leader", r.leader)
+				lastErr = ""
+			}
+			if !reported || r.leader != last {
+				log.V(1).Info("leadership changed", "leader", r.leader)
+				changed(r.leader)
+				last, reported = r.leader, true
+			}
 		}
 	}
 }
@@ -77,6 +119,15 @@ func watchLoop(ctx context.Context, clk clock.WithTicker, every time.Duration, l
 func (l *Leadership) followEvents(ctx context.Context, kick chan<- struct{}) {
 	f := filters.NewArgs(filters.Arg("type", string(events.NodeEventType)))
 	for {
+		if err := l.c.negotiate(ctx); err != nil {
+			l.opts.Log.V(1).Info("node event stream not opened", "host", l.c.host, "error", err.Error())
+			select {
+			case <-ctx.Done():
+				return
+			case <-l.opts.Clock.After(eventRetry):
+			}
+			continue
+		}
 		msgs, errs := l.c.api.Events(ctx, events.ListOptions{Filters: f})
 	stream:
 		for {

@@ -11,17 +11,20 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
-type checkResult struct {
+// answer is what one scripted check returns.
+type answer struct {
 	leader bool
 	err    error
 }
 
-// scripted runs watchLoop with a fake clock and a check that returns what
-// the test feeds it, one result per check.
+// pendingCheck is one check waiting for the test to answer it.
+type pendingCheck chan answer
+
+// scripted runs watchLoop with a fake clock and checks that wait for the
+// test to answer them, one by one.
 type scripted struct {
 	clk     *clocktesting.FakeClock
-	results chan checkResult
-	asked   chan struct{}
+	calls   chan pendingCheck
 	kick    chan struct{}
 	changes chan bool
 	cancel  context.CancelFunc
@@ -35,18 +38,18 @@ func startScripted(t *testing.T) *scripted {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &scripted{
 		clk:     clocktesting.NewFakeClock(time.Unix(0, 0)),
-		results: make(chan checkResult),
-		asked:   make(chan struct{}, 1),
+		calls:   make(chan pendingCheck, 8),
 		kick:    make(chan struct{}, 1),
 		changes: make(chan bool, 16),
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
 	check := func(ctx context.Context) (bool, error) {
-		s.asked <- struct{}{}
+		c := make(pendingCheck, 1)
+		s.calls <- c
 		select {
-		case r := <-s.results:
-			return r.leader, r.err
+		case a := <-c:
+			return a.leader, a.err
 		case <-ctx.Done():
 			return false, ctx.Err()
 		}
@@ -64,15 +67,22 @@ func (s *scripted) stop() {
 	<-s.done
 }
 
-// answer waits for the loop to check, then gives it r.
-func (s *scripted) answer(t *testing.T, r checkResult) {
+// nextCheck waits until the loop starts a check.
+func (s *scripted) nextCheck(t *testing.T) pendingCheck {
 	t.Helper()
 	select {
-	case <-s.asked:
+	case c := <-s.calls:
+		return c
 	case <-time.After(5 * time.Second):
 		t.Fatal("the loop did not check")
+		return nil
 	}
-	s.results <- r
+}
+
+// answer waits for the next check and answers it.
+func (s *scripted) answer(t *testing.T, leader bool, err error) {
+	t.Helper()
+	s.nextCheck(t) <- answer{leader, err}
 }
 
 func (s *scripted) noChange(t *testing.T) {
@@ -80,7 +90,7 @@ func (s *scripted) noChange(t *testing.T) {
 	select {
 	case b := <-s.changes:
 		t.Fatalf("unexpected report %v", b)
-	default:
+	case <-time.After(20 * time.Millisecond):
 	}
 }
 
@@ -95,49 +105,84 @@ func (s *scripted) change(t *testing.T) bool {
 	}
 }
 
-// tick advances the fake clock once the loop waits on its ticker.
-func (s *scripted) tick(t *testing.T) {
-	t.Helper()
-	require.Eventually(t, s.clk.HasWaiters, 5*time.Second, time.Millisecond)
-	s.clk.Step(every)
-}
+// tick advances the fake clock by one poll interval.
+func (s *scripted) tick() { s.clk.Step(every) }
 
 func TestWatchLoopReportsFirstStatusThenOnlyChanges(t *testing.T) {
 	s := startScripted(t)
-	s.answer(t, checkResult{leader: false}) // at once, before any tick
+	s.answer(t, false, nil) // at once, before any tick
 	require.False(t, s.change(t))
 
-	s.tick(t)
-	s.answer(t, checkResult{leader: false})
-	s.tick(t)
-	s.answer(t, checkResult{leader: true})
-	require.True(t, s.change(t))
-	s.tick(t)
-	s.answer(t, checkResult{leader: true})
-	s.tick(t)
-	s.answer(t, checkResult{err: errors.New("engine hung")}) // unknown = not leader
-	require.False(t, s.change(t))
-	s.tick(t)
-	s.answer(t, checkResult{err: errors.New("engine hung")})
-	s.noChange(t)
-	s.tick(t)
-	s.answer(t, checkResult{leader: true})
-	require.True(t, s.change(t))
-	s.noChange(t)
+	steps := []struct {
+		leader bool
+		err    error
+		report *bool
+	}{
+		{false, nil, nil},
+		{true, nil, ptr(true)},
+		{true, nil, nil},
+		{false, errors.New("engine hung"), ptr(false)}, // unknown = not leader
+		{false, errors.New("engine hung"), nil},
+		{true, nil, ptr(true)},
+	}
+	for i, st := range steps {
+		s.tick()
+		s.answer(t, st.leader, st.err)
+		if st.report == nil {
+			s.noChange(t)
+		} else {
+			require.Equal(t, *st.report, s.change(t), "step %d", i)
+		}
+	}
 }
+
+func ptr(b bool) *bool { return &b }
 
 func TestWatchLoopChecksAtOnceOnAKick(t *testing.T) {
 	s := startScripted(t)
-	s.answer(t, checkResult{leader: true})
+	s.answer(t, true, nil)
 	require.True(t, s.change(t))
 	s.kick <- struct{}{} // a node event: no tick needed
-	s.answer(t, checkResult{leader: false})
+	s.answer(t, false, nil)
 	require.False(t, s.change(t))
+}
+
+// A slow check does not hold up a newer one, and its late answer does not
+// overwrite the newer answer.
+func TestWatchLoopIsNotHeldUpByASlowCheck(t *testing.T) {
+	s := startScripted(t)
+	s.answer(t, false, nil)
+	require.False(t, s.change(t))
+
+	s.tick()
+	slow := s.nextCheck(t) // hangs for now
+	s.kick <- struct{}{}
+	fresh := s.nextCheck(t) // started while slow is in flight
+	fresh <- answer{leader: true}
+	require.True(t, s.change(t))
+	slow <- answer{err: context.DeadlineExceeded} // older: ignored
+	s.noChange(t)
+
+	// with two checks hanging, no third is started
+	s.tick()
+	a := s.nextCheck(t)
+	s.tick()
+	b := s.nextCheck(t)
+	s.tick()
+	select {
+	case <-s.calls:
+		t.Fatal("a third check was started")
+	case <-time.After(20 * time.Millisecond):
+	}
+	a <- answer{err: context.DeadlineExceeded}
+	require.False(t, s.change(t), "a timed-out check counts as not leader")
+	b <- answer{leader: true}
+	require.True(t, s.change(t))
 }
 
 func TestWatchLoopStopsWhileACheckIsInFlight(t *testing.T) {
 	s := startScripted(t)
-	<-s.asked // the first check never answers
-	s.stop()  // returns: the check honours ctx and nothing is reported
+	s.nextCheck(t) // never answered
+	s.stop()       // returns: the check honours ctx, and nothing is reported
 	s.noChange(t)
 }

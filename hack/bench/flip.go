@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+const (
+	// flipGoal: leader-file flip to the first downstream RPC, p99.
+	flipGoal = 50 * time.Millisecond
+	// handoverGoal: two-manager handover overlap and gap, p99.
+	handoverGoal = 100 * time.Millisecond
+	// eventWait bounds one wait for a simulator event after a flip; the
+	// poll (5s) would catch a missed inotify event well within it.
+	eventWait = 15 * time.Second
+)
+
+// Original figures, quoted from the measurement of InfraKit v0.1.0.
+const (
+	origGain     = "1.43-4.77 s (mean 2.47 s) to commit"
+	origLoss     = "0.13-4.19 s (mean 1.85 s) to free"
+	origStart    = "answers not-a-leader for a full poll interval after start"
+	origOverlap  = "6 of 11 handovers: both ran the groups for 2.1-2.9 s"
+	origGap      = "5 of 11 handovers: groups unmanaged for 2.1-2.9 s"
+	origHandover = "no handover in under 2.1 s"
+)
+
+// settle pauses 5-25 ms between flips, so flips are not phase-locked to
+// anything periodic in the manager.
+func settle(ctx context.Context) error {
+	return sleep(ctx, 5*time.Millisecond+rand.N(20*time.Millisecond))
+}
+
+// flips: one manager and its simulator; the leader file flips to the
+// manager and away. Gain is timed to the simulator's commit event, loss to
+// its free event.
+func (h *harness) flips(ctx context.Context) ([]row, error) {
+	c, err := h.newOSCluster("f")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.store(1); err != nil {
+		return nil, err
+	}
+	const group = "g00000"
+	// Start as the named leader: time from exec to the first commit.
+	if _, err := c.setLeader("group"); err != nil {
+		return nil, err
+	}
+	n, err := c.node(ctx, "group")
+	if err != nil {
+		return nil, err
+	}
+	defer n.stop()
+	first, err := n.events.waitFirst(ctx, match{since: n.mgrStart, op: "commit", group: group}, eventWait)
+	if err != nil {
+		return nil, err
+	}
+	startToCommit := time.Duration(first - n.mgrStart)
+	if _, err := c.setLeader(nobody); err != nil {
+		return nil, err
+	}
+	if _, err := n.events.waitFirst(ctx, match{since: first, op: "free", group: group}, eventWait); err != nil {
+		return nil, err
+	}
+
+	var gains, losses []time.Duration
+	for i := range h.opts.Flips {
+		for _, to := range []string{"group", nobody} {
+			if err := settle(ctx); err != nil {
+				return nil, err
+			}
+			t0, err := c.setLeader(to)
+			if err != nil {
+				return nil, err
+			}
+			op := "commit"
+			if to == nobody {
+				op = "free"
+			}
+			at, err := n.events.waitFirst(ctx, match{since: t0, op: op, group: group}, eventWait)
+			if err != nil {
+				return nil, fmt.Errorf("flip %d: %w", i+1, err)
+			}
+			if to == nobody {
+				losses = append(losses, time.Duration(at-t0))
+			} else {
+				gains = append(gains, time.Duration(at-t0))
+			}
+		}
+	}
+	g, l := summarize(gains), summarize(losses)
+	h.log.Info("flips done", "gain", g.percentiles(), "loss", l.percentiles())
+	return []row{
+		goalRow("leader-file flip to first RPC: gain (rename to commit)", g.percentiles(),
+			"p99 < "+ms(flipGoal), g.P99 < flipGoal, origGain),
+		goalRow("leader-file flip to first RPC: loss (rename to free)", l.percentiles(),
+			"p99 < "+ms(flipGoal), l.P99 < flipGoal, origLoss),
+		infoRow("start as the named leader to first commit (exec to commit)", ms(startToCommit), origStart),
+	}, nil
+}
+
+// handovers: two managers (group, group2), each with its own plugin
+// directory and simulator, sharing the leader file and the store.
+func (h *harness) handovers(ctx context.Context) ([]row, error) {
+	c, err := h.newOSCluster("h")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.store(1); err != nil {
+		return nil, err
+	}
+	const group = "g00000"
+	if _, err := c.setLeader(nobody); err != nil {
+		return nil, err
+	}
+	a, err := c.node(ctx, "group")
+	if err != nil {
+		return nil, err
+	}
+	defer a.stop()
+	b, err := c.node(ctx, "group2")
+	if err != nil {
+		return nil, err
+	}
+	defer b.stop()
+	t0, err := c.setLeader(a.name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.events.waitFirst(ctx, match{since: t0, op: "commit", group: group}, eventWait); err != nil {
+		return nil, err
+	}
+
+	var overlaps, gaps, toCommit []time.Duration
+	nOverlap, nGap := 0, 0
+	from, to := a, b
+	for i := range h.opts.Handovers {
+		if err := settle(ctx); err != nil {
+			return nil, err
+		}
+		t0, err := c.setLeader(to.name)
+		if err != nil {
+			return nil, err
+		}
+		committed, err := to.events.waitFirst(ctx, match{since: t0, op: "commit", group: group}, eventWait)
+		if err != nil {
+			return nil, fmt.Errorf("handover %d: %w", i+1, err)
+		}
+		freed, err := from.events.waitFirst(ctx, match{since: t0, op: "free", group: group}, eventWait)
+		if err != nil {
+			return nil, fmt.Errorf("handover %d: %w", i+1, err)
+		}
+		o, g := handover(freed, committed)
+		if o > 0 {
+			nOverlap++
+		}
+		if g > 0 {
+			nGap++
+		}
+		overlaps, gaps = append(overlaps, o), append(gaps, g)
+		toCommit = append(toCommit, time.Duration(committed-t0))
+		from, to = to, from
+	}
+	o, g, tc := summarize(overlaps), summarize(gaps), summarize(toCommit)
+	h.log.Info("handovers done", "overlap", o.percentiles(), "gap", g.percentiles())
+	return []row{
+		goalRow("two-manager handover: overlap (both ran the group)",
+			fmt.Sprintf("%d of %d handovers; %s", nOverlap, o.N, o.percentiles()),
+			"p99 < "+ms(handoverGoal), o.P99 < handoverGoal, origOverlap),
+		goalRow("two-manager handover: gap (nobody ran the group)",
+			fmt.Sprintf("%d of %d handovers; %s", nGap, g.N, g.percentiles()),
+			"p99 < "+ms(handoverGoal), g.P99 < handoverGoal, origGap),
+		infoRow("two-manager handover: rename to new leader's commit", tc.percentiles(), origHandover),
+	}, nil
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-logr/logr"
+)
+
+// Swarm modes.
+const (
+	swarmAuto = "auto" // run when root and dockerd are present, else skip with the reason
+	swarmOff  = "off"  // always skip
+)
+
+// Options configure one harness run. Start from DefaultOptions.
+type Options struct {
+	// Build is the directory holding the built binaries. Defaults to "build".
+	Build string
+	// Out is the Markdown report written at the end. Defaults to
+	// "docs/benchmarks.md"; empty writes none.
+	Out string
+	// SwarmLab is the swarm lab script. Defaults to "hack/swarm-lab.sh".
+	SwarmLab string
+	// Swarm is swarmAuto or swarmOff. Defaults to swarmAuto.
+	Swarm string
+	// Flips is the number of leader-file flips each way (gain, loss).
+	// Defaults to 100.
+	Flips int
+	// Handovers is the number of two-manager handovers. Defaults to 100.
+	Handovers int
+	// Takeovers are the stored-group counts taken over. Defaults to 1, 100,
+	// 1,000 and 10,000.
+	Takeovers []int
+	// Commits is the number of sequential commits per path with one client.
+	// Defaults to 300.
+	Commits int
+	// ConcurrentClients is the number of concurrent clients of the second
+	// commit measurement. Defaults to 16.
+	ConcurrentClients int
+	// CommitsPerClient is each concurrent client's number of commits per
+	// path. Defaults to 40.
+	CommitsPerClient int
+	// Fsyncs is the number of write+fsync+rename+dir-fsync samples.
+	// Defaults to 200.
+	Fsyncs int
+	// Demotes is the number of swarm demote rounds. Defaults to 5.
+	Demotes int
+	// Deadline bounds the whole run; sections not started by then are
+	// skipped with that reason. Defaults to 9 minutes.
+	Deadline time.Duration
+	// CPUProfileDir, when set, also runs the 10,000-group takeover and the
+	// commit measurement with the controller in-process under a CPU profile
+	// and writes the profiles there.
+	CPUProfileDir string
+	// Command is the command line recorded in the report.
+	Command string
+	// Log receives progress lines. Defaults to discard.
+	Log logr.Logger
+}
+
+// DefaultOptions returns the defaults.
+func DefaultOptions() Options {
+	return Options{
+		Build:             "build",
+		Out:               filepath.Join("docs", "benchmarks.md"),
+		SwarmLab:          filepath.Join("hack", "swarm-lab.sh"),
+		Swarm:             swarmAuto,
+		Flips:             100,
+		Handovers:         100,
+		Takeovers:         []int{1, 100, 1000, 10000},
+		Commits:           300,
+		ConcurrentClients: 16,
+		CommitsPerClient:  40,
+		Fsyncs:            200,
+		Demotes:           5,
+		Deadline:          9 * time.Minute,
+		Log:               logr.Discard(),
+	}
+}
+
+func (o *Options) validate() error {
+	if o.Log.GetSink() == nil {
+		o.Log = logr.Discard()
+	}
+	var errs []error
+	for _, f := range []struct {
+		name string
+		val  int
+		min  int
+	}{
+		{"Flips", o.Flips, 50}, {"Handovers", o.Handovers, 50}, {"Commits", o.Commits, 1},
+		{"ConcurrentClients", o.ConcurrentClients, 1}, {"CommitsPerClient", o.CommitsPerClient, 1},
+		{"Fsyncs", o.Fsyncs, 1}, {"Demotes", o.Demotes, 1},
+	} {
+		if f.val < f.min {
+			errs = append(errs, fmt.Errorf("bench: Options.%s must be at least %d, got %d", f.name, f.min, f.val))
+		}
+	}
+	for _, n := range o.Takeovers {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("bench: Options.Takeovers holds %d; counts must be positive", n))
+		}
+	}
+	if o.Deadline <= 0 {
+		errs = append(errs, fmt.Errorf("bench: Options.Deadline must be positive, got %s", o.Deadline))
+	}
+	if o.Swarm != swarmAuto && o.Swarm != swarmOff {
+		errs = append(errs, fmt.Errorf("bench: Options.Swarm must be %q or %q, got %q", swarmAuto, swarmOff, o.Swarm))
+	}
+	for _, bin := range []string{binManager, binSim} {
+		p := filepath.Join(o.Build, bin)
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			errs = append(errs, fmt.Errorf("bench: %s is not an executable; run `make binaries` (BUILD=%s)", p, o.Build))
+		}
+	}
+	if len(o.Takeovers) == 0 {
+		errs = append(errs, errors.New("bench: Options.Takeovers must not be empty"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Verdicts.
+const (
+	met     = "MET"
+	missed  = "MISSED"
+	skipped = "skipped"
+	failed  = "FAILED"
+)
+
+// row is one line of the results table.
+type row struct {
+	Measure  string
+	Figure   string
+	Goal     string // "" when the row has no goal
+	Verdict  string // met, missed, skipped, failed or ""
+	Original string // the original InfraKit's figure, if one was measured
+}
+
+func goalRow(measure, figure, goal string, ok bool, original string) row {
+	v := missed
+	if ok {
+		v = met
+	}
+	return row{Measure: measure, Figure: figure, Goal: goal, Verdict: v, Original: original}
+}
+
+func infoRow(measure, figure, original string) row {
+	return row{Measure: measure, Figure: figure, Original: original}
+}
+
+func skipRow(measure, reason, goal, original string) row {
+	return row{Measure: measure, Figure: "skipped: " + reason, Goal: goal, Verdict: skipped, Original: original}
+}
+
+func failRow(measure string, err error) row {
+	return row{Measure: measure, Figure: "failed: " + oneLine(err.Error()), Verdict: failed}
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// printTable writes the rows as one aligned text table.
+func printTable(w io.Writer, rows []row) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MEASURE\tFIGURE\tGOAL\tVERDICT\tORIGINAL")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Measure, r.Figure, dash(r.Goal), dash(r.Verdict), dash(r.Original))
+	}
+	return tw.Flush()
+}
+
+// report is everything the Markdown page shows.
+type report struct {
+	Rows     []row
+	Machine  machine
+	Command  string
+	Started  time.Time
+	Took     time.Duration
+	Table    string   // the printed table, verbatim
+	Analysis []string // paragraphs on missed goals and their causes
+}
+
+func mdCell(s string) string { return strings.ReplaceAll(dash(s), "|", `\|`) }
+
+// writeMarkdown renders the report page.
+func writeMarkdown(w io.Writer, r report) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# Benchmarks\n\n")
+	p("Written by `make bench` (hack/bench.sh, harness in hack/bench) on %s; the run took %s. "+
+		"Every figure below comes from that run: rerun `make bench` to refresh this page.\n\n",
+		r.Started.UTC().Format("2006-01-02 15:04 MST"), r.Took.Round(time.Second))
+	p("## Machine\n\n")
+	m := r.Machine
+	p("| | |\n|---|---|\n")
+	p("| CPUs (nproc) | %d |\n| CPU model | %s |\n| memory | %s |\n| kernel | %s |\n| Go | %s |\n",
+		m.CPUs, mdCell(m.CPUModel), mdCell(m.MemTotal), mdCell(m.Kernel), mdCell(m.GoVersion))
+	p("| store and leader file system | %s |\n", mdCell(m.StoreFS))
+	if m.DockerInfo != "" {
+		p("| Docker engine | %s |\n", mdCell(m.DockerInfo))
+	}
+	p("| load average at start (1, 5, 15 min) | %s |\n| load average at end | %s |\n\n", m.LoadStart, m.LoadEnd)
+	p("The machine is shared: other work ran during the measurement, so the load average above is part of " +
+		"every figure. Percentiles are nearest-rank; with n=100, p99 is the second-largest value.\n\n")
+	p("Command: `%s`\n\n", r.Command)
+	p("## Results\n\n")
+	p("| measure | figure | goal | verdict | original InfraKit |\n|---|---|---|---|---|\n")
+	for _, row := range r.Rows {
+		p("| %s | %s | %s | %s | %s |\n", mdCell(row.Measure), mdCell(row.Figure), mdCell(row.Goal),
+			mdCell(row.Verdict), mdCell(row.Original))
+	}
+	p("\n## How each figure is taken\n\n")
+	for _, line := range method {
+		p("- %s\n", line)
+	}
+	if len(r.Analysis) > 0 {
+		p("\n## Missed goals: causes and what remains\n\n")
+		for _, a := range r.Analysis {
+			p("%s\n\n", a)
+		}
+	}
+	p("\n## The run's output\n\n```\n%s```\n", r.Table)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// method explains the measurements; it is fixed text, never a figure.
+var method = []string{
+	"All processes are the real binaries from the build directory, talking over unix sockets in short " +
+		"temporary directories on the local file system. Times are the simulator's event time stamps " +
+		"(`--events`: one JSON line per completed commit/free/destroy, stamped in the simulator) minus the " +
+		"wall clock read just before the harness acted.",
+	"Leader-file flip: one manager (`os --poll-interval 5s`, so the inotify path is what is measured, not the " +
+		"poll) and its simulator; one stored group; the leader file is replaced (write a temp file, rename) with " +
+		"the manager's name (gain: time to the simulator's commit) or another name (loss: time to its free), " +
+		"with a random 5-25 ms pause between flips.",
+	"Handover: managers `group` and `group2`, each with its own plugin directory and simulator, sharing the " +
+		"leader file and the store directory; the leader file alternates between them. Per handover, from the " +
+		"two event logs: overlap = old leader's free minus new leader's commit when positive (both ran the " +
+		"group), gap = the reverse when positive (nobody ran it). Both series include the zeros of the " +
+		"handovers of the other kind.",
+	"Takeover: global.config holding N groups is written directly (sources.EncodeConfig, entries " +
+		"{\"Plugin\":\"group-stateless\",\"Properties\":<whole spec>}); the manager starts as a follower, " +
+		"then the leader file names it; the figure is the time to the last of the N distinct commits.",
+	"Commit latency: Go clients (plugin.NewClient, one connection each), each re-committing one group of its own " +
+		"(c00, c01, ...) with a new generation in its instance properties on every call, so every commit through the " +
+		"manager changes the stored bytes and pays a real durable write. Direct commits go to a second, identical " +
+		"simulator in the same plugin directory. Direct and managed batches alternate in 4 rounds, together with " +
+		"the fsync probe (write a 4 KiB temp file, fsync, rename, fsync the directory: what the file store does).",
+	"RSS: VmRSS from /proc/<pid>/status, 2 s after the manager started leading with no groups (idle) and 2 s " +
+		"after the 10,000-group takeover completed.",
+	"Swarm: hack/swarm-lab.sh up 3 (one engine per node in a private network namespace), one " +
+		"`infrakit-manager swarm` and one simulator per node; each round demotes the leader's node " +
+		"(swarm-lab.sh demote, timed from the start of that command, which first looks up the node), waits for " +
+		"the new leader's simulator to log the commit, then promotes the node back and waits for the lab.",
+}

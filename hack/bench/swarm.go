@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/infrakit-manager/manager/plugin"
+)
+
+const (
+	// swarmNodes is the lab's number of managers.
+	swarmNodes = 3
+	// swarmGroup is the group committed before the demotes.
+	swarmGroup = "sw"
+	// swarmMinTime is the least time left in the run for the swarm section
+	// to start (lab up, rounds, lab down).
+	swarmMinTime = 3 * time.Minute
+	// swarmEventWait bounds the wait for the new leader's commit.
+	swarmEventWait = 60 * time.Second
+)
+
+// swarmMeasure names the swarm row.
+const swarmMeasure = "swarm: demote the leader's node to the new leader's commit"
+
+// swarmSkip returns why the swarm section cannot run here, or "".
+func (h *harness) swarmSkip(ctx context.Context) string {
+	if h.opts.Swarm == swarmOff {
+		return "disabled (--swarm off)"
+	}
+	if os.Geteuid() != 0 {
+		return "needs root to start Docker engines"
+	}
+	for _, tool := range []string{"dockerd", "nsenter", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return tool + " not installed (make swarm-lab-install)"
+		}
+	}
+	if _, err := os.Stat(h.opts.SwarmLab); err != nil {
+		return fmt.Sprintf("swarm lab script: %v", err)
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < swarmMinTime {
+		return fmt.Sprintf("less than %s left of the run's time limit", swarmMinTime)
+	}
+	return ""
+}
+
+// lab runs the swarm lab script with this run's LAB and NETNS.
+type lab struct {
+	script string
+	env    []string
+}
+
+func (l lab) run(ctx context.Context, timeout time.Duration, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, l.script, args...)
+	cmd.Env = append(os.Environ(), l.env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("swarm-lab.sh %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+func (l lab) leader(ctx context.Context) (int, error) {
+	out, err := l.run(ctx, 30*time.Second, "leader")
+	if err != nil {
+		return 0, err
+	}
+	i, err := strconv.Atoi(out)
+	if err != nil || i < 1 || i > swarmNodes {
+		return 0, fmt.Errorf("swarm-lab.sh leader answered %q", out)
+	}
+	return i, nil
+}
+
+// swarm: a 3-manager lab, one swarm-mode manager and one simulator per
+// node. Each round demotes the leader's node and times the new leader's
+// commit from the start of the demote command; then the node is promoted
+// back and the lab waited for.
+func (h *harness) swarm(ctx context.Context) ([]row, error) {
+	script, err := filepath.Abs(h.opts.SwarmLab)
+	if err != nil {
+		return nil, err
+	}
+	labDir := filepath.Join(h.root, "lab")
+	l := lab{script: script, env: []string{"LAB=" + labDir, fmt.Sprintf("NETNS=ikb-%d", os.Getpid())}}
+	defer func() {
+		// Down even when ctx is done: the lab must not outlive the run.
+		if _, err := l.run(context.Background(), 2*time.Minute, "down"); err != nil {
+			h.log.Error(err, "swarm lab down failed", "path", labDir)
+		}
+	}()
+	h.log.Info("starting swarm lab", "nodes", swarmNodes)
+	upStart := time.Now()
+	if _, err := l.run(ctx, 4*time.Minute, "up", strconv.Itoa(swarmNodes)); err != nil {
+		return nil, err
+	}
+	h.log.Info("swarm lab up", "took", ms(time.Since(upStart)))
+
+	nodes := make([]*osNode, swarmNodes+1) // 1-based, as the lab's indexes
+	for i := 1; i <= swarmNodes; i++ {
+		host, err := l.run(ctx, 10*time.Second, "host", strconv.Itoa(i))
+		if err != nil {
+			return nil, err
+		}
+		n := &osNode{name: "group", pluginDir: filepath.Join(h.root, fmt.Sprintf("sw%d", i))}
+		if err := os.MkdirAll(n.pluginDir, 0o700); err != nil {
+			return nil, err
+		}
+		n.events = &tailer{path: filepath.Join(n.pluginDir, "events")}
+		if n.sim, err = h.startSim(ctx, n.pluginDir, downstream, "--events", n.events.path); err != nil {
+			return nil, err
+		}
+		defer n.stop()
+		n.mgr, err = h.startProcess(ctx, filepath.Join(n.pluginDir, n.name), h.bin(binManager),
+			"--name", n.name, "--plugin-dir", n.pluginDir, "swarm", "--host", host)
+		if err != nil {
+			return nil, err
+		}
+		nodes[i] = n
+	}
+
+	lead, err := l.leader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	since := time.Now().UnixNano()
+	if err := commitWhenLeading(ctx, filepath.Join(nodes[lead].pluginDir, "group")); err != nil {
+		return nil, err
+	}
+	if _, err := nodes[lead].events.waitFirst(ctx, match{since: since, op: "commit", group: swarmGroup}, swarmEventWait); err != nil {
+		return nil, err
+	}
+
+	var toCommit, cmdTook, freeToCommit []time.Duration
+	for round := range h.opts.Demotes {
+		if lead, err = l.leader(ctx); err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
+		if _, err := l.run(ctx, time.Minute, "demote", strconv.Itoa(lead)); err != nil {
+			return nil, err
+		}
+		cmdTook = append(cmdTook, time.Since(t0))
+		others := make([]*tailer, 0, swarmNodes-1)
+		for i := 1; i <= swarmNodes; i++ {
+			if i != lead {
+				others = append(others, nodes[i].events)
+			}
+		}
+		committed, err := waitAny(ctx, others, match{since: t0.UnixNano(), op: "commit", group: swarmGroup}, swarmEventWait)
+		if err != nil {
+			return nil, fmt.Errorf("demote round %d: %w", round+1, err)
+		}
+		toCommit = append(toCommit, time.Duration(committed-t0.UnixNano()))
+		if freed, err := nodes[lead].events.waitFirst(ctx, match{since: t0.UnixNano(), op: "free", group: swarmGroup}, swarmEventWait); err == nil {
+			freeToCommit = append(freeToCommit, time.Duration(committed-freed))
+		}
+		h.log.Info("demote round done", "round", round+1, "toCommit", ms(toCommit[len(toCommit)-1]))
+		if _, err := l.run(ctx, time.Minute, "promote", strconv.Itoa(lead)); err != nil {
+			return nil, err
+		}
+		if _, err := l.run(ctx, 3*time.Minute, "wait", strconv.Itoa(swarmNodes), "120"); err != nil {
+			return nil, err
+		}
+	}
+	tc, ct, fc := summarize(toCommit), summarize(cmdTook), summarize(freeToCommit)
+	return []row{
+		infoRow(swarmMeasure, fmt.Sprintf("p50 %s, max %s (n=%d)", ms(tc.P50), ms(tc.Max), tc.N),
+			"client-go leader election: 13-24 s after a crash (defaults)"),
+		infoRow("swarm: the demote command itself (swarm-lab.sh demote)", fmt.Sprintf("p50 %s (n=%d)", ms(ct.P50), ct.N), ""),
+		infoRow("swarm: old leader's free to new leader's commit (negative: overlap)",
+			fmt.Sprintf("p50 %s, min %s, max %s (n=%d)", signedMs(fc.P50), signedMs(fc.Min), signedMs(fc.Max), fc.N), ""),
+	}, nil
+}
+
+// signedMs renders a duration that may be negative.
+func signedMs(d time.Duration) string {
+	if d < 0 {
+		return "-" + ms(-d)
+	}
+	return ms(d)
+}
+
+// commitWhenLeading commits swarmGroup through the manager at socket,
+// retrying while it answers that it does not lead yet.
+func commitWhenLeading(ctx context.Context, socket string) error {
+	cl := plugin.NewClient(socket, plugin.ClientOptions{Timeout: clientTimeout})
+	defer cl.Close()
+	deadline := time.Now().Add(swarmEventWait)
+	for {
+		_, err := cl.CommitGroup(ctx, groupSpec(swarmGroup, 1), false)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("commit through the swarm leader's manager: %w", err)
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// waitAny waits for the first event matching m in any of the logs.
+func waitAny(ctx context.Context, logs []*tailer, m match, timeout time.Duration) (int64, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, t := range logs {
+			if at, err := t.waitFirst(ctx, m, 0); err == nil {
+				return at, nil
+			} else if !errors.Is(err, errTimeout) {
+				return 0, err
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("%s of %q in any of %d logs: %w after %s", m.op, m.group, len(logs), errTimeout, timeout)
+		}
+		if err := sleep(ctx, pollEvery); err != nil {
+			return 0, err
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+const (
+	// takeoverGoal: the largest takeover (10,000 groups) completes in this.
+	takeoverGoal = 2 * time.Second
+	// takeoverGoalGroups is the group count the goal is about.
+	takeoverGoalGroups = 10000
+	// rssIdleGoal and rssLoadedGoal bound the manager's VmRSS.
+	rssIdleGoal   = 30 << 20
+	rssLoadedGoal = 150 << 20
+	// quiet is how long a process is left alone before its RSS is read.
+	quiet = 2 * time.Second
+)
+
+// takeovers: for each count, a manager that follows (the leader file names
+// nobody) over a store of that many groups; the leader file flips to it and
+// the time until the simulator has committed every group is measured. The
+// manager's RSS is read after the largest takeover.
+func (h *harness) takeovers(ctx context.Context) ([]row, error) {
+	var rows []row
+	for _, count := range h.opts.Takeovers {
+		r, err := h.takeover(ctx, count, count == slices.Max(h.opts.Takeovers))
+		if err != nil {
+			rows = append(rows, failRow(fmt.Sprintf("takeover of %d stored groups", count), err))
+			h.failed = append(h.failed, err)
+			continue
+		}
+		rows = append(rows, r...)
+	}
+	return rows, nil
+}
+
+func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row, error) {
+	c, err := h.newOSCluster(fmt.Sprintf("t%d-", count))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.store(count); err != nil {
+		return nil, err
+	}
+	if _, err := c.setLeader(nobody); err != nil {
+		return nil, err
+	}
+	n, err := c.node(ctx, "group")
+	if err != nil {
+		return nil, err
+	}
+	defer n.stop()
+	if err := sleep(ctx, 500*time.Millisecond); err != nil { // past the follower's first sync
+		return nil, err
+	}
+	t0, err := c.setLeader("group")
+	if err != nil {
+		return nil, err
+	}
+	wait := 20*time.Second + time.Duration(count)*5*time.Millisecond
+	last, err := n.events.waitDistinct(ctx, match{since: t0, op: "commit"}, count, wait)
+	if err != nil {
+		return nil, err
+	}
+	took := time.Duration(last - t0)
+	h.log.Info("takeover done", "groups", count, "took", ms(took))
+	measure := fmt.Sprintf("takeover of %d stored groups (rename to last commit)", count)
+	var rows []row
+	if count == takeoverGoalGroups {
+		rows = append(rows, goalRow(measure, ms(took), "< "+ms(takeoverGoal), took < takeoverGoal, ""))
+	} else {
+		rows = append(rows, infoRow(measure, ms(took), ""))
+	}
+	if readRSS {
+		if err := sleep(ctx, quiet); err != nil {
+			return nil, err
+		}
+		rss, err := rssBytes(n.mgr.pid())
+		if err != nil {
+			return nil, err
+		}
+		measure := fmt.Sprintf("manager RSS holding %d groups (after takeover)", count)
+		if count == takeoverGoalGroups {
+			rows = append(rows, goalRow(measure, mib(rss), "< "+mib(rssLoadedGoal), rss < rssLoadedGoal, ""))
+		} else {
+			rows = append(rows, infoRow(measure, mib(rss), ""))
+		}
+	}
+	return rows, nil
+}
