@@ -102,6 +102,9 @@ func waitStored(t *testing.T, c *osCluster, id string, done <-chan error) {
 // answering ls and Plugin.Implements meanwhile. The groups stored before
 // run once a healthy downstream replaces the hung one.
 func TestFaultDownstreamHangs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: starts real processes")
+	}
 	cases := []struct {
 		name  string
 		start func(t *testing.T, n *osNode) (replace func())

@@ -24,6 +24,9 @@ const (
 	durableGroups  = 1000 // distinct groups the clients try to commit
 	durableClients = 16   // concurrent client goroutines
 	durableKillAt  = 400  // acks seen before the manager is killed
+	// durableAckWait bounds the wait for those acks (each commit is an
+	// fsync'd rewrite of the whole store; ~10 s on a busy 2-core machine).
+	durableAckWait = 90 * time.Second
 	// durableConverge bounds the restarted manager's re-commit of a few
 	// hundred groups; it normally takes a second or two.
 	durableConverge = 45 * time.Second
@@ -129,7 +132,7 @@ func TestFaultKill9Durability(t *testing.T) {
 			}
 		}()
 	}
-	require.Eventually(t, func() bool { return tally.n.Load() >= durableKillAt }, durableConverge, time.Millisecond,
+	require.Eventually(t, func() bool { return tally.n.Load() >= durableKillAt }, durableAckWait, time.Millisecond,
 		"acks before the kill: %d", tally.n.Load())
 	a.mgr.Kill()
 	killedAfter := time.Since(start)

@@ -200,8 +200,8 @@ func TestFaultLeaderFlipsInProcess(t *testing.T) {
 		after = goroutines(ma, mb)
 		return after <= before+goroutineSlack
 	}, flipConverge, 50*time.Millisecond, "goroutines before the flips %d, after %d", before, after)
-	t.Logf("flips=%d in %s goroutines before=%d after=%d (changes seen: %s=%d %s=%d)", flipCount,
-		took.Round(time.Millisecond), before, after, a.name, ma.leader.changes.Load(), b.name, mb.leader.changes.Load())
+	t.Logf("flips=%d goroutines before=%d after=%d (flips took %s; changes seen: %s=%d %s=%d)", flipCount,
+		before, after, took.Round(time.Millisecond), a.name, ma.leader.changes.Load(), b.name, mb.leader.changes.Load())
 
 	ma.stop(t)
 	mb.stop(t)

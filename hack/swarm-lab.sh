@@ -11,8 +11,9 @@
 # /sys, hides the cgroup v1 mounts, and dockerd then fails with "Devices
 # cgroup isn't mounted". Clients use the unix sockets from the host namespace.
 #
-#   swarm-lab.sh install            apt-get install docker.io if dockerd is absent
-#                                   (a policy-rc.d guard keeps the service down)
+#   swarm-lab.sh install            apt-get install docker.io (and iproute2,
+#                                   util-linux) if missing; a policy-rc.d guard
+#                                   keeps the packaged service from starting
 #   swarm-lab.sh up [N]             start N daemons (default 3) and form a swarm:
 #                                   n1 inits, n2..nN join as managers
 #   swarm-lab.sh down               stop every daemon by PID, unmount, delete the
@@ -107,18 +108,20 @@ nsexec() { if [[ -n "$NETNS" ]]; then NSEXEC=(nsenter "--net=/run/netns/$NETNS")
 node_id() { dkt 5 "$1" info --format '{{.Swarm.NodeID}}' 2>/dev/null; }
 
 cmd_install() {
-  if command -v dockerd >/dev/null; then dockerd --version; return; fi
+  local pkgs=()
+  command -v dockerd >/dev/null || pkgs+=(docker.io)
+  command -v ip >/dev/null || pkgs+=(iproute2)
+  command -v nsenter >/dev/null || pkgs+=(util-linux)
+  if ((${#pkgs[@]} == 0)); then dockerd --version; return; fi
   [[ $(id -u) == 0 ]] || die "install must run as root"
-  local made_policy=0
   # keep the package's init script from starting a system-wide daemon
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
-    made_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT # also if apt-get fails
   fi
   apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io >/dev/null
-  if [[ $made_policy == 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
   dockerd --version
 }
 
