@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -241,9 +241,15 @@ func waitSocket(t *testing.T, path string, p *proc) {
 		if p != nil && p.exited() {
 			return true
 		}
-		fi, err := os.Lstat(path)
-		return err == nil && fi.Mode()&fs.ModeSocket != 0
-	}, socketWait, 10*time.Millisecond, "socket %s did not appear", path)
+		// A socket file is not enough: a stale one from a killed process
+		// exists before the new server replaces it. Wait until one accepts.
+		conn, err := net.DialTimeout("unix", path, time.Second)
+		if err != nil {
+			return false
+		}
+		_ = conn.Close()
+		return true
+	}, socketWait, 10*time.Millisecond, "nothing accepts on %s", path)
 	if p != nil && p.exited() {
 		t.Fatalf("%s exited before serving %s:\n%s", p.name, path, p.Stderr())
 	}

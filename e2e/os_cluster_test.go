@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -174,7 +173,7 @@ func (n *osNode) startSim(extra ...string) *proc {
 func (n *osNode) startManager(extra ...string) *proc {
 	n.c.t.Helper()
 	n.mgr = startProc(n.c.t, binary(n.c.t, "infrakit-manager"), nil, n.managerArgs(extra...)...)
-	waitServing(n.c.t, n.socket(), n.mgr)
+	waitSocket(n.c.t, n.socket(), n.mgr)
 	return n.mgr
 }
 
@@ -240,27 +239,6 @@ func (n *osNode) firstEvent(since int64, op, group string) int64 {
 		return false
 	}, eventually, tick, "node %s: no %s of %s since the mark", n.name, op, group)
 	return at
-}
-
-// waitServing waits until something accepts connections on the unix socket
-// path: unlike waitSocket, a stale socket file left there does not count.
-// If p exits first, the test fails at once with its stderr.
-func waitServing(t *testing.T, path string, p *proc) {
-	t.Helper()
-	require.Eventually(t, func() bool {
-		if p.exited() {
-			return true
-		}
-		conn, err := net.DialTimeout("unix", path, time.Second)
-		if err != nil {
-			return false
-		}
-		_ = conn.Close()
-		return true
-	}, socketWait, 10*time.Millisecond, "nothing accepts on %s", path)
-	if p.exited() {
-		t.Fatalf("%s exited before serving %s:\n%s", p.name, path, p.Stderr())
-	}
 }
 
 // writeFileAtomic writes data to a temp file beside path and renames it over

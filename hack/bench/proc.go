@@ -193,3 +193,37 @@ func parseVmRSS(r interface{ Read([]byte) (int, error) }) (int64, error) {
 	}
 	return 0, errors.New("rss: no VmRSS line")
 }
+
+// cpuTime reads the user+system CPU time of pid from /proc/<pid>/stat.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("cpu time: %w", err)
+	}
+	return parseStatCPU(string(b))
+}
+
+// clockTick is USER_HZ, the unit of utime and stime: 100 on every Linux
+// architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// parseStatCPU returns utime+stime from a /proc/<pid>/stat line. The
+// command name (field 2) may hold spaces, so fields are counted after its
+// closing parenthesis.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("cpu time: malformed stat line")
+	}
+	f := strings.Fields(stat[i+1:])
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, errors.New("cpu time: short stat line")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("cpu time: %w", err)
+	}
+	return time.Duration(ut+st) * clockTick, nil
+}

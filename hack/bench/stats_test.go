@@ -67,3 +67,15 @@ func TestParseVmRSS(t *testing.T) {
 	_, err = parseVmRSS(strings.NewReader("VmRSS:\tlots kB\n"))
 	require.Error(t, err)
 }
+
+func TestParseStatCPU(t *testing.T) {
+	stat := "4242 (infrakit manager) S 1 4242 4242 0 -1 4194560 1000 0 0 0 150 25 0 0 20 0 9 0 100 0 0"
+	got, err := parseStatCPU(stat)
+	require.NoError(t, err)
+	require.Equal(t, 1750*time.Millisecond, got)
+
+	_, err = parseStatCPU("4242 no parenthesis")
+	require.Error(t, err)
+	_, err = parseStatCPU("1 (x) S 1 2")
+	require.Error(t, err)
+}

@@ -56,23 +56,30 @@ func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row,
 	if err := sleep(ctx, 500*time.Millisecond); err != nil { // past the follower's first sync
 		return nil, err
 	}
+	mgrCPU, simCPU := cpuMeter(n.mgr.pid()), cpuMeter(n.sim.pid())
 	t0, err := c.setLeader("group")
 	if err != nil {
 		return nil, err
 	}
 	wait := 20*time.Second + time.Duration(count)*5*time.Millisecond
+	first, err := n.events.waitFirst(ctx, match{since: t0, op: "commit"}, wait)
+	if err != nil {
+		return nil, err
+	}
 	last, err := n.events.waitDistinct(ctx, match{since: t0, op: "commit"}, count, wait)
 	if err != nil {
 		return nil, err
 	}
 	took := time.Duration(last - t0)
-	h.log.Info("takeover done", "groups", count, "took", ms(took))
+	figure := fmt.Sprintf("%s (first commit at %s; CPU used: manager %s, sim %s)",
+		ms(took), ms(time.Duration(first-t0)), mgrCPU(), simCPU())
+	h.log.Info("takeover done", "groups", count, "took", figure)
 	measure := fmt.Sprintf("takeover of %d stored groups (rename to last commit)", count)
 	var rows []row
 	if count == takeoverGoalGroups {
-		rows = append(rows, goalRow(measure, ms(took), "< "+ms(takeoverGoal), took < takeoverGoal, ""))
+		rows = append(rows, goalRow(measure, figure, "< "+ms(takeoverGoal), took < takeoverGoal, ""))
 	} else {
-		rows = append(rows, infoRow(measure, ms(took), ""))
+		rows = append(rows, infoRow(measure, figure, ""))
 	}
 	if readRSS {
 		if err := sleep(ctx, quiet); err != nil {
@@ -90,4 +97,17 @@ func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row,
 		}
 	}
 	return rows, nil
+}
+
+// cpuMeter reads pid's CPU time now; the returned func renders the CPU time
+// used since.
+func cpuMeter(pid int) func() string {
+	before, err := cpuTime(pid)
+	return func() string {
+		after, err2 := cpuTime(pid)
+		if err != nil || err2 != nil {
+			return "unknown"
+		}
+		return ms(after - before)
+	}
 }
