@@ -108,6 +108,7 @@ func TestLeadership_LossFreesGainCommits(t *testing.T) {
 	}
 	e.leader.Set(false)
 	eventually(t, func() bool { return len(e.running(t)) == 0 }, "old leader frees everything")
+	e.waitLeader(t, false)
 	_, err := e.m.Group().CommitGroup(t.Context(), spec("d", 1), false)
 	require.EqualError(t, err, "not-a-leader")
 	require.Len(t, e.stored(t), 3, "losing leadership never touches the store")
@@ -145,8 +146,10 @@ func TestDestroy_NeverComesBack(t *testing.T) {
 	require.Empty(t, e.stored(t))
 	require.Empty(t, e.running(t))
 	e.leader.Set(false)
+	e.waitLeader(t, false)
 	e.leader.Set(true)
-	_, err = e.m.Group().CommitGroup(t.Context(), spec("other", 1), false) // waits for the new term
+	e.waitLeader(t, true)
+	_, err = e.m.Group().CommitGroup(t.Context(), spec("other", 1), false)
 	require.NoError(t, err)
 	eventually(t, func() bool { return len(e.running(t)) == 1 }, "only the other group runs")
 	require.Equal(t, []plugin.ID{"other"}, e.running(t))
@@ -166,23 +169,26 @@ func TestFree_RemovesFromStoreAndDownstream(t *testing.T) {
 }
 
 func TestCorruptStore_NoActionAndClearErrors(t *testing.T) {
-	e := newEnv(t, false)
-	e.start(t)
+	e := newEnv(t, true, func(o *Options) { o.ResyncInterval = 10 * time.Millisecond })
 	// Something runs downstream that the store would describe if readable.
 	_, err := e.down.CommitGroup(t.Context(), spec("precious", 1), false)
 	require.NoError(t, err)
 	e.store.SetLoadError(errors.Join(sources.ErrCorrupt, errors.New("global.config: line 3, column 1")))
-	e.leader.Set(true)
+	e.start(t)
 	time.Sleep(100 * time.Millisecond) //nolint:forbidigo // proving that nothing happens needs time to pass
-	require.Equal(t, []plugin.ID{"precious"}, e.running(t), "an unreadable store must not free anything")
+	require.Equal(t, []plugin.ID{"precious"}, e.running(t), "a leader that cannot read its store must not free anything")
+	require.Zero(t, e.down.count(e.down.frees, "precious"))
 	_, err = e.m.Group().InspectGroups(t.Context())
 	require.ErrorIs(t, err, sources.ErrCorrupt)
 	_, err = e.m.Group().CommitGroup(t.Context(), spec("new", 1), false)
 	require.ErrorIs(t, err, sources.ErrCorrupt)
 
+	// Once the store reads again, desired state is known: "precious" is not
+	// stored, so it is freed, and new commits work.
 	e.store.SetLoadError(nil)
 	_, err = e.m.Group().CommitGroup(t.Context(), spec("new", 1), false)
 	require.NoError(t, err)
+	eventually(t, func() bool { return len(e.running(t)) == 1 && e.running(t)[0] == "new" }, "converged on the store")
 }
 
 func TestInspect_AnswersStoreOnEveryReplica(t *testing.T) {

@@ -163,3 +163,10 @@ func eventually(t *testing.T, cond func() bool, msg string) {
 	t.Helper()
 	require.Eventually(t, cond, 5*time.Second, 5*time.Millisecond, msg)
 }
+
+// waitLeader waits until the manager has taken in a leadership change
+// (the Watch callback is asynchronous).
+func (e *env) waitLeader(t *testing.T, want bool) {
+	t.Helper()
+	eventually(t, func() bool { l, _ := e.m.r.state.isLeader(); return l == want }, "leadership taken in")
+}

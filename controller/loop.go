@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/clock"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -116,11 +116,16 @@ func (r *reconciler) enqueueAll() int {
 	return len(keys)
 }
 
+// syncRetry is the delay between failed syncs: 50ms doubling, capped at
+// the resync interval, so a store or plugin that comes back is noticed fast.
+func (r *reconciler) syncRetry() wait.Backoff {
+	return wait.Backoff{Duration: 50 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 64, Cap: r.resync}
+}
+
 // runSync refreshes on demand (leadership changes) and every resync
-// interval, retrying failures with a short doubling delay.
+// interval (jittered by up to 10% so replicas do not resync in lockstep).
 func (r *reconciler) runSync(ctx context.Context) {
-	const minRetry = 50 * time.Millisecond
-	retry := minRetry
+	retry := r.syncRetry()
 	timer := r.clock.NewTimer(0)
 	defer timer.Stop()
 	var lastErr string
@@ -133,19 +138,18 @@ func (r *reconciler) runSync(ctx context.Context) {
 		}
 		err := r.sync(ctx)
 		n := r.enqueueAll()
-		next := jitter(r.resync)
+		next := wait.Jitter(r.resync, 0.1)
 		if err != nil {
 			if err.Error() != lastErr {
 				r.log.Error(err, "sync failed, retrying")
 			}
 			lastErr = err.Error()
-			next = min(retry, r.resync)
-			retry *= 2
+			next = retry.Step()
 		} else {
 			if lastErr != "" {
 				r.log.Info("sync recovered")
 			}
-			lastErr, retry = "", minRetry
+			lastErr, retry = "", r.syncRetry()
 		}
 		r.log.V(2).Info("synced", "groups", n)
 		if !timer.Stop() {
@@ -191,12 +195,4 @@ func (r *reconciler) sortedKeys() []plugin.ID {
 	keys := r.state.keys()
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	return keys
-}
-
-// jitter spreads d by ±10% so replicas do not resync in lockstep.
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return d
-	}
-	return d - d/10 + time.Duration(rand.Int64N(int64(d/5)+1))
 }

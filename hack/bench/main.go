@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,6 +55,10 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		counts, err := parseCounts(v)
 		o.Takeovers = counts
 		return err
+	})
+	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, swarm (default all)", func(v string) error {
+		o.Sections = strings.Split(v, ",")
+		return nil
 	})
 	fs.IntVar(&o.Commits, "commits", o.Commits, "sequential commits per path with one client")
 	fs.IntVar(&o.ConcurrentClients, "clients", o.ConcurrentClients, "concurrent clients of the second commit measurement")
@@ -137,7 +142,7 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 		{name: "flips", measure: "leader-file flip to first RPC", run: h.flips},
 		{name: "handovers", measure: "two-manager handover", run: h.handovers},
 		{name: "takeovers", measure: "takeover", run: h.takeovers},
-		{name: "swarm", measure: swarmMeasure, orig: "client-go leader election: 13-24 s after a crash (defaults)",
+		{name: "swarm", measure: swarmMeasure, orig: swarmOrig,
 			run: h.swarm, skip: h.swarmSkip},
 	}
 	if opts.CPUProfileDir != "" {
@@ -145,6 +150,9 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 	}
 	var rows []row
 	for _, s := range sections {
+		if len(opts.Sections) > 0 && !slices.Contains(opts.Sections, s.name) {
+			continue
+		}
 		if ctx.Err() != nil {
 			rows = append(rows, skipRow(s.measure, "the run's time limit was reached", s.goal, s.orig))
 			continue

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -56,6 +58,10 @@ type Options struct {
 	// commit measurement with the controller in-process under a CPU profile
 	// and writes the profiles there.
 	CPUProfileDir string
+	// Sections limits the run to the named sections (commits, flips,
+	// handovers, takeovers, swarm, profile). Defaults to all; the report
+	// then holds only their rows.
+	Sections []string
 	// Command is the command line recorded in the report.
 	Command string
 	// Log receives progress lines. Defaults to discard.
@@ -115,6 +121,12 @@ func (o *Options) validate() error {
 		p := filepath.Join(o.Build, bin)
 		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 			errs = append(errs, fmt.Errorf("bench: %s is not an executable; run `make binaries` (BUILD=%s)", p, o.Build))
+		}
+	}
+	known := []string{"commits", "flips", "handovers", "takeovers", "swarm", "profile"}
+	for _, s := range o.Sections {
+		if !slices.Contains(known, s) {
+			errs = append(errs, fmt.Errorf("bench: unknown section %q (known: %s)", s, strings.Join(known, ", ")))
 		}
 	}
 	if len(o.Takeovers) == 0 {

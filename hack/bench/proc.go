@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -165,22 +166,25 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// rssBytes reads VmRSS of pid from /proc.
-func rssBytes(pid int) (int64, error) {
+// rssBytes reads VmRSS (resident now) of pid from /proc.
+func rssBytes(pid int) (int64, error) { return statusBytes(pid, "VmRSS") }
+
+// statusBytes reads a "<key>: N kB" line (VmRSS, VmHWM) of pid from /proc.
+func statusBytes(pid int, key string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, fmt.Errorf("rss: %w", err)
 	}
 	defer f.Close()
-	return parseVmRSS(f)
+	return parseStatusKB(f, key)
 }
 
-// parseVmRSS finds "VmRSS:  1234 kB" in a /proc/<pid>/status stream.
-func parseVmRSS(r interface{ Read([]byte) (int, error) }) (int64, error) {
+// parseStatusKB finds "<key>:  1234 kB" in a /proc/<pid>/status stream.
+func parseStatusKB(r io.Reader, key string) (int64, error) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) == 3 && fields[0] == "VmRSS:" && fields[2] == "kB" {
+		if len(fields) == 3 && fields[0] == key+":" && fields[2] == "kB" {
 			kb, err := strconv.ParseInt(fields[1], 10, 64)
 			if err != nil {
 				return 0, fmt.Errorf("rss: %w", err)
@@ -191,7 +195,7 @@ func parseVmRSS(r interface{ Read([]byte) (int, error) }) (int64, error) {
 	if err := sc.Err(); err != nil {
 		return 0, fmt.Errorf("rss: %w", err)
 	}
-	return 0, errors.New("rss: no VmRSS line")
+	return 0, fmt.Errorf("rss: no %s line", key)
 }
 
 // cpuTime reads the user+system CPU time of pid from /proc/<pid>/stat.

@@ -56,15 +56,18 @@ func TestMs(t *testing.T) {
 	}
 }
 
-func TestParseVmRSS(t *testing.T) {
+func TestParseStatusKB(t *testing.T) {
 	status := "Name:\tinfrakit-manager\nVmPeak:\t  9999 kB\nVmRSS:\t   12345 kB\nThreads:\t9\n"
-	got, err := parseVmRSS(strings.NewReader(status))
+	got, err := parseStatusKB(strings.NewReader(status), "VmRSS")
 	require.NoError(t, err)
 	require.Equal(t, int64(12345*1024), got)
+	got, err = parseStatusKB(strings.NewReader(status), "VmPeak")
+	require.NoError(t, err)
+	require.Equal(t, int64(9999*1024), got)
 
-	_, err = parseVmRSS(strings.NewReader("Name:\tx\n"))
+	_, err = parseStatusKB(strings.NewReader("Name:\tx\n"), "VmRSS")
 	require.ErrorContains(t, err, "no VmRSS")
-	_, err = parseVmRSS(strings.NewReader("VmRSS:\tlots kB\n"))
+	_, err = parseStatusKB(strings.NewReader("VmRSS:\tlots kB\n"), "VmRSS")
 	require.Error(t, err)
 }
 

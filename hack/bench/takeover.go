@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"time"
 )
@@ -15,6 +17,9 @@ const (
 	// rssIdleGoal and rssLoadedGoal bound the manager's VmRSS.
 	rssIdleGoal   = 30 << 20
 	rssLoadedGoal = 150 << 20
+	// loadedCommits is the number of commits timed while the largest
+	// takeover's groups are stored.
+	loadedCommits = 20
 	// quiet is how long a process is left alone before its RSS is read.
 	quiet = 2 * time.Second
 )
@@ -95,6 +100,20 @@ func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row,
 		} else {
 			rows = append(rows, infoRow(measure, mib(rss), ""))
 		}
+		// Commits while this many groups are stored: each rewrites the whole store.
+		run, err := h.commitBatch(ctx, filepath.Join(n.pluginDir, n.name), 1, loadedCommits, 1)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, infoRow(fmt.Sprintf("commit latency, 1 client, through the manager holding %d groups", count),
+			summarize(run.lat).percentiles(), ""))
+		now, err1 := rssBytes(n.mgr.pid())
+		peak, err2 := statusBytes(n.mgr.pid(), "VmHWM")
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		rows = append(rows, infoRow(fmt.Sprintf("manager RSS holding %d groups after those commits (VmRSS; peak VmHWM)", count),
+			fmt.Sprintf("%s; peak %s", mib(now), mib(peak)), ""))
 	}
 	return rows, nil
 }
