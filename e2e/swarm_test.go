@@ -138,4 +138,3 @@ func swarmLabelHoldsTheConfig(t *testing.T, lab *swarmtest.Lab) {
 		require.JSONEq(t, spec, string(e.Properties), "group %s", id)
 	}
 }
-

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/infrakit-manager/manager/internal/logging"
 	"io"
 	"path/filepath"
 	"strings"
@@ -80,7 +81,7 @@ func (f flags) options(log logr.Logger) (groupsim.Options, error) {
 
 // run serves until ctx is done.
 func run(ctx context.Context, f flags, stderr io.Writer) error {
-	log, sync, err := newLogger(f.log, stderr)
+	log, sync, err := logging.New(f.log, logging.JSON, stderr)
 	if err != nil {
 		return err
 	}

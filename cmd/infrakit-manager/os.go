@@ -23,7 +23,7 @@ polled. Committed groups are stored in <store-dir>/global.config, written
 atomically and fsync'd, in the original InfraKit format.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := newLogger(g.logLevel)
+			log := g.log
 			l, err := sources.NewFileLeadership(sources.FileLeadershipOptions{
 				Path: leaderFile, Name: g.name, PollInterval: poll, Log: log.WithName("leader"),
 			})

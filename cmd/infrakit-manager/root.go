@@ -2,7 +2,8 @@ package main
 
 import (
 	"errors"
-	"fmt"
+	"github.com/go-logr/logr"
+	"github.com/infrakit-manager/manager/internal/logging"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -18,18 +19,20 @@ import (
 // globals are the flags every mode shares. They may appear before or after
 // the subcommand.
 type globals struct {
-	logLevel       int
-	name           string
-	proxyFor       string
-	pluginDir      string
-	once           bool
-	dryRun         bool
-	callTimeout    time.Duration
-	resync         time.Duration
-	workers        int
-	maxBackoff     time.Duration
-	shutdownWait   time.Duration
-	usageErrorSeen bool
+	logLevel     int
+	logFormat    string
+	name         string
+	proxyFor     string
+	pluginDir    string
+	once         bool
+	dryRun       bool
+	callTimeout  time.Duration
+	resync       time.Duration
+	workers      int
+	maxBackoff   time.Duration
+	shutdownWait time.Duration
+	log          logr.Logger // built from --log and --log-format before any subcommand runs
+	flushLog     func()
 }
 
 func newRootCmd() *cobra.Command {
@@ -43,10 +46,17 @@ func newRootCmd() *cobra.Command {
 		CompletionOptions: cobra.CompletionOptions{
 			DisableDefaultCmd: true,
 		},
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if g.logLevel < 0 || g.logLevel > 5 {
-				return usageError{fmt.Errorf("--log must be 0..5, got %d", g.logLevel)}
+		PersistentPostRun: func(*cobra.Command, []string) {
+			if g.flushLog != nil {
+				g.flushLog()
 			}
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			log, flush, err := logging.New(g.logLevel, g.logFormat, cmd.ErrOrStderr())
+			if err != nil {
+				return usageError{err}
+			}
+			g.log, g.flushLog = log, flush
 			if g.dryRun && !g.once {
 				return usageError{errors.New("--dry-run needs --once")}
 			}
@@ -55,6 +65,7 @@ func newRootCmd() *cobra.Command {
 	}
 	pf := root.PersistentFlags()
 	pf.IntVar(&g.logLevel, "log", 4, "log level 0..5: 0 panic, 1 fatal, 2 error, 3 warn, 4 info, 5 debug")
+	pf.StringVar(&g.logFormat, "log-format", logging.Console, "log encoding on stderr: console or json")
 	pf.StringVar(&g.name, "name", d.Name, "socket name of the Group API this manager serves, and its identity in the leader file")
 	pf.StringVar(&g.proxyFor, "proxy-for-group", d.ProxyFor, "name of the downstream group plugin to drive")
 	pf.StringVar(&g.pluginDir, "plugin-dir", plugin.DefaultDir(), "plugin directory ($INFRAKIT_PLUGINS_DIR, else ~/.infrakit/plugins)")

@@ -22,7 +22,7 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 "infrakit" as base64(zlib(JSON)), compatible with the original InfraKit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := newLogger(g.logLevel)
+			log := g.log
 			c, err := swarm.NewClient(co)
 			if err != nil {
 				return usageError{err}

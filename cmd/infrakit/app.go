@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/infrakit-manager/manager/internal/logging"
 	"io"
 	"time"
 
@@ -87,7 +88,7 @@ func (a *app) rootCommand() *cobra.Command {
 		Args:          noArgs,
 		RunE:          helpOnly,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := newLogger(a.logLevel, a.err)
+			log, _, err := logging.New(a.logLevel, logging.JSON, a.err)
 			if err != nil {
 				return err // a usage error
 			}

@@ -64,7 +64,8 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.ConcurrentClients, "clients", o.ConcurrentClients, "concurrent clients of the second commit measurement")
 	fs.IntVar(&o.Demotes, "demotes", o.Demotes, "swarm demote rounds")
 	fs.DurationVar(&o.Deadline, "deadline", o.Deadline, "time limit of the run; sections not started by then are skipped")
-	fs.StringVar(&o.CPUProfileDir, "cpuprofile-dir", "", "also profile the controller in-process and write CPU profiles here")
+	fs.StringVar(&o.Profile, "profile", o.Profile, "profile the controller in-process: auto (when a goal is missed), always, off")
+	fs.StringVar(&o.CPUProfileDir, "cpuprofile-dir", "", "where CPU profiles go (default <build>/bench-profiles)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -145,12 +146,13 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 		{name: "swarm", measure: swarmMeasure, orig: swarmOrig,
 			run: h.swarm, skip: h.swarmSkip},
 	}
-	if opts.CPUProfileDir != "" {
-		sections = append(sections, section{name: "profile", measure: "in-process CPU profiles", run: h.profile})
-	}
+	sections = append(sections, section{name: "profile", measure: "in-process CPU profiles", run: h.profile})
 	var rows []row
 	for _, s := range sections {
 		if len(opts.Sections) > 0 && !slices.Contains(opts.Sections, s.name) {
+			continue
+		}
+		if s.name == "profile" && !h.wantProfile(rows) {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -197,6 +199,18 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 		return fmt.Errorf("%w; process logs kept in %s", errors.Join(h.failed...), filepath.Join(root, "logs"))
 	}
 	return os.RemoveAll(root)
+}
+
+// wantProfile reports whether the profile section runs after rows.
+func (h *harness) wantProfile(rows []row) bool {
+	switch h.opts.Profile {
+	case profileAlways:
+		return true
+	case profileAuto:
+		return slices.ContainsFunc(rows, func(r row) bool { return r.Verdict == missed })
+	default:
+		return false
+	}
 }
 
 // writeReport writes the page through a temp file and a rename.

@@ -18,6 +18,13 @@ const (
 	swarmOff  = "off"  // always skip
 )
 
+// Profile modes.
+const (
+	profileAuto   = "auto"   // when a goal was missed
+	profileAlways = "always" // every run
+	profileOff    = "off"    // never
+)
+
 // Options configure one harness run. Start from DefaultOptions.
 type Options struct {
 	// Build is the directory holding the built binaries. Defaults to "build".
@@ -54,9 +61,13 @@ type Options struct {
 	// Deadline bounds the whole run; sections not started by then are
 	// skipped with that reason. Defaults to 9 minutes.
 	Deadline time.Duration
-	// CPUProfileDir, when set, also runs the 10,000-group takeover and the
-	// commit measurement with the controller in-process under a CPU profile
-	// and writes the profiles there.
+	// Profile says when the profile section runs: the largest takeover and
+	// sequential commits again with the controller in-process under a CPU
+	// profile, with the store and downstream calls timed. profileAuto runs
+	// it when a goal was missed, profileAlways always, profileOff never.
+	// Defaults to profileAuto.
+	Profile string
+	// CPUProfileDir receives the profiles. Defaults to <Build>/bench-profiles.
 	CPUProfileDir string
 	// Sections limits the run to the named sections (commits, flips,
 	// handovers, takeovers, swarm, profile). Defaults to all; the report
@@ -75,6 +86,7 @@ func DefaultOptions() Options {
 		Out:               filepath.Join("docs", "benchmarks.md"),
 		SwarmLab:          filepath.Join("hack", "swarm-lab.sh"),
 		Swarm:             swarmAuto,
+		Profile:           profileAuto,
 		Flips:             100,
 		Handovers:         100,
 		Takeovers:         []int{1, 100, 1000, 10000},
@@ -122,6 +134,13 @@ func (o *Options) validate() error {
 		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 			errs = append(errs, fmt.Errorf("bench: %s is not an executable; run `make binaries` (BUILD=%s)", p, o.Build))
 		}
+	}
+	if o.Profile != profileAuto && o.Profile != profileAlways && o.Profile != profileOff {
+		errs = append(errs, fmt.Errorf("bench: Options.Profile must be %q, %q or %q, got %q",
+			profileAuto, profileAlways, profileOff, o.Profile))
+	}
+	if o.CPUProfileDir == "" {
+		o.CPUProfileDir = filepath.Join(o.Build, "bench-profiles")
 	}
 	known := []string{"commits", "flips", "handovers", "takeovers", "swarm", "profile"}
 	for _, s := range o.Sections {

@@ -129,10 +129,12 @@ func (h *harness) profileTakeover(ctx context.Context) ([]row, error) {
 	simAfter, _ := cpuTime(ip.sim.pid())
 	selfAfter, _ := cpuTime(os.Getpid())
 	loads := summarize(ip.store.loads())
-	return []row{infoRow(fmt.Sprintf("in-process takeover of %d groups under a CPU profile", count),
+	rows := []row{infoRow(fmt.Sprintf("in-process takeover of %d groups under a CPU profile", count),
 		fmt.Sprintf("%s; first commit at %s; store load p50 %s; CPU: manager+harness %s, sim %s; profile %s",
 			ms(time.Duration(last-t0)), ms(time.Duration(first-t0)), ms(loads.P50),
-			ms(selfAfter-selfBefore), ms(simAfter-simBefore), path), "")}, nil
+			ms(selfAfter-selfBefore), ms(simAfter-simBefore), path), "")}
+	r, err := h.profiledCommits(ctx, ip, loadedCommits, fmt.Sprintf("holding %d groups", count), "commit-loaded.pprof")
+	return append(rows, r...), err
 }
 
 func (h *harness) profileCommits(ctx context.Context) ([]row, error) {
@@ -151,13 +153,19 @@ func (h *harness) profileCommits(ctx context.Context) ([]row, error) {
 	if _, err := h.commitBatch(ctx, ip.m.SocketPath(), 1, 20, 0); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
+	return h.profiledCommits(ctx, ip, h.opts.Commits, "empty store", "commit.pprof")
+}
+
+// profiledCommits times n sequential commits through an in-process
+// controller under a CPU profile and splits their p50 into parts.
+func (h *harness) profiledCommits(ctx context.Context, ip *inProcess, n int, what, file string) ([]row, error) {
 	ip.store.reset()
 	ip.down.reset()
-	path := filepath.Join(h.opts.CPUProfileDir, "commit.pprof")
+	path := filepath.Join(h.opts.CPUProfileDir, file)
 	var run commitRun
-	err = withCPUProfile(path, func() error {
+	err := withCPUProfile(path, func() error {
 		var err error
-		run, err = h.commitBatch(ctx, ip.m.SocketPath(), 1, h.opts.Commits, 100)
+		run, err = h.commitBatch(ctx, ip.m.SocketPath(), 1, n, 100)
 		return err
 	})
 	if err != nil {
@@ -166,7 +174,7 @@ func (h *harness) profileCommits(ctx context.Context) ([]row, error) {
 	total, loads, saves := summarize(run.lat), summarize(ip.store.loads()), summarize(ip.store.saves())
 	pretend, commit := summarize(ip.down.pretends()), summarize(ip.down.commits())
 	rest := total.P50 - loads.P50 - saves.P50 - pretend.P50 - commit.P50
-	return []row{infoRow("in-process commit, 1 client: parts (p50)",
+	return []row{infoRow(fmt.Sprintf("in-process commit, 1 client, %s: parts (p50, n=%d)", what, total.N),
 		fmt.Sprintf("total %s = pretend RPC %s + store Load %s + store Save %s + commit RPC %s + rest %s; profile %s",
 			ms(total.P50), ms(pretend.P50), ms(loads.P50), ms(saves.P50), ms(commit.P50), signedMs(rest), path), "")}, nil
 }

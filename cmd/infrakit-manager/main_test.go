@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestRun_ExitCodes(t *testing.T) {
+	dir, err := os.MkdirTemp("", "ikm")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	leader := filepath.Join(dir, "leader")
+	require.NoError(t, os.WriteFile(leader, []byte("someone-else\n"), 0o600))
+	osArgs := []string{"--plugin-dir", filepath.Join(dir, "plugins"), "--leader-file", leader, "--store-dir", filepath.Join(dir, "configs")}
+
+	cases := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"version", []string{"version"}, 0},
+		{"log level out of range", []string{"--log", "9", "version"}, 2},
+		{"log format unknown", []string{"--log-format", "xml", "version"}, 2},
+		{"dry run without once", append([]string{"os", "--dry-run"}, osArgs...), 2},
+		{"unknown flag", []string{"os", "--bogus"}, 2},
+		{"unknown command", []string{"etcd"}, 2},
+		{"extra argument", []string{"os", "extra"}, 2},
+		{"name equals proxy", append([]string{"os", "--name", "x", "--proxy-for-group", "x", "--once"}, osArgs...), 2},
+		{"zero workers", append([]string{"os", "--workers", "0", "--once"}, osArgs...), 2},
+		// A follower with nothing stored and no downstream: observing the
+		// downstream fails, so the pass cannot converge.
+		{"once, downstream missing", append([]string{"--once", "os"}, osArgs...), 1},
+		// Global flags after the subcommand are accepted.
+		{"once dry run, flags after subcommand", append([]string{"os", "--once", "--dry-run", "--log", "0"}, osArgs...), 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.Equal(t, c.want, run(c.args))
+		})
+	}
+}

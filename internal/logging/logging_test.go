@@ -1,0 +1,61 @@
+package logging
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestNew_Levels(t *testing.T) {
+	cases := []struct {
+		level            int
+		info, v1, v5, er bool
+	}{
+		{0, false, false, false, false},
+		{2, false, false, false, true},
+		{3, false, false, false, true},
+		{4, true, false, false, true},
+		{5, true, true, true, true},
+	}
+	for _, c := range cases {
+		var buf bytes.Buffer
+		log, flush, err := New(c.level, JSON, &buf)
+		require.NoError(t, err)
+		log.Info("info")
+		log.V(1).Info("v1")
+		log.V(5).Info("v5")
+		log.Error(nil, "er")
+		flush()
+		out := buf.String()
+		require.Equal(t, c.info, strings.Contains(out, `"msg":"info"`), "level %d info", c.level)
+		require.Equal(t, c.v1, strings.Contains(out, `"msg":"v1"`), "level %d v1", c.level)
+		require.Equal(t, c.v5, strings.Contains(out, `"msg":"v5"`), "level %d v5", c.level)
+		require.Equal(t, c.er, strings.Contains(out, `"msg":"er"`), "level %d error", c.level)
+	}
+}
+
+func TestNew_Formats(t *testing.T) {
+	var buf bytes.Buffer
+	log, flush, err := New(4, JSON, &buf)
+	require.NoError(t, err)
+	log.Info("listening", "path", "/x")
+	flush()
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line))
+	require.Equal(t, "/x", line["path"])
+
+	buf.Reset()
+	log, flush, err = New(4, Console, &buf)
+	require.NoError(t, err)
+	log.Info("listening", "path", "/x")
+	flush()
+	require.Contains(t, buf.String(), "info\tlistening\t{\"path\": \"/x\"}")
+
+	_, _, err = New(6, Console, &buf)
+	require.EqualError(t, err, "--log must be between 0 and 5, got 6")
+	_, _, err = New(4, "xml", &buf)
+	require.ErrorContains(t, err, "--log-format")
+}
