@@ -11,6 +11,6 @@ BUILD=${BUILD:-build}
 for b in infrakit-manager infrakit-group-sim; do
 	[[ -x "$BUILD/$b" ]] || { echo "bench: $BUILD/$b missing; run 'make binaries'" >&2; exit 1; }
 done
-if [[ -n "${MAKELEVEL:-}" ]]; then cmd="make bench"; else cmd="hack/bench.sh"; fi
-export BENCH_COMMAND="$cmd${*:+ $*} (BUILD=$BUILD)"
+if [[ -n "${MAKELEVEL:-}" ]]; then cmd="make bench"; else cmd="BUILD=$BUILD hack/bench.sh"; fi
+export BENCH_COMMAND="$cmd${*:+ $*}"
 exec go run ./hack/bench --build "$BUILD" "$@"

@@ -9,7 +9,12 @@
 // each goal.
 //
 //	go run ./hack/bench [--build build] [--out docs/benchmarks.md] [--swarm auto|off]
-//	    [--cpuprofile-dir DIR]
+//	    [--profile auto|always|off] [--cpuprofile-dir DIR] [--sections commits,flips,…]
+//	    [--takeovers 1,100,1000,10000] [--flips 100] [--handovers 100] [--keep]
+//
+// When a goal is missed (--profile auto) it also runs the controller
+// in-process under a CPU profile, times the store and downstream calls of a
+// commit, and writes the profiles to <build>/bench-profiles.
 //
 // Why a program and not a test behind a build tag: `go build ./...` and
 // `go vet ./...` (make lint) compile and vet it on every run, so it cannot

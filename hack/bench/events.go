@@ -17,9 +17,6 @@ import (
 // figure: figures come from the events' own time stamps.
 const pollEvery = 2 * time.Millisecond
 
-// errTimeout: the awaited events did not arrive in time.
-var errTimeout = errors.New("timed out")
-
 // tailer reads a simulator's event log incrementally.
 type tailer struct {
 	path   string

@@ -64,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.ConcurrentClients, "clients", o.ConcurrentClients, "concurrent clients of the second commit measurement")
 	fs.IntVar(&o.Demotes, "demotes", o.Demotes, "swarm demote rounds")
 	fs.DurationVar(&o.Deadline, "deadline", o.Deadline, "time limit of the run; sections not started by then are skipped")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the run's directory (process logs, stores, event logs)")
 	fs.StringVar(&o.Profile, "profile", o.Profile, "profile the controller in-process: auto (when a goal is missed), always, off")
 	fs.StringVar(&o.CPUProfileDir, "cpuprofile-dir", "", "where CPU profiles go (default <build>/bench-profiles)")
 	if err := fs.Parse(args); err != nil {
@@ -76,7 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	}
 	o.Command = strings.TrimSpace("go run ./hack/bench " + strings.Join(args, " "))
 	if c := os.Getenv("BENCH_COMMAND"); c != "" {
-		o.Command = c + " (" + o.Command + ")"
+		o.Command = c + "`, which runs `" + o.Command
 	}
 	return o, nil
 }
@@ -148,6 +149,7 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 	}
 	sections = append(sections, section{name: "profile", measure: "in-process CPU profiles", run: h.profile})
 	var rows []row
+	var conds []condition
 	for _, s := range sections {
 		if len(opts.Sections) > 0 && !slices.Contains(opts.Sections, s.name) {
 			continue
@@ -155,8 +157,12 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 		if s.name == "profile" && !h.wantProfile(rows) {
 			continue
 		}
-		if ctx.Err() != nil {
-			rows = append(rows, skipRow(s.measure, "the run's time limit was reached", s.goal, s.orig))
+		if err := ctx.Err(); err != nil {
+			why := "the run's time limit was reached"
+			if errors.Is(err, context.Canceled) {
+				why = "the run was interrupted"
+			}
+			rows = append(rows, skipRow(s.measure, why, s.goal, s.orig))
 			continue
 		}
 		if s.skip != nil {
@@ -167,8 +173,9 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 			}
 		}
 		h.log.Info("section starting", "section", s.name)
-		t := time.Now()
+		t, psi, load := time.Now(), readPressure(), loadAvg()
 		r, err := s.run(ctx)
+		conds = append(conds, conditionSince(s.name, load, psi))
 		h.procs.closeAll()
 		if err != nil {
 			h.log.Error(err, "section failed", "section", s.name)
@@ -189,7 +196,7 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 	}
 	if opts.Out != "" {
 		rep := report{Rows: rows, Machine: mach, Command: opts.Command, Started: started,
-			Took: time.Since(started), Table: table.String(), Analysis: analysisFor(rows)}
+			Took: time.Since(started), Table: table.String(), Analysis: analysisFor(rows), Conditions: conds}
 		if err := writeReport(opts.Out, rep); err != nil {
 			return err
 		}
@@ -197,6 +204,10 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 	}
 	if len(h.failed) > 0 {
 		return fmt.Errorf("%w; process logs kept in %s", errors.Join(h.failed...), filepath.Join(root, "logs"))
+	}
+	if opts.Keep {
+		h.log.Info("run directory kept", "path", root)
+		return nil
 	}
 	return os.RemoveAll(root)
 }

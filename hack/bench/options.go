@@ -73,6 +73,9 @@ type Options struct {
 	// handovers, takeovers, swarm, profile). Defaults to all; the report
 	// then holds only their rows.
 	Sections []string
+	// Keep keeps the run's directory (process logs, stores, event logs)
+	// instead of removing it at the end; it is always kept after a failure.
+	Keep bool
 	// Command is the command line recorded in the report.
 	Command string
 	// Log receives progress lines. Defaults to discard.

@@ -40,6 +40,7 @@ type osCluster struct {
 	dir        string
 	leaderFile string
 	storeDir   string
+	renames    []time.Duration // how long each setLeader's rename took
 }
 
 func (h *harness) newOSCluster(section string) (*osCluster, error) {
@@ -67,6 +68,7 @@ func (c *osCluster) setLeader(name string) (int64, error) {
 	if err := os.Rename(tmp, c.leaderFile); err != nil {
 		return 0, fmt.Errorf("leader file: %w", err)
 	}
+	c.renames = append(c.renames, time.Duration(time.Now().UnixNano()-t0))
 	return t0, nil
 }
 

@@ -30,9 +30,6 @@ const (
 	stopWait = 10 * time.Second
 )
 
-// errExited: a process exited while it was expected to run.
-var errExited = errors.New("process exited")
-
 // proc is a process the harness started. Its stdout and stderr go to files
 // in the run's directory.
 type proc struct {

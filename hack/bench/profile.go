@@ -161,9 +161,19 @@ func (h *harness) profileCommits(ctx context.Context) ([]row, error) {
 func (h *harness) profiledCommits(ctx context.Context, ip *inProcess, n int, what, file string) ([]row, error) {
 	ip.store.reset()
 	ip.down.reset()
+	// The fsync probe runs beside the commits (half before, half after), so
+	// that Save is compared with the disk at the same time.
+	probeDir, err := os.MkdirTemp(h.root, "probe")
+	if err != nil {
+		return nil, err
+	}
+	probes, err := fsyncCost(probeDir, max(n/2, 10))
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(h.opts.CPUProfileDir, file)
 	var run commitRun
-	err := withCPUProfile(path, func() error {
+	err = withCPUProfile(path, func() error {
 		var err error
 		run, err = h.commitBatch(ctx, ip.m.SocketPath(), 1, n, 100)
 		return err
@@ -171,12 +181,18 @@ func (h *harness) profiledCommits(ctx context.Context, ip *inProcess, n int, wha
 	if err != nil {
 		return nil, err
 	}
+	after, err := fsyncCost(probeDir, max(n/2, 10))
+	if err != nil {
+		return nil, err
+	}
 	total, loads, saves := summarize(run.lat), summarize(ip.store.loads()), summarize(ip.store.saves())
-	pretend, commit := summarize(ip.down.pretends()), summarize(ip.down.commits())
+	pretend, commit, probe := summarize(ip.down.pretends()), summarize(ip.down.commits()), summarize(append(probes, after...))
 	rest := total.P50 - loads.P50 - saves.P50 - pretend.P50 - commit.P50
 	return []row{infoRow(fmt.Sprintf("in-process commit, 1 client, %s: parts (p50, n=%d)", what, total.N),
-		fmt.Sprintf("total %s = pretend RPC %s + store Load %s + store Save %s + commit RPC %s + rest %s; profile %s",
-			ms(total.P50), ms(pretend.P50), ms(loads.P50), ms(saves.P50), ms(commit.P50), signedMs(rest), path), "")}, nil
+		fmt.Sprintf("total %s = pretend RPC %s + store Load %s + store Save %s + commit RPC %s + rest %s "+
+			"(fsync probe at the same time: %s); profile %s",
+			ms(total.P50), ms(pretend.P50), ms(loads.P50), ms(saves.P50), ms(commit.P50), signedMs(rest),
+			ms(probe.P50), path), "")}, nil
 }
 
 func withCPUProfile(path string, f func() error) error {

@@ -79,6 +79,8 @@ type report struct {
 	Took     time.Duration
 	Table    string   // the printed table, verbatim
 	Analysis []string // paragraphs on missed goals and their causes
+	// Conditions are the machine's load and stalls during each section.
+	Conditions []condition
 }
 
 func mdCell(s string) string { return strings.ReplaceAll(dash(s), "|", `\|`) }
@@ -110,12 +112,23 @@ func writeMarkdown(w io.Writer, r report) error {
 		p("| %s | %s | %s | %s | %s |\n", mdCell(row.Measure), mdCell(row.Figure), mdCell(row.Goal),
 			mdCell(row.Verdict), mdCell(row.Original))
 	}
+	if len(r.Conditions) > 0 {
+		p("\n## Conditions during each section\n\n")
+		p("CPU and I/O stall: the share of the section's wall time during which at least one task on the " +
+			"machine (ours or anyone's) was runnable but waiting for a CPU, or waiting for I/O " +
+			"(/proc/pressure, \"some\"). High values mean the figures of that section include waiting " +
+			"for the machine.\n\n")
+		p("| section | wall time | load average at start | CPU stall | I/O stall |\n|---|---|---|---|---|\n")
+		for _, c := range r.Conditions {
+			p("| %s | %s | %s | %s | %s |\n", c.Section, c.Wall.Round(100*time.Millisecond), c.Load, c.CPU, c.IO)
+		}
+	}
 	p("\n## How each figure is taken\n\n")
 	for _, line := range method {
 		p("- %s\n", line)
 	}
 	if len(r.Analysis) > 0 {
-		p("\n## Missed goals: causes and what remains\n\n")
+		p("\n## Missed goals and costs: causes and what remains\n\n")
 		for _, a := range r.Analysis {
 			p("%s\n\n", a)
 		}
@@ -149,9 +162,18 @@ var method = []string{
 		"simulator in the same plugin directory. Direct and managed batches alternate in 4 rounds, together with " +
 		"the fsync probe (write a 4 KiB temp file, fsync, rename, fsync the directory: what the file store does).",
 	"RSS: VmRSS from /proc/<pid>/status, 2 s after the manager started leading with no groups (idle) and 2 s " +
-		"after the 10,000-group takeover completed.",
+		"after the 10,000-group takeover completed; then 20 commits through that manager are timed and VmRSS and " +
+		"VmHWM (peak) read again.",
+	"Takeover CPU: utime+stime of the manager and the simulator processes (/proc/<pid>/stat) from the flip " +
+		"to the last commit.",
+	"Profile (only when a goal is missed, or with --profile always): the 10,000-group takeover and sequential " +
+		"commits again with the controller in the harness's process under a CPU profile, the simulator still a " +
+		"separate process; the store's Load/Save and the downstream's pretend and real CommitGroup are timed " +
+		"through wrappers, which splits a commit's p50 into parts (\"rest\" is the client's hop, the server, " +
+		"locks), beside an fsync probe taken at the same time. Profiles go to <build>/bench-profiles.",
 	"Swarm: hack/swarm-lab.sh up 3 (one engine per node in a private network namespace), one " +
 		"`infrakit-manager swarm` and one simulator per node; each round demotes the leader's node " +
 		"(swarm-lab.sh demote, timed from the start of that command, which first looks up the node), waits for " +
-		"the new leader's simulator to log the commit, then promotes the node back and waits for the lab.",
+		"the new leader's simulator to log the commit, then promotes the node back and waits for the lab. The " +
+		"second swarm row times the same commit from the demote command's return instead.",
 }

@@ -79,7 +79,7 @@ func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row,
 	figure := fmt.Sprintf("%s (first commit at %s; CPU used: manager %s, sim %s)",
 		ms(took), ms(time.Duration(first-t0)), mgrCPU(), simCPU())
 	h.log.Info("takeover done", "groups", count, "took", figure)
-	measure := fmt.Sprintf("takeover of %d stored groups (rename to last commit)", count)
+	measure := takeoverMeasure(count)
 	var rows []row
 	if count == takeoverGoalGroups {
 		rows = append(rows, goalRow(measure, figure, "< "+ms(takeoverGoal), took < takeoverGoal, ""))
@@ -105,7 +105,7 @@ func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row,
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, infoRow(fmt.Sprintf("commit latency, 1 client, through the manager holding %d groups", count),
+		rows = append(rows, infoRow(loadedCommitMeasure(count),
 			summarize(run.lat).percentiles(), ""))
 		now, err1 := rssBytes(n.mgr.pid())
 		peak, err2 := statusBytes(n.mgr.pid(), "VmHWM")
@@ -129,4 +129,18 @@ func cpuMeter(pid int) func() string {
 		}
 		return ms(after - before)
 	}
+}
+
+// takeoverMeasure names the takeover row of count groups.
+func takeoverMeasure(count int) string {
+	noun := "groups"
+	if count == 1 {
+		noun = "group"
+	}
+	return fmt.Sprintf("takeover of %d stored %s (rename to last commit)", count, noun)
+}
+
+// loadedCommitMeasure names the row of commits while count groups are stored.
+func loadedCommitMeasure(count int) string {
+	return fmt.Sprintf("commit latency, 1 client, through the manager holding %d groups", count)
 }
