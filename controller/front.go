@@ -62,7 +62,7 @@ func (f *front) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool)
 	if _, err := f.r.down.CommitGroup(ctx, spec, true); err != nil {
 		return "", f.rejected(spec.ID, err)
 	}
-	if err := f.save(ctx, func(cfg *sources.Config) { cfg.Groups[spec.ID] = entry }); err != nil {
+	if err := f.r.w.write(ctx, spec.ID, func(cfg *sources.Config) { cfg.Groups[spec.ID] = entry }); err != nil {
 		return "", err
 	}
 	f.log.Info("stored group", "group", spec.ID)
@@ -109,7 +109,7 @@ func (f *front) remove(ctx context.Context, id plugin.ID, op string, call func(c
 	defer unlock()
 
 	stored := false
-	if err := f.save(ctx, func(cfg *sources.Config) {
+	if err := f.r.w.write(ctx, id, func(cfg *sources.Config) {
 		_, stored = cfg.Groups[id]
 		delete(cfg.Groups, id)
 	}); err != nil {
@@ -133,27 +133,12 @@ func (f *front) remove(ctx context.Context, id plugin.ID, op string, call func(c
 	return nil
 }
 
-// save applies mutate to the stored config durably and refreshes the
-// desired cache from what was saved.
-func (f *front) save(ctx context.Context, mutate func(*sources.Config)) error {
-	f.r.storeMu.Lock()
-	defer f.r.storeMu.Unlock()
-	term, leader := f.r.state.currentTerm()
-	if !leader {
-		return ErrNotLeader
+// storeErr marks an error from the store for the user.
+func storeErr(err error) error {
+	if errors.Is(err, ErrNotLeader) {
+		return err
 	}
-	cfg, v, err := sources.Update(ctx, f.r.store, func(c *sources.Config) error {
-		if c.Groups == nil {
-			c.Groups = map[plugin.ID]sources.Entry{}
-		}
-		mutate(c)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	f.r.state.setDesired(term, cfg, v)
-	return nil
+	return fmt.Errorf("store: %w", err)
 }
 
 // DescribeGroup is answered by this replica's downstream.

@@ -159,9 +159,14 @@ func (e *env) stored(t *testing.T) []plugin.ID {
 	return ids
 }
 
+const (
+	timeout = 5 * time.Second
+	tick    = 5 * time.Millisecond
+)
+
 func eventually(t *testing.T, cond func() bool, msg string) {
 	t.Helper()
-	require.Eventually(t, cond, 5*time.Second, 5*time.Millisecond, msg)
+	require.Eventually(t, cond, timeout, tick, msg)
 }
 
 // waitLeader waits until the manager has taken in a leadership change

@@ -39,6 +39,7 @@ type reconciler struct {
 	// never overwrites the cache with a config older than a write we made.
 	storeMu sync.Mutex
 
+	w      *writer // stores the front's writes
 	queue  *workqueue.Queue[plugin.ID]
 	syncCh chan struct{}
 	rid    atomic.Uint64
@@ -55,11 +56,13 @@ func newReconciler(store sources.Store, down plugin.Group, o *Options) (*reconci
 	if err != nil {
 		return nil, err
 	}
-	return &reconciler{
+	r := &reconciler{
 		store: store, down: down, log: o.Log, clock: o.Clock,
 		resync: o.ResyncInterval, workers: o.Workers,
 		state: newState(), queue: q, syncCh: make(chan struct{}, 1),
-	}, nil
+	}
+	r.w = &writer{r: r}
+	return r, nil
 }
 
 // setLeader is the Leadership callback.
@@ -89,6 +92,9 @@ func (r *reconciler) sync(ctx context.Context) error {
 		cfg, v, err := r.store.Load(ctx)
 		if err == nil {
 			r.state.setDesired(term, cfg, v)
+			r.w.remember(cfg, v)
+		} else {
+			r.w.forget()
 		}
 		r.storeMu.Unlock()
 		if err != nil {

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"hash/fnv"
+	"maps"
 	"sync"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -96,6 +97,12 @@ func (s *state) isLeader() (bool, context.Context) {
 // setDesired installs a freshly read config if the term has not changed
 // since the read began.
 func (s *state) setDesired(term uint64, cfg sources.Config, v sources.Version) bool {
+	s.mu.RLock()
+	same := s.term == term && s.desiredLoaded && s.version == v && v != ""
+	s.mu.RUnlock()
+	if same {
+		return true // nothing changed: skip decoding every entry again
+	}
 	good, bad := specsOf(cfg)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,6 +111,35 @@ func (s *state) setDesired(term uint64, cfg sources.Config, v sources.Version) b
 	}
 	s.desired, s.invalid, s.version, s.desiredLoaded = good, bad, v, true
 	return true
+}
+
+// updateDesired installs a config that differs from the cached one only in
+// the groups ids, decoding just those. Without a loaded cache for this term
+// it falls back to decoding everything.
+func (s *state) updateDesired(term uint64, cfg sources.Config, v sources.Version, ids []plugin.ID) {
+	s.mu.Lock()
+	if s.term != term {
+		s.mu.Unlock()
+		return
+	}
+	if !s.desiredLoaded {
+		s.mu.Unlock()
+		s.setDesired(term, cfg, v)
+		return
+	}
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		delete(s.desired, id)
+		delete(s.invalid, id)
+		e, ok := cfg.Groups[id]
+		if !ok {
+			continue
+		}
+		good, bad := specsOf(sources.Config{Groups: map[plugin.ID]sources.Entry{id: e}})
+		maps.Copy(s.desired, good)
+		maps.Copy(s.invalid, bad)
+	}
+	s.version = v
 }
 
 func (s *state) clearDesired() {

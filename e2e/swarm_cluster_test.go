@@ -35,6 +35,9 @@ const (
 	electionWait = 45 * time.Second
 	// handoverWait bounds a handover that Raft does at once (demotion).
 	handoverWait = 15 * time.Second
+	// promoteWait bounds a promotion: a promoted node becomes a manager
+	// after 1-32 s.
+	promoteWait = 90 * time.Second
 )
 
 // swarmCluster is one scenario's processes on the shared lab. Its cleanup
@@ -106,9 +109,9 @@ func (c *swarmCluster) heal() {
 	for i := 1; i <= c.lab.N(); i++ {
 		if !c.isManager(i) {
 			c.lab.Promote(t, i)
-			c.lab.Wait(t)
 		}
 	}
+	c.waitManagers()
 }
 
 // managerArgs are the flags of the node's swarm-mode manager. It replaces

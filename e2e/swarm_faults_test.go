@@ -50,7 +50,7 @@ func swarmFrozenFollower(t *testing.T, lab *swarmtest.Lab) {
 
 	out, errOut, exit := runCLI(t, frozen.dir, "plugin", "ls", "-q")
 	require.Equal(t, 0, exit, errOut)
-	require.Equal(t, []string{downstream, nameA}, sortedFields(out))
+	require.Equal(t, []string{nameA, downstream}, firstColumn(out))
 
 	_, errOut, exit, took = frozen.timedCLI("describe", "cattle")
 	require.Equal(t, 1, exit)
@@ -67,7 +67,7 @@ func swarmFrozenFollower(t *testing.T, lab *swarmtest.Lab) {
 	require.False(t, frozen.mgr.exited(), "the manager beside the hung engine must keep running")
 
 	lab.Signal(t, frozen.i, "CONT")
-	lab.Wait(t)
+	c.waitManagers()
 	require.Eventually(t, func() bool {
 		out, _, exit := frozen.cli("ls", "-q")
 		return exit == 0 && strings.Join(sortedFields(out), " ") == "cattle pets"
@@ -203,4 +203,14 @@ func sortedFields(s string) []string {
 	f := strings.Fields(s)
 	slices.Sort(f)
 	return f
+}
+
+// firstColumn returns the first word of every non-blank line, sorted.
+func firstColumn(s string) []string {
+	var out []string
+	for _, l := range nonEmptyLines(s) {
+		out = append(out, strings.Fields(l)[0])
+	}
+	slices.Sort(out)
+	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -21,10 +22,12 @@ import (
 	swarmsrc "github.com/infrakit-manager/manager/sources/swarm"
 )
 
-// What the swarm tests do to the cluster spec behind the managers' backs,
-// with the plain Docker client (not sources/swarm): read, replace or delete
-// the "infrakit" label, and decode a label value independently of the code
-// under test.
+// What the swarm tests do to the swarm behind the managers' backs, with the
+// plain Docker client rather than sources/swarm's: ask an engine for its
+// swarm status, and read, replace or delete the "infrakit" label. Values
+// are written with EncodeLabel (another writer's valid config) or by hand
+// (garbage), and decodeLabelByHand checks a value with the standard library
+// only, independently of the code under test.
 
 // labelKey is the cluster-spec label the managers store their config in.
 const labelKey = "infrakit"
@@ -41,16 +44,42 @@ func (c *swarmCluster) dockerAPI(i int) *client.Client {
 	return api
 }
 
+// swarmInfo asks node i's engine for its swarm status.
+func (c *swarmCluster) swarmInfo(i int, timeout time.Duration) (swarm.Info, error) {
+	api := c.dockerAPI(i)
+	defer api.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	info, err := api.Info(ctx)
+	return info.Swarm, err
+}
+
 // isManager asks node i's engine whether it is a swarm manager.
 func (c *swarmCluster) isManager(i int) bool {
 	c.t.Helper()
-	api := c.dockerAPI(i)
-	defer api.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), dockerCallTimeout)
-	defer cancel()
-	info, err := api.Info(ctx)
+	info, err := c.swarmInfo(i, dockerCallTimeout)
 	require.NoError(c.t, err, "info of node %d", i)
-	return info.Swarm.ControlAvailable
+	return info.ControlAvailable
+}
+
+// waitManagers waits until every node's engine is an active manager that
+// counts all nodes as managers, then for the lab's own health check. The
+// lab's check alone is not enough after a promotion: it counts the managers
+// the swarm lists, and a promoted node takes 1-32 s to become one; changing
+// the swarm again before that breaks it (nodes end in state "error").
+func (c *swarmCluster) waitManagers() {
+	c.t.Helper()
+	n := c.lab.N()
+	require.EventuallyWithT(c.t, func(ct *assert.CollectT) {
+		for i := 1; i <= n; i++ {
+			info, err := c.swarmInfo(i, 2*time.Second)
+			require.NoError(ct, err, "node %d", i)
+			require.True(ct, info.LocalNodeState == swarm.LocalNodeStateActive && info.ControlAvailable && info.Managers == n,
+				"node %d: state %s, manager %t, managers %d, error %q",
+				i, info.LocalNodeState, info.ControlAvailable, info.Managers, info.Error)
+		}
+	}, promoteWait, 250*time.Millisecond, "not every node is a manager")
+	c.lab.Wait(c.t)
 }
 
 // rawLabel reads the label through node i's engine; ok is false when the

@@ -54,11 +54,23 @@ var _ Group = (*Client)(nil)
 // NewClient returns a client for the plugin socket at socketPath. It does not
 // connect until the first call.
 func NewClient(socketPath string, opts ClientOptions) *Client {
+	return newClient(socketPath, opts, nil)
+}
+
+// newClient is NewClient with a check run before every new connection is
+// dialled (connections are kept alive, so this is rare); an error from it
+// fails the dial.
+func newClient(socketPath string, opts ClientOptions, beforeDial func() error) *Client {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			if beforeDial != nil {
+				if err := beforeDial(); err != nil {
+					return nil, err
+				}
+			}
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", socketPath)
 		},

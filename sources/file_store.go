@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/go-logr/logr"
 )
@@ -74,6 +75,9 @@ type FileStore struct {
 	dir  string
 	path string
 	log  logr.Logger
+
+	mu       sync.Mutex
+	readable Version // the last version this store decoded or wrote itself
 }
 
 var _ Store = (*FileStore)(nil)
@@ -109,7 +113,22 @@ func (s *FileStore) Load(ctx context.Context) (Config, Version, error) {
 	if err != nil {
 		return Config{}, "", err
 	}
+	s.setReadable(ver)
 	return cfg, ver, nil
+}
+
+// setReadable records a version known to decode: this store decoded it
+// (Load) or wrote it (Save).
+func (s *FileStore) setReadable(v Version) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readable = v
+}
+
+func (s *FileStore) knownReadable(v Version) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return v != "" && v == s.readable
 }
 
 // Save writes cfg if the stored version still equals expected and returns
@@ -138,7 +157,11 @@ func (s *FileStore) Save(ctx context.Context, cfg Config, expected Version) (Ver
 	if err != nil {
 		return "", err
 	}
-	if ver != "" {
+	// A corrupt file is reported as corrupt and never overwritten, so the
+	// bytes must be decoded, unless they are exactly what this store last
+	// decoded or wrote itself: then nothing raced us and a save is one
+	// decode-free pass, which matters with thousands of groups.
+	if ver != "" && !s.knownReadable(ver) {
 		if _, err := s.decode(current); err != nil {
 			return "", err
 		}
@@ -154,6 +177,7 @@ func (s *FileStore) Save(ctx context.Context, cfg Config, expected Version) (Ver
 	if err := writeAtomic(s.dir, s.path, data); err != nil {
 		return "", fmt.Errorf("save config %s: %w", s.path, err)
 	}
+	s.setReadable(newVer)
 	s.log.V(1).Info("saved config", "groups", len(cfg.Groups), "version", string(newVer))
 	return newVer, nil
 }

@@ -1,0 +1,77 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
+)
+
+// gatedStore blocks its first Save until released, and counts saves.
+type gatedStore struct {
+	sources.Store
+	release chan struct{}
+	saves   atomic.Int32
+	once    sync.Once
+}
+
+func (g *gatedStore) Save(ctx context.Context, cfg sources.Config, v sources.Version) (sources.Version, error) {
+	g.once.Do(func() { <-g.release })
+	g.saves.Add(1)
+	return g.Store.Save(ctx, cfg, v)
+}
+
+func TestWriter_ConcurrentCommitsShareOneSave(t *testing.T) {
+	base := newEnv(t, true)
+	gs := &gatedStore{Store: base.store, release: make(chan struct{})}
+	e := newEnv(t, true, func(o *Options) { o.Store = gs })
+	e.start(t)
+	require.Eventually(t, func() bool { _, lctx := e.m.r.state.isLeader(); return lctx.Err() == nil }, timeout, tick)
+
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	commit := func(i int) {
+		defer wg.Done()
+		_, err := e.m.Group().CommitGroup(context.Background(), spec(fmt.Sprintf("g%02d", i), 1), false)
+		errs <- err
+	}
+	wg.Add(1)
+	go commit(0) // its save blocks in the store
+	require.Eventually(t, func() bool {
+		e.m.r.w.mu.Lock()
+		defer e.m.r.w.mu.Unlock()
+		return e.m.r.w.flushing && len(e.m.r.w.pending) == 0
+	}, timeout, tick, "the first write is being saved")
+	for i := 1; i < n; i++ {
+		wg.Add(1)
+		go commit(i)
+	}
+	require.Eventually(t, func() bool {
+		e.m.r.w.mu.Lock()
+		defer e.m.r.w.mu.Unlock()
+		return len(e.m.r.w.pending) == n-1
+	}, timeout, tick, "the other writes queue behind it")
+	close(gs.release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Len(t, base.stored(t), n, "stored in the gated store")
+	require.Equal(t, int32(2), gs.saves.Load(), "one save for the first write, one for the 15 queued behind it")
+
+	// The desired cache saw every group: all of them run downstream.
+	require.Len(t, e.running(t), n)
+	var ids []plugin.ID
+	for id := range e.m.r.state.desired {
+		ids = append(ids, id)
+	}
+	require.Len(t, ids, n)
+}
