@@ -6,6 +6,7 @@ COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BINARIES := infrakit-manager infrakit infrakit-group-sim
 FUZZTIME ?= 5m
+TESTFLAGS ?=
 
 .PHONY: all binaries test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean
 
@@ -22,7 +23,7 @@ FORCE:
 # one can be started here (root, dockerd installed) and skip with the reason
 # otherwise; with CI=true they never skip.
 test:
-	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./...
 
 # Unit tests only (no e2e processes, no Docker).
 test-short:
