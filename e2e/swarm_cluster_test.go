@@ -96,24 +96,6 @@ func (c *swarmCluster) others(n *swarmNode) []*swarmNode {
 	return out
 }
 
-// heal resumes and restarts every engine, promotes back any node that is a
-// worker and waits until the three managers are healthy (Ready, one Leader,
-// the others Reachable): the state every scenario starts from.
-func (c *swarmCluster) heal() {
-	t := c.t
-	for i := 1; i <= c.lab.N(); i++ {
-		c.lab.Start(t, i) // a no-op for a running engine
-		c.lab.Signal(t, i, "CONT")
-	}
-	c.lab.Wait(t)
-	for i := 1; i <= c.lab.N(); i++ {
-		if !c.isManager(i) {
-			c.lab.Promote(t, i)
-		}
-	}
-	c.waitManagers()
-}
-
 // managerArgs are the flags of the node's swarm-mode manager. It replaces
 // osNode.managerArgs (os mode).
 func (n *swarmNode) managerArgs(extra ...string) []string {

@@ -64,8 +64,11 @@ func swarmDemoteTheLeader(t *testing.T, lab *swarmtest.Lab) {
 			}
 		}
 
+		c.waitWorker(old.i)
+		promoted := time.Now()
 		lab.Promote(t, old.i)
 		c.waitManagers()
+		t.Logf("round %d: node %d was a healthy manager again %s after the promotion", round, old.i, time.Since(promoted).Round(time.Millisecond))
 		old.refuses(pets) // a manager again, a follower
 		c.converged(c.leader(), eventually, groups...)
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -23,8 +22,8 @@ import (
 )
 
 // What the swarm tests do to the swarm behind the managers' backs, with the
-// plain Docker client rather than sources/swarm's: ask an engine for its
-// swarm status, and read, replace or delete the "infrakit" label. Values
+// plain Docker client rather than sources/swarm's: read, replace or delete
+// the "infrakit" label, or change other parts of the cluster spec. Values
 // are written with EncodeLabel (another writer's valid config) or by hand
 // (garbage), and decodeLabelByHand checks a value with the standard library
 // only, independently of the code under test.
@@ -42,44 +41,6 @@ func (c *swarmCluster) dockerAPI(i int) *client.Client {
 	api, err := client.NewClientWithOpts(client.WithHost(c.lab.Host(i)), client.WithAPIVersionNegotiation())
 	require.NoError(c.t, err)
 	return api
-}
-
-// swarmInfo asks node i's engine for its swarm status.
-func (c *swarmCluster) swarmInfo(i int, timeout time.Duration) (swarm.Info, error) {
-	api := c.dockerAPI(i)
-	defer api.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	info, err := api.Info(ctx)
-	return info.Swarm, err
-}
-
-// isManager asks node i's engine whether it is a swarm manager.
-func (c *swarmCluster) isManager(i int) bool {
-	c.t.Helper()
-	info, err := c.swarmInfo(i, dockerCallTimeout)
-	require.NoError(c.t, err, "info of node %d", i)
-	return info.ControlAvailable
-}
-
-// waitManagers waits until every node's engine is an active manager that
-// counts all nodes as managers, then for the lab's own health check. The
-// lab's check alone is not enough after a promotion: it counts the managers
-// the swarm lists, and a promoted node takes 1-32 s to become one; changing
-// the swarm again before that breaks it (nodes end in state "error").
-func (c *swarmCluster) waitManagers() {
-	c.t.Helper()
-	n := c.lab.N()
-	require.EventuallyWithT(c.t, func(ct *assert.CollectT) {
-		for i := 1; i <= n; i++ {
-			info, err := c.swarmInfo(i, 2*time.Second)
-			require.NoError(ct, err, "node %d", i)
-			require.True(ct, info.LocalNodeState == swarm.LocalNodeStateActive && info.ControlAvailable && info.Managers == n,
-				"node %d: state %s, manager %t, managers %d, error %q",
-				i, info.LocalNodeState, info.ControlAvailable, info.Managers, info.Error)
-		}
-	}, promoteWait, 250*time.Millisecond, "not every node is a manager")
-	c.lab.Wait(c.t)
 }
 
 // rawLabel reads the label through node i's engine; ok is false when the
@@ -101,24 +62,33 @@ func (c *swarmCluster) rawLabel(i int) (value string, ok bool) {
 // rest of the spec are kept.
 func (c *swarmCluster) setLabel(value string, del bool) {
 	c.t.Helper()
-	api := c.dockerAPI(c.lab.Leader(c.t))
+	updateSwarmSpec(c.t, c.lab.Host(c.lab.Leader(c.t)), func(spec *swarm.Spec) {
+		labels := map[string]string{}
+		for k, v := range spec.Labels {
+			labels[k] = v
+		}
+		if del {
+			delete(labels, labelKey)
+		} else {
+			labels[labelKey] = value
+		}
+		spec.Labels = labels
+	})
+}
+
+// updateSwarmSpec applies mutate to the cluster spec through the engine at
+// host, retrying when the spec changed meanwhile ("update out of sequence").
+func updateSwarmSpec(t *testing.T, host string, mutate func(*swarm.Spec)) {
+	t.Helper()
+	api, err := client.NewClientWithOpts(client.WithHost(host), client.WithAPIVersionNegotiation())
+	require.NoError(t, err)
 	defer api.Close()
-	var err error
-	for range 20 { // "update out of sequence": the spec changed meanwhile
+	for range 20 {
 		ctx, cancel := context.WithTimeout(context.Background(), dockerCallTimeout)
 		var sw swarm.Swarm
 		if sw, err = api.SwarmInspect(ctx); err == nil {
 			spec := sw.Spec
-			labels := map[string]string{}
-			for k, v := range spec.Labels {
-				labels[k] = v
-			}
-			if del {
-				delete(labels, labelKey)
-			} else {
-				labels[labelKey] = value
-			}
-			spec.Labels = labels
+			mutate(&spec)
 			err = api.SwarmUpdate(ctx, sw.Version, spec, swarm.UpdateFlags{})
 		}
 		cancel()
@@ -126,7 +96,7 @@ func (c *swarmCluster) setLabel(value string, del bool) {
 			break
 		}
 	}
-	require.NoError(c.t, err, "set the %q label", labelKey)
+	require.NoError(t, err, "update the swarm spec through %s", host)
 }
 
 // deleteLabel removes the stored config.
