@@ -15,9 +15,10 @@ import (
 // after it failed (engine down, node demoted to worker, ...).
 const eventRetry = 2 * time.Second
 
-// maxInFlight bounds the checks Watch runs at once: one that is slow, and
-// one fresh one that may answer first.
-const maxInFlight = 2
+// maxInFlight bounds the checks Watch runs at once. During a Raft handover
+// an engine's NodeInspect can hang until the call timeout; a few checks in
+// flight let a later one, started once the engine has settled, answer first.
+const maxInFlight = 4
 
 // Watch calls changed with the first status at once, then on every change,
 // until ctx is done; then it returns nil. It checks every PollInterval and,
@@ -62,8 +63,10 @@ func watchLoop(ctx context.Context, clk clock.WithTicker, every time.Duration, l
 	results := make(chan checkResult, maxInFlight) // never blocks a sender
 	var started, used uint64
 	inFlight := 0
+	pending := false // a tick or event came while every slot was busy
 	start := func() {
 		if inFlight >= maxInFlight {
+			pending = true // start it as soon as a slot frees: never drop an event
 			return
 		}
 		inFlight++
@@ -90,6 +93,10 @@ func watchLoop(ctx context.Context, clk clock.WithTicker, every time.Duration, l
 			inFlight--
 			if ctx.Err() != nil {
 				return
+			}
+			if pending {
+				pending = false
+				start()
 			}
 			if r.seq < used {
 				continue // a newer check has answered already

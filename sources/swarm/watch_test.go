@@ -163,21 +163,28 @@ func TestWatchLoopIsNotHeldUpByASlowCheck(t *testing.T) {
 	slow <- answer{err: context.DeadlineExceeded} // older: ignored
 	s.noChange(t)
 
-	// with two checks hanging, no third is started
-	s.tick()
-	a := s.nextCheck(t)
-	s.tick()
-	b := s.nextCheck(t)
+	// with maxInFlight checks hanging, no more is started, but the tick is
+	// remembered and checked as soon as one returns
+	var hung []chan answer
+	for range maxInFlight {
+		s.tick()
+		hung = append(hung, s.nextCheck(t))
+	}
 	s.tick()
 	select {
 	case <-s.calls:
-		t.Fatal("a third check was started")
+		t.Fatal("a check beyond maxInFlight was started")
 	case <-time.After(20 * time.Millisecond):
 	}
-	a <- answer{err: context.DeadlineExceeded}
+	hung[0] <- answer{err: context.DeadlineExceeded}
 	require.False(t, s.change(t), "a timed-out check counts as not leader")
-	b <- answer{leader: true}
+	late := s.nextCheck(t) // the remembered tick, started once a slot freed
+	late <- answer{leader: true}
 	require.True(t, s.change(t))
+	for _, h := range hung[1:] {
+		h <- answer{err: context.DeadlineExceeded} // older than late: ignored
+	}
+	s.noChange(t)
 }
 
 func TestWatchLoopStopsWhileACheckIsInFlight(t *testing.T) {
