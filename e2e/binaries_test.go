@@ -49,10 +49,28 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	builds.dir = dir
+	// The product binaries run under the race detector too; a process that
+	// races writes its report here (GORACE log_path), whether it exits or is
+	// killed later, and the run fails with the report.
+	if err := os.Mkdir(filepath.Join(dir, "race"), 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: create race report dir:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
+	if reports, _ := filepath.Glob(filepath.Join(dir, "race", "report.*")); len(reports) > 0 {
+		for _, r := range reports {
+			data, _ := os.ReadFile(r)
+			fmt.Fprintf(os.Stderr, "e2e: DATA RACE in a product process (%s):\n%s\n", filepath.Base(r), data)
+		}
+		code = 1
+	}
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
+
+// raceBuilt lists the binaries built with -race: the manager and the
+// simulator run long enough, concurrently enough, to be worth it.
+var raceBuilt = map[string]bool{"infrakit-manager": true, "infrakit-group-sim": true}
 
 // binary returns the path of ./cmd/<name> built for this test run; the first
 // call for a name builds it, later calls (from any test) reuse it.
@@ -67,7 +85,11 @@ func binary(t *testing.T, name string) string {
 	builds.mu.Unlock()
 	b.once.Do(func() {
 		b.path = filepath.Join(builds.dir, name)
-		b.err = buildBinary(name, b.path)
+		var flags []string
+		if raceBuilt[name] {
+			flags = append(flags, "-race")
+		}
+		b.err = buildBinary(name, b.path, flags...)
 	})
 	require.NoError(t, b.err, "build %s", name)
 	return b.path
@@ -142,7 +164,8 @@ func startProc(t *testing.T, bin string, env []string, args ...string) *proc {
 		stderr: filepath.Join(outDir, name+".stderr"),
 		done:   make(chan struct{}),
 	}
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(os.Environ(), "GORACE=log_path="+filepath.Join(builds.dir, "race", "report"))
+	p.cmd.Env = append(p.cmd.Env, env...)
 	stdout, err := os.Create(p.stdout)
 	require.NoError(t, err)
 	stderr, err := os.Create(p.stderr)
