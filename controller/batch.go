@@ -19,8 +19,8 @@ type writeReq struct {
 
 // writer stores front writes. Concurrent writes are batched into one
 // durable save (one fsync) — group commit: whoever finds no save running
-// becomes the flusher and saves everything queued, again and again, until
-// the queue is empty; the others wait for their result. Saves go against
+// becomes the flusher and saves everything queued; writes that queue up
+// meanwhile are saved by a next flush; everyone waits for their own result. Saves go against
 // the config this replica last loaded or saved (no reload per write), and
 // fall back to a fresh read-modify-write when someone else changed the store.
 type writer struct {
@@ -52,22 +52,25 @@ func (w *writer) write(ctx context.Context, id plugin.ID, mutate func(*sources.C
 	return <-req.done
 }
 
+// flush saves everything queued as one batch. If more writes queued up
+// meanwhile, a new goroutine saves them, so that the caller that happened
+// to flush gets its answer now and is never held up by other callers' writes.
 func (w *writer) flush() {
-	for {
-		w.mu.Lock()
-		reqs := w.pending
-		w.pending = nil
-		if len(reqs) == 0 {
-			w.flushing = false
-			w.mu.Unlock()
-			return
-		}
-		w.mu.Unlock()
-		err := w.save(reqs)
-		for _, req := range reqs {
-			req.done <- err
-		}
+	w.mu.Lock()
+	reqs := w.pending
+	w.pending = nil
+	w.mu.Unlock()
+	err := w.save(reqs)
+	for _, req := range reqs {
+		req.done <- err
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.pending) == 0 {
+		w.flushing = false
+		return
+	}
+	go w.flush()
 }
 
 // save stores one batch under the leadership term's context.

@@ -75,3 +75,53 @@ func TestWriter_ConcurrentCommitsShareOneSave(t *testing.T) {
 	}
 	require.Len(t, ids, n)
 }
+
+// steppedStore announces every Save and lets it proceed one step at a time.
+type steppedStore struct {
+	sources.Store
+	entered chan struct{}
+	step    chan struct{}
+}
+
+func (s *steppedStore) Save(ctx context.Context, cfg sources.Config, v sources.Version) (sources.Version, error) {
+	s.entered <- struct{}{}
+	<-s.step
+	return s.Store.Save(ctx, cfg, v)
+}
+
+func TestWriter_FlusherIsNotHeldUpByLaterWrites(t *testing.T) {
+	base := newEnv(t, true)
+	ss := &steppedStore{Store: base.store, entered: make(chan struct{}, 4), step: make(chan struct{})}
+	e := newEnv(t, true, func(o *Options) { o.Store = ss })
+	e.start(t)
+	require.Eventually(t, func() bool { _, lctx := e.m.r.state.isLeader(); return lctx.Err() == nil }, timeout, tick)
+
+	commit := func(id string) chan error {
+		done := make(chan error, 1)
+		go func() {
+			_, err := e.m.Group().CommitGroup(context.Background(), spec(id, 1), false)
+			done <- err
+		}()
+		return done
+	}
+	first := commit("first")
+	<-ss.entered // the first save is in progress
+	second := commit("second")
+	require.Eventually(t, func() bool {
+		e.m.r.w.mu.Lock()
+		defer e.m.r.w.mu.Unlock()
+		return len(e.m.r.w.pending) == 1
+	}, timeout, tick, "the second write queues behind the first save")
+
+	ss.step <- struct{}{} // the first save completes
+	require.NoError(t, <-first, "the first caller answers although the second write is still queued")
+	<-ss.entered // the second save runs in its own flush
+	select {
+	case err := <-second:
+		t.Fatalf("second write answered before its save completed: %v", err)
+	default:
+	}
+	ss.step <- struct{}{}
+	require.NoError(t, <-second)
+	require.ElementsMatch(t, []plugin.ID{"first", "second"}, base.stored(t))
+}

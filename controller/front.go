@@ -54,8 +54,6 @@ func (f *front) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool)
 
 	unlock := f.r.locks.lock(spec.ID)
 	defer unlock()
-	f.r.ops.RLock()
-	defer f.r.ops.RUnlock()
 
 	// An invalid spec is rejected here and never stored (the original stored
 	// it and then failed every later leadership gain on it).
@@ -66,7 +64,11 @@ func (f *front) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool)
 		return "", err
 	}
 	f.log.Info("stored group", "group", spec.ID)
+	// Only the real commit holds ops: a leadership-loss sync waits for it
+	// (not for validation or the store) before it observes and frees.
+	f.r.ops.RLock()
 	details, err := f.r.down.CommitGroup(ctx, spec, false)
+	f.r.ops.RUnlock()
 	if err != nil {
 		f.r.queue.AddRateLimited(spec.ID)
 		return "", fmt.Errorf("group %s is stored and will be applied when the downstream accepts it (%w): %w",

@@ -124,7 +124,11 @@ func newEnv(t *testing.T, leader bool, mutate ...func(*Options)) *env {
 func (e *env) start(t *testing.T) {
 	t.Helper()
 	require.NoError(t, e.m.Start(t.Context()))
-	t.Cleanup(func() { require.NoError(t, e.m.Stop(context.Background())) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, e.m.Stop(ctx))
+	})
 }
 
 func spec(id string, size int) plugin.Spec {
