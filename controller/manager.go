@@ -34,8 +34,9 @@ type Options struct {
 	// Downstream is the group plugin to drive. Defaults to a sink over
 	// PluginDir/ProxyFor with CallTimeout.
 	Downstream plugin.Group
-	// CallTimeout bounds every downstream call. Defaults to 2s; keep it
-	// shorter than the leadership poll interval.
+	// CallTimeout bounds every downstream call. Defaults to 2s. A hung
+	// plugin never delays a handover whatever its value: leadership is
+	// watched on its own goroutine and losing it cancels in-flight calls.
 	CallTimeout time.Duration
 	// ResyncInterval is how often both sides are re-read and every group is
 	// re-checked, which re-commits groups to a restarted downstream.
@@ -125,10 +126,9 @@ func New(opts Options) (*Manager, error) {
 	}
 	down := opts.Downstream
 	if down == nil {
-		d, err := sink.New(sink.Options{
-			Dir: plugin.Dir{Path: opts.PluginDir}, Name: opts.ProxyFor,
-			CallTimeout: opts.CallTimeout, Log: opts.Log.WithName("sink"),
-		})
+		so := sink.DefaultOptions(opts.PluginDir)
+		so.Name, so.CallTimeout, so.Log = opts.ProxyFor, opts.CallTimeout, opts.Log.WithName("sink")
+		d, err := sink.New(so)
 		if err != nil {
 			return nil, err
 		}
@@ -232,9 +232,6 @@ func (m *Manager) Stop(ctx context.Context) error {
 	m.mu.Unlock()
 	return m.stopErr
 }
-
-// Done is closed once Stop has finished.
-func (m *Manager) Done() <-chan struct{} { return m.stopped }
 
 // RunOnce is --once: one leadership check and one reconcile pass, printing
 // each action and its outcome to out. With dryRun it prints the plan and

@@ -17,9 +17,8 @@ type Options struct {
 	Dir plugin.Dir
 	// Name is the downstream plugin's socket name. Defaults to "group-stateless".
 	Name string
-	// CallTimeout bounds every call, the handshake included. Keep it shorter
-	// than the leadership poll interval so a hung plugin cannot delay a
-	// handover. Defaults to 2s.
+	// CallTimeout bounds every call, the handshake included, so a hung
+	// plugin costs a caller at most this long. Defaults to 2s.
 	CallTimeout time.Duration
 	// Log receives per-call debug lines (V(2)). Defaults to discard.
 	Log logr.Logger

@@ -67,7 +67,7 @@ func positionError(data []byte, err error) error {
 	case errors.As(err, &typ):
 		line, col := lineCol(data, typ.Offset-1)
 		return fmt.Errorf("%w: line %d, column %d: %v", ErrCorrupt, line, col, err)
-	case errors.Is(err, io.ErrUnexpectedEOF), err.Error() == "EOF":
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		line, col := lineCol(data, int64(len(data)))
 		return fmt.Errorf("%w: line %d, column %d: unexpected end of JSON input", ErrCorrupt, line, col)
 	default:

@@ -36,9 +36,6 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 			if err != nil {
 				return usageError{err}
 			}
-			if g.callTimeout >= poll*4 && poll > 0 {
-				log.Info("call timeout is long compared with the poll interval", "callTimeout", g.callTimeout, "poll", poll)
-			}
 			return runManager(cmd, g, log, l, s)
 		},
 	}
