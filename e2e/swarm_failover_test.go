@@ -64,10 +64,8 @@ func swarmDemoteTheLeader(t *testing.T, lab *swarmtest.Lab) {
 			}
 		}
 
-		c.waitWorker(old.i)
 		promoted := time.Now()
-		lab.Promote(t, old.i)
-		c.waitManagers()
+		lab.Promote(t, old.i) // waits until all three are healthy managers
 		t.Logf("round %d: node %d was a healthy manager again %s after the promotion", round, old.i, time.Since(promoted).Round(time.Millisecond))
 		old.refuses(pets) // a manager again, a follower
 		c.converged(c.leader(), eventually, groups...)
@@ -113,7 +111,7 @@ func swarmKillTheLeadersEngine(t *testing.T, lab *swarmtest.Lab) {
 	require.Equal(t, []string{"cattle", "pets"}, c.labelGroups(next.i), "the store survives the leader's death")
 
 	lab.Start(t, old.i)
-	c.waitManagers()
+	lab.WaitAll(t)
 	require.Eventually(t, func() bool {
 		return strings.Contains(old.mgr.Stderr(), "leadership status known again")
 	}, eventually, tick, "the manager beside the restarted engine must reach it again")

@@ -67,7 +67,7 @@ func swarmFrozenFollower(t *testing.T, lab *swarmtest.Lab) {
 	require.False(t, frozen.mgr.exited(), "the manager beside the hung engine must keep running")
 
 	lab.Signal(t, frozen.i, "CONT")
-	c.waitManagers()
+	c.lab.WaitAll(t)
 	require.Eventually(t, func() bool {
 		out, _, exit := frozen.cli("ls", "-q")
 		return exit == 0 && strings.Join(sortedFields(out), " ") == "cattle pets"

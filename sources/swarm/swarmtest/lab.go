@@ -3,6 +3,8 @@ package swarmtest
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -175,20 +177,61 @@ func (l *Lab) Demote(t testing.TB, i int) {
 	l.must(t, "demote", strconv.Itoa(i))
 }
 
-// Promote makes node i a manager again. Call Wait before the next change:
-// quick demote/promote churn can crash a 20.10 engine (raft "tocommit out of
-// range").
+// Promote makes node i a manager again and waits until all N nodes are
+// healthy managers. It first waits for node i's worker certificate: a node
+// promoted before its demotion has handed it one waits for it twice 16 s and
+// restarts its manager (swarmkit's "failed to get worker role after manager
+// stop"), so the promotion takes about 35 s instead of 2-3 s; and changing
+// the swarm again before the promoted node is a manager can leave nodes in
+// state "error" (20.10).
 func (l *Lab) Promote(t testing.TB, i int) {
 	t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		role, err := l.certRole(i)
+		if err == nil && role == "swarm-worker" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("swarm lab: node %d holds no worker certificate after %s (role %q, %v)", i, stepTimeout, role, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	l.must(t, "promote", strconv.Itoa(i))
+	l.WaitAll(t)
+}
+
+// certRole is the role in node i's swarm TLS certificate (its subject's OU).
+func (l *Lab) certRole(i int) (string, error) {
+	path := filepath.Join(l.dir, "n"+strconv.Itoa(i), "data", "swarm", "certificates", "swarm-node.crt")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return "", fmt.Errorf("no PEM block in %s", path)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return "", fmt.Errorf("parse %s: %w", path, err)
+	}
+	return strings.Join(cert.Subject.OrganizationalUnit, ","), nil
 }
 
 // Wait waits (up to 60 s) until every node the swarm lists as a manager
 // answers and is Ready and Leader or Reachable, with one leader. Start
-// stopped managers first.
+// stopped managers first. After a demotion, this is the swarm's new shape.
 func (l *Lab) Wait(t testing.TB) {
 	t.Helper()
 	l.must(t, "wait", "auto", "60")
+}
+
+// WaitAll waits (up to 60 s) until all N nodes are managers, each engine
+// counting N healthy managers with one leader: the lab's starting shape.
+func (l *Lab) WaitAll(t testing.TB) {
+	t.Helper()
+	l.must(t, "wait", strconv.Itoa(l.n), "60")
 }
 
 // Stop stops node i's dockerd with sig ("TERM", "KILL", ...; "" = TERM)
