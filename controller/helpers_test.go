@@ -21,14 +21,15 @@ import (
 type recorder struct {
 	mu      sync.Mutex
 	g       plugin.Group
-	commits map[plugin.ID]int
-	frees   map[plugin.ID]int
+	commits  map[plugin.ID]int
+	frees    map[plugin.ID]int
+	destroys map[plugin.ID]int
 }
 
 var _ plugin.Group = (*recorder)(nil)
 
 func newRecorder(t *testing.T) *recorder {
-	return &recorder{g: newSim(t), commits: map[plugin.ID]int{}, frees: map[plugin.ID]int{}}
+	return &recorder{g: newSim(t), commits: map[plugin.ID]int{}, frees: map[plugin.ID]int{}, destroys: map[plugin.ID]int{}}
 }
 
 func newSim(t *testing.T) *groupsim.Plugin {
@@ -81,7 +82,13 @@ func (r *recorder) DescribeGroup(ctx context.Context, id plugin.ID) (plugin.Desc
 }
 
 func (r *recorder) DestroyGroup(ctx context.Context, id plugin.ID) error {
-	return r.target().DestroyGroup(ctx, id)
+	err := r.target().DestroyGroup(ctx, id)
+	if err == nil {
+		r.mu.Lock()
+		r.destroys[id]++
+		r.mu.Unlock()
+	}
+	return err
 }
 
 func (r *recorder) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
@@ -177,5 +184,5 @@ func eventually(t *testing.T, cond func() bool, msg string) {
 // (the Watch callback is asynchronous).
 func (e *env) waitLeader(t *testing.T, want bool) {
 	t.Helper()
-	eventually(t, func() bool { l, _ := e.m.r.state.isLeader(); return l == want }, "leadership taken in")
+	eventually(t, func() bool { return (e.m.Role() == RoleLeader) == want }, "leadership taken in")
 }
