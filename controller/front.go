@@ -56,11 +56,12 @@ func (f *front) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool)
 	if _, err := f.r.down.CommitGroup(ctx, spec, true); err != nil {
 		return "", f.rejected(spec.ID, err)
 	}
+	since := f.r.obs.mark()
 	if err := f.r.w.write(spec.ID, func(cfg *sources.Config) { cfg.Groups[spec.ID] = entry }); err != nil {
 		return "", err
 	}
 	f.log.Info("stored group", "group", spec.ID)
-	out := f.await(ctx, spec.ID, opCommit, true)
+	out := f.await(ctx, spec.ID, opCommit, true, since)
 	switch {
 	case out.err == nil:
 		return out.details, nil
@@ -101,6 +102,7 @@ func (f *front) remove(ctx context.Context, id plugin.ID, o op) error {
 		return err
 	}
 	stored := false
+	since := f.r.obs.mark()
 	if err := f.r.w.write(id, func(cfg *sources.Config) {
 		_, stored = cfg.Groups[id]
 		delete(cfg.Groups, id)
@@ -110,7 +112,7 @@ func (f *front) remove(ctx context.Context, id plugin.ID, o op) error {
 	if stored {
 		f.log.Info("removed group from store", "group", id, "op", o.String())
 	}
-	out := f.await(ctx, id, o, stored)
+	out := f.await(ctx, id, o, stored, since)
 	switch {
 	case out.err == nil:
 		return nil
@@ -126,8 +128,8 @@ func (f *front) remove(ctx context.Context, id plugin.ID, o op) error {
 
 // await records the intent, enqueues the group and waits for the
 // reconciler's answer, at most applyWait (then the work goes on).
-func (f *front) await(ctx context.Context, id plugin.ID, o op, wasStored bool) outcome {
-	ch := f.r.intents.record(id, o, wasStored)
+func (f *front) await(ctx context.Context, id plugin.ID, o op, wasStored bool, since uint64) outcome {
+	ch := f.r.intents.record(id, o, wasStored, since)
 	f.r.queue.Add(id)
 	timer := time.NewTimer(f.applyWait)
 	defer timer.Stop()

@@ -41,6 +41,7 @@ type outcome struct {
 type intent struct {
 	op        op
 	wasStored bool
+	since     uint64 // observed's sequence before the store write
 	waiters   []chan outcome
 }
 
@@ -58,8 +59,10 @@ var errSuperseded = errors.New("superseded by a later request for the same group
 
 func newIntents() *intents { return &intents{m: map[plugin.ID]*intent{}} }
 
-// record sets the intent for id and returns the channel its outcome arrives on.
-func (in *intents) record(id plugin.ID, o op, wasStored bool) <-chan outcome {
+// record sets the intent for id and returns the channel its outcome
+// arrives on. since is observed's sequence taken before the store write: a
+// commit of the same spec the loop made after it answers a commit intent.
+func (in *intents) record(id plugin.ID, o op, wasStored bool, since uint64) <-chan outcome {
 	ch := make(chan outcome, 1)
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -75,6 +78,9 @@ func (in *intents) record(id plugin.ID, o op, wasStored bool) <-chan outcome {
 		in.m[id] = cur
 	}
 	cur.wasStored = cur.wasStored || wasStored
+	if len(cur.waiters) == 0 || since < cur.since {
+		cur.since = since
+	}
 	cur.waiters = append(cur.waiters, ch)
 	return ch
 }

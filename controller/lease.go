@@ -165,12 +165,15 @@ func (l *lease) start() *checkCall {
 			err = fmt.Errorf("leadership check did not answer within %s: %w", l.o.checkTimeout, err)
 		}
 		c.st, c.err = st, err
-		l.mu.Lock()
-		l.running--
-		l.mu.Unlock()
 		if base.Err() == nil {
 			l.apply(c)
 		}
+		l.mu.Lock()
+		l.running--
+		if l.gate == c {
+			l.gate = nil // answered: later callers start a new check
+		}
+		l.mu.Unlock()
 		close(c.done)
 	}()
 	return c

@@ -41,22 +41,25 @@ func (l *lease) setBase(ctx context.Context) {
 func (l *lease) checkNow(ctx context.Context) (*checkCall, error) {
 	l.mu.Lock()
 	c := l.gate
+	if c != nil {
+		select {
+		case <-c.done: // answered already: ask again
+			c, l.gate = nil, nil
+		default:
+		}
+	}
 	l.mu.Unlock()
 	if c == nil {
 		if c = l.start(); c == nil {
 			return nil, fmt.Errorf("%d leadership checks have not returned: the source is stuck", maxChecks)
 		}
 		l.mu.Lock()
-		l.gate = c
+		select {
+		case <-c.done: // answered already
+		default:
+			l.gate = c
+		}
 		l.mu.Unlock()
-		go func() {
-			<-c.done
-			l.mu.Lock()
-			if l.gate == c {
-				l.gate = nil
-			}
-			l.mu.Unlock()
-		}()
 	}
 	timer := time.NewTimer(l.o.checkTimeout)
 	defer timer.Stop()

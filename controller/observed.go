@@ -37,8 +37,9 @@ type obsEntry struct {
 type lastApplied struct {
 	stored   json.RawMessage
 	reported json.RawMessage
-	known    bool // reported is set
-	seq      uint64
+	known    bool   // reported is set
+	seq      uint64 // when the commit returned, on observed's sequence
+	details  string // the plugin's answer to that commit
 }
 
 func newObserved() *observed {
@@ -84,13 +85,21 @@ func (o *observed) fail(err error) {
 	o.err = err
 }
 
-// committed records a successful commit of spec.
-func (o *observed) committed(spec plugin.Spec) {
+// committed records a successful commit of spec and the plugin's answer.
+func (o *observed) committed(spec plugin.Spec, details string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.seq++
 	o.m[spec.ID] = obsEntry{spec: spec, present: true, seq: o.seq}
-	o.applied[spec.ID] = lastApplied{stored: spec.Properties, seq: o.seq}
+	o.applied[spec.ID] = lastApplied{stored: spec.Properties, seq: o.seq, details: details}
+}
+
+// mark returns the current sequence number: a commit recorded later
+// happened after this call.
+func (o *observed) mark() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.seq
 }
 
 // removed records a successful free or destroy (or a plugin that answered

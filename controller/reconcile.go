@@ -31,9 +31,12 @@ type Plan struct {
 	Action Action
 	Reason string
 	Spec   plugin.Spec // for commit
-	role   Role
-	intent intent
-	hasInt bool
+	// Details answers a commit request that the loop already carried out
+	// (a resync got to the stored spec first): the plugin's answer then.
+	Details string
+	role    Role
+	intent  intent
+	hasInt  bool
 }
 
 // plan decides what to do with one group from a consistent read of the
@@ -73,6 +76,10 @@ func plan(id plugin.ID, role Role, d desiredView, o obsView, it intent, hasInt b
 	case d.stored:
 		p.Spec = d.spec
 		if hasInt && it.op == opCommit {
+			if o.hasLA && o.applied.seq > it.since && sameProperties(o.applied.stored, d.spec.Properties) {
+				p.Details = o.applied.details
+				return set(ActionNoop, "committed since requested")
+			}
 			return set(ActionCommit, "commit requested")
 		}
 		if !o.known {
@@ -121,7 +128,7 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 		if err != nil {
 			return outcome{err: lost(err)}
 		}
-		r.obs.committed(p.Spec)
+		r.obs.committed(p.Spec, details)
 		log.Info("committed group", "details", details)
 		return outcome{details: details}
 	case ActionFree, ActionDestroy:
@@ -160,6 +167,7 @@ func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome
 	switch p.Action {
 	case ActionNoop:
 		logr.FromContextOrDiscard(ctx).V(3).Info("in sync", "reason", p.Reason)
+		out.details = p.Details
 	case ActionWait:
 		logr.FromContextOrDiscard(ctx).V(2).Info("waiting", "reason", p.Reason)
 		out.err = fmt.Errorf("%w: %s", errWaiting, p.Reason)
