@@ -233,13 +233,17 @@ func (s *Store) diff(cfg sources.Config, expected sources.Version) ([]change, in
 		return nil, 0, fmt.Errorf("save config: %w (stored %q, expected %q)", sources.ErrConflict, v, expected)
 	}
 	var out []change
+	kept := 0 // cached groups that cfg still holds
 	for id, e := range cfg.Groups {
 		if _, bad := s.c.bad[id]; bad {
 			return nil, 0, fmt.Errorf("save group %q: %w: %w", id, sources.ErrCorrupt, errUnreadable)
 		}
 		old, ok := s.c.groups[id]
-		if ok && old.entry.Plugin == e.Plugin && string(old.entry.Properties) == string(e.Properties) {
-			continue
+		if ok {
+			kept++
+			if old.entry.Plugin == e.Plugin && string(old.entry.Properties) == string(e.Properties) {
+				continue
+			}
 		}
 		v, err := encodeEntry(id, e, s.opts.MaxEntryBytes)
 		if err != nil {
@@ -247,9 +251,11 @@ func (s *Store) diff(cfg sources.Config, expected sources.Version) ([]change, in
 		}
 		out = append(out, change{id: id, value: v, modRev: old.modRev})
 	}
-	for id, old := range s.c.groups {
-		if _, keep := cfg.Groups[id]; !keep {
-			out = append(out, change{id: id, modRev: old.modRev})
+	if kept < len(s.c.groups) { // some cached group is gone from cfg
+		for id, old := range s.c.groups {
+			if _, keep := cfg.Groups[id]; !keep {
+				out = append(out, change{id: id, modRev: old.modRev})
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
