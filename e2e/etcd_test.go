@@ -41,6 +41,7 @@ func TestEtcd(t *testing.T) {
 		{"kill -9 of the leading manager", etcdKillTheLeader},
 		{"SIGSTOP of the leading manager past its lease", etcdFreezeTheLeader},
 		{"kill -9 of the etcd Raft leader member", etcdKillTheRaftLeader},
+		{"leader cut off from etcd frees before the new leader commits", etcdCutOffTheLeader},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
@@ -60,6 +61,8 @@ type etcdCluster struct {
 	cli    *clientv3.Client
 	prefix string
 	nodes  []*swarmNode // the swarm helpers (commit, refuses, lists) are mode-neutral
+	// proxies[i-1] stand between node i's manager and each member.
+	proxies [][]*freezeProxy
 }
 
 func newEtcdCluster(t *testing.T, lab *etcdtest.Lab) *etcdCluster {
@@ -79,17 +82,27 @@ func newEtcdCluster(t *testing.T, lab *etcdtest.Lab) *etcdCluster {
 		}
 		n.startSim()
 		c.nodes = append(c.nodes, n)
+		var ps []*freezeProxy
+		for _, ep := range lab.Endpoints(t) {
+			ps = append(ps, startFreezeProxy(t, strings.TrimPrefix(ep, "http://")))
+		}
+		c.proxies = append(c.proxies, ps)
 		c.startManager(n)
 	}
 	return c
 }
 
-// startManager starts node n's etcd-mode manager, candidate "n<i>".
+// startManager starts node n's etcd-mode manager, candidate "n<i>",
+// talking to the cluster through its own proxies.
 func (c *etcdCluster) startManager(n *swarmNode) {
 	t := c.t
 	t.Helper()
+	var eps []string
+	for _, p := range c.proxies[n.i-1] {
+		eps = append(eps, p.URL())
+	}
 	args := []string{"--name", n.name, "--plugin-dir", n.dir, "--resync-interval", "1s",
-		"etcd", "--endpoints", strings.Join(c.lab.Endpoints(t), ","), "--prefix", c.prefix,
+		"etcd", "--endpoints", strings.Join(eps, ","), "--prefix", c.prefix,
 		"--candidate", fmt.Sprintf("n%d", n.i), "--lease-duration", etcdLease.String()}
 	n.mgr = startProc(t, binary(t, "infrakit-manager"), nil, args...)
 	waitSocket(t, n.socket(), n.mgr)
@@ -231,4 +244,33 @@ func etcdKillTheRaftLeader(t *testing.T, lab *etcdtest.Lab) {
 	require.Equal(t, leader, c.leader(), "manager leadership moved")
 	require.Empty(t, leader.eventsSince(killed.UnixNano(), "free", "cattle"), "the leader freed its groups")
 	c.runsOnly(leader, c.others(leader), eventually, "cattle", "pets")
+}
+
+// etcdCutOffTheLeader freezes every connection of the leading manager to
+// etcd (its proxies stop moving bytes). Its local lease deadline passes
+// before the server expires the lease, so it must free its groups strictly
+// before another manager commits them: overlap 0, every round.
+func etcdCutOffTheLeader(t *testing.T, lab *etcdtest.Lab) {
+	const rounds = 3
+	for r := 1; r <= rounds; r++ {
+		c := newEtcdCluster(t, lab)
+		old := c.leader()
+		old.commit(c.oc.writeSpec("cattle", cattleSpec), "cattle", "Managing 2 instances")
+		c.runsOnly(old, c.others(old), eventually, "cattle")
+
+		cut := time.Now().UnixNano()
+		for _, p := range c.proxies[old.i-1] {
+			p.Freeze()
+		}
+		next, committed := committedSince(t, c.others(old), cut, 3*etcdLease, "cattle")
+		freed := old.firstEvent(cut, "free", "cattle")
+		t.Logf("round %d: leader n%d cut off from etcd: it freed after %s, n%d committed after %s (gap %s)",
+			r, old.i, ms(freed-cut), next.i, ms(committed-cut), ms(committed-freed))
+		require.Less(t, freed, committed, "round %d: the old leader freed after the new one committed", r)
+		old.refuses(c.oc.writeSpec("pets", petsSpec))
+		for _, p := range c.proxies[old.i-1] {
+			p.Thaw()
+		}
+		c.runsOnly(next, c.others(next), eventually, "cattle")
+	}
 }
