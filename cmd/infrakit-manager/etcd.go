@@ -48,6 +48,9 @@ global.config (or a Swarm label's contents) in and out.`,
 				return usageError{err}
 			}
 			defer cli.Close()
+			if !cmd.Flags().Changed("etcd-timeout") {
+				f.timeout = min(f.timeout, f.lease/3) // a short lease needs quicker calls
+			}
 			lo.Prefix, lo.LeaseDuration, lo.CallTimeout, lo.Log = f.prefix, f.lease, f.timeout, log.WithName("leader")
 			lo.Name = f.candidate
 			if lo.Name == "" {
@@ -73,7 +76,7 @@ global.config (or a Swarm label's contents) in and out.`,
 	pf.StringVar(&f.client.Cert, "cert", "", "client TLS certificate (PEM), with --key")
 	pf.StringVar(&f.client.Key, "key", "", "client TLS key (PEM), with --cert")
 	pf.DurationVar(&f.client.DialTimeout, "dial-timeout", f.client.DialTimeout, "deadline of connecting to an etcd member")
-	pf.DurationVar(&f.timeout, "etcd-timeout", lo.CallTimeout, "deadline of every etcd call (at most a third of --lease-duration)")
+	pf.DurationVar(&f.timeout, "etcd-timeout", lo.CallTimeout, "deadline of every etcd call (at most a third of --lease-duration; lowered to that unless set)")
 	pf.IntVar(&f.maxTxnOps, "max-txn-ops", so.MaxTxnOps, "the cluster's --max-txn-ops: one commit changes at most this many groups minus 2")
 	fl := cmd.Flags()
 	fl.DurationVar(&f.lease, "lease-duration", lo.LeaseDuration, "election lease TTL, whole seconds: a dead leader is replaced after about this long")

@@ -53,7 +53,12 @@ func (l *Leadership) session(ctx context.Context) error {
 		return fmt.Errorf("grant lease: %w", err)
 	}
 	l.setDeadline(sent, time.Duration(grant.TTL)*time.Second)
-	defer l.revoke(grant.ID)
+	defer func() {
+		// Stop leading before the lease goes: once it is revoked another
+		// candidate may lead at once.
+		l.setLost()
+		l.revoke(grant.ID)
+	}()
 
 	sctx, scancel := context.WithCancel(ctx)
 	defer scancel()

@@ -130,8 +130,8 @@ func NewLeadership(cli *clientv3.Client, opts LeadershipOptions) (*Leadership, e
 	}, nil
 }
 
-// Check answers from local state. The first call waits (at most until ctx
-// is done) for the first look at the election. Past the local lease
+// Check answers from local state. The first call waits (until ctx is done,
+// at most LeaseDuration) for the first look at the election. Past the local lease
 // deadline it returns an error wrapping ErrLeaseExpired (status unknown); a
 // leader's Status.Expires is that deadline.
 func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
@@ -141,12 +141,16 @@ func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
 		return sources.Status{}, errors.New("etcd leadership: closed")
 	default:
 	}
+	wait := time.NewTimer(l.opts.LeaseDuration) // even if ctx has no deadline
+	defer wait.Stop()
 	select {
 	case <-l.known:
 	case <-l.done:
 		return sources.Status{}, errors.New("etcd leadership: closed")
 	case <-ctx.Done():
 		return sources.Status{}, fmt.Errorf("etcd leadership: no answer from etcd yet: %w", ctx.Err())
+	case <-wait.C:
+		return sources.Status{}, fmt.Errorf("etcd leadership: no answer from etcd within %s", l.opts.LeaseDuration)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
