@@ -19,6 +19,9 @@
 #   etcd-lab.sh pause I         SIGSTOP member I
 #   etcd-lab.sh resume I        SIGCONT member I
 #   etcd-lab.sh start I         (re)start member I with its data dir
+#   etcd-lab.sh wipe I          replace member I by an empty one: member
+#                               remove, kill, delete its data dir, member add,
+#                               start; it catches up from the others
 #   etcd-lab.sh leader          print the index of the Raft leader member
 #   etcd-lab.sh wait [T]        wait up to T s (default 30) until every running
 #                               member is healthy
@@ -160,6 +163,37 @@ cmd_start() {
   launch "$1" existing
 }
 
+retry() { # retry CMD...: up to 20 s, quietly unless it never succeeds
+  local out
+  for _ in $(seq 40); do
+    if out=$("$@" 2>&1); then return 0; fi
+    sleep 0.5
+  done
+  die "$* failed: $out"
+}
+
+cmd_wipe() {
+  need_index "$1"
+  local i=$1 other="" j id
+  for j in $(members); do
+    if [[ $j != "$i" && -n "$(pid_of "$j")" ]]; then other=$j; break; fi
+  done
+  [[ -n "$other" ]] || die "no other running member to replace member $i from"
+  # member list: ID, status, name, peer URLs, client URLs, is learner
+  id=$("$ETCDCTL" --endpoints "$(curl_of "$other")" --command-timeout 5s member list |
+    awk -F', ' -v n="n$i" '$3 == n || $4 == "http://127.0.0.1:'"$(pport "$i")"'" {print $1; exit}')
+  [[ -n "$id" ]] || die "member $i not in the member list"
+  # remove first: etcd refuses to remove a member it has just lost, and any
+  # reconfiguration while a member joined less than 5 s ago ("unhealthy
+  # cluster"), hence the retries
+  retry "$ETCDCTL" --endpoints "$(curl_of "$other")" --command-timeout 5s member remove "$id"
+  cmd_kill "$i"
+  rm -rf "$(mdir "$i")/data"
+  retry "$ETCDCTL" --endpoints "$(curl_of "$other")" --command-timeout 5s member add "n$i" \
+    --peer-urls "http://127.0.0.1:$(pport "$i")"
+  launch "$i" existing
+}
+
 healthy() { "$ETCDCTL" --endpoints "$(curl_of "$1")" --dial-timeout 1s --command-timeout 2s endpoint health >/dev/null 2>&1; }
 
 cmd_wait() {
@@ -206,6 +240,7 @@ case "${1:-}" in
   pause) cmd_signal "${2:-}" STOP ;;
   resume) cmd_signal "${2:-}" CONT ;;
   start) cmd_start "${2:-}" ;;
+  wipe) cmd_wipe "${2:-}"; cmd_wait 30 ;;
   leader) cmd_leader ;;
   wait) cmd_wait "${2:-30}" ;;
   status) cmd_status ;;

@@ -180,6 +180,10 @@ func (l *Lab) Start(t testing.TB, i int) {
 	l.must(t, "wait", "30")
 }
 
+// Wipe replaces member i by an empty one (member remove, kill, delete its
+// data, member add, start) and waits until every member is healthy.
+func (l *Lab) Wipe(t testing.TB, i int) { t.Helper(); l.must(t, "wipe", strconv.Itoa(i)) }
+
 // Status returns the members' status table (for failure logs).
 func (l *Lab) Status() string {
 	out, err := l.run(context.Background(), stepTimeout, "status")
