@@ -42,6 +42,7 @@ func TestEtcd(t *testing.T) {
 		{"SIGSTOP of the leading manager past its lease", etcdFreezeTheLeader},
 		{"kill -9 of the etcd Raft leader member", etcdKillTheRaftLeader},
 		{"leader cut off from etcd frees before the new leader commits", etcdCutOffTheLeader},
+		{"etcd unreachable at start", etcdUnreachableAtStart},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
@@ -273,4 +274,37 @@ func etcdCutOffTheLeader(t *testing.T, lab *etcdtest.Lab) {
 		}
 		c.runsOnly(next, c.others(next), eventually, "cattle")
 	}
+}
+
+// etcdUnreachableAtStart: a manager whose etcd is unreachable when it
+// starts serves, says why it cannot lead, refuses commits, and once etcd is
+// reachable again campaigns and (the others stopped with SIGTERM, which
+// revokes their leases) leads and runs the stored groups.
+func etcdUnreachableAtStart(t *testing.T, lab *etcdtest.Lab) {
+	c := newEtcdCluster(t, lab)
+	leader := c.leader()
+	leader.commit(c.oc.writeSpec("cattle", cattleSpec), "cattle", "Managing 2 instances")
+	n := c.others(leader)[0]
+	require.Equal(t, 0, n.mgr.Stop())
+	for _, p := range c.proxies[n.i-1] {
+		p.Freeze()
+	}
+	c.startManager(n)
+	n.refuses(c.oc.writeSpec("pets", petsSpec))
+	require.Eventually(t, func() bool {
+		return strings.Contains(n.mgr.Stderr(), "etcd store listing failed, retrying") &&
+			strings.Contains(n.mgr.Stderr(), "etcd session ended, campaigning again")
+	}, eventually, tick, "the manager must say why it cannot reach etcd:\n%s", n.mgr.Stderr())
+
+	for _, p := range c.proxies[n.i-1] {
+		p.Thaw()
+	}
+	for _, o := range c.others(n) {
+		require.Equal(t, 0, o.mgr.Stop())
+	}
+	stopped := time.Now()
+	require.Equal(t, n, c.leader())
+	c.runsOnly(n, nil, eventually, "cattle")
+	t.Logf("etcd reachable again, the others stopped with SIGTERM: n%d leads and runs cattle %s after the last of them exited",
+		n.i, time.Since(stopped).Round(time.Millisecond))
 }
