@@ -116,6 +116,9 @@ func (w *writer) save(reqs []*writeReq) error {
 			r.desired.fail(err)
 			r.triggerSync()
 		}
+		if errors.Is(err, sources.ErrFenced) {
+			r.lease.start() // the store says another leads: look now
+		}
 		if !errors.Is(err, sources.ErrConflict) {
 			return storeErr(err, t)
 		}
@@ -132,7 +135,7 @@ func (w *writer) save(reqs []*writeReq) error {
 // storeErr marks an error from the store for the user; a write cut short
 // by the end of the term is not-a-leader.
 func storeErr(err error, t *term) error {
-	if t.ctx.Err() != nil {
+	if t.ctx.Err() != nil || errors.Is(err, sources.ErrFenced) {
 		return ErrNotLeader
 	}
 	return &storeError{err}

@@ -4,19 +4,39 @@
 // users talk to, and the embeddable daemon (Options, New, Start, Stop,
 // RunOnce) that wires both to a socket, a Store and a Leadership source.
 //
-// Flow: the front and the leadership callback never call the downstream to
-// converge; they change desired state (the store, the leader flag) and
-// enqueue group IDs. Workers take IDs from the queue, compare desired
-// (stored spec, if leader) with observed (the downstream's InspectGroups) and
-// commit, free or do nothing. Errors requeue with per-key backoff; a periodic
-// resync re-reads both sides and enqueues every ID, so a restarted downstream
-// is re-committed and anything missed is caught.
+// Rooms and the one-way flow:
 //
-// Limits: leadership is detected, not elected, and nothing fences a deposed
-// leader. On losing leadership the controller refuses writes at once, cancels
-// in-flight downstream calls and frees whatever its downstream reports, but a
-// commit already delivered to the plugin before cancellation is only undone
-// at the next resync. DescribeGroup is answered by this replica's downstream,
-// so a follower answers "not being watched"; InspectGroups answers the shared
-// store on every replica.
+//   - lease (lease.go, lease_run.go) turns the source's three answers
+//     (leader, not leader, unknown) into a role with a lease and terms.
+//     Unknown keeps the role for at most Options.LeaseDuration. confirm is
+//     the gate in front of every downstream change and store write: a
+//     confirmation older than two renewals is re-checked first, so a frozen
+//     process never acts on stale leadership.
+//   - front (front.go) is the Group API. It validates, stores durably
+//     (writer, batch.go: group commit), records the user's intent for the
+//     group (intents.go), enqueues it and waits for the result. It never
+//     calls Commit, Free or Destroy downstream.
+//   - reconciler (loop.go, reconcile.go) is the only actor on the
+//     downstream. Desired state has one owner (desired.go: written by syncs
+//     and saves under storeMu); observed state has one writer (observed.go:
+//     syncs install InspectGroups answers, workers record their own calls,
+//     sequence numbers keep a late answer from undoing a newer change).
+//     plan is a pure function of role, desired, observed, last-applied and
+//     intent; execute goes through the lease gate under the term's context.
+//
+// Lock order (the only nesting): reconciler.storeMu before desired.mu;
+// lease.notify before lease.mu. Every other mutex is a leaf, and none is held
+// across a downstream call, a store call or a leadership check. Per-group
+// serialisation comes from the work queue: a key is never processed by two
+// workers at once.
+//
+// Limits: os and swarm leadership is detected, not elected, and their
+// writes are not fenced: the gate narrows the window of a stale leader to
+// the time between its last check and its call (microseconds), but a process
+// frozen exactly there acts once on waking and is undone at once when it
+// steps down. The last-applied record is in memory: after a restart a
+// normalising plugin costs one commit per group. DescribeGroup is answered by
+// this replica's downstream, so a follower answers "not being watched";
+// InspectGroups answers the shared store on every replica, from memory while
+// the store is unchanged.
 package controller

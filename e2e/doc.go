@@ -11,10 +11,13 @@
 // fault_*_test.go (kill -9 durability, store and downstream faults, 1,000
 // leader flips, leader-file edge cases, duplicate names), swarm_*_test.go
 // (a real 3-manager Docker Swarm: demotion, SIGKILL failover, a hung
-// follower, --once, label conflicts and corruption).
+// follower, --once, label conflicts and corruption), etcd_test.go (a real
+// 3-member etcd cluster: commit/ls/describe/free, kill -9 and SIGSTOP of the
+// leading manager, kill -9 of the etcd Raft leader member).
 //
 // Limits: the tests need the Go toolchain (they run `go build`) and are
-// Linux only. The swarm tests need root and dockerd: without them they skip
+// Linux only. The etcd tests need etcd and etcdctl, the swarm tests root
+// and dockerd: without them they skip
 // and say why, and with CI=true they fail instead. Everything is skipped
 // under -short. They never touch the user's plugin directory.
 package e2e

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,7 +103,7 @@ func swarmKillTheLeadersEngine(t *testing.T, lab *swarmtest.Lab) {
 		return ok
 	}, handoverWait, tick, "the manager beside the dead engine did not free %v", groups)
 	old.refuses(pets)
-	require.Contains(t, old.mgr.Stderr(), "leadership status unknown", "the manager must say why it does not lead")
+	require.Contains(t, old.mgr.Stderr(), "leadership unknown", "the manager must say why it does not lead")
 
 	next, committed := committedSince(t, c.others(old), killed, electionWait, groups...)
 	c.converged(next, eventually, groups...)
@@ -113,7 +114,7 @@ func swarmKillTheLeadersEngine(t *testing.T, lab *swarmtest.Lab) {
 	lab.Start(t, old.i)
 	lab.WaitAll(t)
 	require.Eventually(t, func() bool {
-		return strings.Contains(old.mgr.Stderr(), "leadership status known again")
+		return strings.Contains(old.mgr.Stderr(), "leadership known again")
 	}, eventually, tick, "the manager beside the restarted engine must reach it again")
 	old.lists(groups...)
 	old.refuses(pets)
@@ -156,4 +157,40 @@ func msList(ds []time.Duration) string {
 		parts[i] = signedMS(d)
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// frozenSwarmRounds is how many times swarmFrozenLeaderManager freezes the
+// leading manager.
+const frozenSwarmRounds = 3
+
+// The leading manager process is frozen (SIGSTOP), its node demoted; the new
+// leader's manager takes over; 2.5 s later the old manager resumes. Its
+// stale confirmation is far older than two renewals, so it re-checks (the
+// engine says: a worker now) before anything else it does, steps down and
+// frees: it never commits on the leadership it had when it froze.
+func swarmFrozenLeaderManager(t *testing.T, lab *swarmtest.Lab) {
+	c := newSwarmCluster(t, lab)
+	groups := []string{"cattle", "pets"}
+	leader := c.leader()
+	leader.commit(c.oc.writeSpec("cattle", cattleSpec), "cattle", "Managing 2 instances")
+	leader.commit(c.oc.writeSpec("pets", petsSpec), "pets", "Managing 1 instances")
+	c.converged(leader, eventually, groups...)
+	for round := 1; round <= frozenSwarmRounds; round++ {
+		old := c.leader()
+		old.mgr.Signal(syscall.SIGSTOP)
+		before := time.Now().UnixNano()
+		lab.Demote(t, old.i)
+		next, committed := committedSince(t, c.others(old), before, handoverWait, groups...)
+		time.Sleep(2500 * time.Millisecond) //nolint:forbidigo // the scenario: frozen well past the takeover
+		resumed := time.Now().UnixNano()
+		old.mgr.Signal(syscall.SIGCONT)
+		require.Eventually(t, func() bool { return old.simRuns(t.Context()) }, eventually, tick,
+			"round %d: the resumed manager of node %d never freed", round, old.i)
+		commits, frees := old.opsSince(resumed, "commit", false), old.opsSince(resumed, "free", true)
+		t.Logf("frozen swarm leader round %d: node %d frozen and demoted; node %d committed %s after the demote; resumed old manager made commits=%d frees=%d",
+			round, old.i, next.i, ms(committed-before), commits, frees)
+		require.Zero(t, commits, "round %d: the resumed manager committed on stale leadership", round)
+		lab.Promote(t, old.i)
+		c.converged(c.leader(), eventually, groups...)
+	}
 }

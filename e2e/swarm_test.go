@@ -42,6 +42,7 @@ func TestSwarm(t *testing.T) {
 		{"label holds the committed config", swarmLabelHoldsTheConfig},
 		{"demote the leader", swarmDemoteTheLeader},
 		{"kill the leader's engine", swarmKillTheLeadersEngine},
+		{"frozen leader manager", swarmFrozenLeaderManager},
 		{"frozen follower engine", swarmFrozenFollower},
 		{"once", swarmOnce},
 		{"label faults", swarmLabelFaults},

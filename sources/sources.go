@@ -19,6 +19,10 @@ var (
 	ErrCorrupt = errors.New("stored config cannot be decoded")
 	// ErrTooLarge: the encoded config exceeds the store's size limit.
 	ErrTooLarge = errors.New("config too large for the store")
+	// ErrFenced: the store refused a write because this replica no longer
+	// leads (etcd: the fenced compare on the leader key failed). Nothing
+	// was written.
+	ErrFenced = errors.New("write fenced: this replica does not lead")
 	// ErrNotRegular: a path that must be a regular file is a FIFO, device,
 	// socket or directory. It is never opened for reading, so it cannot hang.
 	ErrNotRegular = errors.New("not a regular file")

@@ -82,7 +82,7 @@ func newRootCmd() *cobra.Command {
 	pf.DurationVar(&g.shutdownWait, "shutdown-timeout", 10*time.Second, "how long SIGINT/SIGTERM waits for in-flight requests")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
-	root.AddCommand(newOSCmd(g), newSwarmCmd(g), newVersionCmd())
+	root.AddCommand(newOSCmd(g), newSwarmCmd(g), newEtcdCmd(g), newVersionCmd())
 	return root
 }
 

@@ -1,0 +1,221 @@
+package etcdtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// ScriptEnv names the variable that overrides where hack/etcd-lab.sh is.
+const ScriptEnv = "INFRAKIT_ETCD_LAB"
+
+const (
+	upTimeout   = 60 * time.Second
+	stepTimeout = 30 * time.Second
+)
+
+// Lab is one running etcd cluster of members n1..nN.
+type Lab struct {
+	script string
+	dir    string
+	n      int
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// RequireEtcd skips t, or fails it when CI=true, unless a lab can run here.
+func RequireEtcd(t testing.TB) {
+	t.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("etcd lab unavailable under CI=true: %v", err)
+		}
+		t.Skipf("etcd lab unavailable: %v", err)
+	}
+}
+
+// Available returns why a lab cannot run here, or nil: it needs etcd,
+// etcdctl and the lab script.
+func Available() error {
+	for _, tool := range []string{"etcd", "etcdctl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not found (hack/etcd-lab.sh install): %w", tool, err)
+		}
+	}
+	_, err := Script()
+	return err
+}
+
+// Script finds hack/etcd-lab.sh: $INFRAKIT_ETCD_LAB, or the first
+// hack/etcd-lab.sh in the working directory or one of its parents.
+func Script() (string, error) {
+	if p := os.Getenv(ScriptEnv); p != "" {
+		return p, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "hack", "etcd-lab.sh")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("hack/etcd-lab.sh not found above the working directory; set %s", ScriptEnv)
+		}
+		dir = parent
+	}
+}
+
+// StartLab starts a lab of n members for t and stops it in t's cleanup. It
+// calls RequireEtcd first.
+func StartLab(t testing.TB, n int) *Lab {
+	t.Helper()
+	RequireEtcd(t)
+	l, err := NewLab(context.Background(), n)
+	if l != nil {
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("etcd lab status at failure:\n%s", l.Status())
+			}
+			if err := l.Close(); err != nil {
+				t.Errorf("etcd lab teardown: %v", err)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatalf("start etcd lab: %v", err)
+	}
+	return l
+}
+
+// NewLab starts a lab of n members. The caller must Close it, also when
+// NewLab returns an error with a non-nil Lab.
+func NewLab(ctx context.Context, n int) (*Lab, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("etcd lab: need at least one member, got %d", n)
+	}
+	script, err := Script()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "iketcd")
+	if err != nil {
+		return nil, err
+	}
+	l := &Lab{script: script, dir: dir, n: n}
+	if _, err := l.run(ctx, upTimeout, "up", strconv.Itoa(n)); err != nil {
+		return l, err
+	}
+	return l, nil
+}
+
+// Close stops every member and removes the lab directory. Idempotent.
+func (l *Lab) Close() error {
+	l.mu.Lock()
+	done := l.closed
+	l.closed = true
+	l.mu.Unlock()
+	if done {
+		return nil
+	}
+	_, err := l.run(context.Background(), stepTimeout, "down")
+	return err
+}
+
+// N returns the number of members.
+func (l *Lab) N() int { return l.n }
+
+// Dir returns the lab directory (member logs in n<i>/etcd.log).
+func (l *Lab) Dir() string { return l.dir }
+
+// Endpoints returns every member's client URL.
+func (l *Lab) Endpoints(t testing.TB) []string {
+	t.Helper()
+	return strings.Split(strings.TrimSpace(l.must(t, "endpoints")), ",")
+}
+
+// Endpoint returns member i's client URL.
+func (l *Lab) Endpoint(t testing.TB, i int) string {
+	t.Helper()
+	return strings.TrimSpace(l.must(t, "endpoint", strconv.Itoa(i)))
+}
+
+// Leader returns the index of the member that is the Raft leader.
+func (l *Lab) Leader(t testing.TB) int {
+	t.Helper()
+	out := strings.TrimSpace(l.must(t, "leader"))
+	i, err := strconv.Atoi(out)
+	if err != nil {
+		t.Fatalf("etcd lab leader: unexpected output %q", out)
+	}
+	return i
+}
+
+// Kill SIGKILLs member i and waits for it to exit.
+func (l *Lab) Kill(t testing.TB, i int) { t.Helper(); l.must(t, "kill", strconv.Itoa(i)) }
+
+// Pause SIGSTOPs member i.
+func (l *Lab) Pause(t testing.TB, i int) { t.Helper(); l.must(t, "pause", strconv.Itoa(i)) }
+
+// Resume SIGCONTs member i.
+func (l *Lab) Resume(t testing.TB, i int) { t.Helper(); l.must(t, "resume", strconv.Itoa(i)) }
+
+// Start restarts member i with its data and waits until every running
+// member is healthy.
+func (l *Lab) Start(t testing.TB, i int) {
+	t.Helper()
+	l.must(t, "start", strconv.Itoa(i))
+	l.must(t, "wait", "30")
+}
+
+// Wipe replaces member i by an empty one (member remove, kill, delete its
+// data, member add, start) and waits until every member is healthy.
+func (l *Lab) Wipe(t testing.TB, i int) { t.Helper(); l.must(t, "wipe", strconv.Itoa(i)) }
+
+// Status returns the members' status table (for failure logs).
+func (l *Lab) Status() string {
+	out, err := l.run(context.Background(), stepTimeout, "status")
+	if err != nil {
+		return fmt.Sprintf("%s(status: %v)", out, err)
+	}
+	return out
+}
+
+func (l *Lab) must(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := l.run(context.Background(), stepTimeout, args...)
+	if err != nil {
+		t.Fatalf("etcd lab %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+func (l *Lab) run(ctx context.Context, timeout time.Duration, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, l.script, args...)
+	cmd.Env = append(os.Environ(), "LAB="+l.dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) || ctx.Err() != nil {
+			return string(out), fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+		}
+		return string(out), err
+	}
+	return string(out), nil
+}

@@ -1,0 +1,98 @@
+package etcd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// follow lists the prefix, then watches it from the listing's revision,
+// and lists again whenever the watch ends (compaction, a member cut off
+// from the cluster, a broken stream), until ctx is done.
+func (s *Store) follow(ctx context.Context) {
+	defer close(s.done)
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		rev, err := s.list(ctx)
+		if err != nil {
+			s.mu.Lock()
+			s.lastErr = err
+			s.mu.Unlock()
+			s.log.Info("etcd store listing failed, retrying", "err", err.Error(), "retryIn", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		s.once.Do(func() { close(s.ready) })
+		err = s.watch(ctx, rev+1)
+		if ctx.Err() == nil {
+			s.log.Info("etcd store watch ended, listing again", "err", errString(err))
+		}
+	}
+}
+
+// list reads every key under <prefix>/groups/ at one revision and replaces
+// the cache, keeping entries this Store wrote after that revision.
+func (s *Store) list(ctx context.Context) (int64, error) {
+	// the listing carries every group (about 2 MB at 10,000): 5 call timeouts
+	lctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), 5*s.opts.CallTimeout)
+	defer cancel()
+	resp, err := s.cli.Get(lctx, s.keys.groups(), clientv3.WithPrefix())
+	if err != nil {
+		return 0, fmt.Errorf("list %s from %s: %w", s.keys.groups(), strings.Join(s.cli.Endpoints(), ","), err)
+	}
+	next := newCache()
+	for _, kv := range resp.Kvs {
+		next.apply(s.keys, string(kv.Key), kv.Value, true, kv.ModRevision, s.opts.MaxEntryBytes, s.logBad)
+	}
+	at := resp.Header.Revision
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, g := range s.c.groups {
+		if g.modRev > at {
+			next.groups[id] = g
+		}
+	}
+	if s.c.metaRev > at {
+		next.metaRev = s.c.metaRev
+	}
+	next.rev = max(next.rev, s.c.rev)
+	s.c, s.lastErr = next, nil
+	return at, nil
+}
+
+// watch applies events from rev on until the watch ends; it returns why.
+func (s *Store) watch(ctx context.Context, rev int64) error {
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	wch := s.cli.Watch(wctx, s.keys.groups(), clientv3.WithPrefix(), clientv3.WithRev(rev))
+	for wr := range wch {
+		if err := wr.Err(); err != nil {
+			return err // compacted, or the member lost its cluster: list again
+		}
+		if len(wr.Events) == 0 {
+			continue
+		}
+		s.mu.Lock()
+		for _, ev := range wr.Events {
+			s.c.applyEvent(s.keys, ev, s.opts.MaxEntryBytes, s.logBad)
+		}
+		s.mu.Unlock()
+	}
+	return ctx.Err()
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "closed"
+	}
+	return err.Error()
+}

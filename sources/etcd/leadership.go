@@ -1,0 +1,290 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/utils/clock"
+
+	"github.com/infrakit-manager/manager/sources"
+)
+
+// LeadershipOptions configures a Leadership.
+type LeadershipOptions struct {
+	// Prefix is the key prefix this manager group uses (--prefix). The
+	// election lives under <Prefix>/election/. Defaults to "/infrakit".
+	Prefix string
+	// Name is the candidate value: who this manager is, shown as
+	// Status.Holder on every replica. Required.
+	Name string
+	// LeaseDuration is the session lease TTL (--lease-duration), a whole
+	// number of seconds, at least 2s. A leader that stops renewing loses
+	// the election this long after its last renewal. Defaults to 5s.
+	LeaseDuration time.Duration
+	// SafetyMargin is subtracted from the lease's server-side expiry to get
+	// the local deadline, covering clock-rate drift and the request's time
+	// in flight. Defaults to LeaseDuration/5.
+	SafetyMargin time.Duration
+	// CallTimeout bounds every etcd call. Defaults to 1s; at most a third
+	// of LeaseDuration so a slow renewal is retried before the lease ends.
+	CallTimeout time.Duration
+	// Clock tells the time for the lease deadline. Defaults to the real
+	// (monotonic) clock.
+	Clock clock.PassiveClock
+	// Log receives diagnostics. Defaults to a logger that discards.
+	Log logr.Logger
+}
+
+// DefaultLeadershipOptions returns the defaults.
+func DefaultLeadershipOptions() LeadershipOptions {
+	return LeadershipOptions{
+		Prefix: "/infrakit", LeaseDuration: 5 * time.Second, CallTimeout: time.Second,
+		Clock: clock.RealClock{}, Log: logr.Discard(),
+	}
+}
+
+// Validate fills unset fields with defaults and reports the first bad one,
+// naming its flag.
+func (o *LeadershipOptions) Validate() error {
+	def := DefaultLeadershipOptions()
+	if o.Prefix == "" {
+		o.Prefix = def.Prefix
+	}
+	if o.LeaseDuration == 0 {
+		o.LeaseDuration = def.LeaseDuration
+	}
+	if o.SafetyMargin == 0 {
+		o.SafetyMargin = o.LeaseDuration / 5
+	}
+	if o.CallTimeout == 0 {
+		o.CallTimeout = min(def.CallTimeout, o.LeaseDuration/3)
+	}
+	if o.Clock == nil {
+		o.Clock = def.Clock
+	}
+	if o.Log.GetSink() == nil {
+		o.Log = def.Log
+	}
+	switch {
+	case strings.TrimSpace(o.Name) == "":
+		return errors.New("--candidate must not be blank")
+	case o.LeaseDuration < 2*time.Second || o.LeaseDuration%time.Second != 0:
+		return errors.New("--lease-duration must be a whole number of seconds, at least 2s")
+	case o.SafetyMargin < 0 || o.SafetyMargin >= o.LeaseDuration/2:
+		return errors.New("etcd: LeadershipOptions.SafetyMargin must be in [0, LeaseDuration/2)")
+	case o.CallTimeout <= 0 || o.CallTimeout > o.LeaseDuration/3:
+		return errors.New("--etcd-timeout must be positive and at most a third of --lease-duration")
+	}
+	return validPrefix(o.Prefix)
+}
+
+// Fence names the leader key a fenced write compares: the write applies only
+// while Key still exists with CreateRevision Rev.
+type Fence struct {
+	Key string
+	Rev int64
+}
+
+// Leadership is one candidate in the election of a prefix. It campaigns in
+// the background from the first Check or Watch until Close; Check answers
+// from local state. It implements sources.Leadership (Check, Watch) in the
+// shape with sources.Status; the lead adds the interface assertion at merge.
+type Leadership struct {
+	cli  *clientv3.Client
+	opts LeadershipOptions
+	keys layout
+	log  logr.Logger
+
+	startOnce sync.Once
+	ctx       context.Context
+	cancel    context.CancelFunc
+	done      chan struct{}
+	known     chan struct{} // closed at the first observation of the election
+	knownOnce sync.Once
+	notify    chan struct{} // capacity 1: "leadership may have changed"
+
+	mu       sync.Mutex
+	leading  bool
+	fence    Fence
+	holder   string
+	deadline time.Time // local lease deadline; zero while no lease is held
+}
+
+var _ sources.Leadership = (*Leadership)(nil)
+
+// NewLeadership validates opts. Nothing talks to etcd until the first Check
+// or Watch.
+func NewLeadership(cli *clientv3.Client, opts LeadershipOptions) (*Leadership, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Leadership{
+		cli: cli, opts: opts, keys: layout{opts.Prefix}, log: opts.Log,
+		ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		known: make(chan struct{}), notify: make(chan struct{}, 1),
+	}, nil
+}
+
+// Check answers from local state. The first call waits (until ctx is done,
+// at most LeaseDuration) for the first look at the election. Past the local lease
+// deadline it returns an error wrapping ErrLeaseExpired (status unknown); a
+// leader's Status.Expires is that deadline.
+func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
+	l.start()
+	select {
+	case <-l.done:
+		return sources.Status{}, errors.New("etcd leadership: closed")
+	default:
+	}
+	wait := time.NewTimer(l.opts.LeaseDuration) // even if ctx has no deadline
+	defer wait.Stop()
+	select {
+	case <-l.known:
+	case <-l.done:
+		return sources.Status{}, errors.New("etcd leadership: closed")
+	case <-ctx.Done():
+		return sources.Status{}, fmt.Errorf("etcd leadership: no answer from etcd yet: %w", ctx.Err())
+	case <-wait.C:
+		return sources.Status{}, fmt.Errorf("etcd leadership: no answer from etcd within %s", l.opts.LeaseDuration)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.opts.Clock.Now()
+	if l.deadline.IsZero() {
+		return sources.Status{}, nil // no lease: certainly not leading, holder unknown
+	}
+	if !now.Before(l.deadline) {
+		return sources.Status{}, fmt.Errorf("%w %s ago without a renewal", ErrLeaseExpired, now.Sub(l.deadline).Round(time.Millisecond))
+	}
+	if l.leading {
+		return sources.Status{Leader: true, Holder: l.opts.Name, Expires: l.deadline}, nil
+	}
+	return sources.Status{Holder: l.holder}, nil
+}
+
+// Watch calls poke at once, whenever the election or the session changes,
+// and when the local lease deadline passes, until ctx is done (then it
+// returns nil). Pokes are sequential.
+func (l *Leadership) Watch(ctx context.Context, poke func()) error {
+	l.start()
+	poke()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		timer.Reset(l.untilDeadline())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.done:
+			poke()
+			<-ctx.Done()
+			return nil
+		case <-l.notify:
+			poke()
+		case <-timer.C:
+			poke()
+		}
+	}
+}
+
+// untilDeadline is how long until the lease deadline (plus a millisecond,
+// so the poke sees it passed), or an hour when there is none ahead.
+func (l *Leadership) untilDeadline() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.deadline.IsZero() {
+		return time.Hour
+	}
+	d := l.deadline.Sub(l.opts.Clock.Now())
+	if d < 0 {
+		return time.Hour
+	}
+	return d + time.Millisecond
+}
+
+// Fence returns the leader key a write must be fenced on, or an error
+// wrapping ErrNotLeader when this manager does not lead now (including past
+// its local lease deadline).
+func (l *Leadership) Fence() (Fence, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case !l.leading:
+		return Fence{}, ErrNotLeader
+	case !l.opts.Clock.Now().Before(l.deadline):
+		return Fence{}, fmt.Errorf("%w: %w", ErrNotLeader, ErrLeaseExpired)
+	}
+	return l.fence, nil
+}
+
+// Close stops campaigning and revokes the lease (bounded by CallTimeout),
+// so another candidate leads at once. Check and Watch answer "not leader"
+// afterwards.
+func (l *Leadership) Close() error {
+	l.start()
+	l.cancel()
+	<-l.done
+	return nil
+}
+
+func (l *Leadership) start() {
+	l.startOnce.Do(func() { go l.run() })
+}
+
+// changed wakes Watch without blocking.
+func (l *Leadership) changed() {
+	select {
+	case l.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Leadership) markKnown() { l.knownOnce.Do(func() { close(l.known) }) }
+
+// setDeadline extends the local deadline to sent+ttl−margin (never shortens
+// it: an older answer arriving late must not move it back).
+func (l *Leadership) setDeadline(sent time.Time, ttl time.Duration) {
+	d := sent.Add(ttl - l.opts.SafetyMargin)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if d.After(l.deadline) {
+		l.deadline = d
+	}
+}
+
+// setLost drops leadership and the lease deadline.
+func (l *Leadership) setLost() {
+	l.mu.Lock()
+	was := l.leading || !l.deadline.IsZero()
+	l.leading, l.fence, l.holder, l.deadline = false, Fence{}, "", time.Time{}
+	l.mu.Unlock()
+	if was {
+		l.changed()
+	}
+}
+
+// observed records the election's current leader key and value; leading is
+// whether that key is ours.
+func (l *Leadership) observed(holder string, leading bool, f Fence) {
+	l.mu.Lock()
+	changed := l.leading != leading || l.holder != holder
+	l.holder, l.leading = holder, leading
+	if leading {
+		l.fence = f
+	} else {
+		l.fence = Fence{}
+	}
+	l.mu.Unlock()
+	l.markKnown()
+	if changed {
+		l.log.Info("etcd leadership", "leader", leading, "holder", holder)
+		l.changed()
+	}
+}

@@ -1,0 +1,182 @@
+package etcd
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/infrakit-manager/manager/sources/sourcestest"
+)
+
+func check(t *testing.T, l *Leadership) (leader bool, holder string, expires time.Time, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	st, err := l.Check(ctx)
+	return st.Leader, st.Holder, st.Expires, err
+}
+
+func TestLeadershipGain(t *testing.T) {
+	cli := newClient(t)
+	p := testPrefix(t, cli)
+	l := newLeadership(t, cli, p, "m1")
+	start := time.Now()
+	requireLeader(t, l, 5*time.Second)
+	t.Logf("sole candidate leads after %s", time.Since(start).Round(time.Millisecond))
+	leader, holder, expires, err := check(t, l)
+	require.NoError(t, err)
+	require.True(t, leader)
+	require.Equal(t, "m1", holder)
+	require.True(t, expires.After(time.Now()))
+	require.False(t, expires.After(time.Now().Add(2*time.Second)), "Expires beyond the TTL")
+
+	// Renewals move Expires forward.
+	require.Eventually(t, func() bool {
+		_, _, e, err := check(t, l)
+		return err == nil && e.After(expires)
+	}, 3*time.Second, 20*time.Millisecond)
+
+	resp, err := cli.Get(context.Background(), p+"/election/", clientv3.WithPrefix())
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1)
+	require.Equal(t, "m1", string(resp.Kvs[0].Value))
+}
+
+func TestLeadershipHandoverOnClose(t *testing.T) {
+	cli := newClient(t)
+	p := testPrefix(t, cli)
+	a := newLeadership(t, cli, p, "a")
+	requireLeader(t, a, 5*time.Second)
+	b := newLeadership(t, cli, p, "b")
+	var pokes atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = b.Watch(ctx, func() { pokes.Add(1) }) }()
+	require.Eventually(t, func() bool {
+		leader, holder, _, err := check(t, b)
+		return err == nil && !leader && holder == "a"
+	}, 5*time.Second, 10*time.Millisecond)
+
+	before := pokes.Load()
+	start := time.Now()
+	require.NoError(t, a.Close())
+	requireLeader(t, b, 5*time.Second)
+	t.Logf("clean handover (Close revokes the lease): %s", time.Since(start).Round(time.Millisecond))
+	require.Greater(t, pokes.Load(), before, "Watch did not poke on the change")
+	leader, _, _, err := check(t, a)
+	require.Error(t, err, "a closed candidate must not answer")
+	require.False(t, leader)
+}
+
+func TestLeadershipLostOnRevokedSession(t *testing.T) {
+	cli := newClient(t)
+	p := testPrefix(t, cli)
+	l := newLeadership(t, cli, p, "m1")
+	var pokes atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = l.Watch(ctx, func() { pokes.Add(1) }) }()
+	requireLeader(t, l, 5*time.Second)
+	old, err := l.Fence()
+	require.NoError(t, err)
+
+	resp, err := cli.Get(ctx, old.Key)
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1)
+	before := pokes.Load()
+	_, err = cli.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
+	require.NoError(t, err)
+
+	require.Eventually(t, func() bool {
+		_, err := l.Fence()
+		return err != nil || pokes.Load() > before
+	}, 3*time.Second, 5*time.Millisecond, "revoked session not noticed")
+	stale := newStore(t, cli, p, staticFence(old))
+	_, err = stale.Save(ctx, sourcestest.SampleConfig("x"), "")
+	require.ErrorIs(t, err, ErrNotLeader)
+
+	// It campaigns again with a new lease and, alone, leads again.
+	requireLeader(t, l, 5*time.Second)
+	f, err := l.Fence()
+	require.NoError(t, err)
+	require.NotEqual(t, old, f)
+	s := newStore(t, cli, p, l)
+	_, err = s.Save(ctx, sourcestest.SampleConfig("x"), "")
+	require.NoError(t, err)
+}
+
+func TestLeadershipExpiresHonoured(t *testing.T) {
+	cli := newClient(t)
+	p := testPrefix(t, cli)
+	clk := clocktesting.NewFakePassiveClock(time.Now())
+	l := newLeadership(t, cli, p, "m1", func(o *LeadershipOptions) { o.Clock = clk })
+	requireLeader(t, l, 5*time.Second)
+	leader, _, expires, err := check(t, l)
+	require.NoError(t, err)
+	require.True(t, leader)
+	require.Equal(t, clk.Now().Add(2*time.Second-400*time.Millisecond), expires, "deadline = send time + TTL − margin")
+
+	clk.SetTime(expires.Add(-time.Millisecond))
+	leader, _, _, err = check(t, l)
+	require.NoError(t, err)
+	require.True(t, leader)
+
+	clk.SetTime(expires) // no renewal can have moved it: the fake clock stood still at every send
+	leader, _, _, err = check(t, l)
+	require.ErrorIs(t, err, ErrLeaseExpired)
+	require.False(t, leader)
+	_, err = l.Fence()
+	require.ErrorIs(t, err, ErrNotLeader)
+	s := newStore(t, cli, p, l)
+	_, err = s.Save(context.Background(), sourcestest.SampleConfig("x"), "")
+	require.ErrorIs(t, err, ErrNotLeader)
+}
+
+func TestLeadershipUnreachableEtcd(t *testing.T) {
+	opts := DefaultClientOptions()
+	opts.Endpoints = []string{"http://127.0.0.1:1"}
+	cli, err := NewClient(opts)
+	require.NoError(t, err)
+	defer cli.Close()
+	l, err := NewLeadership(cli, LeadershipOptions{Name: "m1", Log: testLog(t)})
+	require.NoError(t, err)
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	st, err := l.Check(ctx)
+	require.Error(t, err)
+	require.False(t, st.Leader)
+}
+
+func TestLeadershipOptionsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*LeadershipOptions)
+		want string
+	}{
+		{"blank name", func(o *LeadershipOptions) { o.Name = " " }, "--candidate"},
+		{"fractional lease", func(o *LeadershipOptions) { o.LeaseDuration = 2500 * time.Millisecond }, "--lease-duration"},
+		{"short lease", func(o *LeadershipOptions) { o.LeaseDuration = time.Second }, "--lease-duration"},
+		{"bad prefix", func(o *LeadershipOptions) { o.Prefix = "infrakit/" }, "--prefix"},
+		{"slow calls", func(o *LeadershipOptions) { o.CallTimeout = 3 * time.Second }, "--etcd-timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := DefaultLeadershipOptions()
+			o.Name = "m1"
+			tc.mod(&o)
+			err := o.Validate()
+			require.Error(t, err)
+			require.True(t, strings.Contains(err.Error(), tc.want), err.Error())
+		})
+	}
+	o := DefaultLeadershipOptions()
+	o.Name = "m1"
+	require.NoError(t, o.Validate())
+	require.Equal(t, time.Second, o.SafetyMargin)
+}

@@ -1,0 +1,268 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
+)
+
+// Fencer is what a fenced Store asks before each write: the leader key the
+// write must be guarded by, or an error wrapping ErrNotLeader.
+type Fencer interface {
+	Fence() (Fence, error)
+}
+
+var _ Fencer = (*Leadership)(nil)
+
+// StoreOptions configures a Store.
+type StoreOptions struct {
+	// Prefix is the key prefix (--prefix); groups live under
+	// <Prefix>/groups/. Defaults to "/infrakit".
+	Prefix string
+	// Fence, when set, guards every write by the leader key (normally the
+	// Leadership of the same prefix). Nil writes unfenced (migration tools).
+	Fence Fencer
+	// CallTimeout bounds every etcd call but the initial listing. Defaults to 2s.
+	CallTimeout time.Duration
+	// MaxTxnOps is the cluster's --max-txn-ops (etcd's default 128). One
+	// Save changes at most MaxTxnOps−2 groups.
+	MaxTxnOps int
+	// MaxEntryBytes caps one group's stored value. Defaults to 1 MiB, under
+	// etcd's default 1.5 MiB request limit.
+	MaxEntryBytes int
+	// Log receives diagnostics. Defaults to a logger that discards.
+	Log logr.Logger
+}
+
+// DefaultStoreOptions returns the defaults.
+func DefaultStoreOptions() StoreOptions {
+	return StoreOptions{Prefix: "/infrakit", CallTimeout: 2 * time.Second, MaxTxnOps: 128, MaxEntryBytes: 1 << 20, Log: logr.Discard()}
+}
+
+// Validate fills unset fields with defaults and reports the first bad one.
+func (o *StoreOptions) Validate() error {
+	def := DefaultStoreOptions()
+	if o.Prefix == "" {
+		o.Prefix = def.Prefix
+	}
+	if o.CallTimeout == 0 {
+		o.CallTimeout = def.CallTimeout
+	}
+	if o.MaxTxnOps == 0 {
+		o.MaxTxnOps = def.MaxTxnOps
+	}
+	if o.MaxEntryBytes == 0 {
+		o.MaxEntryBytes = def.MaxEntryBytes
+	}
+	if o.Log.GetSink() == nil {
+		o.Log = def.Log
+	}
+	switch {
+	case o.CallTimeout < 0:
+		return errors.New("--etcd-timeout must be positive")
+	case o.MaxTxnOps < 3:
+		return errors.New("--max-txn-ops must be at least 3")
+	case o.MaxEntryBytes < 0:
+		return errors.New("etcd: StoreOptions.MaxEntryBytes must not be negative")
+	}
+	return validPrefix(o.Prefix)
+}
+
+// Store keeps one key per group under <Prefix>/groups/ and answers Load
+// from a watched cache. See the package doc for the write protocol.
+type Store struct {
+	cli  *clientv3.Client
+	opts StoreOptions
+	keys layout
+	log  logr.Logger
+
+	cancel context.CancelFunc
+	done   chan struct{}
+	ready  chan struct{} // closed after the first listing
+	once   sync.Once
+
+	saveMu sync.Mutex // one Save at a time: its diff must not race another's write-through
+
+	mu      sync.Mutex
+	c       *cache
+	lastErr error // why the cache is not ready (listing error)
+}
+
+// NewStore validates opts and starts listing and watching the prefix in the
+// background until Close.
+func NewStore(cli *clientv3.Client, opts StoreOptions) (*Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Store{
+		cli: cli, opts: opts, keys: layout{opts.Prefix}, log: opts.Log,
+		cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}), c: newCache(),
+	}
+	go s.follow(ctx)
+	return s, nil
+}
+
+// Close stops the watch.
+func (s *Store) Close() error {
+	s.cancel()
+	<-s.done
+	return nil
+}
+
+// Load returns a deep copy of the cached config and its version. Before the
+// first listing it waits for it until ctx is done.
+func (s *Store) Load(ctx context.Context) (sources.Config, sources.Version, error) {
+	if err := s.waitReady(ctx); err != nil {
+		return sources.Config{}, "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c.snapshot(), s.c.version(), nil
+}
+
+func (s *Store) waitReady(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-s.ready:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.lastErr != nil {
+			return fmt.Errorf("%w: %w (%v)", ErrNotReady, ctx.Err(), s.lastErr)
+		}
+		return fmt.Errorf("%w: %w", ErrNotReady, ctx.Err())
+	}
+}
+
+// change is one key a Save writes.
+type change struct {
+	id     plugin.ID
+	value  []byte // nil: delete
+	modRev int64  // what the cache held (0: absent)
+}
+
+// Save writes the groups of cfg that differ from the cache, in one Txn, if
+// the cache's version equals expected. See the package doc.
+func (s *Store) Save(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Version, error) {
+	if err := s.waitReady(ctx); err != nil {
+		return "", err
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+
+	changes, metaRev, err := s.diff(cfg, expected)
+	if err != nil {
+		return "", err
+	}
+	var fence Fence
+	if s.opts.Fence != nil {
+		if fence, err = s.opts.Fence.Fence(); err != nil {
+			return "", fmt.Errorf("save config: %w", err)
+		}
+	}
+	if len(changes) == 0 {
+		return expected, nil
+	}
+	if len(changes) > s.opts.MaxTxnOps-2 {
+		return "", fmt.Errorf("save config: %w: %d groups changed at once, at most %d fit etcd's --max-txn-ops %d",
+			sources.ErrTooLarge, len(changes), s.opts.MaxTxnOps-2, s.opts.MaxTxnOps)
+	}
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.keys.versionKey()), "=", metaRev)}
+	ops := make([]clientv3.Op, 0, len(changes)+1)
+	for _, ch := range changes {
+		key := s.keys.group(ch.id)
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", ch.modRev))
+		if ch.value == nil {
+			ops = append(ops, clientv3.OpDelete(key))
+		} else {
+			ops = append(ops, clientv3.OpPut(key, string(ch.value)))
+		}
+	}
+	ops = append(ops, clientv3.OpPut(s.keys.versionKey(), ""))
+	var orElse []clientv3.Op
+	if fence.Key != "" {
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(fence.Key), "=", fence.Rev))
+		orElse = append(orElse, clientv3.OpGet(fence.Key))
+	}
+
+	tctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	defer cancel()
+	resp, err := s.cli.Txn(tctx).If(cmps...).Then(ops...).Else(orElse...).Commit()
+	if err != nil {
+		return "", fmt.Errorf("save config: etcd txn (outcome unknown; reload before retrying): %w", err)
+	}
+	if !resp.Succeeded {
+		if fence.Key != "" {
+			kvs := resp.Responses[0].GetResponseRange().Kvs
+			if len(kvs) == 0 || kvs[0].CreateRevision != fence.Rev {
+				return "", fmt.Errorf("save config: %w: leader key %s is gone", ErrNotLeader, fence.Key)
+			}
+		}
+		return "", fmt.Errorf("save config: %w", sources.ErrConflict)
+	}
+	rev := resp.Header.Revision
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range changes {
+		s.c.apply(s.keys, s.keys.group(ch.id), ch.value, ch.value != nil, rev, s.opts.MaxEntryBytes, s.logBad)
+	}
+	s.c.apply(s.keys, s.keys.versionKey(), []byte{}, true, rev, s.opts.MaxEntryBytes, s.logBad)
+	return sources.Version(strconv.FormatInt(rev, 10)), nil
+}
+
+// diff checks expected against the cache and lists the changed groups,
+// sorted by ID, with the ModRevisions the Txn must still find.
+func (s *Store) diff(cfg sources.Config, expected sources.Version) ([]change, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v := s.c.version(); v != expected {
+		return nil, 0, fmt.Errorf("save config: %w (stored %q, expected %q)", sources.ErrConflict, v, expected)
+	}
+	var out []change
+	kept := 0 // cached groups that cfg still holds
+	for id, e := range cfg.Groups {
+		if _, bad := s.c.bad[id]; bad {
+			return nil, 0, fmt.Errorf("save group %q: %w: %w", id, sources.ErrCorrupt, errUnreadable)
+		}
+		old, ok := s.c.groups[id]
+		if ok {
+			kept++
+			if old.entry.Plugin == e.Plugin && string(old.entry.Properties) == string(e.Properties) {
+				continue
+			}
+		}
+		v, err := encodeEntry(id, e, s.opts.MaxEntryBytes)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, change{id: id, value: v, modRev: old.modRev})
+	}
+	if kept < len(s.c.groups) { // some cached group is gone from cfg
+		for id, old := range s.c.groups {
+			if _, keep := cfg.Groups[id]; !keep {
+				out = append(out, change{id: id, modRev: old.modRev})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out, s.c.metaRev, nil
+}
+
+// logBad reports a key that cannot be read; the cache skips it.
+func (s *Store) logBad(key string, id plugin.ID, err error) {
+	s.log.Error(err, "stored group skipped; it is never overwritten", "group", string(id), "key", key)
+}
