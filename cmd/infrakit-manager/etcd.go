@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/infrakit-manager/manager/sources"
 	"github.com/infrakit-manager/manager/controller"
+	"github.com/infrakit-manager/manager/sources"
 	"github.com/infrakit-manager/manager/sources/etcd"
 	"github.com/infrakit-manager/manager/sources/swarm"
 )
@@ -231,4 +231,3 @@ func defaultCandidate(name string) string {
 	}
 	return host + "/" + name
 }
-
