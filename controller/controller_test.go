@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/plugin/grouptest"
 	"github.com/infrakit-manager/manager/sources"
 )
 
@@ -275,4 +276,14 @@ func TestSameProperties(t *testing.T) {
 			require.Equal(t, c.want, sameProperties(json.RawMessage(c.a), json.RawMessage(c.b)))
 		})
 	}
+}
+
+// The manager's Group API keeps the same contract as the plugin it fronts.
+func TestFront_GroupContract(t *testing.T) {
+	grouptest.RunGroupContract(t, func(t *testing.T) plugin.Group {
+		e := newEnv(t, true)
+		e.start(t)
+		e.waitLeader(t, true)
+		return e.m.Group()
+	})
 }
