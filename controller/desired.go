@@ -58,17 +58,18 @@ func (d *desired) apply(cfg sources.Config, v sources.Version, ids []plugin.ID) 
 		return
 	}
 	defer d.mu.Unlock()
-	specs, invalid := maps.Clone(d.specs), maps.Clone(d.invalid)
+	// The decoded maps never leave the lock, so they change in place: a
+	// save costs the groups it changed, not the groups stored.
 	for _, id := range ids {
-		delete(specs, id)
-		delete(invalid, id)
+		delete(d.specs, id)
+		delete(d.invalid, id)
 		if e, ok := cfg.Groups[id]; ok {
 			good, bad := specsOf(sources.Config{Groups: map[plugin.ID]sources.Entry{id: e}})
-			maps.Copy(specs, good)
-			maps.Copy(invalid, bad)
+			maps.Copy(d.specs, good)
+			maps.Copy(d.invalid, bad)
 		}
 	}
-	d.cfg, d.version, d.specs, d.invalid = cfg, v, specs, invalid
+	d.cfg, d.version = cfg, v
 	d.fresh, d.err, d.sorted = true, nil, nil
 }
 
