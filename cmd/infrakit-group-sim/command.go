@@ -110,6 +110,7 @@ func run(ctx context.Context, f flags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	log.Info("listening", "path", path)
 	<-ctx.Done()
 	log.Info("stopping", "path", path)
 	sim.Close() // release hanging calls so that the stop is prompt
