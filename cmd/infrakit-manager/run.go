@@ -15,19 +15,24 @@ import (
 	"github.com/infrakit-manager/manager/sources"
 )
 
-// options turns the global flags into controller Options.
-func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store) controller.Options {
+// options turns the global flags into controller Options. op carries the
+// metrics (op.metrics: workqueue.MetricsProvider, sink.CallObserver,
+// plugin.RequestObserver, and the controller's own calls) and the health
+// checks (op.checks) the controller records into.
+func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store, op *operations) controller.Options {
 	o := controller.DefaultOptions()
 	o.Name, o.ProxyFor, o.PluginDir = g.name, g.proxyFor, g.pluginDir
 	o.CallTimeout, o.ResyncInterval, o.Workers, o.MaxBackoff = g.callTimeout, g.resync, g.workers, g.maxBackoff
 	o.Leadership, o.Store, o.Log = l, s, log
+	_ = op // the controller's Options take op.metrics and op.checks once it records them
 	return o
 }
 
 // runManager is the one code path of every mode: the daemon until SIGINT or
 // SIGTERM, or with --once a single reconcile pass.
 func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leadership, s sources.Store) error {
-	m, err := controller.New(g.options(log, l, s))
+	op := newOperations(g)
+	m, err := controller.New(g.options(log, l, s, op))
 	if err != nil {
 		return usageError{err}
 	}
@@ -45,7 +50,14 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 		return nil
 	}
 
+	// Bound before the manager starts, so a bad --metrics-addr changes nothing.
+	op.addStoreCheck(s)
+	op.addSocketCheck(m.SocketPath())
+	if err := op.start(g.metricsAddr, log.WithName("ops")); err != nil {
+		return err
+	}
 	if err := m.Start(ctx); err != nil {
+		_ = op.stop(context.Background())
 		return err
 	}
 	<-ctx.Done()
@@ -53,7 +65,11 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 	sctx, cancel := context.WithTimeout(context.Background(), g.shutdownWait)
 	defer cancel()
 	if err := m.Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
+		_ = op.stop(sctx)
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := op.stop(sctx); err != nil {
+		return fmt.Errorf("shutdown: metrics server: %w", err)
 	}
 	log.Info("stopped")
 	return nil

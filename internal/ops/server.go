@@ -14,12 +14,18 @@ import (
 	"github.com/go-logr/logr"
 )
 
-// DefaultMetricsAddr is the default of --metrics-addr: loopback only, since
-// the listener has no authentication, on port 9913 — beside the node
-// exporter's 9100 range, unused by the common exporters, and not
-// controller-runtime's 8080, which is often an application's port. Operators
-// who scrape from another host set a routable address; "" turns it off.
-const DefaultMetricsAddr = "127.0.0.1:9913"
+// DefaultMetricsAddr is the default of --metrics-addr: empty, the server is
+// off. Replicas often share a host (the demo, the e2e tests, a lab), and any
+// fixed port would make the second one fail to start; as kubebuilder's
+// scaffold does, serving is asked for explicitly. SuggestedMetricsAddr is
+// what the systemd unit and the README use.
+const DefaultMetricsAddr = ""
+
+// SuggestedMetricsAddr is loopback only, since the listener has no
+// authentication, on a port unused by the common exporters and not 8080,
+// often an application's port. Scraping from another host needs a routable
+// address.
+const SuggestedMetricsAddr = "127.0.0.1:9913"
 
 // DefaultCheckTimeout bounds one /healthz or /readyz answer.
 const DefaultCheckTimeout = time.Second
