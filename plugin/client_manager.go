@@ -48,3 +48,23 @@ func (c *Client) managerCall(ctx context.Context, method string, params, result 
 	}
 	return err
 }
+
+// IsLeader looks the plugin up and calls Manager.IsLeader.
+func (n *NamedClient) IsLeader(ctx context.Context) (leader bool, err error) {
+	err = n.do(ctx, func(c *Client) (err error) { leader, err = c.IsLeader(ctx); return err })
+	return leader, err
+}
+
+// LeaderLocation looks the plugin up and calls Manager.LeaderLocation.
+func (n *NamedClient) LeaderLocation(ctx context.Context) (u *url.URL, err error) {
+	err = n.do(ctx, func(c *Client) (err error) { u, err = c.LeaderLocation(ctx); return err })
+	return u, err
+}
+
+// Status looks the plugin up and calls Manager.Status.
+func (n *NamedClient) Status(ctx context.Context) (s ManagerStatus, err error) {
+	err = n.do(ctx, func(c *Client) (err error) { s, err = c.Status(ctx); return err })
+	return s, err
+}
+
+var _ Manager = (*NamedClient)(nil)
