@@ -45,7 +45,7 @@ func (o *LeadershipOptions) validate() error {
 		o.PollInterval = def.PollInterval
 	}
 	if o.PollInterval < 0 {
-		return errors.New("swarm: LeadershipOptions.PollInterval must be positive")
+		return fmt.Errorf("--poll-interval must be positive, got %s", o.PollInterval)
 	}
 	if o.Clock == nil {
 		o.Clock = def.Clock

@@ -206,7 +206,7 @@ func TestLeadershipOptions(t *testing.T) {
 	require.Equal(t, 250*time.Millisecond, l.opts.PollInterval)
 	require.NotNil(t, l.opts.Clock)
 	_, err = NewLeadership(c, LeadershipOptions{PollInterval: -time.Second})
-	require.ErrorContains(t, err, "PollInterval")
+	require.ErrorContains(t, err, "--poll-interval must be positive, got -1s")
 	_, err = NewLeadership(nil, LeadershipOptions{})
 	require.Error(t, err)
 }
@@ -225,9 +225,9 @@ func TestClientOptions(t *testing.T) {
 	}{
 		{"defaults", def, ""},
 		{"zero value", ClientOptions{}, ""},
-		{"bad host", ClientOptions{Host: "::nope"}, "Host"},
-		{"negative timeout", ClientOptions{CallTimeout: -1}, "CallTimeout"},
-		{"cert without key", ClientOptions{TLSCert: "c.pem"}, "together"},
+		{"bad host", ClientOptions{Host: "::nope"}, `--host "::nope"`},
+		{"negative timeout", ClientOptions{CallTimeout: -1}, "--engine-timeout must be positive, got -1ns"},
+		{"cert without key", ClientOptions{TLSCert: "c.pem"}, "--tlscert and --tlskey must be given together"},
 		{"missing CA file", ClientOptions{TLSCACert: "/nonexistent/ca.pem"}, "CA certificate"},
 	}
 	for _, c := range cases {
