@@ -28,7 +28,9 @@ func (m *statusManager) IsLeader(context.Context) (bool, error) {
 	return m.status.Role == plugin.RoleLeader, nil
 }
 
-func (m *statusManager) LeaderLocation(context.Context) (*url.URL, error) { return m.status.Leader, nil }
+func (m *statusManager) LeaderLocation(context.Context) (*url.URL, error) {
+	return m.status.Leader, nil
+}
 
 func (m *statusManager) Status(context.Context) (plugin.ManagerStatus, error) { return m.status, nil }
 
