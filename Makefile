@@ -9,6 +9,7 @@ BUILDPKG := github.com/infrakit-manager/manager/internal/buildinfo
 LDFLAGS  := -X $(BUILDPKG).version=$(VERSION) -X $(BUILDPKG).commit=$(COMMIT) -X $(BUILDPKG).date=$(DATE)
 BINARIES := infrakit-manager infrakit infrakit-group-sim
 IMAGE    ?= infrakit-manager:$(VERSION)
+DOCKER   ?= docker
 FUZZTIME ?= 5m
 TESTFLAGS ?=
 
@@ -31,7 +32,7 @@ static:
 
 # The container image: the static binaries on scratch (see Dockerfile).
 image: static
-	docker build -f Dockerfile -t $(IMAGE) $(BUILD)/image
+	$(DOCKER) build -f Dockerfile -t $(IMAGE) $(BUILD)/image
 
 # The whole suite, race detector on. Tests that need a Docker engine run when
 # one can be started here (root, dockerd installed) and skip with the reason

@@ -57,7 +57,7 @@ func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, err
 		key := e.Package + "\x00" + e.Test
 		switch e.Action {
 		case "output":
-			if verbose || e.Test == "" {
+			if verbose || (e.Test == "" && e.Output != "PASS\n") { // go test alone prints no bare PASS
 				fmt.Fprint(w, e.Output)
 			} else {
 				out[key] = append(out[key], e.Output)
