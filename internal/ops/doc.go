@@ -13,6 +13,9 @@
 // busy a takeover keeps it. *Metrics implements workqueue.MetricsProvider,
 // sink.CallObserver and plugin.RequestObserver.
 //
+// Ledger keeps each group's last reconcile (action, result, time, reason)
+// under its own lock, for Manager.Status.
+//
 // Health checks are the consumer's: Server takes anything with Healthz and
 // Readyz; Checks composes named check functions and Heartbeat turns "this
 // loop made progress recently" into one. Each check runs under a deadline
