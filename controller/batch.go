@@ -10,7 +10,8 @@ import (
 	"github.com/infrakit-manager/manager/sources"
 )
 
-// writeReq is one front write waiting to be stored: a change to one group.
+// writeReq is one front write waiting to be stored: a change to one group,
+// whose entry was encoded and checked before it joined a batch.
 type writeReq struct {
 	id     plugin.ID
 	mutate func(*sources.Config) // idempotent: may run more than once
@@ -18,26 +19,25 @@ type writeReq struct {
 }
 
 // writer stores front writes. Concurrent writes are batched into one
-// durable save (one fsync) — group commit: whoever finds no save running
+// durable save (one fsync), a group commit: whoever finds no save running
 // becomes the flusher and saves everything queued; writes that queue up
-// meanwhile are saved by a next flush; everyone waits for their own result. Saves go against
-// the config this replica last loaded or saved (no reload per write), and
-// fall back to a fresh read-modify-write when someone else changed the store.
+// meanwhile are saved by a next flush; everyone waits for their own result.
+// Saves go against the desired cache (no reload per write) and fall back to
+// a fresh read-modify-write when someone else changed the store.
+//
+// A batch fails only for reasons common to all its members (the disk, the
+// lease): when a save is refused for its size, each member is saved on its
+// own, so only the one that does not fit fails.
 type writer struct {
 	r *reconciler
 
 	mu       sync.Mutex
 	pending  []*writeReq
 	flushing bool
-
-	// The last config this replica loaded or saved, guarded by r.storeMu.
-	cfg     sources.Config
-	version sources.Version
-	cached  bool
 }
 
 // write queues one change and waits until it is durable or has failed.
-func (w *writer) write(ctx context.Context, id plugin.ID, mutate func(*sources.Config)) error {
+func (w *writer) write(id plugin.ID, mutate func(*sources.Config)) error {
 	req := &writeReq{id: id, mutate: mutate, done: make(chan error, 1)}
 	w.mu.Lock()
 	w.pending = append(w.pending, req)
@@ -47,8 +47,8 @@ func (w *writer) write(ctx context.Context, id plugin.ID, mutate func(*sources.C
 	if flusher {
 		w.flush()
 	}
-	// Not abandoned on ctx: the write may already be durable, and the
-	// caller must learn whether it is.
+	// Not abandoned on the caller's ctx: the write may already be durable,
+	// and the caller must learn whether it is. Store calls have deadlines.
 	return <-req.done
 }
 
@@ -61,8 +61,14 @@ func (w *writer) flush() {
 	w.pending = nil
 	w.mu.Unlock()
 	err := w.save(reqs)
-	for _, req := range reqs {
-		req.done <- err
+	if errors.Is(err, sources.ErrTooLarge) && len(reqs) > 1 {
+		for _, req := range reqs {
+			req.done <- w.save([]*writeReq{req})
+		}
+	} else {
+		for _, req := range reqs {
+			req.done <- err
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -73,16 +79,17 @@ func (w *writer) flush() {
 	go w.flush()
 }
 
-// save stores one batch under the leadership term's context.
+// save stores one batch, on a fresh leadership confirmation and under the
+// term's context: a deposed or frozen leader never writes the store.
 func (w *writer) save(reqs []*writeReq) error {
 	r := w.r
 	r.storeMu.Lock()
 	defer r.storeMu.Unlock()
-	term, leader := r.state.currentTerm()
-	_, lctx := r.state.isLeader()
-	if !leader || lctx.Err() != nil {
-		return ErrNotLeader
+	t, err := r.lease.confirm(context.Background())
+	if err != nil {
+		return err
 	}
+	defer t.release()
 	apply := func(c *sources.Config) {
 		if c.Groups == nil {
 			c.Groups = map[plugin.ID]sources.Entry{}
@@ -91,40 +98,48 @@ func (w *writer) save(reqs []*writeReq) error {
 			req.mutate(c)
 		}
 	}
-	if w.cached {
+	ids := make([]plugin.ID, len(reqs))
+	for i, req := range reqs {
+		ids[i] = req.id
+	}
+	if base, v, ok := r.desired.base(); ok {
 		// Entries are never changed in place, so a shallow copy will do.
-		next := sources.Config{Groups: maps.Clone(w.cfg.Groups)}
+		next := sources.Config{Groups: maps.Clone(base.Groups)}
 		apply(&next)
-		v, err := r.store.Save(lctx, next, w.version)
+		nv, err := r.store.Save(t.ctx, next, v)
 		if err == nil {
-			w.remember(next, v)
-			ids := make([]plugin.ID, len(reqs))
-			for i, req := range reqs {
-				ids[i] = req.id
-			}
-			r.state.updateDesired(term, next, v, ids)
+			r.desired.apply(next, nv, ids)
 			return nil
 		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			// The write's outcome is unknown: so is the store, until re-read.
+			r.desired.fail(err)
+			r.triggerSync()
+		}
 		if !errors.Is(err, sources.ErrConflict) {
-			return storeErr(err)
+			return storeErr(err, t)
 		}
 		// Someone else wrote the store: read it again below.
 	}
-	cfg, v, err := sources.Update(lctx, r.store, func(c *sources.Config) error { apply(c); return nil })
+	cfg, nv, err := sources.Update(t.ctx, r.store, func(c *sources.Config) error { apply(c); return nil })
 	if err != nil {
-		w.cached = false
-		return storeErr(err)
+		return storeErr(err, t)
 	}
-	w.remember(cfg, v)
-	r.state.setDesired(term, cfg, v)
+	r.desired.install(cfg, nv)
 	return nil
 }
 
-// remember records what the store now holds; callers hold r.storeMu.
-func (w *writer) remember(cfg sources.Config, v sources.Version) {
-	w.cfg, w.version, w.cached = cfg, v, true
+// storeErr marks an error from the store for the user; a write cut short
+// by the end of the term is not-a-leader.
+func storeErr(err error, t *term) error {
+	if t.ctx.Err() != nil {
+		return ErrNotLeader
+	}
+	return &storeError{err}
 }
 
-// forget drops the cached config (the store could not be read); callers
-// hold r.storeMu.
-func (w *writer) forget() { w.cached = false }
+// storeError is a store failure, worded for the user.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return "store: " + e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }

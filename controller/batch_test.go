@@ -32,7 +32,7 @@ func TestWriter_ConcurrentCommitsShareOneSave(t *testing.T) {
 	gs := &gatedStore{Store: base.store, release: make(chan struct{})}
 	e := newEnv(t, true, func(o *Options) { o.Store = gs })
 	e.start(t)
-	require.Eventually(t, func() bool { _, lctx := e.m.r.state.isLeader(); return lctx.Err() == nil }, timeout, tick)
+	e.waitLeader(t, true)
 
 	const n = 16
 	var wg sync.WaitGroup
@@ -69,11 +69,7 @@ func TestWriter_ConcurrentCommitsShareOneSave(t *testing.T) {
 
 	// The desired cache saw every group: all of them run downstream.
 	require.Len(t, e.running(t), n)
-	var ids []plugin.ID
-	for id := range e.m.r.state.desired {
-		ids = append(ids, id)
-	}
-	require.Len(t, ids, n)
+	require.Len(t, e.m.r.desired.keys(), n)
 }
 
 // steppedStore announces every Save and lets it proceed one step at a time.
@@ -94,7 +90,7 @@ func TestWriter_FlusherIsNotHeldUpByLaterWrites(t *testing.T) {
 	ss := &steppedStore{Store: base.store, entered: make(chan struct{}, 4), step: make(chan struct{})}
 	e := newEnv(t, true, func(o *Options) { o.Store = ss })
 	e.start(t)
-	require.Eventually(t, func() bool { _, lctx := e.m.r.state.isLeader(); return lctx.Err() == nil }, timeout, tick)
+	e.waitLeader(t, true)
 
 	commit := func(id string) chan error {
 		done := make(chan error, 1)

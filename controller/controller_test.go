@@ -237,7 +237,7 @@ func TestRunOnce(t *testing.T) {
 	require.Equal(t, 2, sum.Committed)
 	require.Equal(t, 1, sum.Freed)
 	require.ElementsMatch(t, []plugin.ID{"a", "b"}, e.running(t))
-	require.True(t, strings.HasPrefix(out.String(), "leader: true"), out.String())
+	require.True(t, strings.HasPrefix(out.String(), "role: leader"), out.String())
 }
 
 func TestManager_StopIdempotentAndOptionsValidated(t *testing.T) {
@@ -251,9 +251,9 @@ func TestManager_StopIdempotentAndOptionsValidated(t *testing.T) {
 	o := DefaultOptions()
 	o.Workers, o.ResyncInterval = 0, -1
 	_, err := New(o)
-	require.ErrorContains(t, err, "Options.Workers must be positive")
-	require.ErrorContains(t, err, "Options.ResyncInterval must be positive")
-	require.ErrorContains(t, err, "Options.Leadership is required")
+	require.ErrorContains(t, err, "--workers must be positive")
+	require.ErrorContains(t, err, "--resync-interval must be positive")
+	require.ErrorContains(t, err, "leadership source is required")
 }
 
 func TestSameProperties(t *testing.T) {

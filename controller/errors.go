@@ -17,6 +17,12 @@ var (
 	// ErrDesiredUnknown: the store could not be read, so the controller does
 	// not know what should run and takes no action until it can.
 	ErrDesiredUnknown = errors.New("desired state unknown")
+	// ErrLeadershipUnknown: --once could not learn whether this replica
+	// leads, so it acted on nothing.
+	ErrLeadershipUnknown = errors.New("leadership unknown")
+	// errWaiting: the plan waits because something it needs is unknown;
+	// the sync loop enqueues the group again once it is known.
+	errWaiting = errors.New("waiting")
 )
 
 // terminalError marks an error that retrying cannot fix.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-logr/logr"
 
@@ -11,39 +12,38 @@ import (
 	"github.com/infrakit-manager/manager/sources"
 )
 
-// front is the Group API the manager serves under its --name. Writes go to
-// the store first (durably), then downstream; the reconcile loop backs up
-// every downstream step.
+// front is the Group API the manager serves under its --name. It never
+// changes the downstream itself: it validates (locally, then with a pretend
+// commit), writes the store durably, records the user's intent for the
+// group, enqueues it and waits for the reconciler's result to answer.
 type front struct {
 	r          *reconciler
 	pluginName string // recorded in stored entries, as the original did
+	applyWait  time.Duration
 	log        logr.Logger
 }
 
 var _ plugin.Group = (*front)(nil)
 
-// leaderTerm returns the current term's context, or ErrNotLeader.
-func (f *front) leaderTerm() (context.Context, error) {
-	leader, lctx := f.r.state.isLeader()
-	if !leader || lctx.Err() != nil {
-		return nil, ErrNotLeader
+// leading answers ErrNotLeader unless this replica leads.
+func (f *front) leading() error {
+	if f.r.lease.view().Role != RoleLeader {
+		return ErrNotLeader
 	}
-	return lctx, nil
+	return nil
 }
 
 // CommitGroup validates the spec (locally, then with a pretend commit
-// downstream), stores it durably, commits it downstream and returns the
-// downstream's details. Pretend only forwards. Followers answer not-a-leader.
+// downstream), stores it durably, has the reconciler commit it and returns
+// the downstream's details. Pretend only validates. Followers answer
+// not-a-leader.
 func (f *front) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool) (string, error) {
-	lctx, err := f.leaderTerm()
-	if err != nil {
+	if err := f.leading(); err != nil {
 		return "", err
 	}
 	if err := validateSpec(spec); err != nil {
 		return "", err
 	}
-	ctx, cancel := mergeCancel(ctx, lctx)
-	defer cancel()
 	if pretend {
 		return f.r.down.CommitGroup(ctx, spec, true)
 	}
@@ -51,31 +51,27 @@ func (f *front) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool)
 	if err != nil {
 		return "", err
 	}
-
-	unlock := f.r.locks.lock(spec.ID)
-	defer unlock()
-
 	// An invalid spec is rejected here and never stored (the original stored
 	// it and then failed every later leadership gain on it).
 	if _, err := f.r.down.CommitGroup(ctx, spec, true); err != nil {
 		return "", f.rejected(spec.ID, err)
 	}
-	if err := f.r.w.write(ctx, spec.ID, func(cfg *sources.Config) { cfg.Groups[spec.ID] = entry }); err != nil {
+	since := f.r.obs.mark()
+	if err := f.r.w.write(spec.ID, func(cfg *sources.Config) { cfg.Groups[spec.ID] = entry }); err != nil {
 		return "", err
 	}
 	f.log.Info("stored group", "group", spec.ID)
-	// Only the real commit holds ops: a leadership-loss sync waits for it
-	// (not for validation or the store) before it observes and frees.
-	f.r.ops.RLock()
-	details, err := f.r.down.CommitGroup(ctx, spec, false)
-	f.r.ops.RUnlock()
-	if err != nil {
-		f.r.queue.AddRateLimited(spec.ID)
-		return "", fmt.Errorf("group %s is stored and will be applied when the downstream accepts it (%w): %w",
-			spec.ID, ErrNotApplied, err)
+	out := f.await(ctx, spec.ID, opCommit, true, since)
+	switch {
+	case out.err == nil:
+		return out.details, nil
+	case errors.Is(out.err, ErrNotLeader):
+		return "", fmt.Errorf("group %s is stored; leadership was lost before it was applied (%w)", spec.ID, ErrNotLeader)
+	case errors.Is(out.err, ErrNotApplied):
+		return "", fmt.Errorf("group %s is stored and will be applied when the downstream accepts it: %w", spec.ID, out.err)
 	}
-	f.r.state.observe(spec)
-	return details, nil
+	return "", fmt.Errorf("group %s is stored and will be applied when the downstream accepts it (%w): %w",
+		spec.ID, ErrNotApplied, out.err)
 }
 
 // rejected explains a failed validation: the plugin's own words when it
@@ -88,59 +84,63 @@ func (f *front) rejected(id plugin.ID, err error) error {
 	return fmt.Errorf("cannot validate group %s, nothing stored: %w", id, err)
 }
 
-// FreeGroup removes the group from the store, then frees it downstream:
-// its instances keep running, unmanaged.
+// FreeGroup removes the group from the store and has the reconciler free
+// it downstream: its instances keep running, unmanaged.
 func (f *front) FreeGroup(ctx context.Context, id plugin.ID) error {
-	return f.remove(ctx, id, "free", f.r.down.FreeGroup)
+	return f.remove(ctx, id, opFree)
 }
 
-// DestroyGroup removes the group from the store, then destroys it
-// downstream. A destroyed group never comes back on a later leadership gain.
+// DestroyGroup removes the group from the store and has the reconciler
+// destroy it downstream, retrying until it succeeds or leadership ends. A
+// destroyed group never comes back on a later leadership gain.
 func (f *front) DestroyGroup(ctx context.Context, id plugin.ID) error {
-	return f.remove(ctx, id, "destroy", f.r.down.DestroyGroup)
+	return f.remove(ctx, id, opDestroy)
 }
 
-func (f *front) remove(ctx context.Context, id plugin.ID, op string, call func(context.Context, plugin.ID) error) error {
-	lctx, err := f.leaderTerm()
-	if err != nil {
+func (f *front) remove(ctx context.Context, id plugin.ID, o op) error {
+	if err := f.leading(); err != nil {
 		return err
 	}
-	ctx, cancel := mergeCancel(ctx, lctx)
-	defer cancel()
-	unlock := f.r.locks.lock(id)
-	defer unlock()
-
 	stored := false
-	if err := f.r.w.write(ctx, id, func(cfg *sources.Config) {
+	since := f.r.obs.mark()
+	if err := f.r.w.write(id, func(cfg *sources.Config) {
 		_, stored = cfg.Groups[id]
 		delete(cfg.Groups, id)
 	}); err != nil {
 		return err
 	}
 	if stored {
-		f.log.Info("removed group from store", "group", id, "op", op)
+		f.log.Info("removed group from store", "group", id, "op", o.String())
 	}
-	err = call(ctx, id)
+	out := f.await(ctx, id, o, stored, since)
 	switch {
-	case err == nil:
-	case notWatched(err) && stored:
-		// Stored but not running here: removing it from the store was the job.
-	case notWatched(err):
-		return err // neither stored nor running: the plugin's own answer
-	default:
-		f.r.queue.AddRateLimited(id)
-		return fmt.Errorf("group %s removed from the store; %s downstream failed, will retry: %w", id, op, err)
+	case out.err == nil:
+		return nil
+	case notWatched(out.err):
+		return errors.Unwrap(out.err) // neither stored nor running: the plugin's own answer
+	case errors.Is(out.err, ErrNotLeader):
+		return fmt.Errorf("group %s removed from the store; leadership was lost before the %s downstream (%w)", id, o, ErrNotLeader)
+	case o == opDestroy:
+		return fmt.Errorf("group %s removed from the store; destroy downstream failed, will retry: %w", id, out.err)
 	}
-	f.r.state.unobserve(id)
-	return nil
+	return fmt.Errorf("group %s removed from the store; free downstream failed, will retry: %w", id, out.err)
 }
 
-// storeErr marks an error from the store for the user.
-func storeErr(err error) error {
-	if errors.Is(err, ErrNotLeader) {
-		return err
+// await records the intent, enqueues the group and waits for the
+// reconciler's answer, at most applyWait (then the work goes on).
+func (f *front) await(ctx context.Context, id plugin.ID, o op, wasStored bool, since uint64) outcome {
+	ch := f.r.intents.record(id, o, wasStored, since)
+	f.r.queue.Add(id)
+	timer := time.NewTimer(f.applyWait)
+	defer timer.Stop()
+	select {
+	case out := <-ch:
+		return out
+	case <-ctx.Done():
+		return outcome{err: fmt.Errorf("%w: the caller gave up waiting (%w)", ErrNotApplied, ctx.Err())}
+	case <-timer.C:
+		return outcome{err: fmt.Errorf("%w: not done within %s, still being applied", ErrNotApplied, f.applyWait)}
 	}
-	return fmt.Errorf("store: %w", err)
 }
 
 // DescribeGroup is answered by this replica's downstream.
@@ -149,11 +149,15 @@ func (f *front) DescribeGroup(ctx context.Context, id plugin.ID) (plugin.Descrip
 }
 
 // InspectGroups answers the stored specs, on every replica: the store is
-// shared, so followers and the leader agree on what is committed.
+// shared, so followers and the leader agree on what is committed. While the
+// store is unchanged the answer comes from memory.
 func (f *front) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
-	cfg, _, err := f.r.store.Load(ctx)
+	cfg, v, err := f.r.store.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	if specs, ok := f.r.desired.inspect(v); ok {
+		return specs, nil
 	}
 	good, bad := specsOf(cfg)
 	for id, err := range bad {

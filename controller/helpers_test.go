@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"sync"
 	"testing"
@@ -19,16 +20,19 @@ import (
 // recorder is a downstream that forwards to a swappable group plugin and
 // counts the calls that change something.
 type recorder struct {
-	mu      sync.Mutex
-	g       plugin.Group
-	commits map[plugin.ID]int
-	frees   map[plugin.ID]int
+	mu           sync.Mutex
+	g            plugin.Group
+	commits      map[plugin.ID]int
+	frees        map[plugin.ID]int
+	destroys     map[plugin.ID]int
+	inspects     int
+	destroyFails int // the next this many DestroyGroup calls fail
 }
 
 var _ plugin.Group = (*recorder)(nil)
 
 func newRecorder(t *testing.T) *recorder {
-	return &recorder{g: newSim(t), commits: map[plugin.ID]int{}, frees: map[plugin.ID]int{}}
+	return &recorder{g: newSim(t), commits: map[plugin.ID]int{}, frees: map[plugin.ID]int{}, destroys: map[plugin.ID]int{}}
 }
 
 func newSim(t *testing.T) *groupsim.Plugin {
@@ -81,11 +85,36 @@ func (r *recorder) DescribeGroup(ctx context.Context, id plugin.ID) (plugin.Desc
 }
 
 func (r *recorder) DestroyGroup(ctx context.Context, id plugin.ID) error {
-	return r.target().DestroyGroup(ctx, id)
+	r.mu.Lock()
+	fail := r.destroyFails > 0
+	if fail {
+		r.destroyFails--
+	}
+	r.mu.Unlock()
+	if fail {
+		return &plugin.TransportError{Path: "/x", Err: errors.New("connection refused")}
+	}
+	err := r.target().DestroyGroup(ctx, id)
+	if err == nil {
+		r.mu.Lock()
+		r.destroys[id]++
+		r.mu.Unlock()
+	}
+	return err
 }
 
 func (r *recorder) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
+	r.mu.Lock()
+	r.inspects++
+	r.mu.Unlock()
 	return r.target().InspectGroups(ctx)
+}
+
+// inspected counts InspectGroups calls: one per sync.
+func (r *recorder) inspected() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inspects
 }
 
 // env is one manager wired to in-memory fakes.
@@ -177,5 +206,5 @@ func eventually(t *testing.T, cond func() bool, msg string) {
 // (the Watch callback is asynchronous).
 func (e *env) waitLeader(t *testing.T, want bool) {
 	t.Helper()
-	eventually(t, func() bool { l, _ := e.m.r.state.isLeader(); return l == want }, "leadership taken in")
+	eventually(t, func() bool { return (e.m.Role() == RoleLeader) == want }, "leadership taken in")
 }

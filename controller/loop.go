@@ -18,34 +18,40 @@ import (
 	"github.com/infrakit-manager/manager/workqueue"
 )
 
-// reconciler holds the loop: state, the queue, the workers and the sync
-// loop that refreshes desired and observed state.
+// reconciler is the only actor on the downstream: the lease, desired and
+// observed state, pending intents, the queue, the workers and the sync
+// loop that refreshes both sides.
+//
+// Lock order: storeMu, then desired.mu. lease.notify, then lease.mu. Every
+// other mutex (observed, intents, writer, lease.mu once taken) is a leaf:
+// nothing else is locked while it is held, and no mutex is held across a
+// downstream call or a leadership check. Store calls are made only under
+// storeMu.
 type reconciler struct {
-	store sources.Store
-	down  plugin.Group
-	log   logr.Logger
-	clock clock.WithTicker
+	store   sources.Store // bounded: every call has a deadline
+	down    plugin.Group
+	log     logr.Logger
+	clock   clock.WithTicker
+	lease   *lease
+	desired *desired
+	obs     *observed
+	intents *intents
+	w       *writer
 
-	resync  time.Duration
-	workers int
+	resync      time.Duration
+	callTimeout time.Duration
+	workers     int
 
-	state *state
-	locks keyLocks
-	// ops is read-held by every downstream commit and write-held briefly by
-	// sync before it observes, so that after a leadership loss the free pass
-	// starts only once in-flight (cancelled) commits have returned.
-	ops sync.RWMutex
-	// storeMu serialises our own store reads and writes, so a sync's load
-	// never overwrites the cache with a config older than a write we made.
-	storeMu sync.Mutex
-
-	w      *writer // stores the front's writes
-	queue  *workqueue.Queue[plugin.ID]
-	syncCh chan struct{}
-	rid    atomic.Uint64
+	// storeMu serialises this replica's store reads and writes, so a sync's
+	// read never installs a config older than a write we made.
+	storeMu  sync.Mutex
+	draining atomic.Bool // a term ended and its calls have not all returned
+	queue    *workqueue.Queue[plugin.ID]
+	syncCh   chan struct{}
+	rid      atomic.Uint64
 }
 
-func newReconciler(store sources.Store, down plugin.Group, o *Options) (*reconciler, error) {
+func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconciler, error) {
 	qo := workqueue.DefaultOptions()
 	qo.Clock = o.Clock
 	qo.Name = "groups"
@@ -57,22 +63,46 @@ func newReconciler(store sources.Store, down plugin.Group, o *Options) (*reconci
 		return nil, err
 	}
 	r := &reconciler{
-		store: store, down: down, log: o.Log, clock: o.Clock,
-		resync: o.ResyncInterval, workers: o.Workers,
-		state: newState(), queue: q, syncCh: make(chan struct{}, 1),
+		store: newBoundedStore(store, o.StoreTimeout), down: down, log: o.Log, clock: o.Clock,
+		desired: newDesired(), obs: newObserved(), intents: newIntents(),
+		resync: o.ResyncInterval, callTimeout: o.CallTimeout, workers: o.Workers,
+		queue: q, syncCh: make(chan struct{}, 1),
 	}
+	r.lease = newLease(o.Leadership, leaseOptions{
+		duration: o.LeaseDuration, renew: o.RenewInterval, checkTimeout: o.CheckTimeout,
+		clock: o.Clock, log: o.Log.WithName("lease"),
+	}, r.onLeaseChange)
 	r.w = &writer{r: r}
 	return r, nil
 }
 
-// setLeader is the Leadership callback.
-func (r *reconciler) setLeader(base context.Context, leader bool) {
-	changed, term := r.state.setLeader(base, leader)
-	if !changed {
+// onLeaseChange is called, in order, for every role change. Gaining
+// leadership makes the desired state stale (it is re-read before anything
+// is acted on). Losing it has already cancelled the term's context; the
+// frees wait (bounded) until the term's in-flight calls have returned.
+func (r *reconciler) onLeaseChange(c leaseChange) {
+	id := uint64(0)
+	if c.term != nil {
+		id = c.term.id
+	}
+	r.log.Info("leadership changed", "leader", c.role == RoleLeader, "role", c.role.String(), "term", id, "reason", c.reason)
+	if c.role == RoleLeader {
+		r.desired.stale()
+		r.triggerSync()
 		return
 	}
-	r.log.Info("leadership changed", "leader", leader, "term", term)
-	r.triggerSync()
+	if c.term == nil {
+		r.triggerSync()
+		return
+	}
+	r.draining.Store(true)
+	go func() {
+		if !c.term.wait(r.callTimeout + time.Second) {
+			r.log.Info("calls of the ended term still running, freeing anyway", "term", id)
+		}
+		r.draining.Store(false)
+		r.triggerSync()
+	}()
 }
 
 func (r *reconciler) triggerSync() {
@@ -82,40 +112,51 @@ func (r *reconciler) triggerSync() {
 	}
 }
 
-// sync re-reads desired state (if leader) and observed state. A store that
-// cannot be read leaves the controller waiting, never acting on a guess.
+// sync re-reads desired state (the store) and observed state (the
+// downstream's InspectGroups). A store that cannot be read leaves desired
+// state unknown, never empty: the leader then changes nothing.
 func (r *reconciler) sync(ctx context.Context) error {
 	var errs []error
-	term, leader := r.state.currentTerm()
-	if leader {
-		r.storeMu.Lock()
-		cfg, v, err := r.store.Load(ctx)
-		if err == nil {
-			r.state.setDesired(term, cfg, v)
-			r.w.remember(cfg, v)
-		} else {
-			r.w.forget()
-		}
-		r.storeMu.Unlock()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: %w", ErrDesiredUnknown, err))
-		}
+	r.storeMu.Lock()
+	cfg, v, err := r.store.Load(ctx)
+	if err == nil {
+		r.desired.install(cfg, v)
 	} else {
-		r.state.clearDesired()
+		r.desired.fail(err)
 	}
-	r.ops.Lock()
-	r.ops.Unlock() //nolint:staticcheck // a barrier: wait for in-flight commits
+	r.storeMu.Unlock()
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrDesiredUnknown, err))
+	}
+	start := r.obs.begin()
 	specs, err := r.down.InspectGroups(ctx)
 	if err != nil {
+		r.obs.fail(err)
 		errs = append(errs, fmt.Errorf("observe downstream: %w", err))
 	} else {
-		r.state.setObserved(specs)
+		r.obs.install(start, specs)
 	}
 	return errors.Join(errs...)
 }
 
+// keys returns every group that is stored, running or has an intent.
+func (r *reconciler) keys() []plugin.ID {
+	seen := map[plugin.ID]bool{}
+	var out []plugin.ID
+	for _, ks := range [][]plugin.ID{r.desired.keys(), r.obs.keys(), r.intents.keys()} {
+		for _, id := range ks {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
 func (r *reconciler) enqueueAll() int {
-	keys := r.state.keys()
+	keys := r.keys()
 	for _, id := range keys {
 		r.queue.Add(id)
 	}
@@ -128,7 +169,7 @@ func (r *reconciler) syncRetry() wait.Backoff {
 	return wait.Backoff{Duration: 50 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 64, Cap: r.resync}
 }
 
-// runSync refreshes on demand (leadership changes) and every resync
+// runSync refreshes on demand (role changes, SIGHUP) and every resync
 // interval (jittered by up to 10% so replicas do not resync in lockstep).
 func (r *reconciler) runSync(ctx context.Context) {
 	retry := r.syncRetry()
@@ -181,24 +222,20 @@ func (r *reconciler) runWorker(ctx context.Context) {
 func (r *reconciler) processOne(ctx context.Context, id plugin.ID) {
 	defer r.queue.Done(id)
 	log := r.log.WithValues("group", id, "reconcileID", r.rid.Add(1))
-	err := r.reconcile(logr.NewContext(ctx, log), id)
+	p, out := r.reconcile(logr.NewContext(ctx, log), id)
+	err := out.err
 	switch {
-	case err == nil:
-		r.queue.Forget(id)
-	case ctx.Err() != nil:
+	case err == nil, ctx.Err() != nil, errors.Is(err, errWaiting):
+		// Waiting plans are retried by the sync loop once what was
+		// unknown is known again.
 		r.queue.Forget(id)
 	case IsTerminal(err):
-		log.Error(err, "reconcile failed, not retrying until something changes")
+		if !errors.Is(err, ErrNotLeader) {
+			log.Error(err, "reconcile failed, not retrying until something changes", "action", string(p.Action))
+		}
 		r.queue.Forget(id)
 	default:
-		log.Error(err, "reconcile failed, retrying", "attempt", r.queue.NumRequeues(id)+1)
+		log.Error(err, "reconcile failed, retrying", "action", string(p.Action), "attempt", r.queue.NumRequeues(id)+1)
 		r.queue.AddRateLimited(id)
 	}
-}
-
-// sortedKeys is keys() in ID order, for reports.
-func (r *reconciler) sortedKeys() []plugin.ID {
-	keys := r.state.keys()
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	return keys
 }

@@ -2,9 +2,12 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/go-logr/logr"
 )
 
 // Summary counts what one pass did.
@@ -20,43 +23,44 @@ type Summary struct {
 // Converged reports whether the pass left nothing failed or pending.
 func (s Summary) Converged() bool { return s.Failed == 0 && s.Planned == 0 }
 
-// runOnce is one leadership check and one full reconcile pass over every
-// stored or running group, through the same plan and execute steps the
-// daemon's workers use. Each action and its outcome is written to out.
-func (r *reconciler) runOnce(ctx context.Context, leader bool, out io.Writer, dryRun bool) (Summary, error) {
-	r.setLeader(ctx, leader)
-	sum := Summary{Leader: leader}
-	fmt.Fprintf(out, "leader: %t\n", leader)
+// runOnce is one full reconcile pass over every stored or running group,
+// through the same plan and execute steps the daemon's workers use, after
+// the caller's leadership check. Each action and its outcome is written to
+// out. An unreadable store or downstream acts on nothing: both sides must
+// be known before anything is changed.
+func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (Summary, error) {
+	role := r.lease.view().Role
+	sum := Summary{Leader: role == RoleLeader}
+	fmt.Fprintf(out, "role: %s\n", role)
 	if err := r.sync(ctx); err != nil {
+		fmt.Fprintf(out, "acting on nothing: %v\n", err)
 		return sum, err
 	}
 	tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 	defer tw.Flush()
-	for _, id := range r.sortedKeys() {
+	for _, id := range r.keys() {
 		sum.Groups++
-		p, err := plan(id, r.state.snapshot(id))
-		if err != nil {
-			sum.Failed++
-			fmt.Fprintf(tw, "%s\t%s\t%s\tfailed: %v\n", p.Action, id, p.Reason, err)
-			continue
-		}
-		if p.Action == ActionNoop || p.Action == ActionWait {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", p.Action, id, p.Reason)
-			continue
-		}
 		if dryRun {
-			sum.Planned++
-			fmt.Fprintf(tw, "%s\t%s\t%s\twould run\n", p.Action, id, p.Reason)
+			p := plan(id, role, r.desired.get(id), r.obs.get(id), intent{}, false, false)
+			if p.Action != ActionNoop && p.Action != ActionWait {
+				sum.Planned++
+				fmt.Fprintf(tw, "%s\t%s\t%s\twould run\n", p.Action, id, p.Reason)
+			} else {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t\n", p.Action, id, p.Reason)
+			}
 			continue
 		}
-		details, err := r.execute(ctx, p)
+		log := r.log.WithValues("group", id, "reconcileID", r.rid.Add(1))
+		p, o := r.reconcile(logr.NewContext(ctx, log), id)
 		switch {
-		case err != nil:
+		case errors.Is(o.err, errWaiting), p.Action == ActionNoop:
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", p.Action, id, p.Reason)
+		case o.err != nil:
 			sum.Failed++
-			fmt.Fprintf(tw, "%s\t%s\t%s\tfailed: %v\n", p.Action, id, p.Reason, err)
+			fmt.Fprintf(tw, "%s\t%s\t%s\tfailed: %v\n", p.Action, id, p.Reason, o.err)
 		case p.Action == ActionCommit:
 			sum.Committed++
-			fmt.Fprintf(tw, "%s\t%s\t%s\tok: %s\n", p.Action, id, p.Reason, details)
+			fmt.Fprintf(tw, "%s\t%s\t%s\tok: %s\n", p.Action, id, p.Reason, o.details)
 		default:
 			sum.Freed++
 			fmt.Fprintf(tw, "%s\t%s\t%s\tok\n", p.Action, id, p.Reason)

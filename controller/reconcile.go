@@ -16,10 +16,13 @@ type Action string
 
 // The actions.
 const (
-	ActionNoop   Action = "noop"
-	ActionCommit Action = "commit"
-	ActionFree   Action = "free"
-	ActionWait   Action = "wait" // desired state unknown: act on nothing
+	ActionNoop    Action = "noop"
+	ActionCommit  Action = "commit"
+	ActionFree    Action = "free"
+	ActionDestroy Action = "destroy"
+	// ActionWait: something needed to decide is unknown (leadership, the
+	// store, the downstream): act on nothing.
+	ActionWait Action = "wait"
 )
 
 // Plan is the decision for one group, with the reason in words.
@@ -28,99 +31,169 @@ type Plan struct {
 	Action Action
 	Reason string
 	Spec   plugin.Spec // for commit
-	term   uint64
-	ctx    context.Context // the leadership term's context, for commits
+	// Details answers a commit request that the loop already carried out
+	// (a resync got to the stored spec first): the plugin's answer then.
+	Details string
+	role    Role
+	intent  intent
+	hasInt  bool
 }
 
-// plan compares desired and observed state for one group. It reads only
-// state; it never calls out.
-func plan(id plugin.ID, s snapshot) (Plan, error) {
-	p := Plan{ID: id, Action: ActionNoop, term: s.term, ctx: s.leaderCtx}
-	switch {
-	case s.leader && !s.desiredLoaded:
-		p.Action, p.Reason = ActionWait, "leader, store not loaded yet"
-		return p, nil
-	case s.leader && s.invalid != nil:
-		p.Action, p.Reason = ActionWait, "stored entry is invalid"
-		return p, Terminal(s.invalid)
-	case s.leader && s.isDesired:
-		p.Spec = s.desired
+// plan decides what to do with one group from a consistent read of the
+// role, the desired and observed state and the user's pending intent. It
+// reads only its arguments; it never calls out.
+func plan(id plugin.ID, role Role, d desiredView, o obsView, it intent, hasInt bool, draining bool) Plan {
+	p := Plan{ID: id, Action: ActionNoop, role: role, intent: it, hasInt: hasInt}
+	set := func(a Action, reason string) Plan { p.Action, p.Reason = a, reason; return p }
+	switch role {
+	case RoleUnknown:
+		return set(ActionWait, "leadership not known yet")
+	case RoleFollower:
 		switch {
-		case !s.observedLoaded:
-			p.Action, p.Reason = ActionCommit, "downstream state unknown"
-		case !s.isObserved:
-			p.Action, p.Reason = ActionCommit, "not running downstream"
-		case !sameProperties(s.desired.Properties, s.observed.Properties):
-			p.Action, p.Reason = ActionCommit, "running spec differs from stored spec"
-		default:
-			p.Reason = "running as stored"
+		case draining:
+			return set(ActionWait, "waiting for the ended term's calls to return")
+		case o.present:
+			return set(ActionFree, "not leader")
+		case hasInt && it.op != opCommit:
+			return set(ActionNoop, "not leader")
 		}
-	case s.isObserved:
-		p.Action = ActionFree
-		if s.leader {
-			p.Reason = "running downstream, not stored"
-		} else {
-			p.Reason = "not leader"
-		}
-	default:
-		p.Reason = "neither stored nor running"
+		return set(ActionNoop, "not leader, not running")
 	}
-	return p, nil
+	// Leader.
+	if hasInt && it.op == opDestroy {
+		return set(ActionDestroy, "destroy requested")
+	}
+	if hasInt && it.op == opFree && !d.stored {
+		return set(ActionFree, "free requested")
+	}
+	switch {
+	case d.err != nil:
+		return set(ActionWait, "store unreadable: "+d.err.Error())
+	case !d.fresh:
+		return set(ActionWait, "store not read yet in this term")
+	case d.invalid != nil:
+		return set(ActionWait, "stored entry is invalid: "+d.invalid.Error())
+	case d.stored:
+		p.Spec = d.spec
+		if hasInt && it.op == opCommit {
+			if o.hasLA && o.applied.seq > it.since && sameProperties(o.applied.stored, d.spec.Properties) {
+				p.Details = o.applied.details
+				return set(ActionNoop, "committed since requested")
+			}
+			return set(ActionCommit, "commit requested")
+		}
+		if !o.known {
+			return set(ActionWait, "downstream state not known yet")
+		}
+		if !o.present {
+			return set(ActionCommit, "not running downstream")
+		}
+		if ok, why := o.inSync(d.spec); ok {
+			return set(ActionNoop, why)
+		}
+		return set(ActionCommit, "running spec differs from stored spec")
+	case o.present:
+		return set(ActionFree, "running downstream, not stored")
+	}
+	return set(ActionNoop, "neither stored nor running")
 }
 
-// execute carries out a plan against the downstream and records the outcome
-// in the observed state. It returns the downstream's details for a commit.
-func (c *reconciler) execute(ctx context.Context, p Plan) (string, error) {
+// execute carries out a plan against the downstream and records the
+// outcome in the observed state. Every change a leader makes goes through
+// the lease's gate first, runs under the term's context and is counted as
+// in flight in that term. Each change is logged at info with its reason.
+func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
+	log := logr.FromContextOrDiscard(ctx).WithValues("action", string(p.Action), "reason", p.Reason)
+	var t *term
+	if p.Action == ActionCommit || p.Action == ActionDestroy || (p.Action == ActionFree && p.role == RoleLeader) {
+		var err error
+		if t, err = r.lease.confirm(ctx); err != nil {
+			return outcome{err: Terminal(err)}
+		}
+		defer t.release()
+		var cancel context.CancelFunc
+		ctx, cancel = mergeCancel(ctx, t.ctx)
+		defer cancel()
+		log = log.WithValues("term", t.id)
+	}
+	lost := func(err error) error {
+		if t != nil && t.ctx.Err() != nil {
+			return Terminal(fmt.Errorf("%s %q abandoned: leadership lost: %w (%w)", p.Action, p.ID, err, ErrNotLeader))
+		}
+		return fmt.Errorf("%s %q: %w", p.Action, p.ID, err)
+	}
 	switch p.Action {
 	case ActionCommit:
-		// Commits run under the term's context: losing leadership cancels them.
-		cctx, cancel := mergeCancel(ctx, p.ctx)
-		defer cancel()
-		details, err := c.down.CommitGroup(cctx, p.Spec, false)
+		details, err := r.down.CommitGroup(ctx, p.Spec, false)
 		if err != nil {
-			if p.ctx.Err() != nil {
-				return "", Terminal(fmt.Errorf("commit %q abandoned: leadership lost: %w", p.ID, err))
+			return outcome{err: lost(err)}
+		}
+		r.obs.committed(p.Spec, details)
+		log.Info("committed group", "details", details)
+		return outcome{details: details}
+	case ActionFree, ActionDestroy:
+		call, verb := r.down.FreeGroup, "freed group"
+		if p.Action == ActionDestroy {
+			call, verb = r.down.DestroyGroup, "destroyed group"
+		}
+		err := call(ctx, p.ID)
+		switch {
+		case err == nil:
+			log.Info(verb)
+		case notWatched(err):
+			// Not running there: the goal is reached. The user who asked
+			// for a group that was neither stored nor running gets the
+			// plugin's own answer.
+			log.V(1).Info("group not running downstream", "answer", err.Error())
+			if p.hasInt && !p.intent.wasStored && p.intent.op != opCommit {
+				r.obs.removed(p.ID)
+				return outcome{err: Terminal(err)}
 			}
-			return "", fmt.Errorf("commit %q: %w", p.ID, err)
+		default:
+			return outcome{err: lost(err)}
 		}
-		c.state.observe(p.Spec)
-		return details, nil
-	case ActionFree:
-		err := c.down.FreeGroup(ctx, p.ID)
-		if err != nil && !notWatched(err) {
-			return "", fmt.Errorf("free %q: %w", p.ID, err)
-		}
-		c.state.unobserve(p.ID)
-		return "", nil
-	default:
-		return "", nil
+		r.obs.removed(p.ID)
+		return outcome{}
 	}
+	return outcome{}
 }
 
-// reconcile is one level-triggered pass over one group: re-read both sides
-// from state, decide, act.
-func (c *reconciler) reconcile(ctx context.Context, id plugin.ID) error {
-	unlock := c.locks.lock(id)
-	defer unlock()
-	// Leadership-loss handling waits for in-flight commits (see observe).
-	c.ops.RLock()
-	defer c.ops.RUnlock()
+// reconcile is one level-triggered pass over one group: take the pending
+// intent, read both sides, decide, act, answer the intent's waiters.
+func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome) {
+	it, hasInt := r.intents.take(id)
+	p := plan(id, r.lease.view().Role, r.desired.get(id), r.obs.get(id), it, hasInt, r.draining.Load())
+	var out outcome
+	switch p.Action {
+	case ActionNoop:
+		logr.FromContextOrDiscard(ctx).V(3).Info("in sync", "reason", p.Reason)
+		out.details = p.Details
+	case ActionWait:
+		logr.FromContextOrDiscard(ctx).V(2).Info("waiting", "reason", p.Reason)
+		out.err = fmt.Errorf("%w: %s", errWaiting, p.Reason)
+	default:
+		out = r.execute(ctx, p)
+	}
+	if hasInt {
+		r.answer(p, it, out)
+	}
+	return p, out
+}
 
-	p, err := plan(id, c.state.snapshot(id))
-	log := logr.FromContextOrDiscard(ctx).WithValues("group", id, "action", string(p.Action))
-	if err != nil {
-		return err
+// answer tells the intent's waiters how it went, and settles a destroy: it
+// stays pending after a failure while this replica leads, and ends with
+// success or with leadership.
+func (r *reconciler) answer(p Plan, it intent, out outcome) {
+	switch {
+	case p.role != RoleLeader:
+		out = outcome{err: ErrNotLeader}
+	case errors.Is(out.err, errWaiting) && it.op == opCommit:
+		out.err = fmt.Errorf("%w: %s", ErrNotApplied, strings.TrimPrefix(out.err.Error(), errWaiting.Error()+": "))
 	}
-	if p.Action == ActionNoop || p.Action == ActionWait {
-		log.V(3).Info("reconciled", "reason", p.Reason)
-		return nil
+	if it.op == opDestroy && (out.err == nil || p.role != RoleLeader || IsTerminal(out.err)) {
+		r.intents.done(p.ID, opDestroy)
 	}
-	details, err := c.execute(ctx, p)
-	if err != nil {
-		return err
-	}
-	log.V(1).Info("reconciled", "reason", p.Reason, "details", details)
-	return nil
+	it.answer(out)
 }
 
 // notWatched reports the group plugin's answer for an unknown group, which

@@ -114,7 +114,7 @@ func TestFaultLeaderFlips(t *testing.T) {
 	}
 }
 
-// countingLeadership counts the leadership changes a manager is told of.
+// countingLeadership counts the pokes a manager gets from its leader file.
 type countingLeadership struct {
 	sources.Leadership
 	changes atomic.Int64
@@ -122,8 +122,8 @@ type countingLeadership struct {
 
 var _ sources.Leadership = (*countingLeadership)(nil)
 
-func (c *countingLeadership) Watch(ctx context.Context, changed func(bool)) error {
-	return c.Leadership.Watch(ctx, func(leader bool) { c.changes.Add(1); changed(leader) })
+func (c *countingLeadership) Watch(ctx context.Context, poke func()) error {
+	return c.Leadership.Watch(ctx, func() { c.changes.Add(1); poke() })
 }
 
 // inProcManager is a controller.Manager run in the test process, wired as
@@ -200,7 +200,7 @@ func TestFaultLeaderFlipsInProcess(t *testing.T) {
 		after = goroutines(ma, mb)
 		return after <= before+goroutineSlack
 	}, flipConverge, 50*time.Millisecond, "goroutines before the flips %d, after %d", before, after)
-	t.Logf("flips=%d goroutines before=%d after=%d (flips took %s; changes seen: %s=%d %s=%d)", flipCount,
+	t.Logf("flips=%d goroutines before=%d after=%d (flips took %s; pokes seen: %s=%d %s=%d)", flipCount,
 		before, after, took.Round(time.Millisecond), a.name, ma.leader.changes.Load(), b.name, mb.leader.changes.Load())
 
 	ma.stop(t)

@@ -71,7 +71,7 @@ func TestFaultLeaderFile(t *testing.T) {
 			follows(t)
 			require.Eventually(t, func() bool {
 				log := a.mgr.Stderr()
-				return strings.Contains(log, "cannot read leader file") && strings.Contains(log, c.leaderFile) &&
+				return strings.Contains(log, "leadership unknown") && strings.Contains(log, c.leaderFile) &&
 					strings.Contains(log, "is a directory")
 			}, eventually, tick, "no error logged for the leader directory")
 			_, err := mgr.Implements(ctx)

@@ -40,7 +40,7 @@ func TestOSOnce(t *testing.T) {
 
 	out, errOut, exit := once("--dry-run")
 	require.Equal(t, 0, exit, errOut)
-	require.Regexp(t, `(?m)^leader: true$`, out)
+	require.Regexp(t, `(?m)^role: leader$`, out)
 	require.Regexp(t, onceLine("commit", "cattle", "would run"), out)
 	require.Contains(t, out, "groups: 1, committed: 0, freed: 0, failed: 0, planned: 1\n")
 	require.True(t, a.runs(), "a dry run acts on nothing")
@@ -60,7 +60,7 @@ func TestOSOnce(t *testing.T) {
 	c.setLeader("someone-else")
 	out, errOut, exit = once()
 	require.Equal(t, 0, exit, errOut)
-	require.Regexp(t, `(?m)^leader: false$`, out)
+	require.Regexp(t, `(?m)^role: follower$`, out)
 	require.Regexp(t, onceLine("free", "cattle", "ok"), out)
 	require.Contains(t, out, "groups: 1, committed: 0, freed: 1, failed: 0, planned: 0\n")
 	require.True(t, a.runs())

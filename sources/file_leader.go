@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -16,9 +14,15 @@ import (
 )
 
 const (
-	// DefaultLeaderPollInterval is how often FileLeadership re-reads the
-	// leader file when no file system event arrives.
-	DefaultLeaderPollInterval = 5 * time.Second
+	// DefaultFileLeaseDuration is os mode's --lease-duration: how long an
+	// unreadable leader file keeps the current role. Another manager can be
+	// named in the file at any moment, so it is short; it rides out a blip
+	// (one EMFILE, one slow read) and bounds the window in which a frozen
+	// or cut-off leader could act on a stale read.
+	DefaultFileLeaseDuration = 2 * time.Second
+	// DefaultLeaderPollInterval is how often FileLeadership.Watch re-adds
+	// its directory watch and pokes when no file system event arrives.
+	DefaultLeaderPollInterval = time.Second
 	// leaderFileMaxBytes bounds how much of the leader file is read.
 	leaderFileMaxBytes = 64 << 10
 	// leaderEventSettle coalesces the burst of events one write makes
@@ -35,9 +39,10 @@ type FileLeadershipOptions struct {
 	// Name is this manager's --name; it is leader iff the file holds it.
 	// Required.
 	Name string
-	// PollInterval is how often the file is re-read when no event arrives,
-	// e.g. on shared file systems. Each wait is jittered by +/-10%.
-	// Defaults to 5s.
+	// PollInterval is how often Watch re-adds its directory watch and pokes
+	// when no event arrives (shared file systems). Each wait is jittered by
+	// +/-10%. Defaults to 1s. The controller re-checks on its own schedule
+	// too (--poll-interval).
 	PollInterval time.Duration
 	// Clock drives the poll. Defaults to the real clock.
 	Clock clock.WithTicker
@@ -60,11 +65,11 @@ func (o *FileLeadershipOptions) defaultAndValidate() error {
 	}
 	switch {
 	case o.Path == "":
-		return errors.New("sources: FileLeadershipOptions.Path must not be empty")
+		return errors.New("--leader-file must not be empty")
 	case o.Name == "":
-		return errors.New("sources: FileLeadershipOptions.Name must not be empty")
+		return errors.New("--name must not be empty")
 	case o.PollInterval < 0:
-		return fmt.Errorf("sources: FileLeadershipOptions.PollInterval must be positive, got %s", o.PollInterval)
+		return fmt.Errorf("leader file poll interval must be positive, got %s", o.PollInterval)
 	}
 	return nil
 }
@@ -72,8 +77,9 @@ func (o *FileLeadershipOptions) defaultAndValidate() error {
 // FileLeadership reports leadership from a shared leader file, as the
 // original's os mode did: this replica leads iff the file, trimmed of
 // spaces, tabs, CR and LF, equals its name. Unlike the original it also
-// accepts CRLF endings, reports the first status at once, and reacts to file
-// system events within milliseconds, polling only as a fallback.
+// accepts CRLF endings, pokes on file system events within milliseconds,
+// and answers unknown (an error) for a missing, empty or unreadable file, or
+// a path that is not a regular file, instead of "not leader".
 type FileLeadership struct {
 	path     string
 	name     string
@@ -91,7 +97,7 @@ func NewFileLeadership(opts FileLeadershipOptions) (*FileLeadership, error) {
 	}
 	path, err := filepath.Abs(opts.Path)
 	if err != nil {
-		return nil, fmt.Errorf("sources: FileLeadershipOptions.Path: %w", err)
+		return nil, fmt.Errorf("--leader-file: %w", err)
 	}
 	return &FileLeadership{
 		path:     path,
@@ -109,22 +115,25 @@ func ParseLeaderFile(content []byte, name string) bool {
 	return name != "" && string(bytes.Trim(content, " \t\r\n")) == name
 }
 
-// Check reads the leader file now. A missing, unreadable or directory path
-// is (false, error naming the path).
-func (l *FileLeadership) Check(ctx context.Context) (bool, error) {
+// Check reads the leader file now. The file is opened without blocking and
+// only if it is a regular file (a FIFO, device or directory is an error,
+// never a hang); a file larger than 64 KiB is an error, not a partial read.
+// A missing, unreadable or empty file is unknown (an error naming the path),
+// never "not leader": a mistyped --leader-file or a write caught half way
+// must not make a leader free its groups. Holder is the trimmed content.
+func (l *FileLeadership) Check(ctx context.Context) (Status, error) {
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return Status{}, err
 	}
-	f, err := os.Open(l.path)
+	data, err := readRegular(l.path, leaderFileMaxBytes)
 	if err != nil {
-		return false, fmt.Errorf("leader file: %w", err)
+		return Status{}, fmt.Errorf("leader file (--leader-file): %w", err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, leaderFileMaxBytes))
-	if err != nil {
-		return false, fmt.Errorf("leader file: %w", err)
+	holder := string(bytes.Trim(data, " \t\r\n"))
+	if holder == "" {
+		return Status{}, fmt.Errorf("leader file (--leader-file) %s is empty: %w", l.path, ErrUnknownLeader)
 	}
-	return ParseLeaderFile(data, l.name), nil
+	return Status{Leader: holder == l.name, Holder: holder}, nil
 }
 
 // jittered returns the poll interval +/-10%.

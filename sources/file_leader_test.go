@@ -6,12 +6,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/funcr"
 	"github.com/go-logr/logr/testr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,15 +53,19 @@ func replaceFile(t *testing.T, path, content string) {
 }
 
 func TestFileLeadership_Contract(t *testing.T) {
-	sourcestest.RunLeadershipContract(t, func(t *testing.T) (sources.Leadership, func(bool)) {
+	sourcestest.RunLeadershipContract(t, func(t *testing.T) sourcestest.LeadershipFixture {
 		path := filepath.Join(t.TempDir(), "leader")
 		l := newFileLeadership(t, sources.FileLeadershipOptions{Path: path})
-		return l, func(leader bool) {
-			content := "group2\n"
-			if leader {
-				content = leaderName + "\n"
-			}
-			replaceFile(t, path, content)
+		return sourcestest.LeadershipFixture{
+			L: l,
+			Set: func(leader bool) {
+				content := "group2\n"
+				if leader {
+					content = leaderName + "\n"
+				}
+				replaceFile(t, path, content)
+			},
+			SetUnknown: func() { require.NoError(t, os.Remove(path)) },
 		}
 	})
 }
@@ -103,9 +106,9 @@ func TestNewFileLeadership_Validates(t *testing.T) {
 		opts sources.FileLeadershipOptions
 		err  string
 	}{
-		{name: "no path", opts: sources.FileLeadershipOptions{Name: "g"}, err: "Path must not be empty"},
-		{name: "no name", opts: sources.FileLeadershipOptions{Path: "leader"}, err: "Name must not be empty"},
-		{name: "negative poll", opts: sources.FileLeadershipOptions{Path: "leader", Name: "g", PollInterval: -time.Second}, err: "PollInterval must be positive"},
+		{name: "no path", opts: sources.FileLeadershipOptions{Name: "g"}, err: "--leader-file must not be empty"},
+		{name: "no name", opts: sources.FileLeadershipOptions{Path: "leader"}, err: "--name must not be empty"},
+		{name: "negative poll", opts: sources.FileLeadershipOptions{Path: "leader", Name: "g", PollInterval: -time.Second}, err: "poll interval must be positive"},
 		{name: "defaults", opts: sources.FileLeadershipOptions{Path: "leader", Name: "g"}},
 	}
 	for _, c := range cases {
@@ -125,63 +128,80 @@ func TestFileLeadership_Check(t *testing.T) {
 		name   string
 		setup  func(t *testing.T, path string)
 		leader bool
+		holder string
 		err    string
 	}{
-		{name: "own name", setup: func(t *testing.T, p string) { replaceFile(t, p, "group") }, leader: true},
-		{name: "CRLF", setup: func(t *testing.T, p string) { replaceFile(t, p, "group\r\n") }, leader: true},
-		{name: "other name", setup: func(t *testing.T, p string) { replaceFile(t, p, "group2\n") }},
-		{name: "empty", setup: func(t *testing.T, p string) { replaceFile(t, p, "") }},
-		{name: "missing", setup: func(*testing.T, string) {}, err: "no such file or directory"},
+		{name: "own name", setup: func(t *testing.T, p string) { replaceFile(t, p, "group") }, leader: true, holder: "group"},
+		{name: "CRLF", setup: func(t *testing.T, p string) { replaceFile(t, p, "group\r\n") }, leader: true, holder: "group"},
+		{name: "other name", setup: func(t *testing.T, p string) { replaceFile(t, p, "group2\n") }, holder: "group2"},
+		{name: "empty is unknown", setup: func(t *testing.T, p string) { replaceFile(t, p, " \n") }, err: "is empty"},
+		{name: "missing is unknown", setup: func(*testing.T, string) {}, err: "no such file or directory"},
 		{name: "directory", setup: func(t *testing.T, p string) { require.NoError(t, os.Mkdir(p, 0o700)) }, err: "is a directory"},
+		{name: "FIFO never blocks", setup: func(t *testing.T, p string) { require.NoError(t, syscall.Mkfifo(p, 0o600)) }, err: "is a FIFO, not a regular file"},
+		{name: "symlink to a FIFO", setup: func(t *testing.T, p string) {
+			fifo := p + ".fifo"
+			require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+			require.NoError(t, os.Symlink(fifo, p))
+		}, err: "not a regular file"},
+		{name: "too large", setup: func(t *testing.T, p string) { replaceFile(t, p, strings.Repeat("x", 65<<10)) }, err: "more than the limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "leader")
 			c.setup(t, path)
 			l := newFileLeadership(t, sources.FileLeadershipOptions{Path: path})
-			leader, err := l.Check(t.Context())
-			require.Equal(t, c.leader, leader)
+			st, err := l.Check(t.Context())
 			if c.err == "" {
 				require.NoError(t, err)
+				require.Equal(t, c.leader, st.Leader)
+				require.Equal(t, c.holder, st.Holder)
 				return
 			}
 			require.ErrorContains(t, err, path)
 			require.ErrorContains(t, err, c.err)
+			require.ErrorContains(t, err, "--leader-file")
 		})
 	}
 }
 
-func TestFileLeadership_WatchFollowsTheFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "leader")
-	replaceFile(t, path, "group2\n")
-	w := sourcestest.StartWatch(t, newFileLeadership(t, sources.FileLeadershipOptions{Path: path}))
-	require.False(t, w.Next(t))
-
-	replaceFile(t, path, "group\r\n") // replaced by rename, CRLF
-	require.True(t, w.Next(t))
-
-	require.NoError(t, os.Remove(path)) // deleted: not leader
-	require.False(t, w.Next(t))
-
-	require.NoError(t, os.WriteFile(path, []byte("group"), 0o644)) // created in place
-	require.True(t, w.Next(t))
-
-	require.NoError(t, os.WriteFile(path, []byte("group2"), 0o644)) // rewritten in place
-	require.False(t, w.Next(t))
-
-	require.NoError(t, os.WriteFile(path, []byte("group\n"), 0o644))
-	require.True(t, w.Next(t))
-
-	require.NoError(t, os.Remove(path)) // made a directory: not leader
-	require.NoError(t, os.Mkdir(path, 0o700))
-	require.False(t, w.Next(t))
-
-	w.Stop(t)
-	require.Equal(t, []bool{false, true, false, true, false, true, false}, w.All())
+// leaderNow checks the file once and fails the test on an error.
+func leaderNow(t *testing.T, l *sources.FileLeadership) bool {
+	t.Helper()
+	st, err := l.Check(t.Context())
+	require.NoError(t, err)
+	return st.Leader
 }
 
-// stepPoll fires the poll timer once and waits until Watch has handled it
-// (the timer is re-armed after each poll).
+func TestFileLeadership_WatchPokesOnEveryKindOfWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "leader")
+	replaceFile(t, path, "group2\n")
+	l := newFileLeadership(t, sources.FileLeadershipOptions{Path: path})
+	p := sourcestest.StartPokes(t, l)
+	p.Next(t)
+
+	steps := []struct {
+		name   string
+		do     func()
+		leader bool
+	}{
+		{"replaced by rename, CRLF", func() { replaceFile(t, path, "group\r\n") }, true},
+		{"rewritten in place", func() { require.NoError(t, os.WriteFile(path, []byte("group2"), 0o644)) }, false},
+		{"removed and created", func() {
+			require.NoError(t, os.Remove(path))
+			require.NoError(t, os.WriteFile(path, []byte("group"), 0o644))
+		}, true},
+	}
+	for _, s := range steps {
+		p.Drain()
+		s.do()
+		p.Next(t)
+		require.Equal(t, s.leader, leaderNow(t, l), s.name)
+	}
+	p.Stop(t)
+	require.Zero(t, p.Overlaps())
+}
+
+// stepPoll fires the poll timer once and waits until Watch has re-armed it.
 func stepPoll(t *testing.T, clk *clocktesting.FakeClock) {
 	t.Helper()
 	require.Eventually(t, clk.HasWaiters, 5*time.Second, time.Millisecond, "poll timer not armed")
@@ -189,96 +209,27 @@ func stepPoll(t *testing.T, clk *clocktesting.FakeClock) {
 	require.Eventually(t, clk.HasWaiters, 5*time.Second, time.Millisecond, "poll not handled")
 }
 
-func TestFileLeadership_PollsWhenTheDirectoryIsMissing(t *testing.T) {
+func TestFileLeadership_PollRewatchesAMissingDirectory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shared")
 	path := filepath.Join(dir, "leader")
 	clk := clocktesting.NewFakeClock(time.Now())
-	w := sourcestest.StartWatch(t, newFileLeadership(t, sources.FileLeadershipOptions{Path: path, Clock: clk}))
-	require.False(t, w.Next(t))
+	l := newFileLeadership(t, sources.FileLeadershipOptions{Path: path, Clock: clk})
+	p := sourcestest.StartPokes(t, l)
+	p.Next(t)
 
-	// No directory, so no watch: only the poll can see this.
+	// No directory, so no watch: only the poll pokes.
 	require.NoError(t, os.Mkdir(dir, 0o700))
 	replaceFile(t, path, "group\n")
+	p.Drain()
 	stepPoll(t, clk)
-	require.True(t, w.Next(t))
+	p.Next(t)
+	require.True(t, leaderNow(t, l))
 
-	// That poll added the directory watch: events work again.
+	// That poll added the directory watch: events poke again.
+	p.Drain()
 	replaceFile(t, path, "group2\n")
-	require.False(t, w.Next(t))
-
-	// The directory goes away and comes back: the poll re-adds the watch.
-	require.NoError(t, os.RemoveAll(dir))
-	require.NoError(t, os.Mkdir(dir, 0o700))
-	replaceFile(t, path, "group\n")
-	stepPoll(t, clk)
-	require.True(t, w.Next(t))
-	replaceFile(t, path, "group2\n")
-	require.False(t, w.Next(t))
-}
-
-func TestFileLeadership_PollsWhenNoEventsArrive(t *testing.T) {
-	// The leader path is a symlink into another directory: writes to the
-	// target make no event in the watched directory, as on NFS.
-	target := filepath.Join(t.TempDir(), "real-leader")
-	require.NoError(t, os.WriteFile(target, []byte("group2"), 0o644))
-	path := filepath.Join(t.TempDir(), "leader")
-	require.NoError(t, os.Symlink(target, path))
-
-	clk := clocktesting.NewFakeClock(time.Now())
-	w := sourcestest.StartWatch(t, newFileLeadership(t, sources.FileLeadershipOptions{Path: path, Clock: clk}))
-	require.False(t, w.Next(t))
-
-	require.NoError(t, os.WriteFile(target, []byte("group"), 0o644))
-	stepPoll(t, clk)
-	require.True(t, w.Next(t))
-	stepPoll(t, clk) // unchanged: nothing reported
-	require.NoError(t, os.WriteFile(target, []byte("group2"), 0o644))
-	stepPoll(t, clk)
-	require.False(t, w.Next(t))
-	w.Stop(t)
-	require.Equal(t, []bool{false, true, false}, w.All())
-}
-
-func TestFileLeadership_LogsEachReadErrorOnce(t *testing.T) {
-	var mu sync.Mutex
-	var lines []string
-	log := funcr.New(func(prefix, args string) {
-		mu.Lock()
-		defer mu.Unlock()
-		lines = append(lines, args)
-	}, funcr.Options{})
-	count := func(msg string) int {
-		mu.Lock()
-		defer mu.Unlock()
-		n := 0
-		for _, l := range lines {
-			if strings.Contains(l, msg) {
-				n++
-			}
-		}
-		return n
-	}
-
-	path := filepath.Join(t.TempDir(), "leader")
-	clk := clocktesting.NewFakeClock(time.Now())
-	w := sourcestest.StartWatch(t, newFileLeadership(t, sources.FileLeadershipOptions{Path: path, Clock: clk, Log: log}))
-	require.False(t, w.Next(t))
-	for range 3 {
-		stepPoll(t, clk)
-	}
-	require.Equal(t, 1, count("cannot read leader file"))
-	require.Equal(t, 1, count(path+": no such file or directory"))
-
-	require.NoError(t, os.Mkdir(path, 0o700)) // a different error is logged
-	stepPoll(t, clk)
-	stepPoll(t, clk)
-	require.Equal(t, 2, count("cannot read leader file"))
-	require.Equal(t, 1, count("is a directory"))
-
-	require.NoError(t, os.Remove(path))
-	replaceFile(t, path, "group")
-	require.True(t, w.Next(t))
-	require.Equal(t, 1, count("leader file readable again"))
+	p.Next(t)
+	require.False(t, leaderNow(t, l))
 }
 
 func TestFileLeadership_WatchExitsWithAllGoroutines(t *testing.T) {
@@ -289,10 +240,10 @@ func TestFileLeadership_WatchExitsWithAllGoroutines(t *testing.T) {
 
 	for range 3 {
 		ctx, cancel := context.WithCancel(t.Context())
-		got := make(chan bool, 10)
+		got := make(chan struct{}, 10)
 		done := make(chan error, 1)
-		go func() { done <- l.Watch(ctx, func(leader bool) { got <- leader }) }()
-		require.True(t, <-got)
+		go func() { done <- l.Watch(ctx, func() { got <- struct{}{} }) }()
+		<-got
 		cancel()
 		require.NoError(t, <-done)
 	}

@@ -8,45 +8,38 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// Watch reports the leader file's status: once at once, then on every
-// change, until ctx is done (it then returns nil).
+// Watch pokes whenever the leader file may have changed, until ctx is done
+// (it then returns nil). It never reads the file itself: the controller
+// calls Check on every poke and on its own renewal schedule.
 //
 // It watches the file's directory with fsnotify, because editors and mv
-// replace the file rather than write it, and reacts to an event for the
-// file's name after a 2 ms settle that coalesces one write's burst of events.
-// It also re-reads the file every jittered PollInterval, for file systems
-// that deliver no events (NFS, a leader path that is a symlink to another
-// directory) and to re-add the directory watch if the directory did not
-// exist yet or was removed. A missing or unreadable file is "not leader";
-// each distinct read error is logged once, not on every poll.
-func (l *FileLeadership) Watch(ctx context.Context, changed func(leader bool)) error {
+// replace the file rather than write it, and pokes after a 2 ms settle that
+// coalesces one write's burst of events. Every jittered PollInterval it
+// re-adds the directory watch (the directory may not have existed yet, or
+// was removed) and pokes, for file systems that deliver no events (NFS, a
+// leader path that is a symlink to another directory).
+func (l *FileLeadership) Watch(ctx context.Context, poke func()) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	w := &leaderWatch{FileLeadership: l, dir: filepath.Dir(l.path), changed: changed}
-	w.refresh(ctx)
-
+	w := &leaderWatch{FileLeadership: l, dir: filepath.Dir(l.path)}
 	fsw, err := fsnotify.NewWatcher()
 	if err != nil {
 		l.log.Error(err, "cannot watch leader file, polling only")
 	} else {
 		defer fsw.Close()
 		w.fsw = fsw
-		if w.addWatch() {
-			// The file may have changed before the watch was in place.
-			w.refresh(ctx)
-		}
+		w.addWatch()
 	}
+	// The file may have changed before the watch was in place.
+	poke()
 
 	poll := l.clock.NewTimer(l.jittered())
 	defer poll.Stop()
-	var settle *time.Timer
-	var settled <-chan time.Time
-	defer func() {
-		if settle != nil {
-			settle.Stop()
-		}
-	}()
+	settle := time.NewTimer(time.Hour)
+	settle.Stop()
+	defer settle.Stop()
+	settling := false
 	for {
 		var events <-chan fsnotify.Event
 		var errs <-chan error
@@ -71,9 +64,9 @@ func (l *FileLeadership) Watch(ctx context.Context, changed func(leader bool)) e
 			// Most likely an event overflow: events may be lost, so look.
 			l.log.V(1).Info("leader file watch error", "error", err.Error())
 			wake = true
-		case <-settled:
-			settled = nil
-			w.refresh(ctx)
+		case <-settle.C:
+			settling = false
+			poke()
 		case <-poll.C():
 			if w.fsw != nil {
 				// Re-adding is idempotent and re-targets a directory that
@@ -83,16 +76,12 @@ func (l *FileLeadership) Watch(ctx context.Context, changed func(leader bool)) e
 					l.log.Info("watching leader file directory")
 				}
 			}
-			w.refresh(ctx)
+			poke()
 			poll.Reset(l.jittered())
 		}
-		if wake && settled == nil {
-			if settle == nil {
-				settle = time.NewTimer(leaderEventSettle)
-			} else {
-				settle.Reset(leaderEventSettle)
-			}
-			settled = settle.C
+		if wake && !settling {
+			settling = true
+			settle.Reset(leaderEventSettle)
 		}
 	}
 }
@@ -101,36 +90,9 @@ func (l *FileLeadership) Watch(ctx context.Context, changed func(leader bool)) e
 type leaderWatch struct {
 	*FileLeadership
 	dir      string
-	changed  func(bool)
 	fsw      *fsnotify.Watcher
 	watching bool   // the directory watch is in place
 	watchErr string // last add-watch error logged
-	readErr  string // last read error logged
-	reported bool   // the first status was delivered
-	leader   bool   // the last status delivered
-}
-
-// refresh reads the file and calls changed if the status differs from the
-// last one delivered (or none was delivered yet).
-func (w *leaderWatch) refresh(ctx context.Context) {
-	leader, err := w.Check(ctx)
-	if ctx.Err() != nil {
-		return
-	}
-	switch {
-	case err != nil && err.Error() != w.readErr:
-		w.readErr = err.Error()
-		w.log.Error(err, "cannot read leader file, not leader")
-	case err == nil && w.readErr != "":
-		w.readErr = ""
-		w.log.Info("leader file readable again")
-	}
-	if w.reported && leader == w.leader {
-		return
-	}
-	w.reported, w.leader = true, leader
-	w.log.V(1).Info("leadership changed", "leader", leader)
-	w.changed(leader)
 }
 
 // addWatch watches the file's directory and reports whether it now does.

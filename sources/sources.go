@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/infrakit-manager/manager/plugin"
 )
@@ -18,6 +19,12 @@ var (
 	ErrCorrupt = errors.New("stored config cannot be decoded")
 	// ErrTooLarge: the encoded config exceeds the store's size limit.
 	ErrTooLarge = errors.New("config too large for the store")
+	// ErrNotRegular: a path that must be a regular file is a FIFO, device,
+	// socket or directory. It is never opened for reading, so it cannot hang.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrUnknownLeader: the leadership source answered, but not clearly
+	// (an empty leader file). Unknown is never "not leader".
+	ErrUnknownLeader = errors.New("leadership unknown")
 )
 
 // Entry is one stored group: the plugin that runs it and the whole group
@@ -48,13 +55,34 @@ type Store interface {
 	Save(ctx context.Context, cfg Config, expected Version) (Version, error)
 }
 
-// Leadership reports whether this replica is the leader.
+// Status is what one leadership check found.
+type Status struct {
+	// Leader: this replica leads.
+	Leader bool
+	// Holder names the replica that leads, when the source knows it ("" if
+	// not): the leader file's content, the etcd candidate value.
+	Holder string
+	// Expires, when not zero, is the instant after which this confirmation
+	// must not be acted on, by the source's own rules (etcd: the last
+	// keep-alive answer plus the TTL minus a margin). It is read on the
+	// monotonic clock (a time.Now() value). The controller applies the
+	// earlier of this and its own lease.
+	Expires time.Time
+}
+
+// Leadership tells whether this replica leads. It has three answers:
+// leader, not leader (Status), or unknown (an error). The controller owns
+// what unknown means (it keeps the current role for at most its lease) and
+// how often to ask; a source only answers and says when to ask again.
 type Leadership interface {
-	// Check reports leadership now, with one synchronous look at the source.
-	// An error means the status is unknown, which callers treat as not leader.
-	Check(ctx context.Context) (bool, error)
-	// Watch blocks until ctx is done. It calls changed once with the first
-	// status (checked at once, no blind window) and then on every change.
-	// Calls to changed are sequential and never concurrent.
-	Watch(ctx context.Context, changed func(leader bool)) error
+	// Check looks at the source once. An error means the status is unknown
+	// (unreadable, unreachable, too slow): never "not leader". It must honour
+	// ctx's deadline; the controller abandons a check that does not.
+	Check(ctx context.Context) (Status, error)
+	// Watch blocks until ctx is done, then returns nil. It calls poke
+	// whenever leadership may have changed (a file event, a node event, a
+	// lost session) so that the controller checks at once instead of at its
+	// next renewal. Pokes may be spurious and are never concurrent; poke
+	// must not block.
+	Watch(ctx context.Context, poke func()) error
 }

@@ -28,6 +28,7 @@ type flags struct {
 	fail      string
 	hang      string
 	events    string
+	echo      string
 	log       int
 	logFormat string
 }
@@ -52,6 +53,7 @@ func newCommand() *cobra.Command {
 	fl.StringVar(&f.fail, "fail", "", "comma-separated methods that fail with \"simulated failure: <Method>\"")
 	fl.StringVar(&f.hang, "hang", "", "comma-separated methods that block until the caller gives up")
 	fl.StringVar(&f.events, "events", "", "append a JSON line per completed commit, free and destroy to this file")
+	fl.StringVar(&f.echo, "echo", groupsim.DefaultOptions().Echo, "how InspectGroups answers a committed spec: normalised (like the original plugin: unknown fields dropped, absent Instance/Flavor filled) or verbatim")
 	fl.IntVar(&f.log, "log", 4, "log level 0 (panic) … 5 (debug), as logrus levels")
 	fl.StringVar(&f.logFormat, "log-format", logging.JSON, "log encoding on stderr: console or json (json by default: tests and scripts read it)")
 	return cmd
@@ -62,6 +64,7 @@ func (f flags) options(log logr.Logger) (groupsim.Options, error) {
 	opts := groupsim.DefaultOptions()
 	opts.Log = log
 	opts.Faults.Latency = f.latency
+	opts.Echo = f.echo
 	var err error
 	if opts.Faults.Fail, err = groupsim.ParseMethods(f.fail); err != nil {
 		return opts, fmt.Errorf("--fail: %w", err)

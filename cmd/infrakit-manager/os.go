@@ -1,10 +1,9 @@
 package main
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 
+	"github.com/infrakit-manager/manager/controller"
 	"github.com/infrakit-manager/manager/sources"
 )
 
@@ -12,20 +11,22 @@ func newOSCmd(g *globals) *cobra.Command {
 	var (
 		leaderFile string
 		storeDir   string
-		poll       time.Duration
+		mo         = modeOptions{lease: sources.DefaultFileLeaseDuration, renew: controller.DefaultOptions().RenewInterval}
 	)
 	cmd := &cobra.Command{
 		Use:   "os",
 		Short: "Leader from a shared file, groups stored in a file",
 		Long: `os mode: this manager leads while the leader file's content (trimmed of
 spaces, tabs, CR and LF) equals --name. The file is watched (inotify) and
-polled. Committed groups are stored in <store-dir>/global.config, written
+re-read every --poll-interval. A missing, empty or unreadable leader file,
+or one that is not a regular file, is "unknown": the current role is kept
+for at most --lease-duration, then the manager steps down. Committed groups are stored in <store-dir>/global.config, written
 atomically and fsync'd, in the original InfraKit format.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := g.log
 			l, err := sources.NewFileLeadership(sources.FileLeadershipOptions{
-				Path: leaderFile, Name: g.name, PollInterval: poll, Log: log.WithName("leader"),
+				Path: leaderFile, Name: g.name, Log: log.WithName("leader"),
 			})
 			if err != nil {
 				return usageError{err}
@@ -34,12 +35,13 @@ atomically and fsync'd, in the original InfraKit format.`,
 			if err != nil {
 				return usageError{err}
 			}
-			return runManager(cmd, g, log, l, s)
+			return runManager(cmd, g, log, l, s, mo)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&leaderFile, "leader-file", envOr("INFRAKIT_LEADER_FILE", "leader"), "shared leader file ($INFRAKIT_LEADER_FILE, else ~/.infrakit/leader)")
 	f.StringVar(&storeDir, "store-dir", envOr("INFRAKIT_STORE_DIR", "configs"), "directory of global.config ($INFRAKIT_STORE_DIR, else ~/.infrakit/configs)")
-	f.DurationVar(&poll, "poll-interval", 5*time.Second, "leader file poll interval, a safety net beside inotify (jittered ±10%)")
+	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often the leader file is re-read besides inotify events; a leader acts without re-reading on a read younger than twice this")
+	f.DurationVar(&mo.lease, "lease-duration", mo.lease, "how long an unreadable leader file keeps the current role before stepping down (another manager can be named at any moment: keep it short)")
 	return cmd
 }

@@ -29,6 +29,8 @@ type globals struct {
 	dryRun       bool
 	callTimeout  time.Duration
 	resync       time.Duration
+	checkTimeout time.Duration
+	storeTimeout time.Duration
 	workers      int
 	maxBackoff   time.Duration
 	shutdownWait time.Duration
@@ -70,10 +72,12 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.name, "name", d.Name, "socket name of the Group API this manager serves, and its identity in the leader file")
 	pf.StringVar(&g.proxyFor, "proxy-for-group", d.ProxyFor, "name of the downstream group plugin to drive")
 	pf.StringVar(&g.pluginDir, "plugin-dir", plugin.DefaultDir(), "plugin directory ($INFRAKIT_PLUGINS_DIR, else ~/.infrakit/plugins)")
-	pf.BoolVar(&g.once, "once", false, "check leadership once, reconcile every group once, print each action, exit (0 converged, 1 an action failed)")
+	pf.BoolVar(&g.once, "once", false, "check leadership once, reconcile every group once, print each action, exit (0 converged; 1 an action failed, leadership unknown or store unreadable: then nothing is acted on)")
 	pf.BoolVar(&g.dryRun, "dry-run", false, "with --once: print the plan, act on nothing")
 	pf.DurationVar(&g.callTimeout, "call-timeout", d.CallTimeout, "deadline of every downstream call")
 	pf.DurationVar(&g.resync, "resync-interval", d.ResyncInterval, "how often every group is re-checked against the downstream")
+	pf.DurationVar(&g.checkTimeout, "check-timeout", d.CheckTimeout, "deadline of one leadership check (a check that misses it is unknown)")
+	pf.DurationVar(&g.storeTimeout, "store-timeout", d.StoreTimeout, "deadline of one store read or write")
 	pf.IntVar(&g.workers, "workers", d.Workers, "groups reconciled concurrently")
 	pf.DurationVar(&g.maxBackoff, "max-backoff", 0, "cap of the per-group retry delay (0: the work queue's default, 30s)")
 	pf.DurationVar(&g.shutdownWait, "shutdown-timeout", 10*time.Second, "how long SIGINT/SIGTERM waits for in-flight requests")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
@@ -15,14 +16,22 @@ import (
 	"github.com/infrakit-manager/manager/sources"
 )
 
-// options turns the global flags into controller Options. op carries the
-// metrics (op.metrics: workqueue.MetricsProvider, sink.CallObserver,
-// plugin.RequestObserver, and the controller's own calls) and the health
-// checks (op.checks) the controller records into.
-func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store, op *operations) controller.Options {
+// modeOptions are the lease settings each mode sets from its own flags.
+type modeOptions struct {
+	lease time.Duration // --lease-duration
+	renew time.Duration // --poll-interval
+}
+
+// options turns the global and mode flags into controller Options. op
+// carries the metrics (op.metrics: workqueue.MetricsProvider,
+// sink.CallObserver, plugin.RequestObserver, and the controller's own calls)
+// and the health checks (op.checks) the controller records into.
+func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store, m modeOptions, op *operations) controller.Options {
 	o := controller.DefaultOptions()
 	o.Name, o.ProxyFor, o.PluginDir = g.name, g.proxyFor, g.pluginDir
 	o.CallTimeout, o.ResyncInterval, o.Workers, o.MaxBackoff = g.callTimeout, g.resync, g.workers, g.maxBackoff
+	o.CheckTimeout, o.StoreTimeout = g.checkTimeout, g.storeTimeout
+	o.LeaseDuration, o.RenewInterval = m.lease, m.renew
 	o.Leadership, o.Store, o.Log = l, s, log
 	_ = op // the controller's Options take op.metrics and op.checks once it records them
 	return o
@@ -30,9 +39,9 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 
 // runManager is the one code path of every mode: the daemon until SIGINT or
 // SIGTERM, or with --once a single reconcile pass.
-func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leadership, s sources.Store) error {
+func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leadership, s sources.Store, mo modeOptions) error {
 	op := newOperations(g)
-	m, err := controller.New(g.options(log, l, s, op))
+	m, err := controller.New(g.options(log, l, s, mo, op))
 	if err != nil {
 		return usageError{err}
 	}
@@ -40,6 +49,8 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 	defer stop()
 
 	if g.once {
+		// SIGHUP must not kill a pass half way either.
+		signal.Ignore(syscall.SIGHUP)
 		sum, err := m.RunOnce(ctx, cmd.OutOrStdout(), g.dryRun)
 		if err != nil {
 			return exitError{code: 1, msg: err.Error()}
@@ -60,7 +71,18 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 		_ = op.stop(context.Background())
 		return err
 	}
-	<-ctx.Done()
+	// SIGHUP never kills: it re-checks leadership and the store at once.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for waiting := true; waiting; {
+		select {
+		case <-ctx.Done():
+			waiting = false
+		case <-hup:
+			m.Recheck("SIGHUP")
+		}
+	}
 	log.Info("shutting down; groups keep running downstream")
 	sctx, cancel := context.WithTimeout(context.Background(), g.shutdownWait)
 	defer cancel()

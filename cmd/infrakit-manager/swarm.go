@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 
 	"github.com/infrakit-manager/manager/sources/swarm"
@@ -11,8 +9,8 @@ import (
 func newSwarmCmd(g *globals) *cobra.Command {
 	co := swarm.DefaultClientOptions()
 	var (
-		poll     time.Duration
 		maxLabel int
+		mo       = modeOptions{lease: swarm.DefaultLeaseDuration, renew: swarm.DefaultPollInterval}
 	)
 	cmd := &cobra.Command{
 		Use:   "swarm",
@@ -28,7 +26,7 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 				return usageError{err}
 			}
 			defer c.Close()
-			l, err := swarm.NewLeadership(c, swarm.LeadershipOptions{PollInterval: poll, Log: log.WithName("leader")})
+			l, err := swarm.NewLeadership(c, swarm.LeadershipOptions{Log: log.WithName("leader")})
 			if err != nil {
 				return usageError{err}
 			}
@@ -36,7 +34,7 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 			if err != nil {
 				return usageError{err}
 			}
-			return runManager(cmd, g, log, l, s)
+			return runManager(cmd, g, log, l, s, mo)
 		},
 	}
 	f := cmd.Flags()
@@ -46,7 +44,8 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 	f.StringVar(&co.TLSKey, "tlskey", "", "client TLS key")
 	f.BoolVar(&co.TLSVerify, "tlsverify", true, "verify the engine's TLS certificate (the original's flag of this name turned verification off)")
 	f.DurationVar(&co.CallTimeout, "engine-timeout", co.CallTimeout, "deadline of every Docker API call (followers hang 20s while the Raft leader is gone)")
-	f.DurationVar(&poll, "poll-interval", 250*time.Millisecond, "Raft leadership poll interval")
+	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often Raft leadership is re-checked besides node events")
+	f.DurationVar(&mo.lease, "lease-duration", mo.lease, "how long an engine that does not answer keeps the current role before stepping down (below the Swarm's 10 s+ election)")
 	f.IntVar(&maxLabel, "max-label-bytes", 1<<20, "refuse a config whose encoded label exceeds this many bytes (Raft caps the cluster object near 1.5 MiB)")
 	return cmd
 }

@@ -83,8 +83,22 @@ func ParseMethods(list string) ([]string, error) {
 	return canonicalMethods(names)
 }
 
+// The echo modes: how InspectGroups answers a committed spec.
+const (
+	// EchoNormalised re-serialises the spec the way the original v0.1.0
+	// group plugin does: unknown fields dropped, an absent Instance or
+	// Flavor filled in as {"Plugin":"","Properties":null}, the original's
+	// field order, "LogicalIDs":null in Size mode. The default.
+	EchoNormalised = "normalised"
+	// EchoVerbatim answers the properties exactly as committed.
+	EchoVerbatim = "verbatim"
+)
+
 // Options configures a Plugin.
 type Options struct {
+	// Echo is how InspectGroups answers a committed spec: EchoNormalised
+	// (the default, like the original plugin) or EchoVerbatim.
+	Echo string
 	// Faults to inject from the start. Defaults to none.
 	Faults Faults
 	// Events, when not nil, receives one JSON line per completed non-pretend
@@ -108,6 +122,7 @@ type Options struct {
 // DefaultOptions returns the defaults described on Options.
 func DefaultOptions() Options {
 	return Options{
+		Echo:         EchoNormalised,
 		Clock:        clock.RealClock{},
 		NewID:        rand.Int64,
 		MaxInstances: 10000,
@@ -122,6 +137,13 @@ func (o *Options) validate() error {
 	}
 	if o.NewID == nil {
 		errs = append(errs, errors.New("groupsim: Options.NewID must not be nil"))
+	}
+	switch o.Echo {
+	case "":
+		o.Echo = EchoNormalised
+	case EchoNormalised, EchoVerbatim:
+	default:
+		errs = append(errs, fmt.Errorf("--echo must be %q or %q, got %q", EchoNormalised, EchoVerbatim, o.Echo))
 	}
 	if o.MaxInstances <= 0 {
 		errs = append(errs, fmt.Errorf("groupsim: Options.MaxInstances must be positive, got %d", o.MaxInstances))

@@ -20,6 +20,7 @@ type Plugin struct {
 	clock        clock.Clock
 	newID        func() int64
 	maxInstances int
+	verbatim     bool // Echo == EchoVerbatim
 	log          logr.Logger
 
 	closed    chan struct{} // closed by Close: releases waiting calls
@@ -41,6 +42,7 @@ func New(opts Options) (*Plugin, error) {
 		clock:        opts.Clock,
 		newID:        opts.NewID,
 		maxInstances: opts.MaxInstances,
+		verbatim:     opts.Echo == EchoVerbatim,
 		log:          opts.Log,
 		faults:       opts.Faults,
 		groups:       map[plugin.ID]*group{},
@@ -236,7 +238,7 @@ func (p *Plugin) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
 	defer p.mu.Unlock()
 	var specs []plugin.Spec
 	for _, id := range slices.Sorted(maps.Keys(p.groups)) {
-		s, err := p.groups[id].want.inspectSpec()
+		s, err := p.groups[id].want.inspectSpec(p.verbatim)
 		if err != nil {
 			return nil, err
 		}

@@ -304,3 +304,32 @@ func TestConcurrentUse(t *testing.T) {
 		require.Len(t, desc.Instances, want.size, "the instance set matches the last commit")
 	}
 }
+
+func TestEchoModes(t *testing.T) {
+	committed := plugin.Spec{ID: "n", Properties: json.RawMessage(`{"Allocation":{"Size":1},"Extra":1}`)}
+	cases := []struct {
+		echo string
+		want string
+	}{
+		{EchoNormalised, `{"Instance":{"Plugin":"","Properties":null},"Flavor":{"Plugin":"","Properties":null},"Allocation":{"Size":1,"LogicalIDs":null}}`},
+		{EchoVerbatim, `{"Allocation":{"Size":1},"Extra":1}`},
+	}
+	for _, c := range cases {
+		t.Run(c.echo, func(t *testing.T) {
+			o := DefaultOptions()
+			o.Echo = c.echo
+			sim, err := New(o)
+			require.NoError(t, err)
+			_, err = sim.CommitGroup(t.Context(), committed, false)
+			require.NoError(t, err)
+			specs, err := sim.InspectGroups(t.Context())
+			require.NoError(t, err)
+			require.Len(t, specs, 1)
+			require.JSONEq(t, c.want, string(specs[0].Properties))
+		})
+	}
+	o := DefaultOptions()
+	o.Echo = "loud"
+	_, err := New(o)
+	require.ErrorContains(t, err, "--echo")
+}

@@ -141,8 +141,12 @@ func stableJSON(v any) ([]byte, error) {
 }
 
 // inspectSpec re-serialises the parsed properties in the original's struct
-// order (adding "LogicalIDs":null in Size mode).
-func (d desired) inspectSpec() (plugin.Spec, error) {
+// order (adding "LogicalIDs":null in Size mode), or with verbatim answers
+// the spec as committed.
+func (d desired) inspectSpec(verbatim bool) (plugin.Spec, error) {
+	if verbatim {
+		return d.spec, nil
+	}
 	b, err := json.Marshal(d.props)
 	if err != nil {
 		return plugin.Spec{}, fmt.Errorf("marshal properties of group %q: %w", d.spec.ID, err)

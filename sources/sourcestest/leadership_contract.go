@@ -12,58 +12,82 @@ import (
 )
 
 // contractWait bounds every wait in the leadership contract. Implementations
-// under test should use a poll interval far longer than this, so that a pass
-// shows changes arrive without waiting for a poll.
+// under test should poke on their own (events), not only on a slow poll.
 const contractWait = 10 * time.Second
 
+// LeadershipFixture is one Leadership under test and the knobs that drive
+// its source. SetUnknown may be nil when the source cannot be made
+// unreadable from a test.
+type LeadershipFixture struct {
+	L          sources.Leadership
+	Set        func(leader bool)
+	SetUnknown func()
+}
+
 // RunLeadershipContract runs the behaviour every sources.Leadership must
-// have. newL returns a new Leadership and a func that makes the source say
-// this replica is (or is not) the leader.
-func RunLeadershipContract(t *testing.T, newL func(t *testing.T) (l sources.Leadership, set func(leader bool))) {
+// have: Check answers the three states (unknown is an error, never "not
+// leader"), honours a cancelled context, and Watch pokes after a change,
+// never concurrently, and returns nil when its context ends.
+func RunLeadershipContract(t *testing.T, newF func(t *testing.T) LeadershipFixture) {
 	t.Helper()
 
 	for _, leader := range []bool{true, false} {
 		name := map[bool]string{true: "leader", false: "follower"}[leader]
-		t.Run("first status is delivered at once as "+name, func(t *testing.T) {
-			l, set := newL(t)
-			set(leader)
-			got, err := l.Check(context.Background())
+		t.Run("check answers "+name, func(t *testing.T) {
+			f := newF(t)
+			f.Set(leader)
+			got, err := f.L.Check(context.Background())
 			require.NoError(t, err)
-			require.Equal(t, leader, got)
-			w := StartWatch(t, l)
-			require.Equal(t, leader, w.Next(t))
+			require.Equal(t, leader, got.Leader)
+			if leader {
+				require.NotEmpty(t, got.Holder, "a leader knows who leads: itself")
+			}
 		})
 	}
 
-	t.Run("changes are delivered once each", func(t *testing.T) {
-		l, set := newL(t)
-		set(false)
-		w := StartWatch(t, l)
-		require.False(t, w.Next(t))
-		set(true)
-		require.True(t, w.Next(t))
-		set(true) // unchanged: must not be reported
-		set(false)
-		require.False(t, w.Next(t))
-		set(false)
-		set(true)
-		require.True(t, w.Next(t))
-		w.Stop(t)
-		require.Equal(t, []bool{false, true, false, true}, w.All())
-		require.Zero(t, w.Overlaps(), "changed was called concurrently")
+	t.Run("unknown is an error, never not-leader", func(t *testing.T) {
+		f := newF(t)
+		if f.SetUnknown == nil {
+			t.Skip("this source cannot be made unreadable from a test")
+		}
+		f.Set(true)
+		f.SetUnknown()
+		_, err := f.L.Check(context.Background())
+		require.Error(t, err)
+	})
+
+	t.Run("check honours a cancelled context", func(t *testing.T) {
+		f := newF(t)
+		f.Set(true)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := f.L.Check(ctx)
+		require.Error(t, err)
+	})
+
+	t.Run("watch pokes after every change, never concurrently", func(t *testing.T) {
+		f := newF(t)
+		f.Set(false)
+		p := StartPokes(t, f.L)
+		p.Next(t) // the first poke comes at once
+		for _, leader := range []bool{true, false, true} {
+			p.Drain()
+			f.Set(leader)
+			p.Next(t)
+			got, err := f.L.Check(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, leader, got.Leader)
+		}
+		p.Stop(t)
+		require.Zero(t, p.Overlaps(), "poke was called concurrently")
 	})
 
 	t.Run("watch returns nil when ctx is done", func(t *testing.T) {
-		l, set := newL(t)
-		set(true)
-		w := StartWatch(t, l)
-		require.True(t, w.Next(t))
-		w.Stop(t)
-
+		f := newF(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		done := make(chan error, 1)
-		go func() { done <- l.Watch(ctx, func(bool) {}) }()
+		go func() { done <- f.L.Watch(ctx, func() {}) }()
 		select {
 		case err := <-done:
 			require.NoError(t, err)
@@ -73,66 +97,73 @@ func RunLeadershipContract(t *testing.T, newL func(t *testing.T) (l sources.Lead
 	})
 }
 
-// Watcher runs one Leadership.Watch and records what it reports.
-type Watcher struct {
+// Pokes runs one Leadership.Watch and counts its pokes.
+type Pokes struct {
 	cancel   context.CancelFunc
 	done     chan error
-	ch       chan bool
+	ch       chan struct{}
 	inFlight atomic.Int32
 	overlaps atomic.Int32
-	all      []bool // guarded by done: read only after Watch returned
-	seen     []bool // appended by the Watch goroutine
+	stopped  bool
 }
 
-// StartWatch starts l.Watch in a goroutine; t's cleanup stops it.
-func StartWatch(t testing.TB, l sources.Leadership) *Watcher {
+// StartPokes starts l.Watch in a goroutine; t's cleanup stops it.
+func StartPokes(t testing.TB, l sources.Leadership) *Pokes {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &Watcher{cancel: cancel, done: make(chan error, 1), ch: make(chan bool, 1024)}
+	p := &Pokes{cancel: cancel, done: make(chan error, 1), ch: make(chan struct{}, 1024)}
 	go func() {
-		w.done <- l.Watch(ctx, func(leader bool) {
-			if w.inFlight.Add(1) > 1 {
-				w.overlaps.Add(1)
+		p.done <- l.Watch(ctx, func() {
+			if p.inFlight.Add(1) > 1 {
+				p.overlaps.Add(1)
 			}
-			w.seen = append(w.seen, leader)
-			w.ch <- leader
-			w.inFlight.Add(-1)
+			select {
+			case p.ch <- struct{}{}:
+			default:
+			}
+			p.inFlight.Add(-1)
 		})
 	}()
-	t.Cleanup(func() { w.Stop(t) })
-	return w
+	t.Cleanup(func() { p.Stop(t) })
+	return p
 }
 
-// Next waits for the next reported status.
-func (w *Watcher) Next(t testing.TB) bool {
+// Next waits for the next poke.
+func (p *Pokes) Next(t testing.TB) {
 	t.Helper()
 	select {
-	case v := <-w.ch:
-		return v
+	case <-p.ch:
 	case <-time.After(contractWait):
-		t.Fatalf("no leadership status reported within %s", contractWait)
-		return false
+		t.Fatalf("no poke within %s", contractWait)
+	}
+}
+
+// Drain forgets the pokes received so far.
+func (p *Pokes) Drain() {
+	for {
+		select {
+		case <-p.ch:
+		default:
+			return
+		}
 	}
 }
 
 // Stop cancels the Watch and waits for it to return nil. It is idempotent.
-func (w *Watcher) Stop(t testing.TB) {
+func (p *Pokes) Stop(t testing.TB) {
 	t.Helper()
-	w.cancel()
+	if p.stopped {
+		return
+	}
+	p.stopped = true
+	p.cancel()
 	select {
-	case err, ok := <-w.done:
-		if ok {
-			require.NoError(t, err)
-			w.all = w.seen
-			close(w.done)
-		}
+	case err := <-p.done:
+		require.NoError(t, err)
 	case <-time.After(contractWait):
 		t.Fatalf("Watch did not return within %s of its context being cancelled", contractWait)
 	}
 }
 
-// All returns every status reported; call it after Stop.
-func (w *Watcher) All() []bool { return w.all }
-
-// Overlaps counts calls to changed that ran while another was running.
-func (w *Watcher) Overlaps() int { return int(w.overlaps.Load()) }
+// Overlaps counts pokes that ran while another was running.
+func (p *Pokes) Overlaps() int { return int(p.overlaps.Load()) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,9 +17,9 @@ func TestMemStore_Contract(t *testing.T) {
 }
 
 func TestStaticLeadership_Contract(t *testing.T) {
-	sourcestest.RunLeadershipContract(t, func(*testing.T) (sources.Leadership, func(bool)) {
+	sourcestest.RunLeadershipContract(t, func(*testing.T) sourcestest.LeadershipFixture {
 		l := sourcestest.NewStaticLeadership(false)
-		return l, l.Set
+		return sourcestest.LeadershipFixture{L: l, Set: l.Set, SetUnknown: func() { l.SetError(errors.New("unknown")) }}
 	})
 }
 
@@ -46,21 +47,28 @@ func TestMemStore_Hooks(t *testing.T) {
 	sourcestest.RequireEqualConfig(t, sourcestest.SampleConfig("a"), cfg)
 }
 
-func TestStaticLeadership_ErrorMeansNotLeader(t *testing.T) {
+func TestStaticLeadership_ErrorIsUnknownAndHangHonoursTheDeadline(t *testing.T) {
 	l := sourcestest.NewStaticLeadership(true)
-	w := sourcestest.StartWatch(t, l)
-	require.True(t, w.Next(t))
+	p := sourcestest.StartPokes(t, l)
+	p.Next(t)
 
 	unknown := errors.New("status unknown")
 	l.SetError(unknown)
-	require.False(t, w.Next(t))
-	leader, err := l.Check(context.Background())
+	p.Next(t)
+	_, err := l.Check(context.Background())
 	require.ErrorIs(t, err, unknown)
-	require.False(t, leader)
 
 	l.SetError(nil)
-	require.True(t, w.Next(t))
-	w.Stop(t)
+	st, err := l.Check(context.Background())
+	require.NoError(t, err)
+	require.True(t, st.Leader)
+
+	l.SetHang(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = l.Check(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, 3, l.Checks())
+	p.Stop(t)
 	require.Zero(t, l.Watchers())
-	require.Equal(t, []bool{true, false, true}, w.All())
 }

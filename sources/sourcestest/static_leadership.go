@@ -8,39 +8,64 @@ import (
 )
 
 // StaticLeadership is a sources.Leadership that tests flip by hand. While an
-// error is set, Check returns it and watchers see "not leader".
-//
-// Watchers are level-triggered, like the real implementations: a flip and a
-// flip back that happen before a watcher looks may be seen as no change.
+// error is set, Check returns it (unknown); while hung, Check blocks until
+// its context ends, like a FIFO or a hung engine would without deadlines.
+// Every change pokes the watchers.
 type StaticLeadership struct {
 	mu       sync.Mutex
-	leader   bool
+	status   sources.Status
 	err      error
+	hang     bool
+	checks   int
 	nextID   int
 	watchers map[int]chan struct{}
 }
 
 var _ sources.Leadership = (*StaticLeadership)(nil)
 
-// NewStaticLeadership returns a fake reporting leader.
+// NewStaticLeadership returns a fake reporting leader or not.
 func NewStaticLeadership(leader bool) *StaticLeadership {
-	return &StaticLeadership{leader: leader, watchers: map[int]chan struct{}{}}
+	return &StaticLeadership{status: sources.Status{Leader: leader}, watchers: map[int]chan struct{}{}}
 }
 
-// Set changes the status and wakes the watchers.
+// Set changes the status, clears any error, and pokes the watchers.
 func (s *StaticLeadership) Set(leader bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.leader = leader
+	s.status.Leader, s.err = leader, nil
 	s.notifyLocked()
 }
 
-// SetError makes the status unknown (nil clears it) and wakes the watchers.
+// SetStatus sets the whole status (holder, expiry), clears any error, and
+// pokes the watchers.
+func (s *StaticLeadership) SetStatus(st sources.Status) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status, s.err = st, nil
+	s.notifyLocked()
+}
+
+// SetError makes the status unknown (nil clears it) and pokes the watchers.
 func (s *StaticLeadership) SetError(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.err = err
 	s.notifyLocked()
+}
+
+// SetHang makes Check block until its context ends (true) or answer again.
+func (s *StaticLeadership) SetHang(hang bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hang = hang
+	s.notifyLocked()
+}
+
+// Checks counts the calls to Check so far.
+func (s *StaticLeadership) Checks() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.checks
 }
 
 // Watchers returns how many Watch calls are running.
@@ -50,22 +75,30 @@ func (s *StaticLeadership) Watchers() int {
 	return len(s.watchers)
 }
 
-// Check returns the status, or the error set by SetError.
-func (s *StaticLeadership) Check(ctx context.Context) (bool, error) {
+// Check returns the status, the error set by SetError, or blocks while hung.
+func (s *StaticLeadership) Check(ctx context.Context) (sources.Status, error) {
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return sources.Status{}, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return false, s.err
+	s.checks++
+	hang, st, err := s.hang, s.status, s.err
+	s.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return sources.Status{}, ctx.Err()
 	}
-	return s.leader, nil
+	if err != nil {
+		return sources.Status{}, err
+	}
+	if st.Holder == "" && st.Leader {
+		st.Holder = "self"
+	}
+	return st, nil
 }
 
-// Watch calls changed with the status at once and then on every change,
-// until ctx is done.
-func (s *StaticLeadership) Watch(ctx context.Context, changed func(leader bool)) error {
+// Watch pokes once at once and then after every change, until ctx is done.
+func (s *StaticLeadership) Watch(ctx context.Context, poke func()) error {
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -80,26 +113,15 @@ func (s *StaticLeadership) Watch(ctx context.Context, changed func(leader bool))
 		delete(s.watchers, id)
 		s.mu.Unlock()
 	}()
-
-	last := s.status()
-	changed(last)
+	poke()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
-			if now := s.status(); now != last {
-				last = now
-				changed(now)
-			}
+			poke()
 		}
 	}
-}
-
-func (s *StaticLeadership) status() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.leader && s.err == nil
 }
 
 func (s *StaticLeadership) notifyLocked() {

@@ -15,17 +15,27 @@ import (
 	"github.com/infrakit-manager/manager/sources"
 )
 
+// DefaultLeaseDuration is swarm mode's --lease-duration: how long an engine
+// that does not answer keeps the current role. It must stay below the
+// shortest time in which another manager can lead after the same fault: the
+// Swarm's Raft election after a hung or dead engine takes 10 s or more
+// here (10-17.6 s measured in the swarm lab), so a manager beside a hung
+// engine steps down at about 3 s and frees its groups long before a new
+// leader can commit them; a shorter engine blip (one slow call) is ridden
+// out.
+const DefaultLeaseDuration = 3 * time.Second
+
+// DefaultPollInterval is swarm mode's --poll-interval: how often the
+// controller re-checks Raft leadership besides node events. A check is one
+// NodeInspect (about 1 ms).
+const DefaultPollInterval = 250 * time.Millisecond
+
 // LeadershipOptions configures a Leadership.
 type LeadershipOptions struct {
-	// PollInterval is the time between two checks in Watch. Defaults to
-	// 250ms: a check is one NodeInspect (about 1 ms), so polling four times a
-	// second costs nothing, and it bounds the detection delay of the changes
-	// no event announces (a leader that dies or freezes: the engine itself
-	// takes 10-20 s to elect a new one).
-	PollInterval time.Duration
-	// NoEvents turns off the node event stream that Watch follows to check
-	// again at once when a node changes (a demotion or promotion shows up in
-	// milliseconds instead of at the next poll). Polling runs either way.
+	// NoEvents turns off the node event stream that Watch follows to poke
+	// the controller when a node changes (a demotion or promotion shows up
+	// in milliseconds instead of at the next renewal). Renewals run either
+	// way.
 	NoEvents bool
 	// Clock drives the poll ticker and the event-stream retry. Defaults to
 	// the real clock.
@@ -36,17 +46,11 @@ type LeadershipOptions struct {
 
 // DefaultLeadershipOptions returns the defaults.
 func DefaultLeadershipOptions() LeadershipOptions {
-	return LeadershipOptions{PollInterval: 250 * time.Millisecond, Clock: clock.RealClock{}, Log: logr.Discard()}
+	return LeadershipOptions{Clock: clock.RealClock{}, Log: logr.Discard()}
 }
 
 func (o *LeadershipOptions) validate() error {
 	def := DefaultLeadershipOptions()
-	if o.PollInterval == 0 {
-		o.PollInterval = def.PollInterval
-	}
-	if o.PollInterval < 0 {
-		return fmt.Errorf("--poll-interval must be positive, got %s", o.PollInterval)
-	}
 	if o.Clock == nil {
 		o.Clock = def.Clock
 	}
@@ -82,11 +86,11 @@ func NewLeadership(c *Client, opts LeadershipOptions) (*Leadership, error) {
 // Check asks the engine once whether its node leads: NodeInspect of its own
 // node, bounded by the client's CallTimeout. A worker is not the leader (no
 // error). An unreachable or slow engine, or a swarm without a reachable
-// leader, is not the leader, with an error.
-func (l *Leadership) Check(ctx context.Context) (bool, error) {
+// leader, is unknown: an error. Holder is the node ID when it leads.
+func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
 	id, err := l.node(ctx)
 	if err != nil {
-		return false, err
+		return sources.Status{}, err
 	}
 	var leader bool
 	err = l.c.call(ctx, func(ctx context.Context) error {
@@ -98,14 +102,18 @@ func (l *Leadership) Check(ctx context.Context) (bool, error) {
 	})
 	switch {
 	case err == nil:
-		return leader, nil
+		st := sources.Status{Leader: leader}
+		if leader {
+			st.Holder = id
+		}
+		return st, nil
 	case isWorker(err):
-		return false, nil
+		return sources.Status{}, nil
 	case cerrdefs.IsNotFound(err) || isNotInSwarm(err):
 		// The node left the swarm (and may join again under a new ID).
 		l.forget(id)
 	}
-	return false, fmt.Errorf("swarm leadership: inspect node %s at %s: %w", id, l.c.host, err)
+	return sources.Status{}, fmt.Errorf("swarm leadership: inspect node %s at %s: %w", id, l.c.host, err)
 }
 
 // node returns the engine's node ID, asking the engine (Info) until it is

@@ -29,18 +29,51 @@ func newLabLeadership(t *testing.T, i int) *Leadership {
 
 type report struct {
 	leader bool
+	err    error // unknown
 	at     time.Time
 }
 
-// watch runs l.Watch until the test ends and returns its reports.
+// watch runs l.Watch until the test ends and, as the controller does, checks
+// on every poke; it reports each change of the answer (leader, not leader,
+// unknown).
 func watch(t *testing.T, l *Leadership) <-chan report {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan report, 64)
+	pokes := make(chan struct{}, 1)
 	done := make(chan error, 1)
-	go func() { done <- l.Watch(ctx, func(b bool) { ch <- report{b, time.Now()} }) }()
+	go func() {
+		done <- l.Watch(ctx, func() {
+			select {
+			case pokes <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		var last *report
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-pokes:
+			}
+			st, err := l.Check(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			r := report{leader: st.Leader, err: err, at: time.Now()}
+			if last == nil || last.leader != r.leader || (last.err == nil) != (r.err == nil) {
+				last = &r
+				ch <- r
+			}
+		}
+	}()
 	t.Cleanup(func() {
 		cancel()
+		<-checked
 		select {
 		case err := <-done:
 			require.NoError(t, err)
@@ -66,9 +99,9 @@ func TestLeadershipExactlyOneLeader(t *testing.T) {
 	lab := sharedLab(t)
 	var leaders []int
 	for i := 1; i <= labNodes; i++ {
-		ok, err := newLabLeadership(t, i).Check(context.Background())
+		st, err := newLabLeadership(t, i).Check(context.Background())
 		require.NoError(t, err, "node %d", i)
-		if ok {
+		if st.Leader {
 			leaders = append(leaders, i)
 		}
 	}
@@ -127,8 +160,8 @@ func TestLeadershipFollowsADemotion(t *testing.T) {
 
 	// the demoted node becomes a worker: not leader, and no error
 	require.Eventually(t, func() bool {
-		ok, err := ls[old].Check(ctx)
-		return !ok && err == nil
+		st, err := ls[old].Check(ctx)
+		return !st.Leader && err == nil
 	}, waitReport, 100*time.Millisecond, "a worker must report not leader without error")
 }
 
@@ -136,10 +169,10 @@ func TestLeadershipUnreachableEngine(t *testing.T) {
 	host := "unix://" + t.TempDir() + "/no-engine.sock"
 	l, err := NewLeadership(newClient(t, host, callTimeout), LeadershipOptions{})
 	require.NoError(t, err)
-	ok, err := l.Check(context.Background())
-	require.False(t, ok)
+	_, err = l.Check(context.Background())
 	require.ErrorContains(t, err, host)
-	require.False(t, next(t, watch(t, l), "first status").leader)
+	first := next(t, watch(t, l), "first status")
+	require.Error(t, first.err, "an unreachable engine is unknown, never not-leader")
 }
 
 // A frozen (SIGSTOPped) engine, or a follower whose leader is frozen, does
@@ -156,8 +189,8 @@ func TestLeadershipDoesNotHangOnAFrozenEngine(t *testing.T) {
 	}
 	timedCheck := func(l *Leadership) (time.Duration, error) {
 		start := time.Now()
-		ok, err := l.Check(ctx)
-		require.False(t, ok)
+		st, err := l.Check(ctx)
+		require.False(t, st.Leader)
 		return time.Since(start), err
 	}
 
@@ -187,8 +220,8 @@ func TestLeadershipDoesNotHangOnAFrozenEngine(t *testing.T) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.Less(t, took, hangBound)
 		lost := next(t, reports, "the frozen leader's own watch")
-		require.False(t, lost.leader)
-		t.Logf("follower check with a frozen leader returned after %s; the leader's watch reported false after %s",
+		require.Error(t, lost.err, "a frozen engine is unknown")
+		t.Logf("follower check with a frozen leader returned after %s; the leader's watch reported unknown after %s",
 			took.Round(time.Millisecond), lost.at.Sub(frozen).Round(time.Millisecond))
 		resume()
 		lab.Wait(t)
@@ -203,10 +236,8 @@ func TestLeadershipOptions(t *testing.T) {
 	c := newClient(t, "unix:///nowhere.sock", time.Second)
 	l, err := NewLeadership(c, LeadershipOptions{})
 	require.NoError(t, err)
-	require.Equal(t, 250*time.Millisecond, l.opts.PollInterval)
 	require.NotNil(t, l.opts.Clock)
-	_, err = NewLeadership(c, LeadershipOptions{PollInterval: -time.Second})
-	require.ErrorContains(t, err, "--poll-interval must be positive, got -1s")
+	require.Less(t, DefaultLeaseDuration, 10*time.Second, "the lease must stay below the Swarm's election time")
 	_, err = NewLeadership(nil, LeadershipOptions{})
 	require.Error(t, err)
 }

@@ -1,0 +1,157 @@
+package controller
+
+import (
+	"maps"
+	"sync"
+
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
+)
+
+// desired is the one owner of desired state: the stored config as this
+// replica last read or wrote it, raw (for the next save) and decoded (for
+// planning and InspectGroups). Writers: the sync loop (reads) and the
+// writer (saves), both under reconciler.storeMu. Entries are never changed
+// in place, so a shallow copy of cfg.Groups is a safe base for a save.
+type desired struct {
+	mu      sync.RWMutex
+	cfg     sources.Config
+	version sources.Version
+	specs   map[plugin.ID]plugin.Spec
+	invalid map[plugin.ID]error // stored entries that do not decode
+	loaded  bool                // cfg is what the store held at version
+	fresh   bool                // loaded or written during the current term
+	err     error               // why the store is unreadable, if it is
+	sorted  []plugin.Spec       // InspectGroups answer for version; nil: rebuild
+}
+
+func newDesired() *desired {
+	return &desired{specs: map[plugin.ID]plugin.Spec{}, invalid: map[plugin.ID]error{}}
+}
+
+// install records a config read from the store. An unchanged version is
+// not decoded again.
+func (d *desired) install(cfg sources.Config, v sources.Version) {
+	d.mu.RLock()
+	same := d.loaded && v != "" && v == d.version
+	d.mu.RUnlock()
+	if same {
+		d.mu.Lock()
+		d.fresh, d.err = true, nil
+		d.mu.Unlock()
+		return
+	}
+	good, bad := specsOf(cfg)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cfg, d.version, d.specs, d.invalid = cfg, v, good, bad
+	d.loaded, d.fresh, d.err, d.sorted = true, true, nil, nil
+}
+
+// apply records a config this replica saved, which differs from the
+// loaded one only in ids: only those are decoded again.
+func (d *desired) apply(cfg sources.Config, v sources.Version, ids []plugin.ID) {
+	d.mu.Lock()
+	if !d.loaded {
+		d.mu.Unlock()
+		d.install(cfg, v)
+		return
+	}
+	defer d.mu.Unlock()
+	specs, invalid := maps.Clone(d.specs), maps.Clone(d.invalid)
+	for _, id := range ids {
+		delete(specs, id)
+		delete(invalid, id)
+		if e, ok := cfg.Groups[id]; ok {
+			good, bad := specsOf(sources.Config{Groups: map[plugin.ID]sources.Entry{id: e}})
+			maps.Copy(specs, good)
+			maps.Copy(invalid, bad)
+		}
+	}
+	d.cfg, d.version, d.specs, d.invalid = cfg, v, specs, invalid
+	d.fresh, d.err, d.sorted = true, nil, nil
+}
+
+// fail records that the store could not be read: desired state is unknown
+// and nothing may be changed downstream on its account.
+func (d *desired) fail(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.loaded, d.fresh, d.err = false, false, err
+}
+
+// stale marks the cache as not read during the current term: a new leader
+// re-reads the store before it acts.
+func (d *desired) stale() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.fresh = false
+}
+
+// base returns the config to build the next save on, if one is loaded.
+func (d *desired) base() (sources.Config, sources.Version, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.cfg, d.version, d.loaded
+}
+
+// desiredView is what planning needs of one group.
+type desiredView struct {
+	fresh   bool
+	err     error // the store is unreadable
+	spec    plugin.Spec
+	stored  bool
+	invalid error
+}
+
+func (d *desired) get(id plugin.ID) desiredView {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	s, ok := d.specs[id]
+	return desiredView{fresh: d.fresh && d.loaded, err: d.err, spec: s, stored: ok, invalid: d.invalid[id]}
+}
+
+// keys returns every stored ID, decodable or not.
+func (d *desired) keys() []plugin.ID {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]plugin.ID, 0, len(d.specs)+len(d.invalid))
+	for id := range d.specs {
+		out = append(out, id)
+	}
+	for id := range d.invalid {
+		out = append(out, id)
+	}
+	return out
+}
+
+// inspect answers InspectGroups from memory if the cache holds version v.
+func (d *desired) inspect(v sources.Version) ([]plugin.Spec, bool) {
+	d.mu.RLock()
+	if !d.loaded || d.version != v {
+		d.mu.RUnlock()
+		return nil, false
+	}
+	if d.sorted != nil || len(d.specs) == 0 {
+		out := d.sorted
+		d.mu.RUnlock()
+		return out, true
+	}
+	d.mu.RUnlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.version != v {
+		return nil, false
+	}
+	if d.sorted == nil {
+		d.sorted = sortedSpecs(d.specs)
+	}
+	return d.sorted, true
+}
+
+// count is the number of stored groups.
+func (d *desired) count() (int, sources.Version, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.specs) + len(d.invalid), d.version, d.err
+}

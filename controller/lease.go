@@ -1,0 +1,296 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+
+	"github.com/infrakit-manager/manager/sources"
+)
+
+// Role is what this replica does now.
+type Role int
+
+// The roles.
+const (
+	// RoleUnknown: no answer from the leadership source since start. The
+	// replica acts on nothing; after the lease duration it becomes a
+	// follower.
+	RoleUnknown Role = iota
+	// RoleFollower: another replica leads, or leadership was unknown for
+	// longer than the lease. The replica frees what its downstream runs.
+	RoleFollower
+	// RoleLeader: the replica keeps its downstream running the stored groups.
+	RoleLeader
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleLeader:
+		return "leader"
+	case RoleFollower:
+		return "follower"
+	default:
+		return "unknown"
+	}
+}
+
+// maxChecks bounds the leadership checks running at once, abandoned ones
+// (a check stuck past its deadline in an uninterruptible read) included. A
+// few in flight let a later check answer while an earlier one hangs; when
+// all are stuck no more are started and the lease runs out.
+const maxChecks = 4
+
+// leaseOptions configure a lease; see Options for their meaning.
+type leaseOptions struct {
+	duration     time.Duration
+	renew        time.Duration
+	checkTimeout time.Duration
+	clock        clock.WithTicker
+	log          logr.Logger
+}
+
+// leaseChange is one role change, for the lease's onChange callback.
+type leaseChange struct {
+	role   Role
+	term   *term // the new term when gaining, the ended one when losing
+	reason string
+}
+
+// lease turns a three-answer leadership source into a role with a lease:
+// a confirmation (a check that said "leader") is good for the lease
+// duration on the monotonic clock, or until the source's own expiry if
+// earlier. An unknown answer keeps the role until the confirmation lapses;
+// "not leader" ends it at once. Checks run on a renewal ticker and on every
+// poke from the source, each with a deadline, up to maxChecks at once; the
+// newest answer wins and a stuck check never delays the next.
+//
+// Before every downstream change the reconciler calls confirm, which
+// re-checks synchronously when the last confirmation is older than twice
+// the renewal interval (a frozen process, a failing source) and allows the
+// change only while a confirmation younger than the lease stands.
+type lease struct {
+	src      sources.Leadership
+	o        leaseOptions
+	onChange func(leaseChange)
+
+	// notify serialises role changes and their callbacks, so they are seen
+	// in order. Lock order: notify, then mu.
+	notify sync.Mutex
+
+	mu        sync.Mutex
+	base      context.Context // parent of every term context
+	role      Role
+	cur       *term // the current term while leader
+	terms     uint64
+	started   time.Time // when the lease began: RoleUnknown lasts at most duration
+	confirmed time.Time // start of the newest check that said leader
+	expires   time.Time // the source's own expiry of that confirmation
+	holder    string
+	lastErr   error     // the newest answer was unknown: why
+	errSince  time.Time // since when answers are unknown
+	changedAt time.Time // last role change
+	seq       uint64    // checks started
+	applied   uint64    // the newest check whose answer was applied
+	running   int       // checks not yet returned
+	gate      *checkCall
+	lastLog   string // last unknown-answer text logged
+}
+
+// term is one leadership term, the scope of its downstream work: ctx is
+// cancelled when the term ends, and inflight counts the downstream changes
+// running under it, which the end of the term waits for (bounded) before
+// anything is freed.
+type term struct {
+	id       uint64
+	ctx      context.Context
+	cancel   context.CancelFunc
+	inflight sync.WaitGroup
+}
+
+// checkCall is one leadership check.
+type checkCall struct {
+	seq   uint64
+	start time.Time
+	done  chan struct{}
+	st    sources.Status
+	err   error
+}
+
+func newLease(src sources.Leadership, o leaseOptions, onChange func(leaseChange)) *lease {
+	return &lease{src: src, o: o, onChange: onChange, base: context.Background(), started: o.clock.Now()}
+}
+
+// fresh is the age under which a confirmation is acted on without a
+// re-check: two renewal intervals (one renewal may be in flight), at most
+// the lease.
+func (l *lease) fresh() time.Duration {
+	return min(2*l.o.renew, l.o.duration)
+}
+
+// validUntilLocked is when the current confirmation lapses.
+func (l *lease) validUntilLocked() time.Time {
+	until := l.confirmed.Add(l.o.duration)
+	if !l.expires.IsZero() && l.expires.Before(until) {
+		until = l.expires
+	}
+	return until
+}
+
+// start begins a check unless maxChecks are running; it returns nil then.
+func (l *lease) start() *checkCall {
+	l.mu.Lock()
+	if l.running >= maxChecks {
+		l.mu.Unlock()
+		return nil
+	}
+	l.running++
+	l.seq++
+	c := &checkCall{seq: l.seq, start: l.o.clock.Now(), done: make(chan struct{})}
+	base := l.base
+	l.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(base, l.o.checkTimeout)
+		st, err := l.src.Check(ctx)
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err() // an answer after the deadline is not trusted
+		}
+		cancel()
+		if err != nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("leadership check did not answer within %s: %w", l.o.checkTimeout, err)
+		}
+		c.st, c.err = st, err
+		if base.Err() == nil {
+			l.apply(c)
+		}
+		l.mu.Lock()
+		l.running--
+		if l.gate == c {
+			l.gate = nil // answered: later callers start a new check
+		}
+		l.mu.Unlock()
+		close(c.done)
+	}()
+	return c
+}
+
+// apply records the answer of check c unless a newer answer was applied,
+// and changes the role if the answer calls for it.
+func (l *lease) apply(c *checkCall) {
+	l.notify.Lock()
+	defer l.notify.Unlock()
+	l.mu.Lock()
+	if c.seq < l.applied {
+		l.mu.Unlock()
+		return // a newer check has answered already
+	}
+	l.applied = c.seq
+	now := l.o.clock.Now()
+	var ch *leaseChange
+	switch {
+	case c.err != nil:
+		if l.lastErr == nil {
+			l.errSince = now
+		}
+		l.lastErr = c.err
+		ch = l.expireLocked(now)
+		l.logUnknownLocked(c.err, now)
+	case c.st.Leader:
+		l.recoveredLocked()
+		if c.start.After(l.confirmed) {
+			l.confirmed, l.expires = c.start, c.st.Expires
+		}
+		l.holder = c.st.Holder
+		if l.role != RoleLeader && now.Before(l.validUntilLocked()) {
+			ch = l.gainLocked(now)
+		}
+	default:
+		l.recoveredLocked()
+		l.holder = c.st.Holder
+		if l.role != RoleFollower {
+			reason := "another replica leads"
+			if l.holder != "" {
+				reason = fmt.Sprintf("%s leads", l.holder)
+			}
+			ch = l.loseLocked(now, reason)
+		}
+	}
+	l.mu.Unlock()
+	if ch != nil {
+		l.onChange(*ch)
+	}
+}
+
+// tick ends a role whose lease has lapsed, whether or not any check
+// answers: a stuck source must not keep a leader leading.
+func (l *lease) tick() {
+	l.notify.Lock()
+	defer l.notify.Unlock()
+	l.mu.Lock()
+	ch := l.expireLocked(l.o.clock.Now())
+	l.mu.Unlock()
+	if ch != nil {
+		l.onChange(*ch)
+	}
+}
+
+// expireLocked steps down a leader whose confirmation lapsed, and makes a
+// replica that never got an answer a follower after the lease duration.
+func (l *lease) expireLocked(now time.Time) *leaseChange {
+	switch {
+	case l.role == RoleLeader && !now.Before(l.validUntilLocked()):
+		why := "leadership unknown for longer than the lease"
+		if l.lastErr != nil {
+			why = fmt.Sprintf("%s (%s): %v", why, l.o.duration, l.lastErr)
+		}
+		return l.loseLocked(now, why)
+	case l.role == RoleUnknown && now.Sub(l.started) >= l.o.duration:
+		return l.loseLocked(now, fmt.Sprintf("no leadership answer within the lease (%s) since start", l.o.duration))
+	}
+	return nil
+}
+
+func (l *lease) gainLocked(now time.Time) *leaseChange {
+	l.terms++
+	ctx, cancel := context.WithCancel(l.base)
+	t := &term{id: l.terms, ctx: ctx, cancel: cancel}
+	l.role, l.cur, l.changedAt = RoleLeader, t, now
+	return &leaseChange{role: RoleLeader, term: t, reason: "leadership confirmed"}
+}
+
+func (l *lease) loseLocked(now time.Time, reason string) *leaseChange {
+	old := l.cur
+	if old != nil {
+		old.cancel()
+	}
+	l.role, l.cur, l.changedAt = RoleFollower, nil, now
+	l.confirmed, l.expires = time.Time{}, time.Time{}
+	return &leaseChange{role: RoleFollower, term: old, reason: reason}
+}
+
+func (l *lease) recoveredLocked() {
+	if l.lastErr != nil {
+		l.o.log.Info("leadership known again", "unknownFor", l.o.clock.Since(l.errSince).Round(time.Millisecond))
+	}
+	l.lastErr, l.lastLog = nil, ""
+}
+
+// logUnknownLocked logs an unknown answer once per distinct error text.
+func (l *lease) logUnknownLocked(err error, now time.Time) {
+	if err.Error() == l.lastLog {
+		return
+	}
+	l.lastLog = err.Error()
+	switch l.role {
+	case RoleLeader:
+		l.o.log.Info("leadership unknown, holding the role until the lease runs out",
+			"error", err.Error(), "leaseLeft", l.validUntilLocked().Sub(now).Round(time.Millisecond))
+	default:
+		l.o.log.Info("leadership unknown", "role", l.role.String(), "error", err.Error())
+	}
+}

@@ -1,0 +1,157 @@
+package controller
+
+import (
+	"encoding/json"
+	"sync"
+
+	"github.com/infrakit-manager/manager/plugin"
+)
+
+// observed is what the downstream runs, as the reconciler last saw it, and
+// the last-applied record of each group (like kubectl's): the spec this
+// replica committed and what the plugin then reported running. Only the
+// reconciler writes it: the sync loop installs InspectGroups answers, the
+// workers record their own commits, frees and destroys.
+//
+// Every write carries a sequence number, so an InspectGroups answer that
+// was asked for before a worker's change cannot undo that change here.
+type observed struct {
+	mu      sync.Mutex
+	seq     uint64
+	known   bool // one InspectGroups answer has been installed
+	err     error
+	m       map[plugin.ID]obsEntry
+	applied map[plugin.ID]lastApplied
+}
+
+type obsEntry struct {
+	spec    plugin.Spec
+	present bool
+	seq     uint64
+}
+
+// lastApplied is the record of this replica's last successful commit of a
+// group: the stored spec it committed and, from the first InspectGroups
+// asked for after that commit, what the plugin reported running. It lives
+// in memory only: after a restart a normalising plugin costs one commit.
+type lastApplied struct {
+	stored   json.RawMessage
+	reported json.RawMessage
+	known    bool   // reported is set
+	seq      uint64 // when the commit returned, on observed's sequence
+	details  string // the plugin's answer to that commit
+}
+
+func newObserved() *observed {
+	return &observed{m: map[plugin.ID]obsEntry{}, applied: map[plugin.ID]lastApplied{}}
+}
+
+// begin returns the sequence number of an InspectGroups about to be asked.
+func (o *observed) begin() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seq++
+	return o.seq
+}
+
+// install records an InspectGroups answer asked for at seq start.
+func (o *observed) install(start uint64, specs []plugin.Spec) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	seen := make(map[plugin.ID]bool, len(specs))
+	for _, s := range specs {
+		seen[s.ID] = true
+		if o.m[s.ID].seq > start {
+			continue // changed by a worker since the question was asked
+		}
+		o.m[s.ID] = obsEntry{spec: s, present: true, seq: start}
+		if la, ok := o.applied[s.ID]; ok && !la.known && la.seq < start {
+			la.reported, la.known = s.Properties, true
+			o.applied[s.ID] = la
+		}
+	}
+	for id, e := range o.m {
+		if !seen[id] && e.seq <= start {
+			delete(o.m, id)
+		}
+	}
+	o.known, o.err = true, nil
+}
+
+// fail records that InspectGroups failed; the last answer stays in use.
+func (o *observed) fail(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.err = err
+}
+
+// committed records a successful commit of spec and the plugin's answer.
+func (o *observed) committed(spec plugin.Spec, details string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seq++
+	o.m[spec.ID] = obsEntry{spec: spec, present: true, seq: o.seq}
+	o.applied[spec.ID] = lastApplied{stored: spec.Properties, seq: o.seq, details: details}
+}
+
+// mark returns the current sequence number: a commit recorded later
+// happened after this call.
+func (o *observed) mark() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.seq
+}
+
+// removed records a successful free or destroy (or a plugin that answered
+// it does not run the group).
+func (o *observed) removed(id plugin.ID) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seq++
+	o.m[id] = obsEntry{seq: o.seq}
+	delete(o.applied, id)
+}
+
+// obsView is what planning needs of one group.
+type obsView struct {
+	known   bool
+	present bool
+	spec    plugin.Spec
+	applied lastApplied
+	hasLA   bool
+}
+
+func (o *observed) get(id plugin.ID) obsView {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e := o.m[id]
+	la, ok := o.applied[id]
+	return obsView{known: o.known, present: e.present, spec: e.spec, applied: la, hasLA: ok}
+}
+
+// keys returns the IDs the downstream runs.
+func (o *observed) keys() []plugin.ID {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]plugin.ID, 0, len(o.m))
+	for id, e := range o.m {
+		if e.present {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// inSync reports whether the plugin runs the stored spec: it runs exactly
+// that spec, or it runs what it reported after this replica's last
+// successful commit of that same spec (a plugin that normalises specs).
+func (v obsView) inSync(stored plugin.Spec) (bool, string) {
+	if sameProperties(stored.Properties, v.spec.Properties) {
+		return true, "running as stored"
+	}
+	if v.hasLA && v.applied.known && sameProperties(v.applied.stored, stored.Properties) &&
+		sameProperties(v.applied.reported, v.spec.Properties) {
+		return true, "running as the plugin reported after the last commit of this spec"
+	}
+	return false, ""
+}

@@ -1,0 +1,135 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
+)
+
+// Options configure a Manager. Start from DefaultOptions.
+type Options struct {
+	// Name is the socket name the manager serves the Group API under, and
+	// its identity in the leader file (os mode). Defaults to "group".
+	Name string
+	// PluginDir is the plugin directory. Defaults to plugin.DefaultDir().
+	PluginDir string
+	// ProxyFor is the downstream group plugin's name. Defaults to
+	// "group-stateless".
+	ProxyFor string
+	// Leadership says whether this replica leads. Required.
+	Leadership sources.Leadership
+	// Store holds the committed groups. Required.
+	Store sources.Store
+	// Downstream is the group plugin to drive. Defaults to a sink over
+	// PluginDir/ProxyFor with CallTimeout.
+	Downstream plugin.Group
+	// LeaseDuration is how long a leadership confirmation is good for: an
+	// unknown answer (an unreadable leader file, an engine that does not
+	// answer) keeps the current role at most this long, then the replica
+	// steps down. It must stay below the shortest time in which another
+	// replica can take over after the same fault. Defaults to 2s.
+	LeaseDuration time.Duration
+	// RenewInterval is how often leadership is re-checked besides the
+	// source's own pokes. A leader acts without re-checking on a
+	// confirmation younger than twice this. Defaults to 250ms.
+	RenewInterval time.Duration
+	// CheckTimeout bounds one leadership check. Defaults to 1s.
+	CheckTimeout time.Duration
+	// StoreTimeout bounds one store read or write. Defaults to 5s.
+	StoreTimeout time.Duration
+	// CallTimeout bounds every downstream call. Defaults to 2s. A hung
+	// plugin never delays a handover whatever its value: losing leadership
+	// cancels in-flight calls.
+	CallTimeout time.Duration
+	// ResyncInterval is how often both sides are re-read and every group is
+	// re-checked, which re-commits groups to a restarted downstream.
+	// Defaults to 10s.
+	ResyncInterval time.Duration
+	// Workers is the number of groups reconciled concurrently. Defaults to 8.
+	Workers int
+	// MaxBackoff caps the per-group retry delay. Defaults to the work
+	// queue's default.
+	MaxBackoff time.Duration
+	// Clock drives timers and the lease. Defaults to the real clock.
+	Clock clock.WithTicker
+	// Log is the logger. Defaults to discard.
+	Log logr.Logger
+}
+
+// DefaultOptions returns the defaults; Leadership and Store must still be set.
+func DefaultOptions() Options {
+	return Options{
+		Name:           "group",
+		PluginDir:      plugin.DefaultDir(),
+		ProxyFor:       "group-stateless",
+		LeaseDuration:  2 * time.Second,
+		RenewInterval:  250 * time.Millisecond,
+		CheckTimeout:   time.Second,
+		StoreTimeout:   5 * time.Second,
+		CallTimeout:    2 * time.Second,
+		ResyncInterval: 10 * time.Second,
+		Workers:        8,
+		Clock:          clock.RealClock{},
+		Log:            logr.Discard(),
+	}
+}
+
+// Validate checks the options and fills a nil Log and Clock. Its errors
+// name the command-line flags.
+func (o *Options) Validate() error {
+	if o.Log.GetSink() == nil {
+		o.Log = logr.Discard()
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	var errs []error
+	for _, f := range []struct{ flag, val string }{{"--name", o.Name}, {"--plugin-dir", o.PluginDir}, {"--proxy-for-group", o.ProxyFor}} {
+		if f.val == "" {
+			errs = append(errs, fmt.Errorf("%s must not be empty", f.flag))
+		}
+	}
+	if o.Name == o.ProxyFor && o.Name != "" {
+		errs = append(errs, fmt.Errorf("--name and --proxy-for-group are both %q: the manager would proxy to itself", o.Name))
+	}
+	for _, f := range []struct {
+		flag string
+		val  time.Duration
+	}{
+		{"--lease-duration", o.LeaseDuration}, {"--poll-interval", o.RenewInterval}, {"--check-timeout", o.CheckTimeout},
+		{"--store-timeout", o.StoreTimeout}, {"--call-timeout", o.CallTimeout}, {"--resync-interval", o.ResyncInterval},
+	} {
+		if f.val <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %s", f.flag, f.val))
+		}
+	}
+	if o.RenewInterval > 0 && o.LeaseDuration > 0 && 2*o.RenewInterval > o.LeaseDuration {
+		errs = append(errs, fmt.Errorf("--poll-interval (%s) must be at most half of --lease-duration (%s): the lease needs two checks to survive one lost answer", o.RenewInterval, o.LeaseDuration))
+	}
+	if o.CheckTimeout > 0 && o.LeaseDuration > 0 && o.CheckTimeout >= o.LeaseDuration {
+		errs = append(errs, fmt.Errorf("--check-timeout (%s) must be below --lease-duration (%s)", o.CheckTimeout, o.LeaseDuration))
+	}
+	if o.Workers <= 0 {
+		errs = append(errs, fmt.Errorf("--workers must be positive, got %d", o.Workers))
+	}
+	if o.Leadership == nil {
+		errs = append(errs, errors.New("a leadership source is required"))
+	}
+	if o.Store == nil {
+		errs = append(errs, errors.New("a store is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// applyWait is how long the front waits for the reconciler to carry out a
+// user's request before answering that it is still being applied: a lease
+// re-check, a queue turn and one downstream call, with room to spare.
+func (o *Options) applyWait() time.Duration {
+	return o.CheckTimeout + 2*o.CallTimeout + time.Second
+}
