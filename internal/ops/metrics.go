@@ -39,7 +39,10 @@ func DefaultMetricsOptions() MetricsOptions {
 
 // Metrics holds every metric of one manager in its own registry (no global
 // registration). Its methods are safe for concurrent use and never block on
-// anything but the metric's own atomic update.
+// anything but the metric's own atomic update. A nil *Metrics records
+// nothing, so a caller may hold one unconditionally (also behind the
+// workqueue.MetricsProvider, sink.CallObserver and plugin.RequestObserver
+// interfaces, where a nil pointer is a non-nil interface).
 type Metrics struct {
 	reg        *prometheus.Registry
 	controller string
@@ -150,6 +153,9 @@ func (m *Metrics) Handler() http.Handler {
 // ResultSuccess, ResultError, ResultRequeue, ResultRequeueAfter; d is how
 // long it took.
 func (m *Metrics) ReconcileDone(result string, d time.Duration) {
+	if m == nil {
+		return
+	}
 	m.reconcileTotal.WithLabelValues(m.controller, result).Inc()
 	if result == ResultError {
 		m.reconcileErrors.WithLabelValues(m.controller).Inc()
@@ -160,6 +166,9 @@ func (m *Metrics) ReconcileDone(result string, d time.Duration) {
 // SetLeader records whether this replica leads. A change from the previous
 // known value counts one leadership transition; the first call does not.
 func (m *Metrics) SetLeader(leader bool) {
+	if m == nil {
+		return
+	}
 	m.leaderMu.Lock()
 	defer m.leaderMu.Unlock()
 	if m.leaderKnown && m.leader != leader {
@@ -174,12 +183,20 @@ func (m *Metrics) SetLeader(leader bool) {
 }
 
 // SetTerm records the current leadership term.
-func (m *Metrics) SetTerm(term uint64) { m.term.Set(float64(term)) }
+func (m *Metrics) SetTerm(term uint64) {
+	if m == nil {
+		return
+	}
+	m.term.Set(float64(term))
+}
 
 // SetLease records the lease state (the controller's names, e.g. "held",
 // "expired", "none"): 1 for state, 0 for every state set before. Keep the
 // set of states small and fixed; each is a time series.
 func (m *Metrics) SetLease(state string) {
+	if m == nil {
+		return
+	}
 	m.leaseMu.Lock()
 	defer m.leaseMu.Unlock()
 	if m.leaseCurrent != "" && m.leaseCurrent != state {
@@ -191,6 +208,9 @@ func (m *Metrics) SetLease(state string) {
 
 // StoreSaved records one store save and its outcome.
 func (m *Metrics) StoreSaved(d time.Duration, err error) {
+	if m == nil {
+		return
+	}
 	result := "ok"
 	if err != nil {
 		result = "error"
@@ -200,47 +220,83 @@ func (m *Metrics) StoreSaved(d time.Duration, err error) {
 
 // SetBuildInfo records the running build (infrakit_manager_build_info).
 func (m *Metrics) SetBuildInfo(version, commit, goVersion string) {
+	if m == nil {
+		return
+	}
 	m.buildInfo.WithLabelValues(version, commit, goVersion).Set(1)
 }
 
 // SetStoredGroups records how many groups the store holds.
-func (m *Metrics) SetStoredGroups(n int) { m.storedGroups.Set(float64(n)) }
+func (m *Metrics) SetStoredGroups(n int) {
+	if m == nil {
+		return
+	}
+	m.storedGroups.Set(float64(n))
+}
 
 // ObserveCall records one downstream call (sink.CallObserver).
 func (m *Metrics) ObserveCall(method, result string, d time.Duration) {
+	if m == nil {
+		return
+	}
 	m.downstream.WithLabelValues(method, result).Observe(d.Seconds())
 }
 
 // ObserveRequest records one Group API request (plugin.RequestObserver).
 func (m *Metrics) ObserveRequest(method string, code int, d time.Duration) {
+	if m == nil {
+		return
+	}
 	m.apiRequests.WithLabelValues(method, strconv.Itoa(code)).Inc()
 	m.apiDuration.WithLabelValues(method).Observe(d.Seconds())
 }
 
 // NewDepthMetric implements workqueue.MetricsProvider: workqueue_depth.
 func (m *Metrics) NewDepthMetric(name string) workqueue.GaugeMetric {
+	if m == nil {
+		return noopMetric{}
+	}
 	return m.wqDepth.WithLabelValues(name)
 }
 
 // NewAddsMetric implements workqueue.MetricsProvider: workqueue_adds_total.
 func (m *Metrics) NewAddsMetric(name string) workqueue.CounterMetric {
+	if m == nil {
+		return noopMetric{}
+	}
 	return m.wqAdds.WithLabelValues(name)
 }
 
 // NewLatencyMetric implements workqueue.MetricsProvider:
 // workqueue_queue_duration_seconds.
 func (m *Metrics) NewLatencyMetric(name string) workqueue.HistogramMetric {
+	if m == nil {
+		return noopMetric{}
+	}
 	return m.wqLatency.WithLabelValues(name)
 }
 
 // NewWorkDurationMetric implements workqueue.MetricsProvider:
 // workqueue_work_duration_seconds.
 func (m *Metrics) NewWorkDurationMetric(name string) workqueue.HistogramMetric {
+	if m == nil {
+		return noopMetric{}
+	}
 	return m.wqWork.WithLabelValues(name)
 }
 
 // NewRetriesMetric implements workqueue.MetricsProvider:
 // workqueue_retries_total.
 func (m *Metrics) NewRetriesMetric(name string) workqueue.CounterMetric {
+	if m == nil {
+		return noopMetric{}
+	}
 	return m.wqRetries.WithLabelValues(name)
 }
+
+// noopMetric is what a nil *Metrics hands a work queue.
+type noopMetric struct{}
+
+func (noopMetric) Inc()            {}
+func (noopMetric) Dec()            {}
+func (noopMetric) Observe(float64) {}

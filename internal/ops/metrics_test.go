@@ -122,3 +122,31 @@ func get(t *testing.T, url string, wantStatus int) string {
 	require.Equal(t, wantStatus, resp.StatusCode, "body: %s", b)
 	return strings.TrimSpace(string(b))
 }
+
+// TestMetrics_Nil: a nil *Metrics records nothing and does not panic, also
+// behind the interfaces the other packages take.
+func TestMetrics_Nil(t *testing.T) {
+	var m *Metrics
+	m.ReconcileDone(ResultSuccess, time.Millisecond)
+	m.SetLeader(true)
+	m.SetTerm(1)
+	m.SetLease("held")
+	m.StoreSaved(time.Millisecond, nil)
+	m.SetStoredGroups(1)
+	m.SetBuildInfo("v", "c", "g")
+
+	var obs interface {
+		ObserveCall(string, string, time.Duration)
+		ObserveRequest(string, int, time.Duration)
+	} = m
+	obs.ObserveCall("CommitGroup", "ok", time.Millisecond)
+	obs.ObserveRequest("Group.CommitGroup", 0, time.Millisecond)
+
+	q, err := workqueue.New[string](workqueue.Options{Name: "groups", Metrics: m})
+	require.NoError(t, err)
+	t.Cleanup(q.ShutDown)
+	q.Add("a")
+	k, _ := q.Get()
+	q.Done(k)
+	q.AddRateLimited("b")
+}
