@@ -1,14 +1,19 @@
-# infrakit-manager: build, test, lint, demo, bench, fuzz.
+# infrakit-manager: build, test, lint, demo, bench, fuzz, image.
+SHELL    := /bin/bash
 GO       ?= go
 BUILD    ?= build
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION  ?= $(shell cat VERSION)
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+BUILDPKG := github.com/infrakit-manager/manager/internal/buildinfo
+LDFLAGS  := -X $(BUILDPKG).version=$(VERSION) -X $(BUILDPKG).commit=$(COMMIT) -X $(BUILDPKG).date=$(DATE)
 BINARIES := infrakit-manager infrakit infrakit-group-sim
+IMAGE    ?= infrakit-manager:$(VERSION)
+DOCKER   ?= docker
 FUZZTIME ?= 5m
 TESTFLAGS ?=
 
-.PHONY: all binaries test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean
+.PHONY: all binaries static image test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean
 
 all: lint binaries test
 
@@ -19,11 +24,23 @@ $(BUILD)/%: FORCE
 
 FORCE:
 
+# Static binaries (no cgo) for the container image, in $(BUILD)/image.
+static:
+	for b in infrakit-manager infrakit; do \
+		CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" -o $(BUILD)/image/$$b ./cmd/$$b || exit 1; \
+	done
+
+# The container image: the static binaries on scratch (see Dockerfile).
+image: static
+	$(DOCKER) build -f Dockerfile -t $(IMAGE) $(BUILD)/image
+
 # The whole suite, race detector on. Tests that need a Docker engine run when
 # one can be started here (root, dockerd installed) and skip with the reason
-# otherwise; with CI=true they never skip.
+# otherwise; with CI=true they never skip. The last line names every skipped
+# test and why (hack/testsummary); TESTFLAGS=-v prints every line.
 test:
-	$(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./...
+	set -o pipefail; $(GO) test -race -count=1 -timeout 30m -json $(TESTFLAGS) ./... \
+		| $(GO) run ./hack/testsummary $(if $(filter -v,$(TESTFLAGS)),-v)
 
 # Unit tests only (no e2e processes, no Docker).
 test-short:

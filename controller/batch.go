@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
@@ -106,9 +107,12 @@ func (w *writer) save(reqs []*writeReq) error {
 		// Entries are never changed in place, so a shallow copy will do.
 		next := sources.Config{Groups: maps.Clone(base.Groups)}
 		apply(&next)
+		start := time.Now()
 		nv, err := r.store.Save(t.ctx, next, v)
+		r.metrics.StoreSaved(time.Since(start), err)
 		if err == nil {
 			r.desired.apply(next, nv, ids)
+			r.metrics.SetStoredGroups(len(next.Groups))
 			return nil
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -129,6 +133,7 @@ func (w *writer) save(reqs []*writeReq) error {
 		return storeErr(err, t)
 	}
 	r.desired.install(cfg, nv)
+	r.metrics.SetStoredGroups(len(cfg.Groups))
 	return nil
 }
 

@@ -17,10 +17,13 @@ import (
 // commit), writes the store durably, records the user's intent for the
 // group, enqueues it and waits for the reconciler's result to answer.
 type front struct {
-	r          *reconciler
-	pluginName string // recorded in stored entries, as the original did
-	applyWait  time.Duration
-	log        logr.Logger
+	r             *reconciler
+	name          string // --name, for Status
+	mode          string // for Status
+	storeLocation string // for Status
+	pluginName    string // recorded in stored entries, as the original did
+	applyWait     time.Duration
+	log           logr.Logger
 }
 
 var _ plugin.Group = (*front)(nil)

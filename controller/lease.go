@@ -78,6 +78,7 @@ type lease struct {
 	src      sources.Leadership
 	o        leaseOptions
 	onChange func(leaseChange)
+	onTick   func() // after every renewal tick (metrics, heartbeat); optional
 
 	// notify serialises role changes and their callbacks, so they are seen
 	// in order. Lock order: notify, then mu.

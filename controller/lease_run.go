@@ -20,6 +20,9 @@ func (l *lease) run(ctx context.Context, poke <-chan struct{}) {
 		case <-ticker.C():
 			l.tick()
 			l.start()
+			if l.onTick != nil {
+				l.onTick()
+			}
 		case <-poke:
 			l.start()
 		}
@@ -144,6 +147,21 @@ type leaseView struct {
 	LeaseLeft  time.Duration // time until it lapses; 0 if none
 	Unknown    error         // the newest answer was unknown
 	ChangedAgo time.Duration
+}
+
+// state names the lease for metrics and status: "held" (leading on a
+// confirmation), "unknown" (leading, riding out unknown answers), "none"
+// (following), "pending" (no answer since start).
+func (v leaseView) state() string {
+	switch {
+	case v.Role == RoleLeader && v.Unknown != nil:
+		return "unknown"
+	case v.Role == RoleLeader:
+		return "held"
+	case v.Role == RoleFollower:
+		return "none"
+	}
+	return "pending"
 }
 
 func (l *lease) view() leaseView {

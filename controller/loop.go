@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 	"github.com/infrakit-manager/manager/workqueue"
@@ -38,6 +39,10 @@ type reconciler struct {
 	intents *intents
 	w       *writer
 
+	metrics     *ops.Metrics   // nil-safe
+	ledger      *ops.Ledger    // each group's last reconcile, for Status
+	syncBeat    *ops.Heartbeat // the sync loop made a round
+	leaseBeat   *ops.Heartbeat // the lease loop made a renewal tick
 	resync      time.Duration
 	callTimeout time.Duration
 	workers     int
@@ -55,6 +60,7 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 	qo := workqueue.DefaultOptions()
 	qo.Clock = o.Clock
 	qo.Name = "groups"
+	qo.Metrics = o.Metrics
 	if o.MaxBackoff > 0 {
 		qo.MaxDelay = o.MaxBackoff
 	}
@@ -65,6 +71,7 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 	r := &reconciler{
 		store: newBoundedStore(store, o.StoreTimeout), down: down, log: o.Log, clock: o.Clock,
 		desired: newDesired(), obs: newObserved(), intents: newIntents(),
+		metrics: o.Metrics, ledger: ops.NewLedger(o.Clock), syncBeat: ops.NewHeartbeat(o.Clock), leaseBeat: ops.NewHeartbeat(o.Clock),
 		resync: o.ResyncInterval, callTimeout: o.CallTimeout, workers: o.Workers,
 		queue: q, syncCh: make(chan struct{}, 1),
 	}
@@ -72,6 +79,10 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 		duration: o.LeaseDuration, renew: o.RenewInterval, checkTimeout: o.CheckTimeout,
 		clock: o.Clock, log: o.Log.WithName("lease"),
 	}, r.onLeaseChange)
+	r.lease.onTick = func() {
+		r.leaseBeat.Beat()
+		r.metrics.SetLease(r.lease.view().state())
+	}
 	r.w = &writer{r: r}
 	return r, nil
 }
@@ -86,6 +97,9 @@ func (r *reconciler) onLeaseChange(c leaseChange) {
 		id = c.term.id
 	}
 	r.log.Info("leadership changed", "leader", c.role == RoleLeader, "role", c.role.String(), "term", id, "reason", c.reason)
+	r.metrics.SetLeader(c.role == RoleLeader)
+	r.metrics.SetTerm(r.lease.view().Term)
+	r.metrics.SetLease(r.lease.view().state())
 	if c.role == RoleLeader {
 		r.desired.stale()
 		r.triggerSync()
@@ -121,6 +135,7 @@ func (r *reconciler) sync(ctx context.Context) error {
 	cfg, v, err := r.store.Load(ctx)
 	if err == nil {
 		r.desired.install(cfg, v)
+		r.metrics.SetStoredGroups(len(cfg.Groups))
 	} else {
 		r.desired.fail(err)
 	}
@@ -184,6 +199,7 @@ func (r *reconciler) runSync(ctx context.Context) {
 		case <-timer.C():
 		}
 		err := r.sync(ctx)
+		r.syncBeat.Beat()
 		n := r.enqueueAll()
 		next := wait.Jitter(r.resync, 0.1)
 		if err != nil {
@@ -222,8 +238,10 @@ func (r *reconciler) runWorker(ctx context.Context) {
 func (r *reconciler) processOne(ctx context.Context, id plugin.ID) {
 	defer r.queue.Done(id)
 	log := r.log.WithValues("group", id, "reconcileID", r.rid.Add(1))
+	start := time.Now()
 	p, out := r.reconcile(logr.NewContext(ctx, log), id)
 	err := out.err
+	result := ops.ResultSuccess
 	switch {
 	case err == nil, ctx.Err() != nil, errors.Is(err, errWaiting):
 		// Waiting plans are retried by the sync loop once what was
@@ -233,9 +251,33 @@ func (r *reconciler) processOne(ctx context.Context, id plugin.ID) {
 		if !errors.Is(err, ErrNotLeader) {
 			log.Error(err, "reconcile failed, not retrying until something changes", "action", string(p.Action))
 		}
+		result = ops.ResultError
 		r.queue.Forget(id)
 	default:
 		log.Error(err, "reconcile failed, retrying", "action", string(p.Action), "attempt", r.queue.NumRequeues(id)+1)
+		result = ops.ResultError
 		r.queue.AddRateLimited(id)
 	}
+	r.metrics.ReconcileDone(result, time.Since(start))
+	r.record(p, err)
+}
+
+// record notes one reconcile in the ledger Manager.Status reports.
+func (r *reconciler) record(p Plan, err error) {
+	if errors.Is(err, errWaiting) {
+		err = nil // waiting is an outcome, not a failure
+	}
+	switch {
+	case p.Action == ActionNoop && err == nil && r.ledgerHas(p.ID):
+		// A converged group keeps its last real action in the ledger.
+	case (p.Action == ActionFree || p.Action == ActionDestroy) && err == nil && !r.desired.get(p.ID).stored:
+		r.ledger.Forget(p.ID)
+	default:
+		r.ledger.Record(p.ID, string(p.Action), err, p.Reason)
+	}
+}
+
+// ledgerHas reports whether the ledger holds a record of id.
+func (r *reconciler) ledgerHas(id plugin.ID) bool {
+	return r.ledger.Groups(id)[0].LastAction != "none"
 }

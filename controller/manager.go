@@ -40,6 +40,9 @@ func New(opts Options) (*Manager, error) {
 	if down == nil {
 		so := sink.DefaultOptions(opts.PluginDir)
 		so.Name, so.CallTimeout, so.Log = opts.ProxyFor, opts.CallTimeout, opts.Log.WithName("sink")
+		if opts.Metrics != nil {
+			so.Observer = opts.Metrics
+		}
 		d, err := sink.New(so)
 		if err != nil {
 			return nil, err
@@ -50,13 +53,16 @@ func New(opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{
-		opts:    opts,
-		r:       r,
-		f:       &front{r: r, pluginName: opts.ProxyFor, applyWait: opts.applyWait(), log: opts.Log},
+	m := &Manager{
+		opts: opts,
+		r:    r,
+		f: &front{r: r, name: opts.Name, mode: opts.Mode, storeLocation: opts.StoreLocation,
+			pluginName: opts.ProxyFor, applyWait: opts.applyWait(), log: opts.Log},
 		poke:    make(chan struct{}, 1),
 		stopped: make(chan struct{}),
-	}, nil
+	}
+	m.addChecks()
+	return m, nil
 }
 
 // SocketPath is where the Group API is served.
@@ -86,7 +92,11 @@ func (m *Manager) Start(ctx context.Context) error {
 			"error", err.Error(), "lease", m.opts.LeaseDuration)
 	}
 
-	srv, err := plugin.Serve(m.SocketPath(), m.f, plugin.ServerOptions{Log: m.opts.Log.WithName("server")})
+	so := plugin.ServerOptions{Log: m.opts.Log.WithName("server")}
+	if m.opts.Metrics != nil {
+		so.Observer = m.opts.Metrics
+	}
+	srv, err := plugin.Serve(m.SocketPath(), m.f, so)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("serve group API: %w", err)

@@ -8,6 +8,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -56,6 +57,16 @@ type Options struct {
 	// MaxBackoff caps the per-group retry delay. Defaults to the work
 	// queue's default.
 	MaxBackoff time.Duration
+	// Metrics receives the controller's, the work queue's, the sink's and
+	// the Group API's figures. Nil records nothing.
+	Metrics *ops.Metrics
+	// Checks, when set, gets the controller's liveness checks (the sync and
+	// lease loops made progress) and readiness check (leadership known).
+	Checks *ops.Checks
+	// Mode and StoreLocation describe this replica in Manager.Status
+	// ("os", "<store-dir>/global.config").
+	Mode          string
+	StoreLocation string
 	// Clock drives timers and the lease. Defaults to the real clock.
 	Clock clock.WithTicker
 	// Log is the logger. Defaults to discard.

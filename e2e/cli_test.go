@@ -195,14 +195,17 @@ func TestCLIMissingPluginAndUsage(t *testing.T) {
 func TestCLIVersion(t *testing.T) {
 	out, _, code := runCLI(t, shortTempDir(t), "version")
 	require.Equal(t, 0, code)
-	require.Regexp(t, `^Version:    dev\nRevision:   unknown\nGo version: go1\.\S+\n$`, out)
+	// Without ldflags: what the toolchain recorded (VCS stamping may be off).
+	require.Regexp(t, `^Version:    dev\nRevision:   \S+\nBuilt:      \S+\nGo version: go1\.\S+\n$`, out)
 
-	// the release build stamps version and commit with -ldflags -X
+	// the release build stamps version, commit and date with -ldflags -X (Makefile)
 	bin := filepath.Join(t.TempDir(), "infrakit")
-	require.NoError(t, buildBinary("infrakit", bin, "-ldflags", "-X main.version=v1.2.3 -X main.commit=0123abc"))
+	const pkg = "github.com/infrakit-manager/manager/internal/buildinfo"
+	require.NoError(t, buildBinary("infrakit", bin, "-ldflags",
+		"-X "+pkg+".version=0.2.0 -X "+pkg+".commit=0123abc -X "+pkg+".date=2026-11-30T12:00:00Z"))
 	p := startProc(t, bin, nil, "version")
 	require.Equal(t, 0, p.Wait(cliTimeout))
-	require.Regexp(t, `^Version:    v1\.2\.3\nRevision:   0123abc\nGo version: go1\.\S+\n$`, p.Stdout())
+	require.Regexp(t, `^Version:    0\.2\.0\nRevision:   0123abc\nBuilt:      2026-11-30T12:00:00Z\nGo version: go1\.\S+\n$`, p.Stdout())
 }
 
 func TestSimFaultFlags(t *testing.T) {

@@ -128,16 +128,15 @@ for node in A B; do
 	say "node $node: started infrakit-group-sim and infrakit-manager --name ${!name_var}"
 done
 
-cat >"$work/cattle.json" <<'EOF'
-{
-  "ID": "cattle",
-  "Properties": {
-    "Allocation": {"Size": 2},
-    "Instance": {"Plugin": "instance-file", "Properties": {"Note": "Instance properties version 1.0"}},
-    "Flavor": {"Plugin": "flavor-vanilla", "Properties": {"Init": ["echo hello"], "Tags": {"tier": "web", "project": "infrakit"}}}
-  }
+cp examples/cattle.json "$work/cattle.json"
+
+# status NODE: `infrakit manager status` of the node's manager (exit 1 when
+# it is not healthy: shown, not fatal).
+status() {
+	local node=$1 name_var=name_$1
+	echo "  \$ infrakit manager --name ${!name_var} status   (node $node)"
+	"$BUILD/infrakit" --plugin-dir "$work/$node" manager --name "${!name_var}" status 2>&1 | sed 's/^/  /' || true
 }
-EOF
 
 echo
 say "commit the sample group on node A (the leader):"
@@ -156,6 +155,11 @@ for node in A B; do
 	echo "  \$ infrakit group --name ${!name_var} describe cattle"
 	cli "$node" describe cattle 2>&1 | sed 's/^/  /' || true
 done
+
+echo
+say "each manager's own view before the flip:"
+status A
+status B
 
 echo
 say "before the flip: node A runs: $(running A); node B runs: $(running B)"
@@ -181,6 +185,11 @@ fi
 echo "   The two managers act independently, each on its own inotify event, so a"
 echo "   small overlap or gap is expected; the original v0.1.0 polled every 5 s and"
 echo "   measured 0.2-4.9 s to react, with 2-3 s of overlap or gap."
+
+echo
+say "each manager's own view after the flip:"
+status A
+status B
 
 echo
 say "node B now leads. Its simulated downstream made new instances (the simulator"

@@ -22,6 +22,9 @@ var (
 	// ErrNullResult: a plugin answered a call with neither an error nor a
 	// result. The error text is the original client's, "result is null".
 	ErrNullResult = errors.New("result is null")
+	// ErrNotManager: the plugin answered, but not the Manager service (a
+	// plain group plugin rather than a manager).
+	ErrNotManager = errors.New("plugin is not a manager")
 )
 
 // JSON-RPC error codes used on the wire.

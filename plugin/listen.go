@@ -152,7 +152,8 @@ type Server struct {
 }
 
 // Serve listens on path (see Listen) and serves g there in the background
-// until Stop. Replacing a stale socket is logged.
+// until Stop. Replacing a stale socket is logged; that it listens is not (at
+// info level): the caller logs that once, with what it knows.
 func Serve(path string, g Group, opts ServerOptions) (*Server, error) {
 	if g == nil {
 		return nil, errors.New("plugin: Serve needs a Group")
@@ -185,7 +186,8 @@ func Serve(path string, g Group, opts ServerOptions) (*Server, error) {
 			opts.Log.Error(err, "serve failed", "path", path)
 		}
 	}()
-	opts.Log.Info("listening", "path", path)
+	// The caller logs the one info-level "listening" line, with what it knows.
+	opts.Log.V(1).Info("serving", "path", path)
 	return s, nil
 }
 

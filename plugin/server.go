@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 )
@@ -27,13 +28,35 @@ const (
 
 // ServerOptions configure NewHandler and Serve.
 type ServerOptions struct {
-	// Log receives recovered panics (errors), listening and stale-socket
-	// events (info) and one line per call at V(1). Defaults to logr.Discard().
+	// Log receives recovered panics (errors), stale-socket replacements
+	// (info) and, at V(1), the start of serving and one line per call. Defaults to logr.Discard().
 	Log logr.Logger
 	// MaxBodyBytes caps a request body; a larger one is answered with a
 	// -32600 error. Defaults to 16 MiB when 0; must not be negative.
 	MaxBodyBytes int64
+	// Observer, when set, is told about every JSON-RPC request answered
+	// (see RequestObserver). Optional.
+	Observer RequestObserver
 }
+
+// RequestObserver is told about every JSON-RPC request the server handles,
+// for metrics. It is called on the request's goroutine and must not block.
+// Requests refused at the HTTP level (405, 415) are not reported.
+type RequestObserver interface {
+	// ObserveRequest: method is the served method name ("Group.CommitGroup",
+	// "Manager.Status", ...), MethodUnknown for a name this server does not
+	// serve, or MethodInvalid when the request could not be parsed; code is 0
+	// for success, else the JSON-RPC error code answered (CodeApplication
+	// for an error returned by the method).
+	ObserveRequest(method string, code int, d time.Duration)
+}
+
+// Method labels of RequestObserver beside the served names. They keep the
+// set of names bounded whatever clients send.
+const (
+	MethodUnknown = "unknown"
+	MethodInvalid = "invalid"
+)
 
 // DefaultServerOptions returns the defaults.
 func DefaultServerOptions() ServerOptions {
@@ -42,7 +65,7 @@ func DefaultServerOptions() ServerOptions {
 
 func (o ServerOptions) validate() error {
 	if o.MaxBodyBytes < 0 {
-		return fmt.Errorf("plugin: ServerOptions.MaxBodyBytes must not be negative, got %d", o.MaxBodyBytes)
+		return fmt.Errorf("request body limit must not be negative, got %d bytes", o.MaxBodyBytes)
 	}
 	return nil
 }
@@ -62,6 +85,7 @@ type handler struct {
 	group    Group
 	log      logr.Logger
 	maxBody  int64
+	obs      RequestObserver
 	services map[string]map[string]method
 }
 
@@ -71,18 +95,26 @@ type method func(ctx context.Context, g Group, params json.RawMessage) (any, err
 
 // NewHandler returns an http.Handler that answers JSON-RPC 2.0 requests for
 // Plugin.Implements and the Group service, served by g, with the original
-// InfraKit v0.1.0 wire format (see doc.go). The request path is ignored. A
+// InfraKit v0.1.0 wire format (see doc.go). When g also implements Manager,
+// the Manager service is answered too and Plugin.Implements lists
+// ManagerInterface after GroupInterface. The request path is ignored. A
 // negative opts.MaxBodyBytes is treated as 0 (the default); Serve rejects it.
 func NewHandler(g Group, opts ServerOptions) http.Handler {
 	opts = opts.withDefaults()
-	return &handler{
+	apis := []InterfaceSpec{GroupInterface}
+	mgr, isManager := g.(Manager)
+	if isManager {
+		apis = append(apis, ManagerInterface)
+	}
+	h := &handler{
 		group:   g,
 		log:     opts.Log,
 		maxBody: opts.MaxBodyBytes,
+		obs:     opts.Observer,
 		services: map[string]map[string]method{
 			"Plugin": {
 				"Implements": bind(func(context.Context, Group, ImplementsRequest) (any, error) {
-					return ImplementsResponse{APIs: []InterfaceSpec{GroupInterface}}, nil
+					return ImplementsResponse{APIs: apis}, nil
 				}),
 			},
 			"Group": {
@@ -122,6 +154,10 @@ func NewHandler(g Group, opts ServerOptions) http.Handler {
 			},
 		},
 	}
+	if isManager {
+		h.services["Manager"] = managerMethods(mgr)
+	}
+	return h
 }
 
 // bind turns a typed method into a method that decodes its params first.
@@ -166,11 +202,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle answers one request body. It returns nil when nothing is to be
 // answered (a notification) and otherwise one JSON object ending in "\n".
 func (h *handler) handle(ctx context.Context, body []byte) []byte {
+	start := time.Now()
 	req, werr := parseRequest(body)
 	if werr != nil {
+		h.observe(MethodInvalid, werr, start)
 		return encodeResponse(nil, nil, werr) // the id is unknown
 	}
 	result, werr := h.dispatch(ctx, req)
+	h.observe(h.methodLabel(req), werr, start)
 	if req.ID == nil { // notification: executed, never answered
 		if werr != nil {
 			h.log.V(1).Info("notification failed", "method", req.Method, "error", werr.Message)
@@ -178,6 +217,34 @@ func (h *handler) handle(ctx context.Context, body []byte) []byte {
 		return nil
 	}
 	return encodeResponse(req.ID, result, werr)
+}
+
+// observe reports one request to the observer, if any.
+func (h *handler) observe(method string, werr *wireError, start time.Time) {
+	if h.obs == nil {
+		return
+	}
+	code := 0
+	if werr != nil {
+		code = werr.Code
+	}
+	h.obs.ObserveRequest(method, code, time.Since(start))
+}
+
+// methodLabel is req's method if this server serves it, else MethodInvalid
+// or MethodUnknown.
+func (h *handler) methodLabel(req *request) string {
+	if req.badMethod || req.Version != "2.0" {
+		return MethodInvalid
+	}
+	service, name, ok := strings.Cut(req.Method, ".")
+	if !ok {
+		return MethodUnknown
+	}
+	if _, ok := h.services[service][name]; !ok {
+		return MethodUnknown
+	}
+	return req.Method
 }
 
 // dispatch checks the request, finds the method and calls it.

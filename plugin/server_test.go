@@ -176,7 +176,7 @@ func TestServerCancelsContextWhenClientLeaves(t *testing.T) {
 func TestServeOptionsValidated(t *testing.T) {
 	dir := sockDir(t)
 	_, err := Serve(dir+"/g", newFakeGroup(), ServerOptions{MaxBodyBytes: -1})
-	require.ErrorContains(t, err, "MaxBodyBytes must not be negative")
+	require.ErrorContains(t, err, "request body limit must not be negative")
 	_, err = Serve(dir+"/g", nil, ServerOptions{})
 	require.Error(t, err)
 	require.NoFileExists(t, dir+"/g")

@@ -22,6 +22,24 @@ type Options struct {
 	CallTimeout time.Duration
 	// Log receives per-call debug lines (V(2)). Defaults to discard.
 	Log logr.Logger
+	// Observer, when set, is told the method, result and duration of every
+	// call (see CallObserver). Optional.
+	Observer CallObserver
+}
+
+// Results passed to CallObserver.ObserveCall.
+const (
+	ResultOK          = "ok"          // the plugin answered with success
+	ResultError       = "error"       // the plugin answered with an error
+	ResultUnreachable = "unreachable" // not found, not reached, or no answer in time
+)
+
+// CallObserver is told about every downstream call, for metrics. It is called
+// on the caller's goroutine after the call and must not block.
+type CallObserver interface {
+	// ObserveCall: method is the Group method ("CommitGroup", ...), result
+	// one of ResultOK, ResultError, ResultUnreachable.
+	ObserveCall(method, result string, d time.Duration)
 }
 
 // DefaultOptions returns the defaults for a plugin directory.
@@ -32,11 +50,11 @@ func DefaultOptions(dir string) Options {
 func (o *Options) validate() error {
 	switch {
 	case o.Dir.Path == "":
-		return errors.New("sink: Options.Dir must not be empty")
+		return errors.New("--plugin-dir must not be empty")
 	case o.Name == "":
-		return errors.New("sink: Options.Name must not be empty")
+		return errors.New("--proxy-for-group must not be empty")
 	case o.CallTimeout <= 0:
-		return fmt.Errorf("sink: Options.CallTimeout must be positive, got %s", o.CallTimeout)
+		return fmt.Errorf("--call-timeout must be positive, got %s", o.CallTimeout)
 	}
 	return nil
 }
@@ -47,6 +65,7 @@ type Downstream struct {
 	timeout time.Duration
 	client  *plugin.NamedClient
 	log     logr.Logger
+	obs     CallObserver
 }
 
 var _ plugin.Group = (*Downstream)(nil)
@@ -65,6 +84,7 @@ func New(opts Options) (*Downstream, error) {
 		// The client's own deadline is a backstop; ours is applied per call.
 		client: plugin.NewNamedClient(opts.Dir, opts.Name, plugin.ClientOptions{Timeout: opts.CallTimeout}),
 		log:    opts.Log,
+		obs:    opts.Observer,
 	}, nil
 }
 
@@ -76,13 +96,23 @@ func (d *Downstream) call(ctx context.Context, op string, id plugin.ID, f func(c
 	defer cancel()
 	start := time.Now()
 	err := f(ctx)
-	d.log.V(2).Info("downstream call", "op", op, "group", id, "took", time.Since(start), "error", err)
-	if err == nil {
-		return nil
-	}
+	took := time.Since(start)
+	d.log.V(2).Info("downstream call", "op", op, "group", id, "took", took, "error", err)
 	// The plugin's own answer goes back verbatim: it is what the user must see.
 	var rpcErr *plugin.RPCError
-	if errors.As(err, &rpcErr) {
+	answered := errors.As(err, &rpcErr)
+	if d.obs != nil {
+		result := ResultOK
+		switch {
+		case err == nil:
+		case answered:
+			result = ResultError
+		default:
+			result = ResultUnreachable
+		}
+		d.obs.ObserveCall(op, result, took)
+	}
+	if err == nil || answered {
 		return err
 	}
 	return fmt.Errorf("downstream %s %s: %w", d.name, op, err)

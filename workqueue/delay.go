@@ -69,6 +69,7 @@ func (q *Queue[K]) AddRateLimited(k K) {
 	}
 	n := q.failures[k]
 	q.failures[k] = n + 1
+	q.metrics.retries.Inc()
 	q.addAfterLocked(k, backoff(q.baseDelay, q.maxDelay, n))
 }
 

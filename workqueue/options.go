@@ -39,8 +39,12 @@ type Options struct {
 	// MaxDelay caps the per-key exponential backoff; it must not be below
 	// BaseDelay. Defaults to 30s (see DefaultMaxDelay for why).
 	MaxDelay time.Duration
-	// Name identifies the queue when debugging (see Queue.Name). Optional.
+	// Name identifies the queue when debugging (see Queue.Name) and is the
+	// "name" label of its metrics. Optional.
 	Name string
+	// Metrics, when set, receives the queue's depth, adds, queue and work
+	// durations and retries (see MetricsProvider). Optional.
+	Metrics MetricsProvider
 }
 
 // DefaultOptions returns Options with every default filled in.
@@ -75,13 +79,13 @@ func (o Options) validate() error {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...))
 	}
 	if o.BaseDelay < 0 {
-		bad("Options.BaseDelay must be positive, got %s", o.BaseDelay)
+		bad("base delay must be positive, got %s", o.BaseDelay)
 	}
 	if o.MaxDelay < 0 {
-		bad("Options.MaxDelay must be positive, got %s", o.MaxDelay)
+		bad("--max-backoff must be positive, got %s", o.MaxDelay)
 	}
 	if o.BaseDelay > 0 && o.MaxDelay > 0 && o.BaseDelay > o.MaxDelay {
-		bad("Options.BaseDelay (%s) must not exceed Options.MaxDelay (%s)", o.BaseDelay, o.MaxDelay)
+		bad("--max-backoff (%s) must not be below the base delay (%s)", o.MaxDelay, o.BaseDelay)
 	}
 	return errors.Join(errs...)
 }

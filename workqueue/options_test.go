@@ -19,22 +19,22 @@ func TestNew_Options(t *testing.T) {
 		{name: "defaults", opts: workqueue.DefaultOptions()},
 		{name: "zero value takes defaults", opts: workqueue.Options{}},
 		{name: "custom", opts: workqueue.Options{Clock: clock.RealClock{}, BaseDelay: time.Second, MaxDelay: time.Second, Name: "q"}},
-		{name: "negative base", opts: workqueue.Options{BaseDelay: -time.Second}, wantErr: []string{"Options.BaseDelay must be positive, got -1s"}},
-		{name: "negative max", opts: workqueue.Options{MaxDelay: -time.Second}, wantErr: []string{"Options.MaxDelay must be positive, got -1s"}},
+		{name: "negative base", opts: workqueue.Options{BaseDelay: -time.Second}, wantErr: []string{"base delay must be positive, got -1s"}},
+		{name: "negative max", opts: workqueue.Options{MaxDelay: -time.Second}, wantErr: []string{"--max-backoff must be positive, got -1s"}},
 		{
 			name:    "base above max",
 			opts:    workqueue.Options{BaseDelay: time.Minute, MaxDelay: time.Second},
-			wantErr: []string{"Options.BaseDelay (1m0s) must not exceed Options.MaxDelay (1s)"},
+			wantErr: []string{"--max-backoff (1s) must not be below the base delay (1m0s)"},
 		},
 		{
 			name:    "base above default max",
 			opts:    workqueue.Options{BaseDelay: time.Minute},
-			wantErr: []string{"Options.BaseDelay (1m0s) must not exceed Options.MaxDelay (30s)"},
+			wantErr: []string{"--max-backoff (30s) must not be below the base delay (1m0s)"},
 		},
 		{
 			name:    "every bad field reported",
 			opts:    workqueue.Options{BaseDelay: -1, MaxDelay: -1},
-			wantErr: []string{"Options.BaseDelay", "Options.MaxDelay"},
+			wantErr: []string{"base delay must", "--max-backoff must"},
 		},
 	}
 	for _, c := range cases {

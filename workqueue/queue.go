@@ -19,6 +19,7 @@ type Queue[K comparable] struct {
 	clock     clock.WithTicker
 	baseDelay time.Duration
 	maxDelay  time.Duration
+	metrics   queueMetrics
 
 	mu      sync.Mutex
 	ready   *sync.Cond // signalled when a key is queued; broadcast on shutdown
@@ -29,6 +30,9 @@ type Queue[K comparable] struct {
 	processing   map[K]struct{} // keys handed out by Get and not yet Done
 	shuttingDown bool
 	getWaiters   int // Get calls blocked on ready; read by tests
+
+	queuedAt  map[K]time.Time // when each pending key was queued (queue duration)
+	startedAt map[K]time.Time // when each processing key was handed out (work duration)
 
 	failures map[K]int           // AddRateLimited count per key since Forget
 	waiting  waitHeap[K]         // delayed keys, earliest ready time first
@@ -51,6 +55,9 @@ func New[K comparable](opts Options) (*Queue[K], error) {
 		clock:      opts.Clock,
 		baseDelay:  opts.BaseDelay,
 		maxDelay:   opts.MaxDelay,
+		metrics:    newQueueMetrics(opts.Metrics, opts.Name),
+		queuedAt:   make(map[K]time.Time),
+		startedAt:  make(map[K]time.Time),
 		dirty:      make(map[K]struct{}),
 		processing: make(map[K]struct{}),
 		failures:   make(map[K]int),
@@ -84,10 +91,18 @@ func (q *Queue[K]) addLocked(k K) {
 		return
 	}
 	q.dirty[k] = struct{}{}
+	q.metrics.adds.Inc()
 	if _, ok := q.processing[k]; ok {
 		return
 	}
+	q.enqueueLocked(k)
+}
+
+// enqueueLocked appends k to the pending FIFO and wakes a Get.
+func (q *Queue[K]) enqueueLocked(k K) {
 	q.queue = append(q.queue, k)
+	q.queuedAt[k] = q.clock.Now()
+	q.metrics.depth.Inc()
 	q.ready.Signal()
 }
 
@@ -112,6 +127,13 @@ func (q *Queue[K]) Get() (k K, shutdown bool) {
 	q.queue = q.queue[1:]
 	q.processing[k] = struct{}{}
 	delete(q.dirty, k)
+	now := q.clock.Now()
+	q.metrics.depth.Dec()
+	if t, ok := q.queuedAt[k]; ok {
+		q.metrics.latency.Observe(now.Sub(t).Seconds())
+		delete(q.queuedAt, k)
+	}
+	q.startedAt[k] = now
 	return k, false
 }
 
@@ -124,6 +146,10 @@ func (q *Queue[K]) Done(k K) {
 		return
 	}
 	delete(q.processing, k)
+	if t, ok := q.startedAt[k]; ok {
+		q.metrics.work.Observe(q.clock.Since(t).Seconds())
+		delete(q.startedAt, k)
+	}
 	if q.shuttingDown {
 		if len(q.processing) == 0 {
 			q.drained.Broadcast()
@@ -131,8 +157,7 @@ func (q *Queue[K]) Done(k K) {
 		return
 	}
 	if _, ok := q.dirty[k]; ok {
-		q.queue = append(q.queue, k)
-		q.ready.Signal()
+		q.enqueueLocked(k)
 	}
 }
 
@@ -172,7 +197,11 @@ func (q *Queue[K]) shutDownLocked() {
 		return
 	}
 	q.shuttingDown = true
+	for range q.queue {
+		q.metrics.depth.Dec()
+	}
 	q.queue = nil
+	clear(q.queuedAt)
 	clear(q.dirty)
 	q.waiting = nil
 	clear(q.waitIdx)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/infrakit-manager/manager/internal/logging"
 	"io"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
+	"github.com/infrakit-manager/manager/internal/logging"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/plugin/groupsim"
 )
@@ -30,6 +30,7 @@ type flags struct {
 	events    string
 	echo      string
 	log       int
+	logFormat string
 }
 
 func newCommand() *cobra.Command {
@@ -54,6 +55,7 @@ func newCommand() *cobra.Command {
 	fl.StringVar(&f.events, "events", "", "append a JSON line per completed commit, free and destroy to this file")
 	fl.StringVar(&f.echo, "echo", groupsim.DefaultOptions().Echo, "how InspectGroups answers a committed spec: normalised (like the original plugin: unknown fields dropped, absent Instance/Flavor filled) or verbatim")
 	fl.IntVar(&f.log, "log", 4, "log level 0 (panic) … 5 (debug), as logrus levels")
+	fl.StringVar(&f.logFormat, "log-format", logging.JSON, "log encoding on stderr: console or json (json by default: tests and scripts read it)")
 	return cmd
 }
 
@@ -84,7 +86,7 @@ func (f flags) options(log logr.Logger) (groupsim.Options, error) {
 
 // run serves until ctx is done.
 func run(ctx context.Context, f flags, stderr io.Writer) error {
-	log, sync, err := logging.New(f.log, logging.JSON, stderr)
+	log, sync, err := logging.New(f.log, f.logFormat, stderr)
 	if err != nil {
 		return err
 	}
@@ -113,6 +115,7 @@ func run(ctx context.Context, f flags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	log.Info("listening", "path", path)
 	<-ctx.Done()
 	log.Info("stopping", "path", path)
 	sim.Close() // release hanging calls so that the stop is prompt

@@ -2,7 +2,7 @@
 // groupsim) on a unix socket in the plugin directory, as the original
 // infrakit-group-default would, for demos, end-to-end tests and benchmarks.
 //
-//	infrakit-group-sim [--name group-stateless] [--plugin-dir DIR] [--log 0..5]
+//	infrakit-group-sim [--name group-stateless] [--plugin-dir DIR] [--log 0..5] [--log-format json|console]
 //	    [--latency D] [--fail Method,…] [--hang Method,…] [--events FILE]
 //
 // It serves until SIGINT or SIGTERM, then stops (removing its socket) and

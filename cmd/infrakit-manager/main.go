@@ -10,12 +10,6 @@ import (
 	"os"
 )
 
-// Set with -ldflags "-X main.version=… -X main.commit=…".
-var (
-	version = "dev"
-	commit  = "unknown"
-)
-
 func main() {
 	os.Exit(run(os.Args[1:]))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,6 +17,10 @@ func TestRun_ExitCodes(t *testing.T) {
 	require.NoError(t, os.WriteFile(leader, []byte("someone-else\n"), 0o600))
 	osArgs := []string{"--plugin-dir", filepath.Join(dir, "plugins"), "--leader-file", leader, "--store-dir", filepath.Join(dir, "configs")}
 
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = busy.Close() })
+
 	cases := []struct {
 		name string
 		args []string
@@ -30,6 +35,9 @@ func TestRun_ExitCodes(t *testing.T) {
 		{"etcd without endpoints", []string{"etcd"}, 2},
 		{"extra argument", []string{"os", "extra"}, 2},
 		{"name equals proxy", append([]string{"os", "--name", "x", "--proxy-for-group", "x", "--once"}, osArgs...), 2},
+		{"metrics address in use", append([]string{"os", "--metrics-addr", busy.Addr().String()}, osArgs...), 2},
+		{"metrics address without port", append([]string{"os", "--metrics-addr", "localhost"}, osArgs...), 2},
+		{"completion", []string{"completion", "bash"}, 0},
 		{"zero workers", append([]string{"os", "--workers", "0", "--once"}, osArgs...), 2},
 		// A follower with nothing stored and no downstream: observing the
 		// downstream fails, so the pass cannot converge.

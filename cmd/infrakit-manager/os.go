@@ -11,7 +11,7 @@ func newOSCmd(g *globals) *cobra.Command {
 	var (
 		leaderFile string
 		storeDir   string
-		mo         = modeOptions{lease: sources.DefaultFileLeaseDuration, renew: controller.DefaultOptions().RenewInterval}
+		mo         = modeOptions{lease: sources.DefaultFileLeaseDuration, renew: controller.DefaultOptions().RenewInterval, mode: "os"}
 	)
 	cmd := &cobra.Command{
 		Use:   "os",
@@ -35,6 +35,7 @@ atomically and fsync'd, in the original InfraKit format.`,
 			if err != nil {
 				return usageError{err}
 			}
+			mo.store = s.Path()
 			return runManager(cmd, g, log, l, s, mo)
 		},
 	}

@@ -2,17 +2,18 @@ package main
 
 import (
 	"errors"
-	"github.com/go-logr/logr"
-	"github.com/infrakit-manager/manager/internal/logging"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
 	"github.com/infrakit-manager/manager/controller"
+	"github.com/infrakit-manager/manager/internal/logging"
+	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
@@ -33,6 +34,7 @@ type globals struct {
 	workers      int
 	maxBackoff   time.Duration
 	shutdownWait time.Duration
+	metricsAddr  string
 	log          logr.Logger // built from --log and --log-format before any subcommand runs
 	flushLog     func()
 }
@@ -45,9 +47,8 @@ func newRootCmd() *cobra.Command {
 		Short:         "Leader-aware front end that keeps a group plugin running exactly the committed groups",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		CompletionOptions: cobra.CompletionOptions{
-			DisableDefaultCmd: true,
-		},
+		// `infrakit-manager completion bash|zsh|fish|powershell`.
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPostRun: func(*cobra.Command, []string) {
 			if g.flushLog != nil {
 				g.flushLog()
@@ -80,6 +81,7 @@ func newRootCmd() *cobra.Command {
 	pf.IntVar(&g.workers, "workers", d.Workers, "groups reconciled concurrently")
 	pf.DurationVar(&g.maxBackoff, "max-backoff", 0, "cap of the per-group retry delay (0: the work queue's default, 30s)")
 	pf.DurationVar(&g.shutdownWait, "shutdown-timeout", 10*time.Second, "how long SIGINT/SIGTERM waits for in-flight requests")
+	pf.StringVar(&g.metricsAddr, "metrics-addr", ops.DefaultMetricsAddr, "HOST:PORT serving /metrics, /healthz and /readyz, e.g. "+ops.SuggestedMetricsAddr+" (default off; not with --once)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	root.AddCommand(newOSCmd(g), newSwarmCmd(g), newEtcdCmd(g), newVersionCmd())

@@ -20,23 +20,31 @@ import (
 type modeOptions struct {
 	lease time.Duration // --lease-duration
 	renew time.Duration // --poll-interval
+	mode  string        // "os", "swarm", "etcd"
+	store string        // where the groups are, for status
 }
 
-// options turns the global and mode flags into controller Options.
-func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store, m modeOptions) controller.Options {
+// options turns the global and mode flags into controller Options. op
+// carries the metrics (op.metrics: workqueue.MetricsProvider,
+// sink.CallObserver, plugin.RequestObserver, and the controller's own calls)
+// and the health checks (op.checks) the controller records into.
+func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store, m modeOptions, op *operations) controller.Options {
 	o := controller.DefaultOptions()
 	o.Name, o.ProxyFor, o.PluginDir = g.name, g.proxyFor, g.pluginDir
 	o.CallTimeout, o.ResyncInterval, o.Workers, o.MaxBackoff = g.callTimeout, g.resync, g.workers, g.maxBackoff
 	o.CheckTimeout, o.StoreTimeout = g.checkTimeout, g.storeTimeout
 	o.LeaseDuration, o.RenewInterval = m.lease, m.renew
 	o.Leadership, o.Store, o.Log = l, s, log
+	o.Metrics, o.Checks = op.metrics, op.checks
+	o.Mode, o.StoreLocation = m.mode, m.store
 	return o
 }
 
 // runManager is the one code path of every mode: the daemon until SIGINT or
 // SIGTERM, or with --once a single reconcile pass.
 func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leadership, s sources.Store, mo modeOptions) error {
-	m, err := controller.New(g.options(log, l, s, mo))
+	op := newOperations(g)
+	m, err := controller.New(g.options(log, l, s, mo, op))
 	if err != nil {
 		return usageError{err}
 	}
@@ -56,7 +64,14 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 		return nil
 	}
 
+	// Bound before the manager starts, so a bad --metrics-addr changes nothing.
+	op.addStoreCheck(s)
+	op.addSocketCheck(m.SocketPath())
+	if err := op.start(g.metricsAddr, log.WithName("ops")); err != nil {
+		return err
+	}
 	if err := m.Start(ctx); err != nil {
+		_ = op.stop(context.Background())
 		return err
 	}
 	// SIGHUP never kills: it re-checks leadership and the store at once.
@@ -75,7 +90,11 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 	sctx, cancel := context.WithTimeout(context.Background(), g.shutdownWait)
 	defer cancel()
 	if err := m.Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
+		_ = op.stop(sctx)
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := op.stop(sctx); err != nil {
+		return fmt.Errorf("shutdown: metrics server: %w", err)
 	}
 	log.Info("stopped")
 	return nil

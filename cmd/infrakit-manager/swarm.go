@@ -10,7 +10,7 @@ func newSwarmCmd(g *globals) *cobra.Command {
 	co := swarm.DefaultClientOptions()
 	var (
 		maxLabel int
-		mo       = modeOptions{lease: swarm.DefaultLeaseDuration, renew: swarm.DefaultPollInterval}
+		mo       = modeOptions{lease: swarm.DefaultLeaseDuration, renew: swarm.DefaultPollInterval, mode: "swarm", store: "swarm cluster spec label \"infrakit\""}
 	)
 	cmd := &cobra.Command{
 		Use:   "swarm",

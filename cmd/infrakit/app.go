@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/infrakit-manager/manager/internal/logging"
 	"io"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
+	"github.com/infrakit-manager/manager/internal/logging"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
@@ -71,7 +71,9 @@ func execute(ctx context.Context, args []string, s streams) int {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &f):
-		fmt.Fprintln(s.err, fatalLine(a.now(), f.err.Error()))
+		if !errors.Is(f.err, errUnhealthy) { // the status printed says why
+			fmt.Fprintln(s.err, fatalLine(a.now(), f.err.Error()))
+		}
 		return exitFailure
 	default:
 		fmt.Fprintf(s.err, "Error: %s\nRun '%s --help' for usage.\n", err, cmd.CommandPath())
@@ -99,13 +101,13 @@ func (a *app) rootCommand() *cobra.Command {
 			return nil
 		},
 	}
-	root.CompletionOptions.DisableDefaultCmd = true
+	// `infrakit completion bash|zsh|fish|powershell` is cobra's default command.
 	pf := root.PersistentFlags()
 	pf.IntVar(&a.logLevel, "log", 4, "log level 0 (panic) … 5 (debug), as logrus levels")
 	pf.StringVar(&a.pluginDir, "plugin-dir", plugin.DefaultDir(), "plugin directory ($"+plugin.PluginsDirEnv+" or ~/.infrakit/plugins)")
 	pf.DurationVar(&a.timeout, "timeout", defaultTimeout, "deadline of each plugin call")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.AddCommand(a.groupCommand(), a.pluginCommand(), a.versionCommand())
+	root.AddCommand(a.groupCommand(), a.managerCommand(), a.pluginCommand(), a.versionCommand())
 	return root
 }
 

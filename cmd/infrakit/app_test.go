@@ -185,7 +185,7 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 	out, _, code := cli(t, "", "version", "--log=5")
 	require.Equal(t, 0, code)
-	require.Regexp(t, `^Version:    dev\nRevision:   unknown\nGo version: go\S+\n$`, out)
+	require.Regexp(t, `^Version:    \S+\nRevision:   \S+\nBuilt:      \S+\nGo version: go\S+\n$`, out)
 }
 
 func TestPluginLs(t *testing.T) {

@@ -5,6 +5,9 @@
 //	infrakit group free|describe [-q]|inspect|destroy ID
 //	infrakit group ls [-q]
 //	infrakit plugin ls [-q]
+//	infrakit manager [--name group] status [-o text|json]   (exit 1 when not healthy)
+//	infrakit manager leader
+//	infrakit completion bash|zsh|fish
 //	infrakit version
 //
 // Output follows the original v0.1.0 CLI. Global flags may come before or

@@ -3,25 +3,20 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime"
 
 	"github.com/spf13/cobra"
-)
 
-// Set at build time with
-// -ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse HEAD)".
-var (
-	version = "dev"
-	commit  = "unknown"
+	"github.com/infrakit-manager/manager/internal/buildinfo"
 )
 
 func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version of this CLI",
+		Short: "Print the release version, commit, build date and Go version of this CLI",
 		Args:  cobra.NoArgs,
 		RunE: runE(func(context.Context, []string) error {
-			fmt.Fprintf(a.out, "Version:    %s\nRevision:   %s\nGo version: %s\n", version, commit, runtime.Version())
+			i := buildinfo.Get()
+			fmt.Fprintf(a.out, "Version:    %s\nRevision:   %s\nBuilt:      %s\nGo version: %s\n", i.Version, i.Commit, i.Date, i.GoVersion)
 			return nil
 		}),
 	}

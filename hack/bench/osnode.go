@@ -112,7 +112,7 @@ func (c *osCluster) node(ctx context.Context, name string, simArgs ...string) (*
 	}
 	n.mgrStart = time.Now().UnixNano()
 	n.mgr, err = c.h.startProcess(ctx, filepath.Join(n.pluginDir, name), c.h.bin(binManager),
-		"--name", name, "--plugin-dir", n.pluginDir,
+		"--name", name, "--plugin-dir", n.pluginDir, "--metrics-addr", "127.0.0.1:0",
 		"os", "--leader-file", c.leaderFile, "--store-dir", c.storeDir, "--poll-interval", leaderPoll)
 	if err != nil {
 		return nil, err

@@ -61,9 +61,15 @@ func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row,
 	if err := sleep(ctx, 500*time.Millisecond); err != nil { // past the follower's first sync
 		return nil, err
 	}
+	addr, err := metricsAddr(ctx, n.mgr)
+	if err != nil {
+		return nil, err
+	}
 	mgrCPU, simCPU := cpuMeter(n.mgr.pid()), cpuMeter(n.sim.pid())
+	scrapes := startScraper(ctx, addr)
 	t0, err := c.setLeader("group")
 	if err != nil {
+		_, _ = scrapes.stop()
 		return nil, err
 	}
 	wait := 20*time.Second + time.Duration(count)*5*time.Millisecond
@@ -72,8 +78,12 @@ func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row,
 		return nil, err
 	}
 	last, err := n.events.waitDistinct(ctx, match{since: t0, op: "commit"}, count, wait)
+	lat, scrapeErr := scrapes.stop()
 	if err != nil {
 		return nil, err
+	}
+	if scrapeErr != nil {
+		return nil, fmt.Errorf("scrape during the takeover: %w", scrapeErr)
 	}
 	took := time.Duration(last - t0)
 	figure := fmt.Sprintf("%s (first commit at %s; CPU used: manager %s, sim %s)",
@@ -81,10 +91,14 @@ func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row,
 	h.log.Info("takeover done", "groups", count, "took", figure)
 	measure := takeoverMeasure(count)
 	var rows []row
+	scrape := summarize(lat)
+	scrapeMeasure := fmt.Sprintf("scrape of /metrics during the takeover of %d groups (every %s)", count, scrapeEvery)
 	if count == takeoverGoalGroups {
 		rows = append(rows, goalRow(measure, figure, "< "+ms(takeoverGoal), took < takeoverGoal, ""))
+		rows = append(rows, goalRow(scrapeMeasure, scrape.percentiles(), "max < "+ms(scrapeGoal), scrape.N > 0 && scrape.Max < scrapeGoal, ""))
 	} else {
 		rows = append(rows, infoRow(measure, figure, ""))
+		rows = append(rows, infoRow(scrapeMeasure, scrape.percentiles(), ""))
 	}
 	if readRSS {
 		if err := sleep(ctx, quiet); err != nil {

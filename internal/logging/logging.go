@@ -34,7 +34,7 @@ func New(level int, format string, w io.Writer) (logr.Logger, func(), error) {
 	}
 	enc := zap.NewProductionEncoderConfig()
 	enc.EncodeTime = zapcore.RFC3339NanoTimeEncoder
-	enc.EncodeLevel = zapcore.LowercaseLevelEncoder
+	enc.EncodeLevel = levelName
 	var encoder zapcore.Encoder
 	switch format {
 	case Console, "":
@@ -45,5 +45,14 @@ func New(level int, format string, w io.Writer) (logr.Logger, func(), error) {
 		return logr.Discard(), func() {}, fmt.Errorf("--log-format must be %q or %q, got %q", Console, JSON, format)
 	}
 	z := zap.New(zapcore.NewCore(encoder, zapcore.Lock(zapcore.AddSync(w)), zapLevels[level]))
-	return zapr.NewLogger(z), func() { _ = z.Sync() }, nil
+	return logr.New(&dedupSink{sink: zapr.NewLogger(z).GetSink()}), func() { _ = z.Sync() }, nil
+}
+
+// levelName writes zap's lowercase names, and "debug" for logr's V(2) and
+// deeper (zap levels below -1), which zap would write as "Level(-2)".
+func levelName(l zapcore.Level, enc zapcore.PrimitiveArrayEncoder) {
+	if l < zapcore.DebugLevel {
+		l = zapcore.DebugLevel
+	}
+	enc.AppendString(l.String())
 }

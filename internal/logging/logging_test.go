@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -58,4 +59,44 @@ func TestNew_Formats(t *testing.T) {
 	require.EqualError(t, err, "--log must be between 0 and 5, got 6")
 	_, _, err = New(4, "xml", &buf)
 	require.ErrorContains(t, err, "--log-format")
+}
+
+func TestNew_LevelNamesAndUniqueKeys(t *testing.T) {
+	var buf bytes.Buffer
+	log, flush, err := New(5, Console, &buf)
+	require.NoError(t, err)
+	log.V(2).Info("deep")
+	log.V(5).Info("deeper")
+	flush()
+	require.NotContains(t, buf.String(), "Level(")
+	require.Equal(t, 2, strings.Count(buf.String(), "\tdebug\t"))
+
+	buf.Reset()
+	log, flush, err = New(5, JSON, &buf)
+	require.NoError(t, err)
+	l := log.WithName("loop").WithValues("group", "a", "reconcileID", 1)
+	l.WithValues("group", "b", "action", "commit").Info("committed", "group", "c", "term", 3)
+	l.Error(errors.New("boom"), "failed", "reconcileID", 2)
+	flush()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2)
+	for _, line := range lines {
+		require.Equal(t, 1, strings.Count(line, `"group":`), line)
+		require.Equal(t, 1, strings.Count(line, `"reconcileID":`), line)
+	}
+	var first, second map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &second))
+	require.Equal(t, "c", first["group"])
+	require.Equal(t, "commit", first["action"])
+	require.Equal(t, "loop", first["logger"])
+	require.Equal(t, 2.0, second["reconcileID"])
+	require.Equal(t, "boom", second["error"])
+}
+
+func TestMerge(t *testing.T) {
+	base := []any{"a", 1, "b", 2}
+	require.Equal(t, []any{"a", 1, "b", 3, "c", 4}, merge(base, []any{"b", 3, "c", 4}))
+	require.Equal(t, []any{"a", 1, "b", 2}, base, "base untouched")
+	require.Equal(t, []any{"a", 1, "b", 2, "odd"}, merge(base, []any{"odd"}))
 }

@@ -126,9 +126,9 @@ func TestFaultsValidation(t *testing.T) {
 		err    string
 	}{
 		{"ok", Faults{Latency: time.Millisecond, Fail: []string{"CommitGroup", "Group.FreeGroup"}, Hang: []string{" InspectGroups "}}, ""},
-		{"negative latency", Faults{Latency: -1}, "groupsim: Faults.Latency must not be negative, got -1ns"},
-		{"unknown fail", Faults{Fail: []string{"Commit"}}, `groupsim: Faults.Fail: unknown method "Commit" (want one of CommitGroup, FreeGroup, DescribeGroup, DestroyGroup, InspectGroups)`},
-		{"unknown hang", Faults{Hang: []string{"Plugin.Implements"}}, `groupsim: Faults.Hang: unknown method "Plugin.Implements" (want one of CommitGroup, FreeGroup, DescribeGroup, DestroyGroup, InspectGroups)`},
+		{"negative latency", Faults{Latency: -1}, "--latency must not be negative, got -1ns"},
+		{"unknown fail", Faults{Fail: []string{"Commit"}}, `--fail: unknown method "Commit" (want one of CommitGroup, FreeGroup, DescribeGroup, DestroyGroup, InspectGroups)`},
+		{"unknown hang", Faults{Hang: []string{"Plugin.Implements"}}, `--hang: unknown method "Plugin.Implements" (want one of CommitGroup, FreeGroup, DescribeGroup, DestroyGroup, InspectGroups)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -179,9 +179,9 @@ func TestOptionsValidation(t *testing.T) {
 		err    string
 	}{
 		{"defaults", func(*Options) {}, ""},
-		{"nil clock", func(o *Options) { o.Clock = nil }, "groupsim: Options.Clock must not be nil"},
-		{"nil id", func(o *Options) { o.NewID = nil }, "groupsim: Options.NewID must not be nil"},
-		{"zero max", func(o *Options) { o.MaxInstances = 0 }, "groupsim: Options.MaxInstances must be positive, got 0"},
+		{"nil clock", func(o *Options) { o.Clock = nil }, "groupsim: a clock is required"},
+		{"nil id", func(o *Options) { o.NewID = nil }, "groupsim: an instance ID generator is required"},
+		{"zero max", func(o *Options) { o.MaxInstances = 0 }, "groupsim: the instance limit must be positive, got 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -46,15 +46,15 @@ type Faults struct {
 // canonical form ("Group.CommitGroup" becomes "CommitGroup").
 func (f Faults) validate() (Faults, error) {
 	if f.Latency < 0 {
-		return Faults{}, fmt.Errorf("groupsim: Faults.Latency must not be negative, got %s", f.Latency)
+		return Faults{}, fmt.Errorf("--latency must not be negative, got %s", f.Latency)
 	}
 	fail, err := canonicalMethods(f.Fail)
 	if err != nil {
-		return Faults{}, fmt.Errorf("groupsim: Faults.Fail: %w", err)
+		return Faults{}, fmt.Errorf("--fail: %w", err)
 	}
 	hang, err := canonicalMethods(f.Hang)
 	if err != nil {
-		return Faults{}, fmt.Errorf("groupsim: Faults.Hang: %w", err)
+		return Faults{}, fmt.Errorf("--hang: %w", err)
 	}
 	return Faults{Latency: f.Latency, Fail: fail, Hang: hang}, nil
 }
@@ -133,10 +133,10 @@ func DefaultOptions() Options {
 func (o *Options) validate() error {
 	var errs []error
 	if o.Clock == nil {
-		errs = append(errs, errors.New("groupsim: Options.Clock must not be nil"))
+		errs = append(errs, errors.New("groupsim: a clock is required"))
 	}
 	if o.NewID == nil {
-		errs = append(errs, errors.New("groupsim: Options.NewID must not be nil"))
+		errs = append(errs, errors.New("groupsim: an instance ID generator is required"))
 	}
 	switch o.Echo {
 	case "":
@@ -146,7 +146,7 @@ func (o *Options) validate() error {
 		errs = append(errs, fmt.Errorf("--echo must be %q or %q, got %q", EchoNormalised, EchoVerbatim, o.Echo))
 	}
 	if o.MaxInstances <= 0 {
-		errs = append(errs, fmt.Errorf("groupsim: Options.MaxInstances must be positive, got %d", o.MaxInstances))
+		errs = append(errs, fmt.Errorf("groupsim: the instance limit must be positive, got %d", o.MaxInstances))
 	}
 	f, err := o.Faults.validate()
 	if err != nil {

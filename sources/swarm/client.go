@@ -62,13 +62,13 @@ func (o *ClientOptions) validate() error {
 		o.CallTimeout = defaultCallTimeout
 	}
 	if o.CallTimeout < 0 {
-		return errors.New("swarm: ClientOptions.CallTimeout must be positive")
+		return fmt.Errorf("--engine-timeout must be positive, got %s", o.CallTimeout)
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
-		return errors.New("swarm: ClientOptions.TLSCert and TLSKey must be given together")
+		return errors.New("--tlscert and --tlskey must be given together")
 	}
 	if _, err := client.ParseHostURL(o.Host); err != nil {
-		return fmt.Errorf("swarm: ClientOptions.Host %q: %w", o.Host, err)
+		return fmt.Errorf("--host %q: %w", o.Host, err)
 	}
 	return nil
 }
@@ -103,18 +103,18 @@ func tlsConfig(opts ClientOptions) (*tls.Config, error) {
 	if opts.TLSCACert != "" {
 		pem, err := os.ReadFile(opts.TLSCACert)
 		if err != nil {
-			return nil, fmt.Errorf("swarm: read CA certificate: %w", err)
+			return nil, fmt.Errorf("--tlscacert: read CA certificate: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("swarm: CA certificate %s holds no PEM certificate", opts.TLSCACert)
+			return nil, fmt.Errorf("--tlscacert %s holds no PEM certificate", opts.TLSCACert)
 		}
 		cfg.RootCAs = pool
 	}
 	if opts.TLSCert != "" {
 		pair, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
 		if err != nil {
-			return nil, fmt.Errorf("swarm: load client certificate: %w", err)
+			return nil, fmt.Errorf("--tlscert/--tlskey: load client certificate: %w", err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}

@@ -256,9 +256,9 @@ func TestClientOptions(t *testing.T) {
 	}{
 		{"defaults", def, ""},
 		{"zero value", ClientOptions{}, ""},
-		{"bad host", ClientOptions{Host: "::nope"}, "Host"},
-		{"negative timeout", ClientOptions{CallTimeout: -1}, "CallTimeout"},
-		{"cert without key", ClientOptions{TLSCert: "c.pem"}, "together"},
+		{"bad host", ClientOptions{Host: "::nope"}, `--host "::nope"`},
+		{"negative timeout", ClientOptions{CallTimeout: -1}, "--engine-timeout must be positive, got -1ns"},
+		{"cert without key", ClientOptions{TLSCert: "c.pem"}, "--tlscert and --tlskey must be given together"},
 		{"missing CA file", ClientOptions{TLSCACert: "/nonexistent/ca.pem"}, "CA certificate"},
 	}
 	for _, c := range cases {

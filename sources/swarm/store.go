@@ -56,11 +56,11 @@ func (o *StoreOptions) validate() error {
 	}
 	switch {
 	case strings.TrimSpace(o.Label) != o.Label:
-		return fmt.Errorf("swarm: StoreOptions.Label %q has surrounding blanks", o.Label)
+		return fmt.Errorf("store label %q has surrounding blanks", o.Label)
 	case o.MaxLabelBytes < 0 || o.MaxLabelBytes > raftMaxBytes:
-		return fmt.Errorf("swarm: StoreOptions.MaxLabelBytes must be in 1..%d", raftMaxBytes)
+		return fmt.Errorf("--max-label-bytes must be in 1..%d, got %d", raftMaxBytes, o.MaxLabelBytes)
 	case o.MaxRetries < 0:
-		return errors.New("swarm: StoreOptions.MaxRetries must not be negative")
+		return fmt.Errorf("store retries must not be negative, got %d", o.MaxRetries)
 	}
 	return nil
 }

@@ -271,9 +271,9 @@ func TestStoreOptions(t *testing.T) {
 	}{
 		{"zero value takes the defaults", StoreOptions{}, ""},
 		{"blank label", StoreOptions{Label: " infrakit"}, "surrounding blanks"},
-		{"negative size", StoreOptions{MaxLabelBytes: -1}, "MaxLabelBytes"},
-		{"above the raft cap", StoreOptions{MaxLabelBytes: raftMaxBytes + 1}, "MaxLabelBytes"},
-		{"negative retries", StoreOptions{MaxRetries: -1}, "MaxRetries"},
+		{"negative size", StoreOptions{MaxLabelBytes: -1}, "--max-label-bytes must be in 1..1572864, got -1"},
+		{"above the raft cap", StoreOptions{MaxLabelBytes: raftMaxBytes + 1}, "--max-label-bytes must be in 1..1572864, got 1572865"},
+		{"negative retries", StoreOptions{MaxRetries: -1}, "store retries must not be negative, got -1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const stream = `{"Action":"start","Package":"m/e2e"}
+{"Action":"run","Package":"m/e2e","Test":"TestSwarm"}
+{"Action":"output","Package":"m/e2e","Test":"TestSwarm","Output":"=== RUN   TestSwarm\n"}
+{"Action":"output","Package":"m/e2e","Test":"TestSwarm","Output":"    swarm_test.go:27: no Docker engine: dockerd not found\n"}
+{"Action":"output","Package":"m/e2e","Test":"TestSwarm","Output":"--- SKIP: TestSwarm (0.00s)\n"}
+{"Action":"skip","Package":"m/e2e","Test":"TestSwarm"}
+{"Action":"run","Package":"m/e2e","Test":"TestFailover"}
+{"Action":"output","Package":"m/e2e","Test":"TestFailover","Output":"    swarm_test.go:27: no Docker engine: dockerd not found\n"}
+{"Action":"skip","Package":"m/e2e","Test":"TestFailover"}
+{"Action":"run","Package":"m/e2e","Test":"TestOK"}
+{"Action":"output","Package":"m/e2e","Test":"TestOK","Output":"    noisy log line\n"}
+{"Action":"pass","Package":"m/e2e","Test":"TestOK"}
+{"Action":"output","Package":"m/e2e","Output":"ok  \tm/e2e\t1.0s\n"}
+{"Action":"pass","Package":"m/e2e"}
+{"Action":"run","Package":"m/a","Test":"TestBad"}
+{"Action":"output","Package":"m/a","Test":"TestBad","Output":"    a_test.go:9: boom\n"}
+{"Action":"output","Package":"m/a","Test":"TestBad","Output":"--- FAIL: TestBad (0.00s)\n"}
+{"Action":"fail","Package":"m/a","Test":"TestBad"}
+{"Action":"run","Package":"m/a","Test":"TestQuiet"}
+{"Action":"output","Package":"m/a","Test":"TestQuiet","Output":"--- SKIP: TestQuiet (0.00s)\n"}
+{"Action":"skip","Package":"m/a","Test":"TestQuiet"}
+{"Action":"output","Package":"m/a","Output":"FAIL\tm/a\t0.1s\n"}
+{"Action":"fail","Package":"m/a"}
+`
+
+func TestSummarize(t *testing.T) {
+	var out bytes.Buffer
+	failed, err := summarize(strings.NewReader(stream), &out, false, "m/")
+	require.NoError(t, err)
+	require.True(t, failed)
+	require.Equal(t, "ok  \tm/e2e\t1.0s\n"+
+		"    a_test.go:9: boom\n--- FAIL: TestBad (0.00s)\n"+
+		"FAIL\tm/a\t0.1s\n"+
+		"skipped: 3 — a: TestQuiet (no reason given); e2e: TestSwarm, TestFailover (no Docker engine: dockerd not found)\n", out.String())
+}
+
+func TestSummarize_VerboseAndNone(t *testing.T) {
+	in := `{"Action":"run","Package":"m/x","Test":"TestA"}
+{"Action":"output","Package":"m/x","Test":"TestA","Output":"    acked=10 lost=0\n"}
+{"Action":"pass","Package":"m/x","Test":"TestA"}
+{"Action":"output","Package":"m/x","Output":"ok  \tm/x\t0.1s\n"}
+{"Action":"pass","Package":"m/x"}
+`
+	var out bytes.Buffer
+	failed, err := summarize(strings.NewReader(in), &out, true, "m/")
+	require.NoError(t, err)
+	require.False(t, failed)
+	require.Equal(t, "    acked=10 lost=0\nok  \tm/x\t0.1s\nskipped: none\n", out.String())
+}
+
+func TestSummarize_BuildFailure(t *testing.T) {
+	var out bytes.Buffer
+	failed, err := summarize(strings.NewReader("# m/x\nx.go:1: syntax error\n"), &out, false, "m/")
+	require.NoError(t, err)
+	require.True(t, failed, "no events means nothing ran")
+	require.Contains(t, out.String(), "x.go:1: syntax error\n")
+}
+
+func TestSkipLine_SubtestsOfSkippedParent(t *testing.T) {
+	got := skipLine([]skip{{"p", "TestA/one", "r"}, {"p", "TestA/two", "other"}, {"p", "TestA", "r"}})
+	require.Equal(t, "skipped: 3 — p: TestA/two (other); p: TestA (r)", got)
+}

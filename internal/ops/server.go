@@ -1,0 +1,167 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+)
+
+// DefaultMetricsAddr is the default of --metrics-addr: empty, the server is
+// off. Replicas often share a host (the demo, the e2e tests, a lab), and any
+// fixed port would make the second one fail to start; as kubebuilder's
+// scaffold does, serving is asked for explicitly. SuggestedMetricsAddr is
+// what the systemd unit and the README use.
+const DefaultMetricsAddr = ""
+
+// SuggestedMetricsAddr is loopback only, since the listener has no
+// authentication, on a port unused by the common exporters and not 8080,
+// often an application's port. Scraping from another host needs a routable
+// address.
+const SuggestedMetricsAddr = "127.0.0.1:9913"
+
+// DefaultCheckTimeout bounds one /healthz or /readyz answer.
+const DefaultCheckTimeout = time.Second
+
+// ServerOptions configure Listen.
+type ServerOptions struct {
+	// Addr is HOST:PORT to listen on (--metrics-addr). Required.
+	Addr string
+	// Metrics is served on /metrics. Required.
+	Metrics *Metrics
+	// Health answers /healthz and /readyz. Required (use &Checks{} for none).
+	Health Health
+	// CheckTimeout bounds each probe; a check still running then answers
+	// 503 "... did not answer in time". Defaults to DefaultCheckTimeout.
+	CheckTimeout time.Duration
+	// Log receives the listening line (info) and server errors (V(1)).
+	Log logr.Logger
+}
+
+// DefaultServerOptions returns the defaults (Metrics and Health still to set).
+func DefaultServerOptions() ServerOptions {
+	return ServerOptions{Addr: DefaultMetricsAddr, CheckTimeout: DefaultCheckTimeout, Log: logr.Discard()}
+}
+
+// Validate reports the first invalid field, naming its flag.
+func (o ServerOptions) Validate() error {
+	switch {
+	case o.Addr == "":
+		return errors.New("--metrics-addr is empty: the metrics server is off")
+	case o.Metrics == nil:
+		return errors.New("metrics server needs metrics")
+	case o.Health == nil:
+		return errors.New("metrics server needs health checks")
+	case o.CheckTimeout < 0:
+		return fmt.Errorf("health check timeout must not be negative, got %s", o.CheckTimeout)
+	}
+	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+		return fmt.Errorf("--metrics-addr %q must be HOST:PORT: %w", o.Addr, err)
+	}
+	return nil
+}
+
+// Server serves /metrics, /healthz and /readyz over HTTP.
+type Server struct {
+	ln     net.Listener
+	http   *http.Server
+	served chan struct{}
+}
+
+// Listen opens opts.Addr and serves in the background until Shutdown. A
+// failure to bind is an error wrapping ErrBind that names the address.
+func Listen(opts ServerOptions) (*Server, error) {
+	if opts.CheckTimeout == 0 {
+		opts.CheckTimeout = DefaultCheckTimeout
+	}
+	if opts.Log.GetSink() == nil {
+		opts.Log = logr.Discard()
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrBind, opts.Addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", opts.Metrics.Handler())
+	mux.Handle("/healthz", probe(opts.Health.Healthz, opts.CheckTimeout))
+	mux.Handle("/readyz", probe(opts.Health.Readyz, opts.CheckTimeout))
+	s := &Server{
+		ln: ln,
+		http: &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+		},
+		served: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.served)
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			opts.Log.V(1).Info("metrics server stopped", "error", err.Error())
+		}
+	}()
+	opts.Log.Info("serving metrics and health", "address", s.Addr(), "paths", "/metrics /healthz /readyz")
+	return s, nil
+}
+
+// Addr is the address listened on (the port chosen when Addr had port 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Shutdown stops accepting and waits for in-flight requests until ctx is
+// done, then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		_ = s.http.Close()
+	}
+	<-s.served
+	return err
+}
+
+// probe answers GET/HEAD with 200 "ok" when check passes and 503 with the
+// failure otherwise, never waiting more than timeout.
+func probe(check func(context.Context) error, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			text(w, http.StatusMethodNotAllowed, "GET or HEAD only")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		done := make(chan error, 1) // buffered: a late check does not leak a blocked send
+		go func() { done <- check(ctx) }()
+		var err error
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("%w (%s)", ErrCheckTimeout, timeout)
+		}
+		if err != nil {
+			text(w, http.StatusServiceUnavailable, strings.TrimSpace(err.Error()))
+			return
+		}
+		text(w, http.StatusOK, "ok")
+	})
+}
+
+func text(w http.ResponseWriter, status int, body string) {
+	body += "\n"
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}

@@ -1,0 +1,105 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	clocktesting "k8s.io/utils/clock/testing"
+)
+
+func listen(t *testing.T, opts ServerOptions) *Server {
+	t.Helper()
+	s, err := Listen(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Shutdown(context.Background())) })
+	return s
+}
+
+func TestServer_Probes(t *testing.T) {
+	var storeErr atomic.Pointer[error]
+	checks := &Checks{}
+	checks.AddLive("reconcile loop", func(context.Context) error { return nil })
+	checks.AddReady("store", func(context.Context) error {
+		if p := storeErr.Load(); p != nil {
+			return *p
+		}
+		return nil
+	})
+	s := listen(t, ServerOptions{Addr: "127.0.0.1:0", Metrics: NewMetrics(DefaultMetricsOptions()), Health: checks})
+	base := "http://" + s.Addr()
+
+	require.Equal(t, "ok", get(t, base+"/healthz", http.StatusOK))
+	require.Equal(t, "ok", get(t, base+"/readyz", http.StatusOK))
+
+	bad := errors.New("stored config cannot be decoded")
+	storeErr.Store(&bad)
+	require.Equal(t, "store: stored config cannot be decoded", get(t, base+"/readyz", http.StatusServiceUnavailable))
+	require.Equal(t, "ok", get(t, base+"/healthz", http.StatusOK), "liveness does not depend on the store")
+	storeErr.Store(nil)
+	require.Equal(t, "ok", get(t, base+"/readyz", http.StatusOK))
+
+	checks.AddReady("leadership", func(context.Context) error { return errors.New("not known yet") })
+	storeErr.Store(&bad)
+	require.Equal(t, "store: stored config cannot be decoded\nleadership: not known yet", get(t, base+"/readyz", http.StatusServiceUnavailable))
+
+	resp, err := http.Post(base+"/healthz", "text/plain", nil)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}
+
+func TestServer_CheckTimeout(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	checks := &Checks{}
+	checks.AddLive("loop", func(context.Context) error { <-release; return nil }) // ignores ctx on purpose
+	s := listen(t, ServerOptions{Addr: "127.0.0.1:0", Metrics: NewMetrics(DefaultMetricsOptions()), Health: checks, CheckTimeout: 50 * time.Millisecond})
+	require.Equal(t, "check did not answer in time (50ms)", get(t, "http://"+s.Addr()+"/healthz", http.StatusServiceUnavailable))
+	// /metrics answers while a check hangs.
+	require.Contains(t, get(t, "http://"+s.Addr()+"/metrics", http.StatusOK), "go_goroutines")
+}
+
+func TestListen_Errors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = busy.Close() })
+	m := NewMetrics(DefaultMetricsOptions())
+
+	_, err = Listen(ServerOptions{Addr: busy.Addr().String(), Metrics: m, Health: &Checks{}})
+	require.ErrorIs(t, err, ErrBind)
+	require.ErrorContains(t, err, "cannot listen on --metrics-addr "+busy.Addr().String()+": ")
+
+	cases := []struct {
+		name string
+		opts ServerOptions
+		want string
+	}{
+		{"no port", ServerOptions{Addr: "localhost", Metrics: m, Health: &Checks{}}, `--metrics-addr "localhost" must be HOST:PORT`},
+		{"empty", ServerOptions{Metrics: m, Health: &Checks{}}, "--metrics-addr is empty"},
+		{"no health", ServerOptions{Addr: "127.0.0.1:0", Metrics: m}, "needs health checks"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Listen(c.opts)
+			require.ErrorContains(t, err, c.want)
+		})
+	}
+}
+
+func TestHeartbeat(t *testing.T) {
+	clk := clocktesting.NewFakePassiveClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	h := NewHeartbeat(clk)
+	check := h.Check(time.Minute)
+	require.NoError(t, check(context.Background()))
+	clk.SetTime(clk.Now().Add(61 * time.Second))
+	require.EqualError(t, check(context.Background()), "no progress for 1m1s (limit 1m0s)")
+	h.Beat()
+	require.NoError(t, check(context.Background()))
+	require.Equal(t, clk.Now(), h.Last().UTC())
+}
