@@ -201,6 +201,7 @@ func TestOSManagerStatus(t *testing.T) {
 			s, failed = status(n)
 			require.Empty(ct, failed, "status of %s", n.name)
 			require.Equal(ct, role, s.Role, "role of %s", n.name)
+			require.Equal(ct, 1, s.GroupCount, "groups seen by %s's last store read", n.name)
 		}, eventually, tick)
 		require.Equal(t, n.name, s.Name)
 		require.Equal(t, "os", s.Mode)
