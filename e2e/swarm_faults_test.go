@@ -99,7 +99,7 @@ func swarmOnce(t *testing.T, lab *swarmtest.Lab) {
 	mark := time.Now().UnixNano()
 	out, errOut, exit := once(leader, "--once", "--dry-run")
 	require.Equal(t, 0, exit, errOut)
-	require.Regexp(t, `(?m)^leader: true$`, out)
+	require.Regexp(t, `(?m)^role: leader$`, out)
 	require.Regexp(t, onceLine("commit", "cattle", "would run"), out)
 	require.Contains(t, out, "groups: 2, committed: 0, freed: 0, failed: 0, planned: 2\n")
 	require.True(t, leader.runs(), "a dry run acts on nothing")
@@ -107,7 +107,7 @@ func swarmOnce(t *testing.T, lab *swarmtest.Lab) {
 
 	out, errOut, exit = once(leader, "--once")
 	require.Equal(t, 0, exit, "stdout: %s\nstderr: %s", out, errOut)
-	require.Regexp(t, `(?m)^leader: true$`, out)
+	require.Regexp(t, `(?m)^role: leader$`, out)
 	require.Regexp(t, onceLine("commit", "cattle", "ok: Managing 2 instances"), out)
 	require.Regexp(t, onceLine("commit", "pets", "ok: Managing 1 instances"), out)
 	require.Contains(t, out, "groups: 2, committed: 2, freed: 0, failed: 0, planned: 0\n")
@@ -121,7 +121,7 @@ func swarmOnce(t *testing.T, lab *swarmtest.Lab) {
 
 	out, errOut, exit = once(follower, "--once")
 	require.Equal(t, 0, exit, "stdout: %s\nstderr: %s", out, errOut)
-	require.Regexp(t, `(?m)^leader: false$`, out)
+	require.Regexp(t, `(?m)^role: follower$`, out)
 	require.Regexp(t, onceLine("free", "cattle", "ok"), out)
 	require.Contains(t, out, "groups: 1, committed: 0, freed: 1, failed: 0, planned: 0\n")
 	require.True(t, follower.runs(), "runs %v", follower.running())
