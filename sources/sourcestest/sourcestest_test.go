@@ -64,3 +64,7 @@ func TestStaticLeadership_ErrorMeansNotLeader(t *testing.T) {
 	require.Zero(t, l.Watchers())
 	require.Equal(t, []bool{true, false, true}, w.All())
 }
+
+func TestMemStore_StagerContract(t *testing.T) {
+	sourcestest.RunStagerContract(t, func(*testing.T) sources.Store { return sourcestest.NewMemStore() })
+}
