@@ -232,11 +232,10 @@ func (s *FileStore) parse(data []byte, st stamp) (*fileState, error) {
 	}
 	frags := make(map[plugin.ID]*fragment, len(cfg.Groups))
 	for id, e := range cfg.Groups {
-		f, err := encodeFragment(id, e)
+		f, err := encodeDecoded(id, e)
 		if err != nil {
 			return nil, fmt.Errorf("config file %s: %w: %w", s.path, ErrCorrupt, err)
 		}
-		f.entry = e // freshly decoded: no need for the copy
 		frags[id] = f
 	}
 	l := newLayout(frags)

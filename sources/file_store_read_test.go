@@ -149,4 +149,3 @@ func TestFileStore_SizeLimit(t *testing.T) {
 		require.Equal(t, int64(64<<20), opts.MaxBytes)
 	})
 }
-

@@ -84,14 +84,29 @@ func (d digest) version() Version {
 // encodeFragment encodes one group exactly as EncodeConfig would place it.
 // The entry's Properties are copied, so the caller may reuse its bytes.
 func encodeFragment(id plugin.ID, e Entry) (*fragment, error) {
-	if len(e.Properties) > 0 && !json.Valid(e.Properties) {
+	return encodeChecked(id, e, true)
+}
+
+// encodeDecoded is encodeFragment for an entry that DecodeConfig made: its
+// Properties are one valid JSON value already, and are kept, not copied.
+func encodeDecoded(id plugin.ID, e Entry) (*fragment, error) {
+	f, err := encodeChecked(id, e, false)
+	if err == nil {
+		f.entry = e
+	}
+	return f, err
+}
+
+func encodeChecked(id plugin.ID, e Entry, check bool) (*fragment, error) {
+	// Checked alone: inside the entry, `1,"x":2` would pass for valid.
+	if check && len(e.Properties) > 0 && !json.Valid(e.Properties) {
 		return nil, fmt.Errorf("encode config: group %q: properties are not valid JSON", id)
 	}
 	key, err := json.Marshal(string(id))
 	if err != nil {
 		return nil, fmt.Errorf("encode config: group %q: %w", id, err)
 	}
-	body, err := json.MarshalIndent(e, entryIndent, "  ")
+	body, err := indentEntry(e)
 	if err != nil {
 		return nil, fmt.Errorf("encode config: group %q: %w", id, err)
 	}
@@ -102,6 +117,34 @@ func encodeFragment(id plugin.ID, e Entry) (*fragment, error) {
 		owned.Properties = bytes.Clone(e.Properties)
 	}
 	return &fragment{entry: owned, text: text, sum: digestOf(text)}, nil
+}
+
+// indentEntry is json.MarshalIndent(e, entryIndent, "  ") in one pass
+// where it can be: Marshal would only compact the properties (json.Indent
+// skips the same blanks) unless they hold what it escapes (<, >, &, U+2028,
+// U+2029), which takes the long way.
+func indentEntry(e Entry) ([]byte, error) {
+	props := bytes.Trim(e.Properties, " \t\r\n")
+	if e.Properties == nil {
+		props = []byte("null")
+	}
+	if bytes.IndexByte(props, '<') >= 0 || bytes.IndexByte(props, '>') >= 0 ||
+		bytes.IndexByte(props, '&') >= 0 || bytes.Contains(props, []byte("\u2028")) ||
+		bytes.Contains(props, []byte("\u2029")) || len(props) == 0 {
+		return json.MarshalIndent(e, entryIndent, "  ")
+	}
+	plugin, err := json.Marshal(e.Plugin)
+	if err != nil {
+		return nil, err
+	}
+	compact := make([]byte, 0, len(`{"Plugin":,"Properties":}`)+len(plugin)+len(props))
+	compact = append(append(append(append(append(compact, `{"Plugin":`...), plugin...), `,"Properties":`...), props...), '}')
+	var out bytes.Buffer
+	out.Grow(2 * len(compact))
+	if err := json.Indent(&out, compact, entryIndent, "  "); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // holds reports whether f already encodes e: the same plugin and the same

@@ -13,6 +13,7 @@ import (
 
 // layoutOf encodes every group of cfg from scratch.
 func layoutOf(t testing.TB, cfg Config) *layout {
+	t.Helper()
 	frags := map[plugin.ID]*fragment{}
 	for id, e := range cfg.Groups {
 		f, err := encodeFragment(id, e)
@@ -145,4 +146,33 @@ func FuzzLayout(f *testing.F) {
 		require.NoError(t, err)
 		requireSameAsEncodeConfig(t, lb, b)
 	})
+}
+
+func TestEncodeFragment_ChecksPropertiesAlone(t *testing.T) {
+	_, err := encodeFragment("a", Entry{Plugin: "p", Properties: json.RawMessage(`1,"x":2`)})
+	require.ErrorContains(t, err, "properties are not valid JSON")
+	for _, bad := range []string{" ", "{", `"a"b`} {
+		_, err := encodeFragment("a", Entry{Plugin: "p", Properties: json.RawMessage(bad)})
+		require.Error(t, err, "%q", bad)
+		_, err = EncodeConfig(Config{Groups: map[plugin.ID]Entry{"a": {Plugin: "p", Properties: json.RawMessage(bad)}}})
+		require.Error(t, err, "EncodeConfig agrees on %q", bad)
+	}
+}
+
+func TestEncoder_IsEncodeConfig(t *testing.T) {
+	var enc Encoder
+	groups := map[plugin.ID]Entry{}
+	for id, e := range trickyGroups {
+		groups[id] = e
+		got, err := enc.Encode(Config{Groups: groups})
+		require.NoError(t, err)
+		want, err := EncodeConfig(Config{Groups: groups})
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got))
+	}
+	_, err := enc.Encode(Config{Groups: map[plugin.ID]Entry{"a": {Properties: json.RawMessage(`{`)}}})
+	require.Error(t, err)
+	got, err := enc.Encode(Config{})
+	require.NoError(t, err)
+	require.Equal(t, frameEmpty, string(got))
 }
