@@ -13,6 +13,7 @@ func newOSCmd(g *globals) *cobra.Command {
 		leaderFile string
 		storeDir   string
 		poll       time.Duration
+		maxConfig  int64
 	)
 	cmd := &cobra.Command{
 		Use:   "os",
@@ -30,7 +31,7 @@ atomically and fsync'd, in the original InfraKit format.`,
 			if err != nil {
 				return usageError{err}
 			}
-			s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: storeDir, Log: log.WithName("store")})
+			s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: storeDir, MaxBytes: maxConfig, Log: log.WithName("store")})
 			if err != nil {
 				return usageError{err}
 			}
@@ -40,6 +41,7 @@ atomically and fsync'd, in the original InfraKit format.`,
 	f := cmd.Flags()
 	f.StringVar(&leaderFile, "leader-file", envOr("INFRAKIT_LEADER_FILE", "leader"), "shared leader file ($INFRAKIT_LEADER_FILE, else ~/.infrakit/leader)")
 	f.StringVar(&storeDir, "store-dir", envOr("INFRAKIT_STORE_DIR", "configs"), "directory of global.config ($INFRAKIT_STORE_DIR, else ~/.infrakit/configs)")
+	f.Int64Var(&maxConfig, "max-config-bytes", sources.DefaultFileStoreOptions().MaxBytes, "refuse to write, or to read, a global.config larger than this many bytes")
 	f.DurationVar(&poll, "poll-interval", 5*time.Second, "leader file poll interval, a safety net beside inotify (jittered ±10%)")
 	return cmd
 }
