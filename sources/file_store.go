@@ -116,6 +116,28 @@ type FileStore struct {
 
 	mu  sync.Mutex
 	cur *fileState // what the file held when this store last looked; nil: never looked
+	buf []byte     // the last save's write buffer, kept for the next one
+}
+
+// takeBuffer returns an empty buffer of at least size bytes' capacity.
+func (s *FileStore) takeBuffer(size int64) []byte {
+	s.mu.Lock()
+	buf := s.buf
+	s.buf = nil
+	s.mu.Unlock()
+	if int64(cap(buf)) < size {
+		return make([]byte, 0, size)
+	}
+	return buf[:0]
+}
+
+// returnBuffer keeps buf for the next save.
+func (s *FileStore) returnBuffer(buf []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cap(buf) > cap(s.buf) {
+		s.buf = buf
+	}
 }
 
 // fileState is one known content of the config file. It is never changed

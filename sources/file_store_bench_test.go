@@ -141,3 +141,30 @@ func BenchmarkEncodeConfig(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDurableReplace is the floor under a save: write a file of the
+// store's size, fsync it, rename it over the old one, fsync the directory.
+func BenchmarkDurableReplace(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("groups=%d", n), func(b *testing.B) {
+			data, err := sources.EncodeConfig(benchConfig(n))
+			require.NoError(b, err)
+			dir := b.TempDir()
+			path := filepath.Join(dir, "file")
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				f, err := os.CreateTemp(dir, "tmp")
+				require.NoError(b, err)
+				_, err = f.Write(data)
+				require.NoError(b, err)
+				require.NoError(b, f.Sync())
+				require.NoError(b, f.Close())
+				require.NoError(b, os.Rename(f.Name(), path))
+				d, err := os.Open(dir)
+				require.NoError(b, err)
+				require.NoError(b, d.Sync())
+				require.NoError(b, d.Close())
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package sources
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -193,31 +192,24 @@ func (l *layout) size() int64 {
 
 func (l *layout) version() Version { return l.sum.version() }
 
-// writeTo writes the assembled file to w.
-func (l *layout) writeTo(w *bufio.Writer) error {
+// appendTo appends the assembled file to dst.
+func (l *layout) appendTo(dst []byte) []byte {
 	if len(l.ids) == 0 {
-		_, _ = w.WriteString(frameEmpty)
-		return w.Flush()
+		return append(dst, frameEmpty...)
 	}
-	_, _ = w.WriteString(frameOpen)
+	dst = append(dst, frameOpen...)
 	for i, id := range l.ids {
 		if i > 0 {
-			_ = w.WriteByte(',')
+			dst = append(dst, ',')
 		}
-		_ = w.WriteByte('\n')
-		_, _ = w.Write(l.frags[id].text)
+		dst = append(dst, '\n')
+		dst = append(dst, l.frags[id].text...)
 	}
-	_, _ = w.WriteString(frameClose)
-	return w.Flush() // a bufio.Writer keeps its first error and returns it here
+	return append(dst, frameClose...)
 }
 
 // bytes assembles the file in memory.
-func (l *layout) bytes() []byte {
-	var buf bytes.Buffer
-	buf.Grow(int(l.size()))
-	_ = l.writeTo(bufio.NewWriter(&buf)) // writes to a bytes.Buffer cannot fail
-	return buf.Bytes()
-}
+func (l *layout) bytes() []byte { return l.appendTo(make([]byte, 0, l.size())) }
 
 // matches reports whether data is exactly the assembled file, without
 // assembling it.
