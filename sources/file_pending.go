@@ -202,7 +202,8 @@ func (s *FileStore) removeStaleTemps() {
 }
 
 func (s *FileStore) removeIfStale(path string) bool {
-	f, err := os.Open(path)
+	// O_NONBLOCK and O_NOFOLLOW: whatever sits there, opening it must not hang.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return false
 	}

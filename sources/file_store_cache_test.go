@@ -3,6 +3,7 @@ package sources_test
 import (
 	"encoding/json"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,4 +97,20 @@ func TestFileStore_LeavesLiveTempFilesAlone(t *testing.T) {
 	_, err = p.Commit(t.Context())
 	require.ErrorIs(t, err, sources.ErrConflict)
 	require.Empty(t, temps(), "a conflicting commit removes its temp file")
+}
+
+func TestFileStore_StaleTempCleanupNeverHangsOnAFIFO(t *testing.T) {
+	dir := t.TempDir()
+	s := newFileStore(t, dir)
+	v1, err := s.Save(t.Context(), sourcestest.SampleConfig("a"), "")
+	require.NoError(t, err)
+	fifo := dir + "/.global.config.tmp-fifo"
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	old := time.Now().Add(-time.Hour)
+	require.NoError(t, os.Chtimes(fifo, old, old))
+	_, err = s.Save(t.Context(), sourcestest.SampleConfig("a", "b"), v1)
+	require.NoError(t, err)
+	fi, err := os.Lstat(fifo)
+	require.NoError(t, err)
+	require.Equal(t, os.ModeNamedPipe, fi.Mode().Type(), "not a temp file of ours: left alone")
 }
