@@ -174,6 +174,10 @@ func (p *filePending) removeTemp() {
 	p.tmp = nil
 }
 
+// unchangedFor is how long a temp file must have been left alone before a
+// save treats it as left over by a crashed writer (and it must be unlocked).
+const unchangedFor = 10 * time.Second
+
 func (s *FileStore) conflict(stored, expected Version) error {
 	return fmt.Errorf("save config %s: %w (stored %q, expected %q)", s.path, ErrConflict, stored, expected)
 }

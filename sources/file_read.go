@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
-	"time"
 )
 
 // readChunk is how much of the config file is read between two looks at ctx.
@@ -145,7 +144,3 @@ func (s *FileStore) pathErr(err error) error {
 	}
 	return fmt.Errorf("%s: %w", s.path, err)
 }
-
-// unchangedFor is how long a temp file must have been left alone before a
-// save treats it as left over by a crashed writer.
-const unchangedFor = 10 * time.Second
