@@ -151,7 +151,7 @@ func (p *filePending) Commit(ctx context.Context) (Version, error) {
 	if err := syncDir(s.dir); err != nil {
 		return "", fmt.Errorf("save config %s: %w", s.path, err)
 	}
-	s.log.V(1).Info("saved config", "groups", len(p.layout.ids), "version", string(next.version))
+	s.log.V(1).Info("saved config", "groups", len(p.layout.order), "version", string(next.version))
 	return next.version, nil
 }
 

@@ -239,7 +239,7 @@ func (s *FileStore) refresh(ctx context.Context) (*fileState, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.log.V(1).Info("config changed on disk", "groups", len(next.layout.ids), "version", string(next.version))
+	s.log.V(1).Info("config changed on disk", "groups", len(next.layout.order), "version", string(next.version))
 	return s.install(known, next), nil
 }
 

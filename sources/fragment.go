@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/infrakit-manager/manager/plugin"
 )
@@ -33,6 +34,7 @@ const (
 // fragment is one group as stored: the entry (its Properties owned by the
 // store and never changed) and its encoded lines, `      "id": {…}`.
 type fragment struct {
+	id    plugin.ID
 	entry Entry
 	text  []byte
 	sum   digest
@@ -115,7 +117,7 @@ func encodeChecked(id plugin.ID, e Entry, check bool) (*fragment, error) {
 	if e.Properties != nil {
 		owned.Properties = bytes.Clone(e.Properties)
 	}
-	return &fragment{entry: owned, text: text, sum: digestOf(text)}, nil
+	return &fragment{id: id, entry: owned, text: text, sum: digestOf(text)}, nil
 }
 
 // indentEntry is json.MarshalIndent(e, entryIndent, "  ") in one pass
@@ -161,49 +163,52 @@ func (f *fragment) holds(e Entry) bool {
 	return bytes.Equal(a, b)
 }
 
-// layout is an encoded config: its fragments in key order. A layout is
-// never changed once made, so layouts are shared between goroutines.
+// layout is an encoded config: its fragments by group and in key order.
+// A layout is never changed once made, so layouts are shared between
+// goroutines.
 type layout struct {
-	ids   []plugin.ID // sorted
 	frags map[plugin.ID]*fragment
+	order []*fragment // sorted by id: the file's order, walked without hashing
 	sum   digest
 	text  int64 // bytes of all fragments' text
 }
 
 func newLayout(frags map[plugin.ID]*fragment) *layout {
-	l := &layout{frags: frags, ids: make([]plugin.ID, 0, len(frags))}
-	for id, f := range frags {
-		l.ids = append(l.ids, id)
+	l := &layout{frags: frags, order: make([]*fragment, 0, len(frags))}
+	for _, f := range frags {
+		l.order = append(l.order, f)
 		l.sum = l.sum.add(f.sum)
 		l.text += int64(len(f.text))
 	}
-	slices.Sort(l.ids)
+	slices.SortFunc(l.order, byID)
 	return l
 }
 
+func byID(a, b *fragment) int { return strings.Compare(string(a.id), string(b.id)) }
+
 // size is the number of bytes of the assembled file.
 func (l *layout) size() int64 {
-	if len(l.ids) == 0 {
+	if len(l.order) == 0 {
 		return int64(len(frameEmpty))
 	}
 	// "\n" before each fragment, "," between two
-	return int64(len(frameOpen)+len(frameClose)+2*len(l.ids)-1) + l.text
+	return int64(len(frameOpen)+len(frameClose)+2*len(l.order)-1) + l.text
 }
 
 func (l *layout) version() Version { return l.sum.version() }
 
 // appendTo appends the assembled file to dst.
 func (l *layout) appendTo(dst []byte) []byte {
-	if len(l.ids) == 0 {
+	if len(l.order) == 0 {
 		return append(dst, frameEmpty...)
 	}
 	dst = append(dst, frameOpen...)
-	for i, id := range l.ids {
+	for i, f := range l.order {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '\n')
-		dst = append(dst, l.frags[id].text...)
+		dst = append(dst, f.text...)
 	}
 	return append(dst, frameClose...)
 }
@@ -217,11 +222,11 @@ func (l *layout) matches(data []byte) bool {
 	if int64(len(data)) != l.size() {
 		return false
 	}
-	if len(l.ids) == 0 {
+	if len(l.order) == 0 {
 		return string(data) == frameEmpty
 	}
 	rest, ok := bytes.CutPrefix(data, []byte(frameOpen))
-	for i, id := range l.ids {
+	for i, f := range l.order {
 		if ok && i > 0 {
 			rest, ok = bytes.CutPrefix(rest, []byte{','})
 		}
@@ -229,7 +234,7 @@ func (l *layout) matches(data []byte) bool {
 			rest, ok = bytes.CutPrefix(rest, []byte{'\n'})
 		}
 		if ok {
-			rest, ok = bytes.CutPrefix(rest, l.frags[id].text)
+			rest, ok = bytes.CutPrefix(rest, f.text)
 		}
 		if !ok {
 			return false
@@ -289,7 +294,7 @@ func (l *layout) next(cfg Config) (*layout, error) {
 		n.sum = n.sum.add(f.sum)
 		n.text += int64(len(f.text))
 	}
-	n.ids = nextIDs(l.ids, removed, added)
+	n.order = nextOrder(l.order, changed, removed, added)
 	return n, nil
 }
 
@@ -301,34 +306,43 @@ func (l *layout) drop(id plugin.ID) {
 	delete(l.frags, id)
 }
 
-// nextIDs returns the sorted ids without removed and with added; ids
-// itself (which is never changed) when both are empty.
-func nextIDs(ids, removed, added []plugin.ID) []plugin.ID {
-	if len(removed) == 0 && len(added) == 0 {
-		return ids
+// nextOrder returns order (sorted, never changed) with the changed
+// fragments in place of the old ones, without removed and with added.
+func nextOrder(order []*fragment, changed map[plugin.ID]*fragment, removed, added []plugin.ID) []*fragment {
+	out := make([]*fragment, 0, len(order)-len(removed)+len(added))
+	if len(removed) == 0 && len(added) == 0 { // the usual save: a few groups changed
+		out = append(out, order...)
+		for id, f := range changed {
+			i, _ := slices.BinarySearchFunc(out, id, compareID)
+			out[i] = f
+		}
+		return out
 	}
-	out := make([]plugin.ID, 0, len(ids)-len(removed)+len(added))
-	if len(removed) == 0 {
-		out = append(out, ids...)
-	} else {
-		gone := make(map[plugin.ID]struct{}, len(removed))
-		for _, id := range removed {
-			gone[id] = struct{}{}
+	gone := make(map[plugin.ID]struct{}, len(removed))
+	for _, id := range removed {
+		gone[id] = struct{}{}
+	}
+	for _, f := range order {
+		if _, ok := gone[f.id]; ok {
+			continue
 		}
-		for _, id := range ids {
-			if _, ok := gone[id]; !ok {
-				out = append(out, id)
-			}
+		if nf, ok := changed[f.id]; ok {
+			f = nf
 		}
+		out = append(out, f)
 	}
 	if len(added) > 64 {
-		out = append(out, added...)
-		slices.Sort(out)
+		for _, id := range added {
+			out = append(out, changed[id])
+		}
+		slices.SortFunc(out, byID)
 		return out
 	}
 	for _, id := range added {
-		i, _ := slices.BinarySearch(out, id)
-		out = slices.Insert(out, i, id)
+		i, _ := slices.BinarySearchFunc(out, id, compareID)
+		out = slices.Insert(out, i, changed[id])
 	}
 	return out
 }
+
+func compareID(f *fragment, id plugin.ID) int { return strings.Compare(string(f.id), string(id)) }
