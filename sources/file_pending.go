@@ -63,6 +63,9 @@ func (p *filePending) writeTemp(ctx context.Context) (err error) {
 	if err := os.MkdirAll(p.s.dir, 0o700); err != nil {
 		return fmt.Errorf("create store dir: %w", err)
 	}
+	// Not under the write lock: a temp file counts as stale only when
+	// nobody holds its lock and nobody touched it for a while.
+	p.s.removeStaleTemps()
 	tmp, err := os.CreateTemp(p.s.dir, tempFilePrefix+"*")
 	if err != nil {
 		return err
@@ -126,7 +129,6 @@ func (p *filePending) Commit(ctx context.Context) (Version, error) {
 	if cur.version != p.expected {
 		return "", s.conflict(cur.version, p.expected)
 	}
-	s.removeStaleTemps()
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("save config %s: %w", s.path, err)
 	}
@@ -192,7 +194,7 @@ func (s *FileStore) saveErr(err error) error {
 }
 
 // removeStaleTemps deletes temp files left by crashed saves: those nobody
-// holds locked and nobody changed for a while. It runs under the write lock.
+// holds locked and nobody changed for a while.
 func (s *FileStore) removeStaleTemps() {
 	matches, err := filepath.Glob(filepath.Join(s.dir, tempFilePrefix+"*"))
 	if err != nil {

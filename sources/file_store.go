@@ -93,7 +93,8 @@ func (o *FileStoreOptions) Validate() error {
 // flock(2) of <Dir>/.global.config.lock, the version is checked again and
 // the temp file renamed over the config, and Dir is fsynced. A crash leaves
 // either the old or the new file plus, at worst, a temp file that Load
-// ignores and a later save removes. Load takes no lock: rename makes every
+// ignores and a later save removes (once nobody holds it locked and it is
+// 10 s old, so that other writers' prepared saves survive). Load takes no lock: rename makes every
 // read see one whole file. FileStore also implements Stager.
 //
 // Reading is defensive: only a regular file is opened (with O_NONBLOCK, so
