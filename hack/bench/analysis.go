@@ -73,11 +73,15 @@ const contention = "No cause in the manager was found. The path is: inotify even
 const storeSizeCause = "Cause: the write of the whole file. The original's format is one file holding " +
 	"every group, and a person or the original manager must be able to read it after every acknowledged " +
 	"write (no journal), so every save writes and fsyncs all of it: compare the store-sized probe row " +
-	"just above, the durable replacement of a file of this size on this disk. Already done: a save " +
-	"encodes only the changed group and assembles the file from kept encodings (byte-identical to " +
-	"EncodeConfig), checks the version with one stat instead of a re-read, and no load or decode happens " +
-	"per commit. What remains is that write; the two-phase save (sources.Stager) lets the controller " +
-	"overlap it with the pretend round trip."
+	"just above, the durable replacement of a file of this size on this disk. Beyond that probe, a save " +
+	"walks every stored group to find the changed ones and copies the kept encodings into one buffer " +
+	"before the write, and the controller copies its map of groups per batch; go test -bench " +
+	"'FileStoreSave|DurableReplace' ./sources splits the store's part (prepare: find, assemble, write, " +
+	"fsync; commit: lock, stat, rename, directory fsync). Already done: a save encodes only the changed " +
+	"group and assembles the file from kept encodings (byte-identical to EncodeConfig), checks the " +
+	"version with one stat instead of a re-read, and no load or decode happens per commit. What remains " +
+	"is that write, which no change inside the format removes; the two-phase save (sources.Stager) lets " +
+	"the controller overlap it with the pretend round trip."
 
 // notes explain rows that have no goal but show a cost worth knowing,
 // whenever the row is present.
