@@ -3,6 +3,7 @@ package sources
 import (
 	"encoding/json"
 	"os"
+	"strconv"
 	"path/filepath"
 	"testing"
 
@@ -175,4 +176,34 @@ func TestEncoder_IsEncodeConfig(t *testing.T) {
 	got, err := enc.Encode(Config{})
 	require.NoError(t, err)
 	require.Equal(t, frameEmpty, string(got))
+}
+
+// BenchmarkLayoutNext: finding and encoding the one changed group among
+// 10,000, as a save does before it writes.
+func BenchmarkLayoutNext(b *testing.B) {
+	groups := map[plugin.ID]Entry{}
+	for i := range 10000 {
+		id := plugin.ID(strconv.Itoa(100000 + i))
+		groups[id] = Entry{Plugin: "group-stateless", Properties: json.RawMessage(`{"ID":"` + string(id) + `","Properties":{"Allocation":{"Size":1}}}`)}
+	}
+	l := layoutOf(b, Config{Groups: groups})
+	cfg := Config{Groups: l.decodedForTest()}
+	gen := 0
+	for b.Loop() {
+		gen++
+		cfg.Groups["100000"] = Entry{Plugin: "p", Properties: json.RawMessage(strconv.Itoa(gen))}
+		n, err := l.next(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l = n
+	}
+}
+
+func (l *layout) decodedForTest() map[plugin.ID]Entry {
+	out := map[plugin.ID]Entry{}
+	for _, f := range l.order {
+		out[f.id] = f.entry
+	}
+	return out
 }
