@@ -3,10 +3,14 @@
 // an expected version) and the Leadership (is this replica the one that acts).
 //
 // The file implementations live here. FileStore keeps <dir>/global.config in
-// the original manager's byte format, versioned by content hash; writers in
+// the original manager's byte format, versioned by a digest of the config;
+// it keeps each group's encoding, so a save encodes only what changed, and
+// serves Load from memory while a stat shows the file unchanged. Writers in
 // any process serialise on an flock and replace the file atomically, and a
-// file that cannot be decoded is reported (path, line, column) and never
-// overwritten. FileLeadership reads a shared leader file, reacting to file
+// file that cannot be decoded (or is empty, or is not a regular file) is
+// reported and never overwritten. A Store may also be a Stager: a save in
+// two phases, the durable write first and the visible switch later, so
+// that the caller can overlap the write with other work. FileLeadership reads a shared leader file, reacting to file
 // system events within milliseconds and polling as a fallback. Update is the
 // load-mutate-save loop with bounded retries on ErrConflict that every
 // writer should use. The Docker Swarm implementations live in sources/swarm,

@@ -1,18 +1,20 @@
 package sources
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	"github.com/go-logr/logr"
+
+	"github.com/infrakit-manager/manager/plugin"
 )
 
 const (
@@ -20,33 +22,51 @@ const (
 	configFileName = "global.config"
 	// lockFileName serialises writers (in this and other processes).
 	lockFileName = ".global.config.lock"
-	// tempFilePrefix names the temp files a Save renames over the config.
+	// tempFilePrefix names the temp files a save renames over the config.
 	tempFilePrefix = ".global.config.tmp-"
-	// versionPrefix marks a content-hash Version.
-	versionPrefix = "sha256:"
 )
 
 // FileStoreOptions configures a FileStore.
 type FileStoreOptions struct {
-	// Dir is the store directory (the original's --store-dir). Required.
-	// It need not exist: the first Save creates it with mode 0700.
+	// Dir is the store directory (--store-dir). Required. It need not
+	// exist: the first Save creates it with mode 0700.
 	Dir string
+	// MaxBytes bounds the config file (--max-config-bytes): a save that
+	// would write more fails with ErrTooLarge and writes nothing, and a
+	// larger file is refused rather than read in part. Defaults to 64 MiB.
+	MaxBytes int64
 	// Log receives diagnostics. Defaults to a logger that discards.
 	Log logr.Logger
 }
 
-func (o *FileStoreOptions) validate() error {
+// DefaultFileStoreOptions returns the defaults (Dir has none).
+func DefaultFileStoreOptions() FileStoreOptions {
+	return FileStoreOptions{MaxBytes: 64 << 20, Log: logr.Discard()}
+}
+
+// Validate fills unset fields with their defaults and checks the rest.
+func (o *FileStoreOptions) Validate() error {
+	def := DefaultFileStoreOptions()
+	if o.MaxBytes == 0 {
+		o.MaxBytes = def.MaxBytes
+	}
+	if o.Log.GetSink() == nil {
+		o.Log = def.Log
+	}
+	if o.MaxBytes < 0 {
+		return errors.New("--max-config-bytes must be positive")
+	}
 	if strings.TrimSpace(o.Dir) == "" {
-		return errors.New("sources: FileStoreOptions.Dir must not be empty")
+		return errors.New("--store-dir must not be empty")
 	}
 	fi, err := os.Stat(o.Dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("sources: FileStoreOptions.Dir: %w", err)
+		return fmt.Errorf("--store-dir: %w", err)
 	case !fi.IsDir():
-		return fmt.Errorf("sources: FileStoreOptions.Dir %s is not a directory", o.Dir)
+		return fmt.Errorf("--store-dir %s is not a directory", o.Dir)
 	}
 	return nil
 }
@@ -54,212 +74,215 @@ func (o *FileStoreOptions) validate() error {
 // FileStore keeps the Config in <Dir>/global.config, byte-compatible with
 // the original manager's os-mode store.
 //
-// The Version is the SHA-256 of the file's bytes ("sha256:<hex>"); a missing
-// file is the empty Version. Because the version is the content, saving the
-// same bytes twice yields the same version, and a writer that loaded A still
-// succeeds after A->B->A: what it read is exactly what is stored.
+// The Version is a digest of the config ("cfg:<hex>"): the sum of the
+// SHA-256 of each group as encoded in the file. It depends only on the
+// stored config, so every process computes the same version for the same
+// config, and a writer that loaded A still succeeds after A->B->A. A missing
+// file is the empty Version.
 //
-// Save is safe between goroutines and between processes sharing Dir: writers
-// serialise on an flock(2) of <Dir>/.global.config.lock, re-check the version
-// under the lock, and replace the file atomically (temp file in Dir, fsync,
-// rename, fsync of Dir). A crash leaves either the old or the new file plus,
-// at worst, a temp file that Load ignores and the next Save removes. Load
-// takes no lock: rename makes every read see one whole file.
+// Saves cost what changed, not what is stored: each group's encoding is
+// kept once made, and a save encodes only the groups that changed, then
+// writes the file from the kept encodings, byte-identical to EncodeConfig.
+// Load serves the config from memory while the file is unchanged, checked
+// with one stat (device, inode, size, modification and change times, see
+// stamp); a file that changed is read again, and recognised without
+// decoding if it holds exactly what this store last wrote.
+//
+// Save is safe between goroutines and between processes sharing Dir: the
+// new file is written and fsynced as a temp file in Dir, then, under an
+// flock(2) of <Dir>/.global.config.lock, the version is checked again and
+// the temp file renamed over the config, and Dir is fsynced. A crash leaves
+// either the old or the new file plus, at worst, a temp file that Load
+// ignores and a later save removes (once nobody holds it locked and it is
+// 10 s old, so that other writers' prepared saves survive). Load takes no lock: rename makes every
+// read see one whole file. FileStore also implements Stager.
+//
+// Reading is defensive: only a regular file is opened (with O_NONBLOCK, so
+// a FIFO at the path is an error, not a hang), a file over MaxBytes is
+// refused, an empty file is ErrCorrupt (it says nothing; "{}" means no
+// groups), and a file that cannot be decoded is reported with its line and
+// column and never overwritten.
 //
 // Differences from the original: the file is written 0600 (the original used
 // 0644) and the directory is created 0700 if missing; a missing file is an
 // empty config rather than an error. Limits: flock is advisory and only
-// protects writers that use it (hand edits should also write-and-rename);
-// a global.config that is a symlink is replaced by a regular file.
+// protects writers that use it (hand edits should write-and-rename); a
+// global.config that is a symlink is replaced by a regular file; see stamp
+// for the one edit in place the version check can miss.
 type FileStore struct {
-	dir  string
-	path string
-	log  logr.Logger
+	dir      string
+	path     string
+	maxBytes int64
+	log      logr.Logger
 
-	mu       sync.Mutex
-	readable Version // the last version this store decoded or wrote itself
+	mu  sync.Mutex
+	cur *fileState // what the file held when this store last looked; nil: never looked
+	buf []byte     // the last save's write buffer, kept for the next one
 }
 
-var _ Store = (*FileStore)(nil)
+// takeBuffer returns an empty buffer of at least size bytes' capacity.
+func (s *FileStore) takeBuffer(size int64) []byte {
+	s.mu.Lock()
+	buf := s.buf
+	s.buf = nil
+	s.mu.Unlock()
+	if int64(cap(buf)) < size {
+		return make([]byte, 0, size)
+	}
+	return buf[:0]
+}
+
+// returnBuffer keeps buf for the next save.
+func (s *FileStore) returnBuffer(buf []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cap(buf) > cap(s.buf) {
+		s.buf = buf
+	}
+}
+
+// fileState is one known content of the config file. It is never changed
+// once made; a new one replaces it.
+type fileState struct {
+	exists  bool
+	stamp   stamp
+	layout  *layout
+	version Version
+
+	groupsOnce sync.Once
+	groups     map[plugin.ID]Entry // built on first Load, then cloned for each
+}
+
+var (
+	_ Store  = (*FileStore)(nil)
+	_ Stager = (*FileStore)(nil)
+)
 
 // NewFileStore validates opts. It creates nothing; the first Save does.
 func NewFileStore(opts FileStoreOptions) (*FileStore, error) {
-	if err := opts.validate(); err != nil {
-		return nil, err
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("sources: %w", err)
 	}
 	dir := filepath.Clean(opts.Dir)
-	return &FileStore{
-		dir:  dir,
-		path: filepath.Join(dir, configFileName),
-		log:  opts.Log.WithValues("path", filepath.Join(dir, configFileName)),
-	}, nil
+	path := filepath.Join(dir, configFileName)
+	return &FileStore{dir: dir, path: path, maxBytes: opts.MaxBytes, log: opts.Log.WithValues("path", path)}, nil
 }
 
 // Path returns the config file, <Dir>/global.config.
 func (s *FileStore) Path() string { return s.path }
 
-// Load reads and decodes the config file. A missing file is an empty Config
-// and the empty Version. A file that cannot be decoded is an error naming the
-// path, line and column that wraps ErrCorrupt.
+// Load returns the config and its version. A missing file is an empty
+// Config and the empty Version; a file that cannot be read or decoded is an
+// error naming it (ErrCorrupt, ErrTooLarge or the system's).
+//
+// While the file is unchanged Load costs one stat and a copy of the Groups
+// map: the returned map is the caller's, but the Properties in it are
+// shared with the store and with other callers, so they must never be
+// changed in place (replace an Entry instead, or use Config.Clone).
 func (s *FileStore) Load(ctx context.Context) (Config, Version, error) {
-	if err := ctx.Err(); err != nil {
-		return Config{}, "", err
-	}
-	data, ver, err := s.read()
+	st, err := s.refresh(ctx)
 	if err != nil {
 		return Config{}, "", err
 	}
-	cfg, err := s.decode(data)
-	if err != nil {
-		return Config{}, "", err
-	}
-	s.setReadable(ver)
-	return cfg, ver, nil
-}
-
-// setReadable records a version known to decode: this store decoded it
-// (Load) or wrote it (Save).
-func (s *FileStore) setReadable(v Version) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.readable = v
-}
-
-func (s *FileStore) knownReadable(v Version) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return v != "" && v == s.readable
+	return Config{Groups: maps.Clone(st.decoded())}, st.version, nil
 }
 
 // Save writes cfg if the stored version still equals expected and returns
 // the new version. It returns an error wrapping ErrConflict if the version
-// differs and one wrapping ErrCorrupt, without writing, if the stored file
-// cannot be decoded (a corrupt file is reported even when expected matches).
-// Waiting for another writer's lock honours ctx.
+// differs, ErrCorrupt (without writing) if the stored file cannot be
+// decoded, and ErrTooLarge if cfg encodes to more than MaxBytes. Waiting for
+// another writer's lock honours ctx. Save is Prepare then Commit.
 func (s *FileStore) Save(ctx context.Context, cfg Config, expected Version) (Version, error) {
-	data, err := EncodeConfig(cfg)
+	p, err := s.Prepare(ctx, cfg, expected)
 	if err != nil {
-		return "", fmt.Errorf("save config %s: %w", s.path, err)
+		return "", err
 	}
+	defer p.Abort()
+	return p.Commit(ctx)
+}
+
+// current returns what the store last saw, or nil.
+func (s *FileStore) current() *fileState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+// refresh returns the file's current state: the known one if the stamp is
+// unchanged, else the file read again.
+func (s *FileStore) refresh(ctx context.Context) (*fileState, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return nil, err
 	}
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return "", fmt.Errorf("save config: create store dir: %w", err)
-	}
-	unlock, err := lockFile(ctx, filepath.Join(s.dir, lockFileName))
+	known := s.current()
+	st, exists, err := s.statConfig()
 	if err != nil {
-		return "", fmt.Errorf("save config %s: %w", s.path, err)
+		return nil, err
 	}
-	defer unlock()
-
-	current, ver, err := s.read()
+	if known != nil && known.exists == exists && (!exists || known.stamp == st) {
+		return known, nil
+	}
+	if !exists {
+		return s.install(known, &fileState{layout: newLayout(nil)}), nil
+	}
+	data, st, exists, err := s.readConfig(ctx)
+	switch {
+	case err != nil:
+		return nil, err
+	case !exists:
+		return s.install(known, &fileState{layout: newLayout(nil)}), nil
+	case known != nil && known.exists && known.layout.matches(data):
+		// What we last saw (or wrote), touched or re-written unchanged.
+		next := &fileState{exists: true, stamp: st, layout: known.layout, version: known.version}
+		return s.install(known, next), nil
+	}
+	next, err := s.parse(data, st)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	// A corrupt file is reported as corrupt and never overwritten, so the
-	// bytes must be decoded, unless they are exactly what this store last
-	// decoded or wrote itself: then nothing raced us and a save is one
-	// decode-free pass, which matters with thousands of groups.
-	if ver != "" && !s.knownReadable(ver) {
-		if _, err := s.decode(current); err != nil {
-			return "", err
-		}
-	}
-	if ver != expected {
-		return "", fmt.Errorf("save config %s: %w (stored %q, expected %q)", s.path, ErrConflict, ver, expected)
-	}
-	s.removeStaleTemps()
-	newVer := versionOf(data)
-	if newVer == ver {
-		return ver, nil // the same bytes are already durable
-	}
-	if err := writeAtomic(s.dir, s.path, data); err != nil {
-		return "", fmt.Errorf("save config %s: %w", s.path, err)
-	}
-	s.setReadable(newVer)
-	s.log.V(1).Info("saved config", "groups", len(cfg.Groups), "version", string(newVer))
-	return newVer, nil
+	s.log.V(1).Info("config changed on disk", "groups", len(next.layout.order), "version", string(next.version))
+	return s.install(known, next), nil
 }
 
-// read returns the file's bytes and version; a missing file is (nil, "").
-func (s *FileStore) read() ([]byte, Version, error) {
-	data, err := os.ReadFile(s.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", nil
+// parse decodes a file this store did not write and encodes each group.
+func (s *FileStore) parse(data []byte, st stamp) (*fileState, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("config file %s: %w: the file is empty; write {} to it to mean \"no groups\"", s.path, ErrCorrupt)
 	}
-	if err != nil {
-		return nil, "", fmt.Errorf("read config: %w", err)
-	}
-	return data, versionOf(data), nil
-}
-
-func (s *FileStore) decode(data []byte) (Config, error) {
 	cfg, err := DecodeConfig(data)
 	if err != nil {
-		return Config{}, fmt.Errorf("config file %s: %w", s.path, err)
+		return nil, fmt.Errorf("config file %s: %w", s.path, err)
 	}
-	return cfg, nil
-}
-
-// removeStaleTemps deletes temp files left by a crashed Save. It runs under
-// the write lock, so no live Save owns them.
-func (s *FileStore) removeStaleTemps() {
-	matches, err := filepath.Glob(filepath.Join(s.dir, tempFilePrefix+"*"))
-	if err != nil {
-		return
-	}
-	for _, m := range matches {
-		if err := os.Remove(m); err == nil {
-			s.log.Info("removed temp file left by an interrupted save", "temp", m)
-		}
-	}
-}
-
-// writeAtomic replaces path with data: temp file in dir, fsync, rename,
-// fsync of dir.
-func writeAtomic(dir, path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(dir, tempFilePrefix+"*")
-	if err != nil {
-		return err
-	}
-	defer func() {
+	frags := make(map[plugin.ID]*fragment, len(cfg.Groups))
+	for id, e := range cfg.Groups {
+		f, err := encodeDecoded(id, e)
 		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
+			return nil, fmt.Errorf("config file %s: %w: %w", s.path, ErrCorrupt, err)
 		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil {
-		return err
+		frags[id] = f
 	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	l := newLayout(frags)
+	return &fileState{exists: true, stamp: st, layout: l, version: l.version()}, nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+// install makes next the current state unless someone installed another
+// since known was current, and returns next.
+func (s *FileStore) install(known, next *fileState) *fileState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == known {
+		s.cur = next
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
+	return next
 }
 
-func versionOf(data []byte) Version {
-	sum := sha256.Sum256(data)
-	return Version(versionPrefix + hex.EncodeToString(sum[:]))
+// decoded returns the state's groups; the map is shared and read-only.
+func (st *fileState) decoded() map[plugin.ID]Entry {
+	st.groupsOnce.Do(func() {
+		st.groups = make(map[plugin.ID]Entry, len(st.layout.frags))
+		for id, f := range st.layout.frags {
+			st.groups[id] = f.entry
+		}
+	})
+	return st.groups
 }

@@ -1,9 +1,9 @@
 package sources_test
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,9 +26,53 @@ func newFileStore(t *testing.T, dir string) *sources.FileStore {
 }
 
 func TestFileStore_Contract(t *testing.T) {
-	sourcestest.RunStoreContract(t, func(t *testing.T) sources.Store {
+	newStore := func(t *testing.T) sources.Store {
 		return newFileStore(t, filepath.Join(t.TempDir(), "configs"))
-	})
+	}
+	sourcestest.RunStoreContract(t, newStore)
+	sourcestest.RunStagerContract(t, newStore)
+}
+
+// foreignWriters are the ways someone else changes global.config.
+var foreignWriters = map[string]func(t *testing.T, path string, data []byte){
+	"write and rename": func(t *testing.T, path string, data []byte) {
+		tmp := path + ".edit"
+		require.NoError(t, os.WriteFile(tmp, data, 0o644))
+		require.NoError(t, os.Rename(tmp, path))
+	},
+	"rewrite in place": func(t *testing.T, path string, data []byte) {
+		require.NoError(t, os.WriteFile(path, data, 0o644))
+	},
+	"rewrite in place, same size, old times": func(t *testing.T, path string, data []byte) {
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		// pad or cut to the current size: a valid config of the same length
+		if n := int(fi.Size()); len(data) < n {
+			data = append(data, bytes.Repeat([]byte(" "), n-len(data))...)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = f.WriteAt(data, 0)
+		require.NoError(t, err)
+		require.NoError(t, f.Truncate(int64(len(data))))
+		require.NoError(t, f.Close())
+		require.NoError(t, os.Chtimes(path, fi.ModTime(), fi.ModTime())) // mtime back; ctime moves anyway
+	},
+}
+
+func TestFileStore_ForeignWriteContract(t *testing.T) {
+	for name, write := range foreignWriters {
+		t.Run(name, func(t *testing.T) {
+			sourcestest.RunForeignWriteContract(t, func(t *testing.T) (sources.Store, sourcestest.ForeignWriter) {
+				s := newFileStore(t, t.TempDir())
+				return s, func(t *testing.T, cfg sources.Config) {
+					data, err := json.Marshal(cfg) // compact: not the store's own format
+					require.NoError(t, err)
+					write(t, s.Path(), data)
+				}
+			})
+		})
+	}
 }
 
 func TestNewFileStore_Validates(t *testing.T) {
@@ -39,8 +83,8 @@ func TestNewFileStore_Validates(t *testing.T) {
 		dir  string
 		err  string
 	}{
-		{name: "empty dir", dir: "", err: "Dir must not be empty"},
-		{name: "blank dir", dir: "  ", err: "Dir must not be empty"},
+		{name: "empty dir", dir: "", err: "--store-dir must not be empty"},
+		{name: "blank dir", dir: "  ", err: "--store-dir must not be empty"},
 		{name: "dir is a file", dir: file, err: "is not a directory"},
 		{name: "missing dir is fine", dir: filepath.Join(t.TempDir(), "later")},
 	}
@@ -101,7 +145,6 @@ func TestFileStore_HandWrittenOriginalFormat(t *testing.T) {
 		groups  []plugin.ID
 	}{
 		{name: "echo {} as the original's docs said", content: "{}\n", groups: nil},
-		{name: "empty file", content: "", groups: nil},
 		{name: "null groups", content: `{"Groups": null}`, groups: nil},
 		{name: "compact one group", content: `{"Groups":{"web":{"Plugin":"group-stateless","Properties":{"ID":"web","Properties":{}}}}}`, groups: []plugin.ID{"web"}},
 		{name: "tabs and CRLF", content: "{\r\n\t\"Groups\": {\r\n\t\t\"db\": {\"Plugin\": \"group-stateless\", \"Properties\": {\"ID\": \"db\"}}\r\n\t}\r\n}\r\n", groups: []plugin.ID{"db"}},
@@ -151,7 +194,7 @@ func TestFileStore_CorruptFileIsReportedAndNeverOverwritten(t *testing.T) {
 			require.ErrorContains(t, err, c.where)
 
 			// Save refuses, whatever version it is given.
-			for _, ver := range []sources.Version{"", "sha256:00", sha256Version([]byte(c.content))} {
+			for _, ver := range []sources.Version{"", "cfg:00"} {
 				_, err = s.Save(t.Context(), sourcestest.SampleConfig("x"), ver)
 				require.ErrorIs(t, err, sources.ErrCorrupt, "version %q", ver)
 				require.ErrorContains(t, err, s.Path())
@@ -166,28 +209,36 @@ func TestFileStore_CorruptFileIsReportedAndNeverOverwritten(t *testing.T) {
 	}
 }
 
-func TestFileStore_VersionIsTheContentHash(t *testing.T) {
+func TestFileStore_VersionIsTheConfigDigest(t *testing.T) {
 	s := newFileStore(t, t.TempDir())
-	content := []byte(`{"Groups":{}}`)
-	require.NoError(t, os.WriteFile(s.Path(), content, 0o600))
-	_, ver, err := s.Load(t.Context())
+	// The same config by hand, compact: its version is the config's.
+	require.NoError(t, os.WriteFile(s.Path(), []byte(`{"Groups":{"a":{"Plugin":"group-stateless","Properties":{"ID":"a","Properties":{"Allocation":{"Size":2}}}}}}`), 0o600))
+	_, handVer, err := s.Load(t.Context())
 	require.NoError(t, err)
-	require.Equal(t, sha256Version(content), ver)
+	require.True(t, strings.HasPrefix(string(handVer), "cfg:"), handVer)
 
-	// Saving the same bytes again keeps the version (and writes nothing).
-	onDisk, err := sources.EncodeConfig(sourcestest.SampleConfig("a"))
+	other := newFileStore(t, t.TempDir())
+	v1, err := other.Save(t.Context(), sourcestest.SampleConfig("a"), "")
 	require.NoError(t, err)
-	v1, err := s.Save(t.Context(), sourcestest.SampleConfig("a"), ver)
+	require.Equal(t, handVer, v1, "same config, same version, whoever wrote it")
+
+	// Saving the same config again keeps the version and writes nothing.
+	before, err := os.Stat(other.Path())
 	require.NoError(t, err)
-	require.Equal(t, sha256Version(onDisk), v1)
-	v2, err := s.Save(t.Context(), sourcestest.SampleConfig("a"), v1)
+	v2, err := other.Save(t.Context(), sourcestest.SampleConfig("a"), v1)
 	require.NoError(t, err)
 	require.Equal(t, v1, v2)
-}
+	after, err := os.Stat(other.Path())
+	require.NoError(t, err)
+	require.True(t, os.SameFile(before, after), "an unchanged config is not rewritten")
 
-func sha256Version(data []byte) sources.Version {
-	sum := sha256.Sum256(data)
-	return sources.Version("sha256:" + hex.EncodeToString(sum[:]))
+	// A different config has a different version; going back restores it.
+	v3, err := other.Save(t.Context(), sourcestest.SampleConfig("a", "b"), v2)
+	require.NoError(t, err)
+	require.NotEqual(t, v1, v3)
+	v4, err := other.Save(t.Context(), sourcestest.SampleConfig("a"), v3)
+	require.NoError(t, err)
+	require.Equal(t, v1, v4)
 }
 
 func TestFileStore_UnreadableAndUnwritable(t *testing.T) {
@@ -273,6 +324,10 @@ func TestFileStore_LeftoverTempFileIsIgnoredAndRemoved(t *testing.T) {
 	// A crash between writing the temp file and renaming it leaves this.
 	leftover := filepath.Join(dir, ".global.config.tmp-123456")
 	require.NoError(t, os.WriteFile(leftover, []byte(`{"Groups":{"half`), 0o600))
+	// A temp file touched recently may belong to a save in progress in
+	// another process; one left alone for a minute is a crash's.
+	old := time.Now().Add(-time.Minute)
+	require.NoError(t, os.Chtimes(leftover, old, old))
 
 	cfg, ver, err := s.Load(t.Context())
 	require.NoError(t, err)

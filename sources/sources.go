@@ -90,3 +90,32 @@ type Leadership interface {
 	// must not block.
 	Watch(ctx context.Context, poke func()) error
 }
+
+// Stager is implemented by a Store that can split a Save in two, so that
+// the slow, durable part runs while the caller still waits for something
+// else (the downstream's pretend commit) and only a short last step
+// remains once the caller knows the config may be stored. Callers find it
+// by type assertion on a Store; a Store without it is used with Save.
+type Stager interface {
+	// Prepare does all of a Save that nothing can see: it encodes cfg and
+	// makes it durable on the side (the file store writes and fsyncs a temp
+	// file; the swarm store only encodes). It may fail early with the
+	// errors of Save (ErrConflict if the stored version already differs
+	// from expected, ErrCorrupt, ErrTooLarge), having changed nothing. The
+	// caller must Commit or Abort the Pending it returns.
+	Prepare(ctx context.Context, cfg Config, expected Version) (Pending, error)
+}
+
+// Pending is a prepared save. Its methods are safe for concurrent use.
+type Pending interface {
+	// Commit makes the prepared config the stored one if the stored
+	// version still equals the expected one, and returns the new version
+	// (durable when Commit returns nil); otherwise it returns ErrConflict
+	// (or the error of Save) and changes nothing. Commit runs once: a
+	// second call returns an error.
+	Commit(ctx context.Context) (Version, error)
+	// Abort discards the prepared save. It may be called at any time and
+	// more than once; after Commit it does nothing, so `defer p.Abort()`
+	// is the usual form.
+	Abort()
+}

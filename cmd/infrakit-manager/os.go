@@ -11,6 +11,7 @@ func newOSCmd(g *globals) *cobra.Command {
 	var (
 		leaderFile string
 		storeDir   string
+		maxConfig  int64
 		mo         = modeOptions{lease: sources.DefaultFileLeaseDuration, renew: controller.DefaultOptions().RenewInterval, mode: "os"}
 	)
 	cmd := &cobra.Command{
@@ -31,7 +32,7 @@ atomically and fsync'd, in the original InfraKit format.`,
 			if err != nil {
 				return usageError{err}
 			}
-			s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: storeDir, Log: log.WithName("store")})
+			s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: storeDir, MaxBytes: maxConfig, Log: log.WithName("store")})
 			if err != nil {
 				return usageError{err}
 			}
@@ -42,6 +43,7 @@ atomically and fsync'd, in the original InfraKit format.`,
 	f := cmd.Flags()
 	f.StringVar(&leaderFile, "leader-file", envOr("INFRAKIT_LEADER_FILE", "leader"), "shared leader file ($INFRAKIT_LEADER_FILE, else ~/.infrakit/leader)")
 	f.StringVar(&storeDir, "store-dir", envOr("INFRAKIT_STORE_DIR", "configs"), "directory of global.config ($INFRAKIT_STORE_DIR, else ~/.infrakit/configs)")
+	f.Int64Var(&maxConfig, "max-config-bytes", sources.DefaultFileStoreOptions().MaxBytes, "refuse to write, or to read, a global.config larger than this many bytes")
 	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often the leader file is re-read besides inotify events; a leader acts without re-reading on a read younger than twice this")
 	f.DurationVar(&mo.lease, "lease-duration", mo.lease, "how long an unreadable leader file keeps the current role before stepping down (another manager can be named at any moment: keep it short)")
 	return cmd

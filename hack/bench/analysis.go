@@ -12,27 +12,50 @@ func causes() map[string]string {
 			"manager is the client's hop to the manager, a pretend CommitGroup round trip to the downstream " +
 			"(controller/front.go, front.CommitGroup: the spec is validated by the plugin before it is stored, " +
 			"so an invalid spec is never stored; this is required behaviour), the durable save " +
-			"(sources.FileStore.Save: flock, re-read of the current bytes to check the version, temp file, " +
-			"fsync, rename, directory fsync), then the real CommitGroup. Already done: saves go against the " +
-			"config the manager last loaded or wrote (no load per commit), the re-read is not decoded when it " +
-			"is the version this store wrote, and concurrent commits are batched into one save (group commit, " +
+			"(sources.FileStore.Save: temp file, fsync, then under flock one stat to check the version, rename, " +
+			"directory fsync), then the real CommitGroup. Already done: saves go against the " +
+			"config the manager last loaded or wrote (no load per commit), the version check reads nothing " +
+			"while the file is unchanged, and concurrent commits are batched into one save (group commit, " +
 			"controller/batch.go), which is what the 16-client rows show. What remains: the goal's 0.5 ms of " +
 			"slack over one fsync must hold both the client's hop and the pretend round trip, each about a " +
 			"direct commit on its own, so it is missed by design while validation precedes the write; " +
 			"overlapping the pretend call with the temp-file write and fsync (rename only once the plugin " +
-			"said yes) would recover about one round trip and needs a two-phase store API.",
+			"said yes) would recover about one round trip: the store side exists (sources.Stager, Prepare " +
+			"then Commit); the controller's use of it is in controller/batch.go.",
 		measureGain:    contention,
 		measureLoss:    contention,
 		measureOverlap: contention + " A handover adds the two managers' independent reaction times.",
 		measureGap:     contention + " A handover adds the two managers' independent reaction times.",
 		takeoverMeasure(takeoverGoalGroups): "Cause: CPU, not waiting. The first commit waits for the sync " +
-			"to read the store (sources.FileStore.Load decodes every entry, then controller.specsOf unmarshals " +
-			"every spec); after that each group costs one CommitGroup RPC, whose CPU (HTTP and JSON in both " +
-			"processes) is spent by the manager and the simulator alike, as the row's CPU figures show. " +
-			"Already done: the late-binding client no longer stats the plugin socket on every call " +
-			"(plugin/named.go trusts a lookup for 100 ms and checks the socket's identity when it dials). " +
-			"What remains: the verdict depends on the machine's load; on two shared cores the two processes " +
-			"need about 2.3 CPU-seconds for 10,000 groups.",
+			"to read the store: sources.FileStore.Load decodes every entry of a file it did not write and " +
+			"encodes each group once (the kept encodings that later saves reuse; go test -bench " +
+			"FileStoreLoadChanged ./sources), then controller.specsOf unmarshals every spec; after that each " +
+			"group costs one CommitGroup RPC, whose CPU (HTTP and JSON in both processes) is spent by the " +
+			"manager and the simulator alike, as the row's CPU figures show. Already done: the late-binding " +
+			"client no longer stats the plugin socket on every call (plugin/named.go). What remains: the " +
+			"controller's per-group cost (controller/, being reshaped); the verdict also depends on the " +
+			"machine's load: the two processes share two cores.",
+		measureEmptyCommit: "Cause, from the in-process parts row: the commit is the client's hop, the " +
+			"pretend CommitGroup round trip (validation before storing, required), the durable save (its " +
+			"floor is the 4 KiB fsync probe: write, fsync, rename, directory fsync) and the real CommitGroup, " +
+			"one after the other. Already done in sources: a save costs one stat to check the version (no " +
+			"re-read), encodes only the changed group, and can run in two phases (sources.Stager: Prepare " +
+			"writes and fsyncs the temp file, Commit renames it) so that the fsync overlaps the pretend " +
+			"round trip. What remains: the controller calling Prepare beside the pretend CommitGroup " +
+			"(controller/batch.go, the lead's rewrite); the floor is then one fsync plus the two RPCs.",
+		loadedCommitMeasure(1000):  storeSizeCause,
+		loadedCommitMeasure(10000): storeSizeCause,
+		throughputMeasure(16, takeoverGoalGroups): "Cause: every save is a durable write of the whole " +
+			"file (the store-sized probe row), so the rate is the commits batched into one save (group " +
+			"commit, controller/batch.go) divided by the time of one save. Already done: a save encodes only " +
+			"the changed groups and writes the kept encodings from one reused buffer. What remains: larger " +
+			"batches (the controller queues a write only after its pretend call; with the two-phase save the " +
+			"next batch's temp file can be written while the previous one commits), in controller/.",
+		inspectMeasure(takeoverGoalGroups): "Cause: not the store. sources.FileStore.Load answers from " +
+			"memory while the file is unchanged (one stat and a copy of the groups map; go test -bench " +
+			"FileStoreLoad ./sources). The time is controller/front.go InspectGroups: specsOf unmarshals " +
+			"all stored specs on every call, then the answer (every spec) is encoded as JSON. What remains: " +
+			"the controller keeping the decoded specs per store version (controller/, the lead's rewrite).",
 	}
 }
 
@@ -46,16 +69,26 @@ const contention = "No cause in the manager was found. The path is: inotify even
 	"I/O stall in the conditions table with the other runs'. What remains: a tail taken while the shared " +
 	"machine stalls; rerun `make bench` on a quiet machine before reading it as a regression."
 
+// storeSizeCause explains the commit goals with many groups stored.
+const storeSizeCause = "Cause: the write of the whole file. The original's format is one file holding " +
+	"every group, and a person or the original manager must be able to read it after every acknowledged " +
+	"write (no journal), so every save writes and fsyncs all of it: compare the store-sized probe row " +
+	"just above, the durable replacement of a file of this size on this disk. Beyond that probe, a save " +
+	"walks every stored group to find the changed ones and copies the kept encodings into one buffer " +
+	"before the write, and the controller copies its map of groups per batch; go test -bench " +
+	"'FileStoreSave|DurableReplace' ./sources splits the store's part (prepare: find, assemble, write, " +
+	"fsync; commit: lock, stat, rename, directory fsync). Already done: a save encodes only the changed " +
+	"group and assembles the file from kept encodings (byte-identical to EncodeConfig), checks the " +
+	"version with one stat instead of a re-read, and no load or decode happens per commit. What remains " +
+	"is that write, which no change inside the format removes; the two-phase save (sources.Stager) lets " +
+	"the controller overlap it with the pretend round trip."
+
 // notes explain rows that have no goal but show a cost worth knowing,
 // whenever the row is present.
 func notes() map[string]string {
 	return map[string]string{
-		loadedCommitMeasure(takeoverGoalGroups): "Every commit costs in proportion to the number of " +
-			"stored groups, because the original's format is one file holding every group: each save " +
-			"re-encodes the whole config (EncodeConfig, json.MarshalIndent re-indents every spec) and writes " +
-			"and fsyncs it. Already done: no load or decode per commit (the cached config is saved against " +
-			"its version; only the written group's spec is decoded into the desired cache), and concurrent " +
-			"commits share one save. What remains is the encode and the write of the whole file.",
+		"commit latency, 16 clients, through the manager": "Concurrent commits share one durable save " +
+			"(group commit, controller/batch.go): each save encodes only the changed groups.",
 	}
 }
 

@@ -18,9 +18,10 @@ const (
 	downstream = "group-stateless"
 	// nobody is a leader file content naming no manager.
 	nobody = "nobody"
-	// leaderPoll is the managers' --poll-interval in os mode: long, so that
-	// what is measured is the inotify path, not the poll.
-	leaderPoll = "5s"
+	// leaderPoll is the managers' --poll-interval in os mode: the longest
+	// the default --lease-duration (2s) allows, so that what is measured is
+	// the inotify path, not the periodic re-check.
+	leaderPoll = "1s"
 )
 
 // osNode is one os-mode node: a plugin directory with a simulator (its

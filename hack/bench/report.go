@@ -144,7 +144,7 @@ var method = []string{
 		"temporary directories on the local file system. Times are the simulator's event time stamps " +
 		"(`--events`: one JSON line per completed commit/free/destroy, stamped in the simulator) minus the " +
 		"wall clock read just before the harness acted.",
-	"Leader-file flip: one manager (`os --poll-interval 5s`, so the inotify path is what is measured, not the " +
+	"Leader-file flip: one manager (`os --poll-interval 1s`, so the inotify path is what is measured, not the " +
 		"poll) and its simulator; one stored group; the leader file is replaced (write a temp file, rename) with " +
 		"the manager's name (gain: time to the simulator's commit) or another name (loss: time to its free), " +
 		"with a random 5-25 ms pause between flips.",

@@ -30,20 +30,28 @@ func TestAnalysisForMissedGoalsOnly(t *testing.T) {
 }
 
 func TestEveryRecordedCauseNamesARealGoalRow(t *testing.T) {
+	goals := []string{measureCommit, measureEmptyCommit, takeoverMeasure(takeoverGoalGroups),
+		measureGain, measureLoss, measureOverlap, measureGap,
+		throughputMeasure(16, takeoverGoalGroups), inspectMeasure(takeoverGoalGroups)}
+	for count := range loadedCommitGoals {
+		goals = append(goals, loadedCommitMeasure(count))
+	}
 	for measure := range causes() {
-		require.Contains(t, []string{measureCommit, takeoverMeasure(takeoverGoalGroups),
-			measureGain, measureLoss, measureOverlap, measureGap}, measure)
+		require.Contains(t, goals, measure)
 	}
 	for measure := range notes() {
-		require.Equal(t, loadedCommitMeasure(takeoverGoalGroups), measure)
+		require.Equal(t, "commit latency, 16 clients, through the manager", measure)
 	}
 }
 
 func TestAnalysisNotesPresentRows(t *testing.T) {
-	got := analysisFor([]row{infoRow(loadedCommitMeasure(takeoverGoalGroups), "p50 250 ms", "")})
+	got := analysisFor([]row{infoRow("commit latency, 16 clients, through the manager", "p50 9 ms", "")})
 	require.Len(t, got, 1)
-	require.Contains(t, got[0], "EncodeConfig")
+	require.Contains(t, got[0], "group commit")
 	require.Empty(t, analysisFor([]row{infoRow("fsync", "p50 1.00 ms", "")}))
+	got = analysisFor([]row{goalRow(loadedCommitMeasure(10000), "p50 15 ms", "p50 ≤ 8.00 ms", false, "")})
+	require.Len(t, got, 1)
+	require.Contains(t, got[0], "store-sized probe")
 }
 
 func TestPrintTable(t *testing.T) {

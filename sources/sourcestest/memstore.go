@@ -9,7 +9,7 @@ import (
 	"github.com/infrakit-manager/manager/sources"
 )
 
-// MemStore is an in-memory sources.Store. It keeps the encoded bytes, as a
+// MemStore is an in-memory sources.Store and sources.Stager. It keeps the encoded bytes, as a
 // real store does, so Load returns what the file or swarm store would return
 // for the same Save. Versions are "mem:1", "mem:2", ...; nothing stored is the
 // empty Version. It is safe for concurrent use.
@@ -23,7 +23,10 @@ type MemStore struct {
 	saveErr error
 }
 
-var _ sources.Store = (*MemStore)(nil)
+var (
+	_ sources.Store  = (*MemStore)(nil)
+	_ sources.Stager = (*MemStore)(nil)
+)
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore { return &MemStore{} }
@@ -89,4 +92,67 @@ func (m *MemStore) Save(ctx context.Context, cfg sources.Config, expected source
 	m.version = sources.Version("mem:" + strconv.Itoa(m.seq))
 	m.saves++
 	return m.version, nil
+}
+
+// Prepare encodes cfg; the returned Pending stores it as Save would.
+func (m *MemStore) Prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	data, err := sources.EncodeConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mem store: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if expected != m.version {
+		return nil, fmt.Errorf("mem store: %w (stored %q, expected %q)", sources.ErrConflict, m.version, expected)
+	}
+	return &memPending{m: m, data: data, expected: expected}, nil
+}
+
+// memPending is a prepared MemStore save.
+type memPending struct {
+	m        *MemStore
+	data     []byte
+	expected sources.Version
+
+	mu   sync.Mutex
+	done bool
+}
+
+var _ sources.Pending = (*memPending)(nil)
+
+// Commit stores the prepared config if the version is still the expected one.
+func (p *memPending) Commit(ctx context.Context) (sources.Version, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return "", fmt.Errorf("mem store: prepared save already committed or aborted")
+	}
+	p.done = true
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	m := p.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.saveErr != nil {
+		return "", m.saveErr
+	}
+	if p.expected != m.version {
+		return "", fmt.Errorf("mem store: %w (stored %q, expected %q)", sources.ErrConflict, m.version, p.expected)
+	}
+	m.seq++
+	m.data = p.data
+	m.version = sources.Version("mem:" + strconv.Itoa(m.seq))
+	m.saves++
+	return m.version, nil
+}
+
+// Abort discards the prepared save.
+func (p *memPending) Abort() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done = true
 }

@@ -72,3 +72,7 @@ func TestStaticLeadership_ErrorIsUnknownAndHangHonoursTheDeadline(t *testing.T) 
 	p.Stop(t)
 	require.Zero(t, l.Watchers())
 }
+
+func TestMemStore_StagerContract(t *testing.T) {
+	sourcestest.RunStagerContract(t, func(*testing.T) sources.Store { return sourcestest.NewMemStore() })
+}

@@ -27,6 +27,11 @@ func EncodeLabel(cfg sources.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return compressLabel(data)
+}
+
+// compressLabel turns the config's JSON into the label value.
+func compressLabel(data []byte) (string, error) {
 	var buf bytes.Buffer
 	w := zlib.NewWriter(&buf)
 	if _, err := w.Write(data); err != nil {

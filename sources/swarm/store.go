@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/go-logr/logr"
@@ -80,13 +81,17 @@ func (o *StoreOptions) validate() error {
 type Store struct {
 	c    *Client
 	opts StoreOptions
+	enc  sources.Encoder // keeps each group's JSON between saves
 
 	// beforeUpdate, if set (by tests only), runs between the inspect and the
 	// update of each attempt, to force "update out of sequence".
 	beforeUpdate func(attempt int)
 }
 
-var _ sources.Store = (*Store)(nil)
+var (
+	_ sources.Store  = (*Store)(nil)
+	_ sources.Stager = (*Store)(nil)
+)
 
 // NewStore makes a store on the swarm of the engine c talks to. It does not
 // contact the engine.
@@ -119,16 +124,72 @@ func (s *Store) Load(ctx context.Context) (sources.Config, sources.Version, erro
 }
 
 // Save stores cfg if the label still has the expected version, and returns
-// the new version. See Store for the retry and the refusals.
+// the new version. See Store for the retry and the refusals. Save is
+// Prepare then Commit.
 func (s *Store) Save(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Version, error) {
-	value, err := EncodeLabel(cfg)
+	p, err := s.Prepare(ctx, cfg, expected)
 	if err != nil {
-		return "", fmt.Errorf("swarm store: %w", err)
+		return "", err
+	}
+	return p.Commit(ctx)
+}
+
+// Prepare encodes cfg into the label value (re-encoding only the groups
+// that changed since the last encode, then compressing) and refuses it with
+// sources.ErrTooLarge if it exceeds MaxLabelBytes. It does not contact the
+// engine: the version is checked by Commit, in the update itself.
+func (s *Store) Prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("swarm store: %w", err)
+	}
+	data, err := s.enc.Encode(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("swarm store: %w", err)
+	}
+	value, err := compressLabel(data)
+	if err != nil {
+		return nil, fmt.Errorf("swarm store: %w", err)
 	}
 	if len(value) > s.opts.MaxLabelBytes {
-		return "", fmt.Errorf("swarm store: %w: the encoded label is %d bytes, the limit is %d bytes",
+		return nil, fmt.Errorf("swarm store: %w: the encoded label is %d bytes, the limit is %d bytes (--max-label-bytes)",
 			sources.ErrTooLarge, len(value), s.opts.MaxLabelBytes)
 	}
+	return &pending{s: s, value: value, expected: expected}, nil
+}
+
+// pending is a prepared label update.
+type pending struct {
+	s        *Store
+	value    string
+	expected sources.Version
+
+	mu   sync.Mutex
+	done bool
+}
+
+var _ sources.Pending = (*pending)(nil)
+
+// Commit writes the label if it still has the expected version.
+func (p *pending) Commit(ctx context.Context) (sources.Version, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return "", errors.New("swarm store: this prepared save was already committed or aborted")
+	}
+	p.done = true
+	return p.s.update(ctx, p.value, p.expected)
+}
+
+// Abort discards the prepared update; nothing was sent.
+func (p *pending) Abort() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done = true
+}
+
+// update is the compare-and-swap of the label, retried on "update out of
+// sequence".
+func (s *Store) update(ctx context.Context, value string, expected sources.Version) (sources.Version, error) {
 	for attempt := 1; ; attempt++ {
 		sw, err := s.inspect(ctx)
 		if err != nil {

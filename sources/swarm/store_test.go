@@ -35,9 +35,20 @@ func newLabStore(t *testing.T, i int, opts StoreOptions) *Store {
 func TestStoreContract(t *testing.T) {
 	// alternate nodes: followers forward to the leader, the leader commits
 	node := 0
-	sourcestest.RunStoreContract(t, func(t *testing.T) sources.Store {
+	newStore := func(t *testing.T) sources.Store {
 		node = node%labNodes + 1
 		return newLabStore(t, node, StoreOptions{})
+	}
+	sourcestest.RunStoreContract(t, newStore)
+	sourcestest.RunStagerContract(t, newStore)
+	sourcestest.RunForeignWriteContract(t, func(t *testing.T) (sources.Store, sourcestest.ForeignWriter) {
+		s := newStore(t).(*Store)
+		api := rawAPI(t, sharedLab(t).Host(node%labNodes+1)) // another node than the store's
+		return s, func(t *testing.T, cfg sources.Config) {
+			v, err := EncodeLabel(cfg)
+			require.NoError(t, err)
+			setRawLabel(t, api, s.opts.Label, v, false)
+		}
 	})
 }
 
