@@ -12,12 +12,23 @@ import (
 )
 
 // writeReq is one front write waiting to be stored: a change to one group,
-// whose entry was encoded and checked before it joined a batch.
+// whose entry was encoded and checked before it joined a batch. validated,
+// when not nil, delivers the downstream's verdict on the spec (the pretend
+// commit, still running while the write is prepared); a rejected spec is
+// never stored.
 type writeReq struct {
-	id     plugin.ID
-	mutate func(*sources.Config) // idempotent: may run more than once
-	done   chan error
+	id        plugin.ID
+	mutate    func(*sources.Config) // idempotent: may run more than once
+	validated <-chan error
+	verdict   error // set once validated delivered
+	done      chan error
 }
+
+// rejectedError is a write the downstream refused in its pretend commit.
+type rejectedError struct{ err error }
+
+func (e *rejectedError) Error() string { return e.err.Error() }
+func (e *rejectedError) Unwrap() error { return e.err }
 
 // writer stores front writes. Concurrent writes are batched into one
 // durable save (one fsync), a group commit: whoever finds no save running
@@ -26,9 +37,14 @@ type writeReq struct {
 // Saves go against the desired cache (no reload per write) and fall back to
 // a fresh read-modify-write when someone else changed the store.
 //
+// With a two-phase store (sources.Stager) the slow part of the save (encode,
+// write and fsync a temp file) runs while the members' pretend commits are
+// still in flight; only the rename waits for their verdicts.
+//
 // A batch fails only for reasons common to all its members (the disk, the
-// lease): when a save is refused for its size, each member is saved on its
-// own, so only the one that does not fit fails.
+// lease): a member the downstream rejected is dropped from the batch, and
+// when a save is refused for its size each member is saved on its own, so
+// only the one that does not fit fails.
 type writer struct {
 	r *reconciler
 
@@ -38,8 +54,8 @@ type writer struct {
 }
 
 // write queues one change and waits until it is durable or has failed.
-func (w *writer) write(id plugin.ID, mutate func(*sources.Config)) error {
-	req := &writeReq{id: id, mutate: mutate, done: make(chan error, 1)}
+func (w *writer) write(id plugin.ID, mutate func(*sources.Config), validated <-chan error) error {
+	req := &writeReq{id: id, mutate: mutate, validated: validated, done: make(chan error, 1)}
 	w.mu.Lock()
 	w.pending = append(w.pending, req)
 	flusher := !w.flushing
@@ -61,15 +77,18 @@ func (w *writer) flush() {
 	reqs := w.pending
 	w.pending = nil
 	w.mu.Unlock()
-	err := w.save(reqs)
-	if errors.Is(err, sources.ErrTooLarge) && len(reqs) > 1 {
-		for _, req := range reqs {
-			req.done <- w.save([]*writeReq{req})
+	live, err := w.save(reqs)
+	if errors.Is(err, sources.ErrTooLarge) && len(live) > 1 {
+		for _, req := range live {
+			_, req.verdict = w.save([]*writeReq{req})
 		}
 	} else {
-		for _, req := range reqs {
-			req.done <- err
+		for _, req := range live {
+			req.verdict = err
 		}
+	}
+	for _, req := range reqs {
+		req.done <- req.verdict
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -80,66 +99,178 @@ func (w *writer) flush() {
 	go w.flush()
 }
 
+// verdicts waits for the downstream's verdict on every member and returns
+// those it accepted; the rejected ones keep their error in verdict.
+func verdicts(reqs []*writeReq) []*writeReq {
+	live := reqs[:0:0]
+	for _, req := range reqs {
+		if req.validated != nil {
+			if err := <-req.validated; err != nil {
+				req.verdict = &rejectedError{err}
+			}
+			req.validated = nil
+		}
+		if req.verdict == nil {
+			live = append(live, req)
+		}
+	}
+	return live
+}
+
 // save stores one batch, on a fresh leadership confirmation and under the
-// term's context: a deposed or frozen leader never writes the store.
-func (w *writer) save(reqs []*writeReq) error {
+// term's context: a deposed or frozen leader never writes the store. It
+// returns the members it tried to store (the others were rejected by the
+// downstream) and the error of that save.
+func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	r := w.r
 	r.storeMu.Lock()
 	defer r.storeMu.Unlock()
 	t, err := r.lease.confirm(context.Background())
 	if err != nil {
-		return err
+		return verdicts(reqs), err
 	}
 	defer t.release()
-	apply := func(c *sources.Config) {
-		if c.Groups == nil {
-			c.Groups = map[plugin.ID]sources.Entry{}
-		}
-		for _, req := range reqs {
-			req.mutate(c)
+	base, v, cached := r.desired.base()
+	var next sources.Config
+	if cached {
+		next = build(base, reqs)
+		if st, ok := r.stager(); ok && pendingVerdicts(reqs) {
+			live, err := w.twoPhase(t, st, next, v, reqs)
+			if err == nil {
+				return live, nil
+			}
+			if !errors.Is(err, errRetryPlain) {
+				return live, storeErr(err, t)
+			}
+			if reqs = live; len(reqs) == 0 {
+				return nil, nil
+			}
+			next = build(base, reqs)
 		}
 	}
-	ids := make([]plugin.ID, len(reqs))
-	for i, req := range reqs {
-		ids[i] = req.id
+	reqs = verdicts(reqs)
+	if len(reqs) == 0 {
+		return nil, nil
 	}
-	if base, v, ok := r.desired.base(); ok {
-		// Entries are never changed in place, so a shallow copy will do.
-		next := sources.Config{Groups: maps.Clone(base.Groups)}
-		apply(&next)
+	ids := idsOf(reqs)
+	if cached {
 		start := time.Now()
 		nv, err := r.store.Save(t.ctx, next, v)
 		r.metrics.StoreSaved(time.Since(start), err)
 		if err == nil {
 			r.desired.apply(next, nv, ids)
 			r.metrics.SetStoredGroups(len(next.Groups))
-			return nil
+			return reqs, nil
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			// The write's outcome is unknown: so is the store, until re-read.
-			r.desired.fail(err)
-			r.triggerSync()
-		}
-		if errors.Is(err, sources.ErrFenced) {
-			r.lease.start() // the store says another leads: look now
-		}
-		if !errors.Is(err, sources.ErrConflict) {
-			return storeErr(err, t)
+		if done, ferr := w.failed(err, t); done {
+			return reqs, ferr
 		}
 		// Someone else wrote the store: read it again below.
 	}
-	cfg, nv, err := sources.Update(t.ctx, r.store, func(c *sources.Config) error { apply(c); return nil })
+	cfg, nv, err := sources.Update(t.ctx, r.store, func(c *sources.Config) error {
+		for _, req := range reqs {
+			req.mutate(c)
+		}
+		return nil
+	})
 	if err != nil {
-		return storeErr(err, t)
+		return reqs, storeErr(err, t)
 	}
 	r.desired.install(cfg, nv)
 	r.metrics.SetStoredGroups(len(cfg.Groups))
-	return nil
+	return reqs, nil
+}
+
+// errRetryPlain: the two-phase save could not finish as prepared (a member
+// was rejected, or the store changed); save again the plain way.
+var errRetryPlain = errors.New("save again")
+
+// twoPhase prepares next while the members' pretend commits run, then
+// commits it if every member was accepted.
+func (w *writer) twoPhase(t *term, st sources.Stager, next sources.Config, v sources.Version, reqs []*writeReq) ([]*writeReq, error) {
+	r := w.r
+	start := time.Now()
+	p, perr := st.Prepare(t.ctx, next, v)
+	live := verdicts(reqs)
+	if perr != nil {
+		if errors.Is(perr, sources.ErrConflict) {
+			return live, errRetryPlain
+		}
+		r.metrics.StoreSaved(time.Since(start), perr)
+		return live, perr
+	}
+	defer p.Abort()
+	if len(live) != len(reqs) {
+		return live, errRetryPlain // prepared with a rejected member
+	}
+	nv, err := p.Commit(t.ctx)
+	r.metrics.StoreSaved(time.Since(start), err)
+	if err != nil {
+		if done, ferr := w.failed(err, t); done {
+			return live, ferr
+		}
+		return live, errRetryPlain
+	}
+	r.desired.apply(next, nv, idsOf(live))
+	r.metrics.SetStoredGroups(len(next.Groups))
+	return live, nil
+}
+
+// failed handles a failed save: done is false for a conflict (read the
+// store again and retry).
+func (w *writer) failed(err error, t *term) (done bool, out error) {
+	r := w.r
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The write's outcome is unknown: so is the store, until re-read.
+		r.desired.fail(err)
+		r.triggerSync()
+	}
+	if errors.Is(err, sources.ErrFenced) {
+		r.lease.start() // the store says another leads: look now
+	}
+	if errors.Is(err, sources.ErrConflict) {
+		return false, nil
+	}
+	return true, storeErr(err, t)
+}
+
+// build applies the members' changes to a shallow copy of base (entries
+// are never changed in place).
+func build(base sources.Config, reqs []*writeReq) sources.Config {
+	next := sources.Config{Groups: maps.Clone(base.Groups)}
+	if next.Groups == nil {
+		next.Groups = map[plugin.ID]sources.Entry{}
+	}
+	for _, req := range reqs {
+		req.mutate(&next)
+	}
+	return next
+}
+
+func pendingVerdicts(reqs []*writeReq) bool {
+	for _, req := range reqs {
+		if req.validated != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func idsOf(reqs []*writeReq) []plugin.ID {
+	ids := make([]plugin.ID, len(reqs))
+	for i, req := range reqs {
+		ids[i] = req.id
+	}
+	return ids
 }
 
 // storeErr marks an error from the store for the user; a write cut short
-// by the end of the term is not-a-leader.
+// by the end of the term, or fenced by the store, is not-a-leader.
 func storeErr(err error, t *term) error {
+	var se *storeError
+	if errors.As(err, &se) {
+		return err
+	}
 	if t.ctx.Err() != nil || errors.Is(err, sources.ErrFenced) {
 		return ErrNotLeader
 	}

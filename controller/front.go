@@ -54,13 +54,20 @@ func (f *front) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool)
 	if err != nil {
 		return "", err
 	}
-	// An invalid spec is rejected here and never stored (the original stored
-	// it and then failed every later leadership gain on it).
-	if _, err := f.r.down.CommitGroup(ctx, spec, true); err != nil {
-		return "", f.rejected(spec.ID, err)
-	}
+	// An invalid spec is rejected by the plugin's pretend commit and never
+	// stored (the original stored it and then failed every later leadership
+	// gain on it). The pretend commit runs while the write is prepared.
+	validated := make(chan error, 1)
+	go func() {
+		_, err := f.r.down.CommitGroup(ctx, spec, true)
+		validated <- err
+	}()
 	since := f.r.obs.mark()
-	if err := f.r.w.write(spec.ID, func(cfg *sources.Config) { cfg.Groups[spec.ID] = entry }); err != nil {
+	if err := f.r.w.write(spec.ID, func(cfg *sources.Config) { cfg.Groups[spec.ID] = entry }, validated); err != nil {
+		var rej *rejectedError
+		if errors.As(err, &rej) {
+			return "", f.rejected(spec.ID, rej.err)
+		}
 		return "", err
 	}
 	f.log.Info("stored group", "group", spec.ID)
@@ -109,7 +116,7 @@ func (f *front) remove(ctx context.Context, id plugin.ID, o op) error {
 	if err := f.r.w.write(id, func(cfg *sources.Config) {
 		_, stored = cfg.Groups[id]
 		delete(cfg.Groups, id)
-	}); err != nil {
+	}, nil); err != nil {
 		return err
 	}
 	if stored {

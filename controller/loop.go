@@ -154,6 +154,15 @@ func (r *reconciler) sync(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// stager returns the store's two-phase save, if it has one.
+func (r *reconciler) stager() (sources.Stager, bool) {
+	if b, ok := r.store.(*boundedStore); ok {
+		return b.stager()
+	}
+	st, ok := r.store.(sources.Stager)
+	return st, ok
+}
+
 // keys returns every group that is stored, running or has an intent.
 func (r *reconciler) keys() []plugin.ID {
 	seen := map[plugin.ID]bool{}

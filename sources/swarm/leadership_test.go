@@ -34,8 +34,8 @@ type report struct {
 }
 
 // watch runs l.Watch until the test ends and, as the controller does, checks
-// on every poke; it reports each change of the answer (leader, not leader,
-// unknown).
+// on every poke and every renewal (100ms); it reports each change of the
+// answer (leader, not leader, unknown).
 func watch(t *testing.T, l *Leadership) <-chan report {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -54,11 +54,14 @@ func watch(t *testing.T, l *Leadership) <-chan report {
 	go func() {
 		defer close(checked)
 		var last *report
+		renew := time.NewTicker(100 * time.Millisecond)
+		defer renew.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-pokes:
+			case <-renew.C:
 			}
 			st, err := l.Check(ctx)
 			if ctx.Err() != nil {
@@ -142,12 +145,16 @@ func TestLeadershipFollowsADemotion(t *testing.T) {
 	require.False(t, lost.leader)
 	var gained report
 	newLeader := 0
-	for newLeader == 0 {
+	for newLeader == 0 { // answers during the election may be unknown: wait for a leader
 		select {
 		case r := <-reports[old%labNodes+1]:
-			gained, newLeader = r, old%labNodes+1
+			if r.leader {
+				gained, newLeader = r, old%labNodes+1
+			}
 		case r := <-reports[(old+1)%labNodes+1]:
-			gained, newLeader = r, (old+1)%labNodes+1
+			if r.leader {
+				gained, newLeader = r, (old+1)%labNodes+1
+			}
 		case <-time.After(waitReport):
 			t.Fatalf("no node reported leadership within %s of the demotion", waitReport)
 		}
