@@ -22,6 +22,14 @@ var (
 	// ErrNullResult: a plugin answered a call with neither an error nor a
 	// result. The error text is the original client's, "result is null".
 	ErrNullResult = errors.New("result is null")
+	// ErrLimit: a spec passes one of the Limits (nesting depth, size as
+	// stored). Nothing was stored or forwarded.
+	ErrLimit = errors.New("spec over limit")
+	// ErrInvalidUTF8: a spec's ID or Properties are not valid UTF-8 (or
+	// hold an unpaired surrogate escape). Nothing was stored or forwarded.
+	ErrInvalidUTF8 = errors.New("spec not valid UTF-8")
+	// ErrInvalidName: a plugin name that ValidateName refuses.
+	ErrInvalidName = errors.New("invalid plugin name")
 )
 
 // JSON-RPC error codes used on the wire.
