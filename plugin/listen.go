@@ -27,7 +27,7 @@ const probeTimeout = time.Second
 // it is process-wide, so a private parent directory is what guards that
 // instant.
 //
-// If path exists: a socket on which a server accepts is refused with an error
+// The socket's file name must pass ValidateName. If path exists: a socket on which a server accepts is refused with an error
 // naming the path that matches ErrSocketInUse; a socket nothing accepts on
 // (left behind by kill -9) is removed and replaced; anything else (directory,
 // regular file) is refused and left untouched. Two processes racing for the
@@ -47,6 +47,9 @@ func Listen(path string) (net.Listener, error) {
 func listen(path string) (*socketListener, bool, error) {
 	if path == "" {
 		return nil, false, errors.New("listen: empty socket path")
+	}
+	if err := ValidateName(filepath.Base(path)); err != nil {
+		return nil, false, fmt.Errorf("listen %s: %w", path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, false, fmt.Errorf("listen %s: create directory: %w", path, err)

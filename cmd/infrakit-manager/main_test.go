@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,6 +30,10 @@ func TestRun_ExitCodes(t *testing.T) {
 		{"unknown command", []string{"etcd"}, 2},
 		{"extra argument", []string{"os", "extra"}, 2},
 		{"name equals proxy", append([]string{"os", "--name", "x", "--proxy-for-group", "x", "--once"}, osArgs...), 2},
+		{"name escapes the plugin dir", append([]string{"os", "--name", "../escape", "--once"}, osArgs...), 2},
+		{"name with NUL", append([]string{"os", "--name", "a\x00b", "--once"}, osArgs...), 2},
+		{"proxy name too long", append([]string{"os", "--proxy-for-group", strings.Repeat("g", 65), "--once"}, osArgs...), 2},
+		{"swarm host with unknown scheme", []string{"swarm", "--host", "bogus://x"}, 2},
 		{"zero workers", append([]string{"os", "--workers", "0", "--once"}, osArgs...), 2},
 		// A follower with nothing stored and no downstream: observing the
 		// downstream fails, so the pass cannot converge.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"github.com/go-logr/logr"
 	"github.com/infrakit-manager/manager/internal/logging"
 	"os"
@@ -57,6 +58,12 @@ func newRootCmd() *cobra.Command {
 				return usageError{err}
 			}
 			g.log, g.flushLog = log, flush
+			if err := plugin.ValidateName(g.name); err != nil {
+				return usageError{fmt.Errorf("--name: %w", err)}
+			}
+			if err := plugin.ValidateName(g.proxyFor); err != nil {
+				return usageError{fmt.Errorf("--proxy-for-group: %w", err)}
+			}
 			if g.dryRun && !g.once {
 				return usageError{errors.New("--dry-run needs --once")}
 			}

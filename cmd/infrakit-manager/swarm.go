@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +25,9 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := g.log
+			if scheme, _, _ := strings.Cut(co.Host, "://"); co.Host != "" && scheme != "unix" && scheme != "tcp" {
+				return usageError{fmt.Errorf("--host must be unix://PATH or tcp://HOST:PORT, got %q", co.Host)}
+			}
 			c, err := swarm.NewClient(co)
 			if err != nil {
 				return usageError{err}

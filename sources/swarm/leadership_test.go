@@ -226,6 +226,7 @@ func TestClientOptions(t *testing.T) {
 		{"defaults", def, ""},
 		{"zero value", ClientOptions{}, ""},
 		{"bad host", ClientOptions{Host: "::nope"}, "Host"},
+		{"unknown host scheme", ClientOptions{Host: "bogus://x"}, "unknown scheme"},
 		{"negative timeout", ClientOptions{CallTimeout: -1}, "CallTimeout"},
 		{"cert without key", ClientOptions{TLSCert: "c.pem"}, "together"},
 		{"missing CA file", ClientOptions{TLSCACert: "/nonexistent/ca.pem"}, "CA certificate"},
