@@ -147,6 +147,7 @@ func (l *socketListener) Close() error {
 type Server struct {
 	path   string
 	ln     *socketListener
+	conns  *connLimiter
 	http   *http.Server
 	served chan struct{}
 
@@ -155,12 +156,13 @@ type Server struct {
 }
 
 // Serve listens on path (see Listen) and serves g there in the background
-// until Stop. Replacing a stale socket is logged.
+// until Stop, within the bounds of opts (deadlines, connection cap; see
+// ServerOptions). Replacing a stale socket is logged.
 func Serve(path string, g Group, opts ServerOptions) (*Server, error) {
 	if g == nil {
 		return nil, errors.New("plugin: Serve needs a Group")
 	}
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	opts = opts.withDefaults()
@@ -171,24 +173,32 @@ func Serve(path string, g Group, opts ServerOptions) (*Server, error) {
 	if replaced {
 		opts.Log.Info("replaced stale socket", "path", path)
 	}
+	lim := newConnLimiter(ln, opts.MaxConns, opts.Log)
+	h := newHandler(g, opts)
+	h.conns = lim
 	s := &Server{
-		path: path,
-		ln:   ln,
+		path:  path,
+		ln:    ln,
+		conns: lim,
 		http: &http.Server{
-			Handler:           NewHandler(g, opts),
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          log.New(logWriter{opts.Log}, "", 0),
+			Handler:           h,
+			ReadHeaderTimeout: opts.ReadHeaderTimeout,
+			IdleTimeout:       opts.IdleTimeout,
+			ConnState:         lim.connStateHook,
+			ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+				return context.WithValue(ctx, connKey{}, c)
+			},
+			ErrorLog: log.New(logWriter{opts.Log}, "", 0),
 		},
 		served: make(chan struct{}),
 	}
 	go func() {
 		defer close(s.served)
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(lim); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			opts.Log.Error(err, "serve failed", "path", path)
 		}
 	}()
-	opts.Log.Info("listening", "path", path)
+	opts.Log.Info("listening", "path", path, "maxConns", opts.MaxConns)
 	return s, nil
 }
 
