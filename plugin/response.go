@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // writeResponse answers a call. An InspectGroups result is streamed one spec
@@ -13,11 +14,34 @@ import (
 // that reads slowly or not at all pins at most one encoded spec, not a copy
 // of the whole store; every other answer is small and written at once. The
 // bytes are those of encodeResponse either way.
-func writeResponse(w http.ResponseWriter, id json.RawMessage, result any, werr *wireError) error {
+// Each write must make progress within stall, or the connection is dropped.
+func writeResponse(w http.ResponseWriter, stall time.Duration, id json.RawMessage, result any, werr *wireError) error {
+	sw := stallWriter{w: w, rc: http.NewResponseController(w), stall: stall}
 	if r, ok := result.(InspectGroupsResponse); ok && werr == nil && len(r.Groups) > 0 && streamable(r.Groups) {
-		return streamGroups(w, id, r.Groups)
+		return streamGroups(sw, id, r.Groups)
 	}
-	return writeJSON(w, encodeResponse(id, result, werr))
+	body := encodeResponse(id, result, werr)
+	setJSONHeaders(w, len(body))
+	_, err := sw.Write(body)
+	return err
+}
+
+// stallWriter sets the connection's write deadline before every write, so
+// that a client reading slowly but steadily gets a large answer while one
+// that stops reading is dropped (and its answer freed) after stall.
+type stallWriter struct {
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func (s stallWriter) Header() http.Header { return s.w.Header() }
+
+func (s stallWriter) WriteHeader(code int) { s.w.WriteHeader(code) }
+
+func (s stallWriter) Write(p []byte) (int, error) {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.stall)) // unsupported only by test recorders
+	return s.w.Write(p)
 }
 
 // streamable reports whether every spec encodes (its Properties are JSON);
@@ -32,7 +56,7 @@ func streamable(specs []Spec) bool {
 }
 
 // streamGroups writes {"jsonrpc":"2.0","result":{"Groups":[…]},"id":…}\n.
-func streamGroups(w http.ResponseWriter, id json.RawMessage, specs []Spec) error {
+func streamGroups(w stallWriter, id json.RawMessage, specs []Spec) error {
 	if id == nil {
 		id = json.RawMessage("null")
 	}
@@ -82,12 +106,6 @@ func setJSONHeaders(w http.ResponseWriter, size int) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Length", strconv.Itoa(size))
 	w.WriteHeader(http.StatusOK)
-}
-
-func writeJSON(w http.ResponseWriter, body []byte) error {
-	setJSONHeaders(w, len(body))
-	_, err := w.Write(body)
-	return err
 }
 
 // encodeResponse renders a response object followed by "\n", as the

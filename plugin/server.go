@@ -22,7 +22,7 @@ const DefaultMaxBodyBytes = 16 << 20
 const (
 	DefaultReadHeaderTimeout = 5 * time.Second
 	DefaultBodyReadTimeout   = 10 * time.Second
-	DefaultWriteTimeout      = 30 * time.Second
+	DefaultWriteTimeout      = 10 * time.Second
 	DefaultIdleTimeout       = 60 * time.Second
 )
 
@@ -48,9 +48,10 @@ type ServerOptions struct {
 	// BodyReadTimeout bounds reading a request's body, from the end of its
 	// headers (default 10s). A client that trickles its body is dropped.
 	BodyReadTimeout time.Duration
-	// WriteTimeout bounds writing a response, from the end of the method
-	// call (default 30s): a client that does not read is dropped and the
-	// response freed. The call itself is bounded by the Group, not here.
+	// WriteTimeout bounds each write of a response (default 10s): a client
+	// that reads nothing for that long is dropped and its answer freed,
+	// while one reading a large answer steadily gets all of it. The method
+	// call itself is bounded by the Group, not here.
 	WriteTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection idle this long (default 60s).
 	IdleTimeout time.Duration
@@ -228,8 +229,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 		msg := "request body exceeds " + strconv.FormatInt(h.maxBody, 10) + " bytes"
-		_ = rc.SetWriteDeadline(time.Now().Add(h.write))
-		writeJSON(w, encodeResponse(nil, nil, &wireError{Code: CodeInvalidRequest, Message: msg}))
+		_ = writeResponse(w, h.write, nil, nil, &wireError{Code: CodeInvalidRequest, Message: msg})
 		return
 	}
 	if err != nil {
@@ -241,8 +241,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !answer {
 		return
 	}
-	_ = rc.SetWriteDeadline(time.Now().Add(h.write))
-	if err := writeResponse(w, req, result, werr); err != nil {
+	if err := writeResponse(w, h.write, req, result, werr); err != nil {
 		h.log.V(1).Info("write response failed", "error", err.Error())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,22 @@ func TestConnsFor(t *testing.T) {
 		require.Equal(t, want, connsFor(nofile), "nofile %d", nofile)
 	}
 	require.Greater(t, DefaultMaxConns(), 0)
+}
+
+// TestServerDropsClientsThatDoNotRead: a client that asks for a large
+// answer and never reads is dropped after WriteTimeout without progress.
+func TestServerDropsClientsThatDoNotRead(t *testing.T) {
+	f := newFakeGroup()
+	big := json.RawMessage(`"` + strings.Repeat("x", 1<<20) + `"`)
+	for i := range 8 {
+		f.inspect = append(f.inspect, Spec{ID: ID("g" + strconv.Itoa(i)), Properties: big})
+	}
+	s := serveFake(t, f, ServerOptions{WriteTimeout: 200 * time.Millisecond})
+	conn, err := net.Dial("unix", s.Path())
+	require.NoError(t, err)
+	defer func() { _ = conn.Close() }()
+	_, err = conn.Write(rawPost(`{"jsonrpc":"2.0","method":"Group.InspectGroups","params":{},"id":1}`))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return s.conns.size() == 0 }, 10*time.Second, 10*time.Millisecond,
+		"the server must drop a client that reads nothing")
 }

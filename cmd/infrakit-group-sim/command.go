@@ -84,7 +84,7 @@ func (f flags) options(log logr.Logger) (groupsim.Options, error) {
 func run(ctx context.Context, f flags, stderr io.Writer) error {
 	log, sync, err := logging.New(f.log, logging.JSON, stderr)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	defer sync()
 	opts, err := f.options(log.WithName("groupsim"))
