@@ -122,6 +122,7 @@ type handler struct {
 	bodyRead time.Duration
 	write    time.Duration
 	conns    *connLimiter // nil when not served by Serve
+	inspect  inspectFlights
 	services map[string]map[string]method
 }
 
@@ -141,7 +142,8 @@ func NewHandler(g Group, opts ServerOptions) http.Handler {
 
 func newHandler(g Group, opts ServerOptions) *handler {
 	opts = opts.withDefaults()
-	return &handler{
+	h := &handler{}
+	*h = handler{
 		group:    g,
 		log:      opts.Log,
 		maxBody:  opts.MaxBodyBytes,
@@ -181,7 +183,7 @@ func newHandler(g Group, opts ServerOptions) *handler {
 					return OKResponse{OK: true}, nil
 				}),
 				"InspectGroups": bind(func(ctx context.Context, g Group, _ InspectGroupsRequest) (any, error) {
-					specs, err := g.InspectGroups(ctx)
+					specs, err := h.inspect.do(ctx, g)
 					if err != nil {
 						return nil, err
 					}
@@ -190,6 +192,7 @@ func newHandler(g Group, opts ServerOptions) *handler {
 			},
 		},
 	}
+	return h
 }
 
 // bind turns a typed method into a method that decodes its params first.
