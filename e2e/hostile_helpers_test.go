@@ -76,9 +76,9 @@ func noRaceBinary(t *testing.T, name string) string {
 
 // startManagerWith starts the node's manager from bin, under a descriptor
 // limit when nofile > 0 (hard and soft, set by the shell before exec).
-func (n *osNode) startManagerWith(bin string, nofile int) *proc {
+func (n *osNode) startManagerWith(bin string, nofile int, extra ...string) *proc {
 	n.c.t.Helper()
-	args := n.managerArgs()
+	args := n.managerArgs(extra...)
 	if nofile > 0 {
 		script := fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, nofile)
 		n.mgr = startProc(n.c.t, "/bin/sh", nil, append([]string{"-c", script, bin}, args...)...)
