@@ -32,9 +32,11 @@
 //     Limits (depth, UTF-8, size as stored) by the manager before it stores
 //     or forwards them.
 //
-// The client adds what the original lacked: a deadline on every call, and
-// errors that tell a plugin that answered (*RPCError) from one that could not
-// be reached (*TransportError, ErrUnreachable).
+// The client adds what the original lacked: a deadline on every call, dials
+// refused by a full listen backlog (EAGAIN) retried within it, and errors
+// that tell a plugin that answered (*RPCError) from one that could not be
+// reached (*TransportError, ErrUnreachable) or did not answer in time
+// ("timed out after 2s", ErrTimeout).
 //
 // Limits: only the Group interface (version 0.1.0) is served and required;
 // batch requests are not supported (as in the original); there is no
