@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/go-logr/logr"
 )
@@ -50,11 +49,12 @@ type connLimiter struct {
 	conns  map[net.Conn]*connState
 	closed bool
 	logged bool
+	seq    uint64 // orders connections by when they were accepted or went idle
 }
 
 type connState struct {
-	since time.Time // accepted, or last became idle
-	busy  bool      // a call runs or its response is being written
+	since uint64 // seq when accepted, or when it last became idle
+	busy  bool   // a call runs or its response is being written
 }
 
 func newConnLimiter(ln net.Listener, maxConns int, log logr.Logger) *connLimiter {
@@ -75,7 +75,8 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 			return nil, net.ErrClosed
 		}
 		if len(l.conns) < l.max || l.shedLocked() {
-			l.conns[c] = &connState{since: time.Now()}
+			l.seq++
+			l.conns[c] = &connState{since: l.seq}
 			l.mu.Unlock()
 			return c, nil
 		}
@@ -92,9 +93,9 @@ func (l *connLimiter) shedLocked() bool {
 		l.log.Info("connection cap reached; shedding the oldest idle or slow connections", "maxConns", l.max)
 	}
 	var victim net.Conn
-	var oldest time.Time
+	var oldest uint64
 	for c, st := range l.conns {
-		if !st.busy && (victim == nil || st.since.Before(oldest)) {
+		if !st.busy && (victim == nil || st.since < oldest) {
 			victim, oldest = c, st.since
 		}
 	}
@@ -139,7 +140,8 @@ func (l *connLimiter) connStateHook(c net.Conn, s http.ConnState) {
 	switch s {
 	case http.StateIdle:
 		if st, ok := l.conns[c]; ok {
-			st.busy, st.since = false, time.Now()
+			l.seq++
+			st.busy, st.since = false, l.seq
 			l.wakeLocked() // it can be shed now
 		}
 	case http.StateClosed, http.StateHijacked:
