@@ -157,14 +157,14 @@ func TestHostileNonReadingClients(t *testing.T) {
 		_, err = conn.Write(req)
 		require.NoError(t, err)
 	}
-	peak := before
+	peak := before // the largest RSS and, separately, the most descriptors seen
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
-		if s := statsOf(t, a.mgr.Pid()); s.rssKB > peak.rssKB {
-			peak = s
-		}
+		s := statsOf(t, a.mgr.Pid())
+		peak.rssKB, peak.fds = max(peak.rssKB, s.rssKB), max(peak.fds, s.fds)
 		time.Sleep(50 * time.Millisecond)
 	}
+	require.GreaterOrEqual(t, peak.fds, before.fds+50, "the 50 clients were not all connected")
 	start = time.Now()
 	_, err = mgr.CommitGroup(t.Context(), faultSpec("beside-non-readers"), false)
 	require.NoError(t, err)
