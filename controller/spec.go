@@ -17,8 +17,11 @@ func validateSpec(spec plugin.Spec) error {
 	if spec.ID == "" {
 		return fmt.Errorf("%w: Group ID must not be blank", ErrInvalidSpec)
 	}
-	if len(spec.Properties) > 0 && !json.Valid(spec.Properties) {
-		return fmt.Errorf("%w: group %q: properties are not valid JSON", ErrInvalidSpec, spec.ID)
+	// JSON, depth, UTF-8 and size as stored ("group %q: properties are not
+	// valid JSON", …): checked before the spec is forwarded, stored or joins
+	// a batch, so it can never fail the store's encoder.
+	if err := plugin.DefaultLimits().CheckSpec(spec); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSpec, err)
 	}
 	return nil
 }

@@ -284,14 +284,15 @@ func TestSimBadFlags(t *testing.T) {
 		{"unknown fail method", []string{"--fail", "Nope"}, `--fail: unknown method "Nope"`},
 		{"unknown hang method", []string{"--hang", "CommitGroup,Nope"}, `--hang: unknown method "Nope"`},
 		{"negative latency", []string{"--latency", "-1s"}, "--latency must not be negative"},
-		{"bad name", []string{"--name", "a/b"}, `--name "a/b" is not a valid plugin name`},
+		{"bad name", []string{"--name", "a/b"}, `--name: invalid plugin name "a/b": must not contain '/'`},
+		{"name escaping the plugin dir", []string{"--name", "../escape"}, `--name: invalid plugin name "../escape"`},
 		{"bad log level", []string{"--log", "7"}, "--log must be between 0 and 5, got 7"},
 		{"unknown flag", []string{"--bogus"}, "unknown flag: --bogus"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := startProc(t, binary(t, "infrakit-group-sim"), nil, append([]string{"--plugin-dir", dir}, c.args...)...)
-			require.Equal(t, 1, p.Wait(stopTimeout))
+			require.Equal(t, 2, p.Wait(stopTimeout), "a bad command line exits 2")
 			require.Contains(t, p.Stderr(), c.err)
 			entries, err := os.ReadDir(dir)
 			require.NoError(t, err)

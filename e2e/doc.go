@@ -9,7 +9,9 @@
 // cli_test.go (every infrakit subcommand against the simulator),
 // os_*_test.go (two os-mode nodes sharing a leader file and a store),
 // fault_*_test.go (kill -9 durability, store and downstream faults, 1,000
-// leader flips, leader-file edge cases, duplicate names), swarm_*_test.go
+// leader flips, leader-file edge cases, duplicate names), hostile_*_test.go
+// (hostile specs, a batch poisoner, 300 slow and 50 non-reading clients,
+// bad names and flags, a planted lock symlink), swarm_*_test.go
 // (a real 3-manager Docker Swarm: demotion, SIGKILL failover, a hung
 // follower, --once, label conflicts and corruption), etcd_test.go (a real
 // 3-member etcd cluster: commit/ls/describe/free, kill -9 and SIGSTOP of the

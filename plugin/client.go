@@ -71,8 +71,7 @@ func newClient(socketPath string, opts ClientOptions, beforeDial func() error) *
 					return nil, err
 				}
 			}
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", socketPath)
+			return dialUnix(ctx, socketPath, opts.Timeout)
 		},
 		MaxIdleConns:        8,
 		MaxIdleConnsPerHost: 8,
@@ -92,7 +91,7 @@ func (c *Client) Close() { c.transport.CloseIdleConnections() }
 // error answer is returned as *RPCError, a missing result as ErrNullResult,
 // and a failure to reach the plugin or a malformed answer as *TransportError.
 func (c *Client) Call(ctx context.Context, method string, params, result any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	return c.call(ctx, method, params, result)
 }
@@ -100,7 +99,7 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 // Implements asks the plugin which APIs it implements (Plugin.Implements),
 // without caching.
 func (c *Client) Implements(ctx context.Context) ([]InterfaceSpec, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	var resp ImplementsResponse
 	if err := c.call(ctx, "Plugin.Implements", ImplementsRequest{}, &resp); err != nil {
@@ -147,23 +146,23 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return c.transportError(err)
+		return c.transportError(ctx, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return c.transportError(fmt.Errorf("HTTP %s: %s", resp.Status, strings.TrimSpace(string(snippet))))
+		return c.transportError(ctx, fmt.Errorf("HTTP %s: %s", resp.Status, strings.TrimSpace(string(snippet))))
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	switch {
 	case err != nil:
-		return c.transportError(err)
+		return c.transportError(ctx, err)
 	case len(data) > maxResponseBytes:
-		return c.transportError(fmt.Errorf("response body exceeds %d bytes", maxResponseBytes))
+		return c.transportError(ctx, fmt.Errorf("response body exceeds %d bytes", maxResponseBytes))
 	case len(bytes.TrimSpace(data)) == 0:
-		return c.transportError(errors.New("empty response body"))
+		return c.transportError(ctx, errors.New("empty response body"))
 	}
-	return decodeResponse(method, data, result, c.transportError)
+	return decodeResponse(method, data, result, func(err error) error { return c.transportError(ctx, err) })
 }
 
 // decodeResponse turns a response body into result or an error. Malformed
@@ -188,6 +187,27 @@ func decodeResponse(method string, data []byte, result any, malformed func(error
 	return nil
 }
 
-func (c *Client) transportError(err error) error {
-	return &TransportError{Path: c.path, Err: err}
+// callStart carries when a call began, to say how long it ran before its
+// deadline passed.
+type callStart struct{}
+
+// withDeadline bounds a call by the client's timeout (a shorter deadline in
+// ctx wins) and notes when it began.
+func (c *Client) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx = context.WithValue(ctx, callStart{}, time.Now())
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// transportError wraps err; when the call's deadline has passed it reports
+// a timeout "after" the call's whole budget (e.g. 2s), not "unreachable".
+func (c *Client) transportError(ctx context.Context, err error) error {
+	te := &TransportError{Path: c.path, Err: err}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		te.After = c.timeout
+		start, ok := ctx.Value(callStart{}).(time.Time)
+		if dl, hasDL := ctx.Deadline(); ok && hasDL {
+			te.After = dl.Sub(start).Round(time.Millisecond)
+		}
+	}
+	return te
 }

@@ -23,7 +23,7 @@ func (c *Client) handshake(ctx context.Context) error {
 			case <-wait:
 				continue // finished: cached, or failed and ours to retry
 			case <-ctx.Done():
-				return c.transportError(ctx.Err())
+				return c.transportError(ctx, ctx.Err())
 			}
 		}
 		wait := make(chan struct{})
@@ -65,7 +65,7 @@ func checkImplements(apis []InterfaceSpec) error {
 
 // groupCall handshakes, then calls a Group method, all within one deadline.
 func (c *Client) groupCall(ctx context.Context, method string, params, result any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := c.withDeadline(ctx)
 	defer cancel()
 	if err := c.handshake(ctx); err != nil {
 		return err

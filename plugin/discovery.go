@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 	"syscall"
 )
 
@@ -57,8 +56,8 @@ func (d Dir) Find(name string) (string, error) {
 
 // find is Find that also returns the socket's file info (its identity).
 func (d Dir) find(name string) (string, fs.FileInfo, error) {
-	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') {
-		return "", nil, fmt.Errorf("invalid plugin name %q: %w", name, ErrPluginNotFound)
+	if err := ValidateName(name); err != nil {
+		return "", nil, fmt.Errorf("%w: %w", err, ErrPluginNotFound)
 	}
 	path := filepath.Join(d.Path, name)
 	fi, err := os.Lstat(path)

@@ -55,9 +55,10 @@ func TestDirFind(t *testing.T) {
 			require.ErrorIs(t, err, ErrPluginNotFound)
 		})
 	}
-	for _, name := range []string{"", ".", "..", "../a", "sub/x"} {
+	for _, name := range []string{"", ".", "..", "../a", "sub/x", "a\x00b"} {
 		_, err := d.Find(name)
 		require.ErrorIs(t, err, ErrPluginNotFound, name)
+		require.ErrorIs(t, err, ErrInvalidName, name)
 	}
 	_, err = Dir{Path: filepath.Join(dir, "missing")}.Find("a")
 	require.EqualError(t, err, "Plugin not found: a")

@@ -24,10 +24,19 @@
 //     N bytes"; a panicking Group method gets -32000 and the server lives on.
 //   - A stale socket (nothing accepts on it) is replaced at start instead of
 //     crashing; a live one is refused with ErrSocketInUse.
+//   - Resources are bounded (ServerOptions): header and body read deadlines,
+//     a response write deadline, an idle timeout, and a cap on connections
+//     derived from RLIMIT_NOFILE that sheds the oldest idle or slow
+//     connection first. InspectGroups answers are streamed spec by spec.
+//   - Plugin names follow one rule (ValidateName); specs are checked against
+//     Limits (depth, UTF-8, size as stored) by the manager before it stores
+//     or forwards them.
 //
-// The client adds what the original lacked: a deadline on every call, and
-// errors that tell a plugin that answered (*RPCError) from one that could not
-// be reached (*TransportError, ErrUnreachable).
+// The client adds what the original lacked: a deadline on every call, dials
+// refused by a full listen backlog (EAGAIN) retried within it, and errors
+// that tell a plugin that answered (*RPCError) from one that could not be
+// reached (*TransportError, ErrUnreachable) or did not answer in time
+// ("timed out after 2s", ErrTimeout).
 //
 // Limits: only the Group interface (version 0.1.0) is served and required;
 // batch requests are not supported (as in the original); there is no

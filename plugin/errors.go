@@ -3,6 +3,7 @@ package plugin
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors. Check with errors.Is.
@@ -14,6 +15,10 @@ var (
 	// (dial, connection reset, timeout, bad HTTP response). It marks a
 	// transport failure, as opposed to a plugin that answered with an error.
 	ErrUnreachable = errors.New("plugin unreachable")
+	// ErrTimeout: the call's deadline passed before the plugin answered
+	// (it also matches ErrUnreachable, a transport failure). The error text
+	// says "timed out after <d>", never "unreachable".
+	ErrTimeout = errors.New("plugin call timed out")
 	// ErrHandshake: the plugin answered Plugin.Implements without the Group
 	// interface at the version we require.
 	ErrHandshake = errors.New("plugin handshake failed")
@@ -25,6 +30,14 @@ var (
 	// ErrNotManager: the plugin answered, but not the Manager service (a
 	// plain group plugin rather than a manager).
 	ErrNotManager = errors.New("plugin is not a manager")
+	// ErrLimit: a spec passes one of the Limits (nesting depth, size as
+	// stored). Nothing was stored or forwarded.
+	ErrLimit = errors.New("spec over limit")
+	// ErrInvalidUTF8: a spec's ID or Properties are not valid UTF-8 (or
+	// hold an unpaired surrogate escape). Nothing was stored or forwarded.
+	ErrInvalidUTF8 = errors.New("spec not valid UTF-8")
+	// ErrInvalidName: a plugin name that ValidateName refuses.
+	ErrInvalidName = errors.New("invalid plugin name")
 )
 
 // JSON-RPC error codes used on the wire.
@@ -43,18 +56,25 @@ type RPCError struct {
 func (e *RPCError) Error() string { return e.Message }
 
 // TransportError wraps a failure to reach a plugin. errors.Is(err,
-// ErrUnreachable) is true for it.
+// ErrUnreachable) is true for it, and errors.Is(err, ErrTimeout) too when
+// the call's deadline passed (After > 0).
 type TransportError struct {
-	Path string // socket path
-	Err  error
+	Path  string        // socket path
+	Err   error         // the cause
+	After time.Duration // when > 0, the call timed out after this long
 }
 
 func (e *TransportError) Error() string {
+	if e.After > 0 {
+		return fmt.Sprintf("plugin at %s timed out after %s: %v", e.Path, e.After, e.Err)
+	}
 	return fmt.Sprintf("plugin at %s unreachable: %v", e.Path, e.Err)
 }
 
 // Unwrap returns the cause.
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// Is reports ErrUnreachable.
-func (e *TransportError) Is(target error) bool { return target == ErrUnreachable }
+// Is reports ErrUnreachable, and ErrTimeout for a timeout.
+func (e *TransportError) Is(target error) bool {
+	return target == ErrUnreachable || (target == ErrTimeout && e.After > 0)
+}

@@ -27,7 +27,7 @@ const probeTimeout = time.Second
 // it is process-wide, so a private parent directory is what guards that
 // instant.
 //
-// If path exists: a socket on which a server accepts is refused with an error
+// The socket's file name must pass ValidateName. If path exists: a socket on which a server accepts is refused with an error
 // naming the path that matches ErrSocketInUse; a socket nothing accepts on
 // (left behind by kill -9) is removed and replaced; anything else (directory,
 // regular file) is refused and left untouched. Two processes racing for the
@@ -47,6 +47,9 @@ func Listen(path string) (net.Listener, error) {
 func listen(path string) (*socketListener, bool, error) {
 	if path == "" {
 		return nil, false, errors.New("listen: empty socket path")
+	}
+	if err := ValidateName(filepath.Base(path)); err != nil {
+		return nil, false, fmt.Errorf("listen %s: %w", path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, false, fmt.Errorf("listen %s: create directory: %w", path, err)
@@ -144,6 +147,7 @@ func (l *socketListener) Close() error {
 type Server struct {
 	path   string
 	ln     *socketListener
+	conns  *connLimiter
 	http   *http.Server
 	served chan struct{}
 
@@ -152,13 +156,14 @@ type Server struct {
 }
 
 // Serve listens on path (see Listen) and serves g there in the background
-// until Stop. Replacing a stale socket is logged; that it listens is not (at
-// info level): the caller logs that once, with what it knows.
+// until Stop, within the bounds of opts (deadlines, connection cap; see
+// ServerOptions). Replacing a stale socket is logged; that it listens is not
+// (at info level): the caller logs that once, with what it knows.
 func Serve(path string, g Group, opts ServerOptions) (*Server, error) {
 	if g == nil {
 		return nil, errors.New("plugin: Serve needs a Group")
 	}
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	opts = opts.withDefaults()
@@ -169,25 +174,33 @@ func Serve(path string, g Group, opts ServerOptions) (*Server, error) {
 	if replaced {
 		opts.Log.Info("replaced stale socket", "path", path)
 	}
+	lim := newConnLimiter(ln, opts.MaxConns, opts.Log)
+	h := newHandler(g, opts)
+	h.conns = lim
 	s := &Server{
-		path: path,
-		ln:   ln,
+		path:  path,
+		ln:    ln,
+		conns: lim,
 		http: &http.Server{
-			Handler:           NewHandler(g, opts),
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          log.New(logWriter{opts.Log}, "", 0),
+			Handler:           h,
+			ReadHeaderTimeout: opts.ReadHeaderTimeout,
+			IdleTimeout:       opts.IdleTimeout,
+			ConnState:         lim.connStateHook,
+			ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+				return context.WithValue(ctx, connKey{}, c)
+			},
+			ErrorLog: log.New(logWriter{opts.Log}, "", 0),
 		},
 		served: make(chan struct{}),
 	}
 	go func() {
 		defer close(s.served)
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(lim); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			opts.Log.Error(err, "serve failed", "path", path)
 		}
 	}()
 	// The caller logs the one info-level "listening" line, with what it knows.
-	opts.Log.V(1).Info("serving", "path", path)
+	opts.Log.V(1).Info("serving", "path", path, "maxConns", opts.MaxConns)
 	return s, nil
 }
 

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,14 @@ import (
 // DefaultMaxBodyBytes is the request body cap used when ServerOptions.MaxBodyBytes is 0.
 const DefaultMaxBodyBytes = 16 << 20
 
+// Default server deadlines; see ServerOptions.
+const (
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultBodyReadTimeout   = 10 * time.Second
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+)
+
 // JSON-RPC codes this server answers besides CodeApplication and CodeInvalidRequest.
 const (
 	// CodeParseError answers a body that is not JSON at all. The original
@@ -26,14 +33,33 @@ const (
 	CodeParseError = -32700
 )
 
-// ServerOptions configure NewHandler and Serve.
+// ServerOptions configure NewHandler and Serve. A zero field takes its
+// default (see DefaultServerOptions); a negative one is refused by Validate.
 type ServerOptions struct {
-	// Log receives recovered panics (errors), stale-socket replacements
-	// (info) and, at V(1), the start of serving and one line per call. Defaults to logr.Discard().
+	// Log receives recovered panics (errors), listening and stale-socket
+	// events and the connection cap being reached (info), and one line per
+	// call at V(1). Defaults to logr.Discard().
 	Log logr.Logger
 	// MaxBodyBytes caps a request body; a larger one is answered with a
-	// -32600 error. Defaults to 16 MiB when 0; must not be negative.
+	// -32600 error. Defaults to 16 MiB.
 	MaxBodyBytes int64
+	// ReadHeaderTimeout bounds reading a request's headers (default 5s).
+	ReadHeaderTimeout time.Duration
+	// BodyReadTimeout bounds reading a request's body, from the end of its
+	// headers (default 10s). A client that trickles its body is dropped.
+	BodyReadTimeout time.Duration
+	// WriteTimeout bounds each write of a response (default 10s): a client
+	// that reads nothing for that long is dropped and its answer freed,
+	// while one reading a large answer steadily gets all of it. The method
+	// call itself is bounded by the Group, not here.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle this long (default 60s).
+	IdleTimeout time.Duration
+	// MaxConns caps open connections. At the cap, a new connection sheds the
+	// oldest one that is idle or still sending its request; when every
+	// connection is running a call, accepting waits. Defaults to
+	// DefaultMaxConns(), derived from RLIMIT_NOFILE.
+	MaxConns int
 	// Observer, when set, is told about every JSON-RPC request answered
 	// (see RequestObserver). Optional.
 	Observer RequestObserver
@@ -60,22 +86,52 @@ const (
 
 // DefaultServerOptions returns the defaults.
 func DefaultServerOptions() ServerOptions {
-	return ServerOptions{Log: logr.Discard(), MaxBodyBytes: DefaultMaxBodyBytes}
+	return ServerOptions{
+		Log:               logr.Discard(),
+		MaxBodyBytes:      DefaultMaxBodyBytes,
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		BodyReadTimeout:   DefaultBodyReadTimeout,
+		WriteTimeout:      DefaultWriteTimeout,
+		IdleTimeout:       DefaultIdleTimeout,
+		MaxConns:          DefaultMaxConns(),
+	}
 }
 
-func (o ServerOptions) validate() error {
-	if o.MaxBodyBytes < 0 {
+// Validate refuses negative sizes, deadlines and caps (zero means default).
+func (o ServerOptions) Validate() error {
+	switch {
+	case o.MaxBodyBytes < 0:
 		return fmt.Errorf("request body limit must not be negative, got %d bytes", o.MaxBodyBytes)
+	case o.ReadHeaderTimeout < 0, o.BodyReadTimeout < 0, o.WriteTimeout < 0, o.IdleTimeout < 0:
+		return errors.New("server deadlines must not be negative")
+	case o.MaxConns < 0:
+		return fmt.Errorf("connection cap must not be negative, got %d", o.MaxConns)
 	}
 	return nil
 }
 
 func (o ServerOptions) withDefaults() ServerOptions {
+	d := DefaultServerOptions()
 	if o.Log.GetSink() == nil {
-		o.Log = logr.Discard()
+		o.Log = d.Log
 	}
 	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
+		o.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = d.ReadHeaderTimeout
+	}
+	if o.BodyReadTimeout <= 0 {
+		o.BodyReadTimeout = d.BodyReadTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = d.WriteTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = d.IdleTimeout
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = d.MaxConns
 	}
 	return o
 }
@@ -85,6 +141,10 @@ type handler struct {
 	group    Group
 	log      logr.Logger
 	maxBody  int64
+	bodyRead time.Duration
+	write    time.Duration
+	conns    *connLimiter // nil when not served by Serve
+	inspect  inspectFlights
 	obs      RequestObserver
 	services map[string]map[string]method
 }
@@ -97,20 +157,29 @@ type method func(ctx context.Context, g Group, params json.RawMessage) (any, err
 // Plugin.Implements and the Group service, served by g, with the original
 // InfraKit v0.1.0 wire format (see doc.go). When g also implements Manager,
 // the Manager service is answered too and Plugin.Implements lists
-// ManagerInterface after GroupInterface. The request path is ignored. A
-// negative opts.MaxBodyBytes is treated as 0 (the default); Serve rejects it.
+// ManagerInterface after GroupInterface. The request path is ignored.
+// Negative options are treated as 0 (the default); Serve rejects them.
+// Without Serve there is no connection cap; the handler still sets the body
+// read and response write deadlines on the connection.
 func NewHandler(g Group, opts ServerOptions) http.Handler {
+	return newHandler(g, opts)
+}
+
+func newHandler(g Group, opts ServerOptions) *handler {
 	opts = opts.withDefaults()
 	apis := []InterfaceSpec{GroupInterface}
 	mgr, isManager := g.(Manager)
 	if isManager {
 		apis = append(apis, ManagerInterface)
 	}
-	h := &handler{
-		group:   g,
-		log:     opts.Log,
-		maxBody: opts.MaxBodyBytes,
-		obs:     opts.Observer,
+	h := &handler{}
+	*h = handler{
+		group:    g,
+		log:      opts.Log,
+		maxBody:  opts.MaxBodyBytes,
+		bodyRead: opts.BodyReadTimeout,
+		write:    opts.WriteTimeout,
+		obs:      opts.Observer,
 		services: map[string]map[string]method{
 			"Plugin": {
 				"Implements": bind(func(context.Context, Group, ImplementsRequest) (any, error) {
@@ -145,7 +214,7 @@ func NewHandler(g Group, opts ServerOptions) http.Handler {
 					return OKResponse{OK: true}, nil
 				}),
 				"InspectGroups": bind(func(ctx context.Context, g Group, _ InspectGroupsRequest) (any, error) {
-					specs, err := g.InspectGroups(ctx)
+					specs, err := h.inspect.do(ctx, g)
 					if err != nil {
 						return nil, err
 					}
@@ -184,29 +253,45 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	rc := http.NewResponseController(w)
+	// Per-request deadlines through the connection (not http.Server's
+	// ReadTimeout/WriteTimeout, whose read deadline would cancel a long call).
+	// Errors mean the writer cannot take deadlines (tests' recorders).
+	_ = rc.SetReadDeadline(time.Now().Add(h.bodyRead))
+	// On error the deadline stays, so that the server does not wait to drain
+	// the rest of the body and closes the connection instead.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err == nil {
+		_ = rc.SetReadDeadline(time.Time{})
+	}
 	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 		msg := "request body exceeds " + strconv.FormatInt(h.maxBody, 10) + " bytes"
-		writeJSON(w, encodeResponse(nil, nil, &wireError{Code: CodeInvalidRequest, Message: msg}))
+		_ = writeResponse(w, h.write, nil, nil, &wireError{Code: CodeInvalidRequest, Message: msg})
 		return
 	}
 	if err != nil {
 		h.log.V(1).Info("read request body failed", "error", err.Error())
 		return
 	}
-	if resp := h.handle(r.Context(), body); resp != nil {
-		writeJSON(w, resp)
+	h.conns.busy(r.Context(), true) // a call runs: not to be shed
+	req, result, werr, answer := h.handle(r.Context(), body)
+	if !answer {
+		return
+	}
+	if err := writeResponse(w, h.write, req, result, werr); err != nil {
+		h.log.V(1).Info("write response failed", "error", err.Error())
 	}
 }
 
-// handle answers one request body. It returns nil when nothing is to be
-// answered (a notification) and otherwise one JSON object ending in "\n".
-func (h *handler) handle(ctx context.Context, body []byte) []byte {
+// handle runs one request body. It returns the request's id (nil when it
+// could not be parsed), the result or error to answer, and whether anything
+// is to be answered (not for a notification).
+func (h *handler) handle(ctx context.Context, body []byte) (json.RawMessage, any, *wireError, bool) {
 	start := time.Now()
 	req, werr := parseRequest(body)
 	if werr != nil {
 		h.observe(MethodInvalid, werr, start)
-		return encodeResponse(nil, nil, werr) // the id is unknown
+		return nil, nil, werr, true // the id is unknown
 	}
 	result, werr := h.dispatch(ctx, req)
 	h.observe(h.methodLabel(req), werr, start)
@@ -214,37 +299,9 @@ func (h *handler) handle(ctx context.Context, body []byte) []byte {
 		if werr != nil {
 			h.log.V(1).Info("notification failed", "method", req.Method, "error", werr.Message)
 		}
-		return nil
+		return nil, nil, nil, false
 	}
-	return encodeResponse(req.ID, result, werr)
-}
-
-// observe reports one request to the observer, if any.
-func (h *handler) observe(method string, werr *wireError, start time.Time) {
-	if h.obs == nil {
-		return
-	}
-	code := 0
-	if werr != nil {
-		code = werr.Code
-	}
-	h.obs.ObserveRequest(method, code, time.Since(start))
-}
-
-// methodLabel is req's method if this server serves it, else MethodInvalid
-// or MethodUnknown.
-func (h *handler) methodLabel(req *request) string {
-	if req.badMethod || req.Version != "2.0" {
-		return MethodInvalid
-	}
-	service, name, ok := strings.Cut(req.Method, ".")
-	if !ok {
-		return MethodUnknown
-	}
-	if _, ok := h.services[service][name]; !ok {
-		return MethodUnknown
-	}
-	return req.Method
+	return req.ID, result, werr, true
 }
 
 // dispatch checks the request, finds the method and calls it.
@@ -296,39 +353,30 @@ func appError(msg string) *wireError {
 	return &wireError{Code: CodeApplication, Message: msg}
 }
 
-func writeText(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Length", strconv.Itoa(len(msg)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, msg)
+// observe reports one request to the observer, if any.
+func (h *handler) observe(method string, werr *wireError, start time.Time) {
+	if h.obs == nil {
+		return
+	}
+	code := 0
+	if werr != nil {
+		code = werr.Code
+	}
+	h.obs.ObserveRequest(method, code, time.Since(start))
 }
 
-func writeJSON(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
-}
-
-// encodeResponse renders a response object followed by "\n", as the
-// original's json.Encoder did (HTML characters escaped, e.g. \u003e). A nil
-// id is written as null. A result that cannot be encoded (for example
-// invalid raw Properties from the Group) becomes a -32000 error.
-func encodeResponse(id json.RawMessage, result any, werr *wireError) []byte {
-	if id == nil {
-		id = json.RawMessage("null")
+// methodLabel is req's method if this server serves it, else MethodInvalid
+// or MethodUnknown.
+func (h *handler) methodLabel(req *request) string {
+	if req.badMethod || req.Version != "2.0" {
+		return MethodInvalid
 	}
-	resp := response{Version: "2.0", Result: result, Error: werr, ID: id}
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(resp); err != nil {
-		buf.Reset()
-		resp = response{Version: "2.0", Error: appError("rpc: cannot encode result: " + err.Error()), ID: id}
-		if err := json.NewEncoder(&buf).Encode(resp); err != nil {
-			// Only the id could be at fault, and it was parsed from valid JSON.
-			return []byte(`{"jsonrpc":"2.0","error":{"code":-32000,"message":"rpc: cannot encode response","data":null},"id":null}` + "\n")
-		}
+	service, name, ok := strings.Cut(req.Method, ".")
+	if !ok {
+		return MethodUnknown
 	}
-	return buf.Bytes()
+	if _, ok := h.services[service][name]; !ok {
+		return MethodUnknown
+	}
+	return req.Method
 }

@@ -16,14 +16,20 @@ const (
 	lockBackoffMax = 20 * time.Millisecond
 )
 
-// lockFile takes an exclusive flock(2) on path (created 0600 if missing),
+// lockFile takes an exclusive flock(2) on path (created 0600 if missing,
+// never through a symbolic link),
 // polling with LOCK_NB and a growing backoff so that ctx is honoured while
 // another writer holds it. The returned func releases the lock.
 //
 // flock locks belong to the open file description, so two opens in the same
 // process exclude each other just as two processes do.
 func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// O_NOFOLLOW: a symlink planted at the lock path (even a dangling one)
+	// must not make us create or lock a file outside the store directory.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("open lock file %s: it is a symbolic link; refusing to follow it (remove it): %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}

@@ -41,7 +41,7 @@ type FileStoreOptions struct {
 
 // DefaultFileStoreOptions returns the defaults (Dir has none).
 func DefaultFileStoreOptions() FileStoreOptions {
-	return FileStoreOptions{MaxBytes: 64 << 20, Log: logr.Discard()}
+	return FileStoreOptions{MaxBytes: plugin.DefaultMaxStoreBytes, Log: logr.Discard()}
 }
 
 // Validate fills unset fields with their defaults and checks the rest.

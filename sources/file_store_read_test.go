@@ -11,6 +11,7 @@ import (
 	"github.com/go-logr/logr/testr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
@@ -146,6 +147,6 @@ func TestFileStore_SizeLimit(t *testing.T) {
 		opts := sources.FileStoreOptions{Dir: t.TempDir()}
 		require.NoError(t, opts.Validate())
 		require.Equal(t, sources.DefaultFileStoreOptions().MaxBytes, opts.MaxBytes)
-		require.Equal(t, int64(64<<20), opts.MaxBytes)
+		require.Equal(t, int64(plugin.DefaultMaxStoreBytes), opts.MaxBytes)
 	})
 }

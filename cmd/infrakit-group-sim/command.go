@@ -46,6 +46,7 @@ func newCommand() *cobra.Command {
 			return run(cmd.Context(), f, cmd.ErrOrStderr())
 		},
 	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	fl := cmd.Flags()
 	fl.StringVar(&f.name, "name", "group-stateless", "plugin name: the socket file name in the plugin directory")
 	fl.StringVar(&f.pluginDir, "plugin-dir", plugin.DefaultDir(), "plugin directory ($"+plugin.PluginsDirEnv+" or ~/.infrakit/plugins)")
@@ -75,8 +76,8 @@ func (f flags) options(log logr.Logger) (groupsim.Options, error) {
 	if f.latency < 0 {
 		return opts, fmt.Errorf("--latency must not be negative, got %s", f.latency)
 	}
-	if f.name == "" || strings.ContainsRune(f.name, '/') || f.name == "." || f.name == ".." {
-		return opts, fmt.Errorf("--name %q is not a valid plugin name (a file name without '/')", f.name)
+	if err := plugin.ValidateName(f.name); err != nil {
+		return opts, fmt.Errorf("--name: %w", err)
 	}
 	if f.pluginDir == "" {
 		return opts, errors.New("--plugin-dir must not be empty")
@@ -88,12 +89,12 @@ func (f flags) options(log logr.Logger) (groupsim.Options, error) {
 func run(ctx context.Context, f flags, stderr io.Writer) error {
 	log, sync, err := logging.New(f.log, f.logFormat, stderr)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	defer sync()
 	opts, err := f.options(log.WithName("groupsim"))
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	if f.events != "" {
 		file, err := groupsim.OpenEventFile(f.events)
@@ -127,3 +128,9 @@ func run(ctx context.Context, f flags, stderr io.Writer) error {
 	log.Info("stopped", "path", path)
 	return nil
 }
+
+// usageError marks a bad command line: exit code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }

@@ -7,11 +7,13 @@
 //
 // It serves until SIGINT or SIGTERM, then stops (removing its socket) and
 // exits 0. It refuses to start over a socket a live server answers on, and
-// replaces a stale one. Errors exit 1.
+// replaces a stale one. A bad command line (an invalid --name, see
+// plugin.ValidateName) exits 2, other errors 1.
 package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
@@ -23,6 +25,9 @@ func main() {
 	cmd := newCommand()
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		stop()
+		if errors.As(err, new(usageError)) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }

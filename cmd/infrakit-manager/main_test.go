@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,6 +39,10 @@ func TestRun_ExitCodes(t *testing.T) {
 		{"metrics address in use", append([]string{"os", "--metrics-addr", busy.Addr().String()}, osArgs...), 2},
 		{"metrics address without port", append([]string{"os", "--metrics-addr", "localhost"}, osArgs...), 2},
 		{"completion", []string{"completion", "bash"}, 0},
+		{"name escapes the plugin dir", append([]string{"os", "--name", "../escape", "--once"}, osArgs...), 2},
+		{"name with NUL", append([]string{"os", "--name", "a\x00b", "--once"}, osArgs...), 2},
+		{"proxy name too long", append([]string{"os", "--proxy-for-group", strings.Repeat("g", 65), "--once"}, osArgs...), 2},
+		{"swarm host with unknown scheme", []string{"swarm", "--host", "bogus://x"}, 2},
 		{"zero workers", append([]string{"os", "--workers", "0", "--once"}, osArgs...), 2},
 		// A follower with nothing stored and no downstream: observing the
 		// downstream fails, so the pass cannot converge.

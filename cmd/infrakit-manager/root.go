@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -60,6 +61,12 @@ func newRootCmd() *cobra.Command {
 				return usageError{err}
 			}
 			g.log, g.flushLog = log, flush
+			if err := plugin.ValidateName(g.name); err != nil {
+				return usageError{fmt.Errorf("--name: %w", err)}
+			}
+			if err := plugin.ValidateName(g.proxyFor); err != nil {
+				return usageError{fmt.Errorf("--proxy-for-group: %w", err)}
+			}
 			if g.dryRun && !g.once {
 				return usageError{errors.New("--dry-run needs --once")}
 			}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/infrakit-manager/manager/sources/swarm"
@@ -21,6 +24,9 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := g.log
+			if scheme, _, _ := strings.Cut(co.Host, "://"); co.Host != "" && scheme != "unix" && scheme != "tcp" {
+				return usageError{fmt.Errorf("--host must be unix://PATH or tcp://HOST:PORT, got %q", co.Host)}
+			}
 			c, err := swarm.NewClient(co)
 			if err != nil {
 				return usageError{err}

@@ -165,6 +165,8 @@ func TestUsageErrors(t *testing.T) {
 		{"extra arg", []string{"group", "ls", "x"}, `Error: unknown command "x" for "infrakit group ls"`},
 		{"bad log level", []string{"--log", "9", "version"}, "Error: --log must be between 0 and 5, got 9"},
 		{"bad timeout", []string{"--timeout", "0s", "version"}, "Error: --timeout must be positive, got 0s"},
+		{"name with a slash", []string{"group", "ls", "--name", "../escape"}, `Error: --name: invalid plugin name "../escape": must not contain '/'`},
+		{"empty name", []string{"group", "--name", "", "free", "x"}, `Error: --name: invalid plugin name "": must not be empty`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

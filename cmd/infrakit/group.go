@@ -25,6 +25,16 @@ func (a *app) groupCommand() *cobra.Command {
 		Short: "Access a group plugin",
 		Args:  noArgs,
 		RunE:  helpOnly,
+		// Replaces the root's hook for group commands: runs it, then checks --name.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmd.Root().PersistentPreRunE(cmd, args); err != nil {
+				return err
+			}
+			if err := plugin.ValidateName(name); err != nil {
+				return fmt.Errorf("--name: %w", err) // a usage error: exit 2
+			}
+			return nil
+		},
 	}
 	cmd.PersistentFlags().StringVar(&name, "name", "group", "name of the group plugin")
 

@@ -67,8 +67,12 @@ func (o *ClientOptions) validate() error {
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return errors.New("--tlscert and --tlskey must be given together")
 	}
-	if _, err := client.ParseHostURL(o.Host); err != nil {
+	u, err := client.ParseHostURL(o.Host)
+	if err != nil {
 		return fmt.Errorf("--host %q: %w", o.Host, err)
+	}
+	if u.Scheme != "unix" && u.Scheme != "tcp" {
+		return fmt.Errorf("--host %q: unknown scheme %q (unix:// or tcp:// only)", o.Host, u.Scheme)
 	}
 	return nil
 }

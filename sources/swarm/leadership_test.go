@@ -264,6 +264,7 @@ func TestClientOptions(t *testing.T) {
 		{"defaults", def, ""},
 		{"zero value", ClientOptions{}, ""},
 		{"bad host", ClientOptions{Host: "::nope"}, `--host "::nope"`},
+		{"unknown host scheme", ClientOptions{Host: "bogus://x"}, "unknown scheme"},
 		{"negative timeout", ClientOptions{CallTimeout: -1}, "--engine-timeout must be positive, got -1ns"},
 		{"cert without key", ClientOptions{TLSCert: "c.pem"}, "--tlscert and --tlskey must be given together"},
 		{"missing CA file", ClientOptions{TLSCACert: "/nonexistent/ca.pem"}, "CA certificate"},
