@@ -137,6 +137,9 @@ func NewLeadership(cli *clientv3.Client, opts LeadershipOptions) (*Leadership, e
 // deadline it returns an error wrapping ErrLeaseExpired (status unknown); a
 // leader's Status.Expires is that deadline.
 func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
+	if err := ctx.Err(); err != nil {
+		return sources.Status{}, err
+	}
 	l.start()
 	select {
 	case <-l.done:

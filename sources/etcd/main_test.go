@@ -106,6 +106,10 @@ func newStore(t testing.TB, cli *clientv3.Client, prefix string, f Fencer) *Stor
 	t.Helper()
 	o := DefaultStoreOptions()
 	o.Prefix, o.Fence = prefix, f
+	// A loaded CI machine (race detector, several packages at once) can
+	// take over 2 s for a 126-operation Txn; the tests check outcomes, not
+	// latency.
+	o.CallTimeout = 10 * time.Second
 	o.Log = testLog(t)
 	s, err := NewStore(cli, o)
 	require.NoError(t, err)
