@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -10,17 +11,20 @@ import (
 )
 
 // maxStoreReads bounds the store reads running at once, abandoned ones
-// included: a store that hangs (a FIFO on a file system that ignores
-// O_NONBLOCK, a hung NFS server, an engine that does not answer) costs at
-// most this many goroutines, never one per request.
+// included: a store that hangs (a hung NFS server, an engine that does not
+// answer) costs at most this many goroutines, never one per request.
 const maxStoreReads = 4
+
+// errStoreBusy: an earlier write has not returned; its outcome is unknown.
+var errStoreBusy = errors.New("store not answering: an earlier write has not returned, its outcome is unknown")
 
 // boundedStore gives every call of the store it wraps a deadline. A call
 // that does not return in time is abandoned: the caller gets an error at
 // the deadline, the call's goroutine returns when the store does. At most
-// maxStoreReads reads and one write run at a time; beyond that, callers get
-// an error at once. An abandoned write's outcome is unknown, so the error
-// says so and the next sync re-reads the store.
+// maxStoreReads reads and one write (a Save, or a two-phase save from
+// Prepare to Commit or Abort) run at a time; beyond that, callers get an
+// error at once. An abandoned write's outcome is unknown, so the error says
+// so and the next sync re-reads the store.
 type boundedStore struct {
 	s       sources.Store
 	timeout time.Duration
@@ -36,10 +40,54 @@ func newBoundedStore(s sources.Store, timeout time.Duration) *boundedStore {
 	return &boundedStore{s: s, timeout: timeout}
 }
 
-type loadResult struct {
+// within runs fn with a deadline of timeout and returns its result, or an
+// error naming what timed out if fn has not returned by then. fn keeps
+// running after that; done runs when it returns, whether or not in time.
+func within[T any](ctx context.Context, timeout time.Duration, what string, fn func(context.Context) (T, error), done func(T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := fn(ctx)
+		done(v, err)
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		select {
+		case r := <-ch: // finished at the deadline: keep the answer
+			return r.v, r.err
+		default:
+		}
+		var zero T
+		return zero, fmt.Errorf("%s did not finish within %s: %w", what, timeout, ctx.Err())
+	}
+}
+
+// acquireWrite takes the one write slot, or says why not.
+func (b *boundedStore) acquireWrite() (release func(), err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.writing {
+		return nil, errStoreBusy
+	}
+	b.writing = true
+	return sync.OnceFunc(func() {
+		b.mu.Lock()
+		b.writing = false
+		b.mu.Unlock()
+	}), nil
+}
+
+type loaded struct {
 	cfg sources.Config
 	v   sources.Version
-	err error
 }
 
 // Load reads the store, at most timeout.
@@ -51,59 +99,26 @@ func (b *boundedStore) Load(ctx context.Context) (sources.Config, sources.Versio
 	}
 	b.reads++
 	b.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, b.timeout)
-	defer cancel()
-	done := make(chan loadResult, 1)
-	go func() {
+	l, err := within(ctx, b.timeout, "store read", func(ctx context.Context) (loaded, error) {
 		cfg, v, err := b.s.Load(ctx)
+		return loaded{cfg, v}, err
+	}, func(loaded, error) {
 		b.mu.Lock()
 		b.reads--
 		b.mu.Unlock()
-		done <- loadResult{cfg, v, err}
-	}()
-	select {
-	case r := <-done:
-		return r.cfg, r.v, r.err
-	case <-ctx.Done():
-		select {
-		case r := <-done:
-			return r.cfg, r.v, r.err
-		default:
-		}
-		return sources.Config{}, "", fmt.Errorf("store read did not finish within %s: %w", b.timeout, ctx.Err())
-	}
+	})
+	return l.cfg, l.v, err
 }
 
 // Save writes the store, at most timeout.
 func (b *boundedStore) Save(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Version, error) {
-	b.mu.Lock()
-	if b.writing {
-		b.mu.Unlock()
-		return "", fmt.Errorf("store not answering: an earlier write has not returned, its outcome is unknown")
+	release, err := b.acquireWrite()
+	if err != nil {
+		return "", err
 	}
-	b.writing = true
-	b.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, b.timeout)
-	defer cancel()
-	done := make(chan loadResult, 1)
-	go func() {
-		v, err := b.s.Save(ctx, cfg, expected)
-		b.mu.Lock()
-		b.writing = false
-		b.mu.Unlock()
-		done <- loadResult{v: v, err: err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		select {
-		case r := <-done:
-			return r.v, r.err
-		default:
-		}
-		return "", fmt.Errorf("store write did not finish within %s, its outcome is unknown: %w", b.timeout, ctx.Err())
-	}
+	return within(ctx, b.timeout, "store write (its outcome is unknown)", func(ctx context.Context) (sources.Version, error) {
+		return b.s.Save(ctx, cfg, expected)
+	}, func(sources.Version, error) { release() })
 }
 
 // stager returns the wrapped store's two-phase save, with the same
@@ -116,54 +131,50 @@ func (b *boundedStore) stager() (sources.Stager, bool) {
 }
 
 // boundedStager is a boundedStore's two-phase save: Prepare and Commit each
-// run with the store's deadline, and count as the one write in flight from
-// Prepare until Commit or Abort.
+// run with the store's deadline, and hold the one write slot from Prepare
+// until Commit or Abort.
 type boundedStager struct{ b *boundedStore }
-
-type prepareResult struct {
-	p   sources.Pending
-	err error
-}
 
 func (s boundedStager) Prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
 	b := s.b
-	b.mu.Lock()
-	if b.writing {
-		b.mu.Unlock()
-		return nil, fmt.Errorf("store not answering: an earlier write has not returned, its outcome is unknown")
+	release, err := b.acquireWrite()
+	if err != nil {
+		return nil, err
 	}
-	b.writing = true
-	b.mu.Unlock()
-	release := sync.OnceFunc(func() {
-		b.mu.Lock()
-		b.writing = false
-		b.mu.Unlock()
-	})
-	pctx, cancel := context.WithTimeout(ctx, b.timeout)
-	defer cancel()
-	done := make(chan prepareResult, 1)
-	go func() {
-		p, err := b.s.(sources.Stager).Prepare(pctx, cfg, expected)
+	// A Prepare that answers after the deadline is aborted: whichever of
+	// the two (its answer, the give-up) comes second does it.
+	var (
+		mu     sync.Mutex
+		gaveUp bool
+		late   sources.Pending
+	)
+	p, err := within(ctx, b.timeout, "store write preparation", func(ctx context.Context) (sources.Pending, error) {
+		return b.s.(sources.Stager).Prepare(ctx, cfg, expected)
+	}, func(p sources.Pending, err error) {
 		if err != nil {
 			release()
+			return
 		}
-		done <- prepareResult{p, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, r.err
+		mu.Lock()
+		defer mu.Unlock()
+		if gaveUp {
+			p.Abort()
+			release()
+			return
 		}
-		return &boundedPending{b: b, p: r.p, release: release}, nil
-	case <-pctx.Done():
-		go func() { // abandoned: clean up whatever it prepared
-			if r := <-done; r.err == nil {
-				r.p.Abort()
-				release()
-			}
-		}()
-		return nil, fmt.Errorf("store write did not finish preparing within %s: %w", b.timeout, pctx.Err())
+		late = p
+	})
+	if err != nil {
+		mu.Lock()
+		defer mu.Unlock()
+		gaveUp = true
+		if late != nil && p == nil {
+			late.Abort()
+			release()
+		}
+		return nil, err
 	}
+	return &boundedPending{b: b, p: p, release: release}, nil
 }
 
 // boundedPending is a prepared save whose Commit has the store's deadline.
@@ -174,25 +185,8 @@ type boundedPending struct {
 }
 
 func (p *boundedPending) Commit(ctx context.Context) (sources.Version, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.b.timeout)
-	defer cancel()
-	done := make(chan loadResult, 1)
-	go func() {
-		v, err := p.p.Commit(ctx)
-		p.release()
-		done <- loadResult{v: v, err: err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		select {
-		case r := <-done:
-			return r.v, r.err
-		default:
-		}
-		return "", fmt.Errorf("store write did not finish within %s, its outcome is unknown: %w", p.b.timeout, ctx.Err())
-	}
+	return within(ctx, p.b.timeout, "store write (its outcome is unknown)", p.p.Commit,
+		func(sources.Version, error) { p.release() })
 }
 
 func (p *boundedPending) Abort() {
