@@ -168,9 +168,15 @@ func etcdCommitOnTheLeader(t *testing.T, lab *etcdtest.Lab) {
 	leader := c.leader()
 	leader.commit(c.oc.writeSpec("cattle", cattleSpec), "cattle", "Managing 2 instances")
 	pets := c.oc.writeSpec("pets", petsSpec)
+	committed := time.Now()
 	for _, f := range c.others(leader) {
 		f.refuses(pets)
-		f.lists("cattle") // the watched store: visible on followers at once
+		// The watched store: visible on followers within one watch event.
+		require.Eventually(t, func() bool {
+			out, _, exit := f.cli("ls", "-q")
+			return exit == 0 && strings.TrimSpace(out) == "cattle"
+		}, eventually, 10*time.Millisecond, "ls on node %d", f.i)
+		t.Logf("commit on the leader seen by node %d's ls after %s", f.i, time.Since(committed).Round(time.Millisecond))
 	}
 	out, errOut, exit := leader.cli("describe", "cattle")
 	require.Equal(t, 0, exit, errOut)

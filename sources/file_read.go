@@ -127,7 +127,7 @@ func (s *FileStore) checkRegular(fi fs.FileInfo) error {
 	case m.IsDir():
 		return fmt.Errorf("read config %s: is a directory, not a file: remove it or point --store-dir elsewhere", s.path)
 	default:
-		return fmt.Errorf("read config %s: not a regular file (%s): remove it or point --store-dir elsewhere", s.path, m.Type())
+		return fmt.Errorf("read config %s: is a %s, not a regular file: remove it or point --store-dir elsewhere: %w", s.path, fileKind(m), ErrNotRegular)
 	}
 }
 
