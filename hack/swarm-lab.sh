@@ -276,9 +276,13 @@ cmd_demote() {
 }
 
 cmd_promote() {
-  local i=$1 id via
-  id=$(node_id "$i") || die "n$i does not answer"
-  [[ -n "$id" ]] || die "n$i is not in a swarm"
+  local i=$1 id via tries=0
+  # Right after a demote the node rotates its certificate to a worker's and
+  # may not answer for several seconds: wait for it, as the tests do.
+  until id=$(node_id "$i") && [[ -n "$id" ]]; do
+    ((tries++ < 60)) || die "n$i does not answer (or is not in a swarm) 60 s after the request to promote it"
+    sleep 1
+  done
   via=$(other_manager "$i") || die "no manager to promote n$i from"
   dkt 20 "$via" node promote "$id" >/dev/null
 }
