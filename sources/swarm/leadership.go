@@ -20,10 +20,13 @@ import (
 // shortest time in which another manager can lead after the same fault: the
 // Swarm's Raft election after a hung or dead engine takes 10 s or more
 // here (10-17.6 s measured in the swarm lab), so a manager beside a hung
-// engine steps down at about 3 s and frees its groups long before a new
-// leader can commit them; a shorter engine blip (one slow call) is ridden
-// out.
-const DefaultLeaseDuration = 3 * time.Second
+// engine steps down at about 2 s and frees its groups long before a new
+// leader can commit them, while one slow call (the engine timeout is 1 s)
+// is ridden out. A demoted leader's engine can stop answering for 1-3 s
+// while it rotates its certificate, and another manager leads at once:
+// the engine's own node events (leader.new=false) end the term at once
+// when they arrive, and the lease bounds that overlap when they do not.
+const DefaultLeaseDuration = 2 * time.Second
 
 // DefaultPollInterval is swarm mode's --poll-interval: how often the
 // controller re-checks Raft leadership besides node events. A check is one
@@ -67,6 +70,14 @@ type Leadership struct {
 
 	mu     sync.Mutex
 	nodeID string // the engine's swarm node ID, once known
+	// handedOver is set when the engine's own node events said that this
+	// node stopped leading (leader.new=false, role.new=worker on it, or
+	// leader.new=true on another node) after the last answer that it leads.
+	// A check that then fails (the engine rotates its certificate after a
+	// demotion and does not answer for about a second) is "not leader",
+	// not unknown: the engine itself said so, and another manager already
+	// leads.
+	handedOver bool
 }
 
 var _ sources.Leadership = (*Leadership)(nil)
@@ -105,6 +116,7 @@ func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
 		st := sources.Status{Leader: leader}
 		if leader {
 			st.Holder = id
+			l.setHandedOver(false)
 		}
 		return st, nil
 	case isWorker(err):
@@ -112,6 +124,10 @@ func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
 	case cerrdefs.IsNotFound(err) || isNotInSwarm(err):
 		// The node left the swarm (and may join again under a new ID).
 		l.forget(id)
+	}
+	if l.wasHandedOver() {
+		l.opts.Log.V(1).Info("engine does not answer after announcing a handover: not leader", "host", l.c.host, "error", err.Error())
+		return sources.Status{}, nil
 	}
 	return sources.Status{}, fmt.Errorf("swarm leadership: inspect node %s at %s: %w", id, l.c.host, err)
 }
@@ -163,4 +179,31 @@ func isWorker(err error) bool {
 func isNotInSwarm(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "not part of a swarm") || strings.Contains(s, `Use "docker swarm init"`)
+}
+
+func (l *Leadership) setHandedOver(v bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.handedOver = v
+}
+
+func (l *Leadership) wasHandedOver() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.handedOver
+}
+
+// noteNodeEvent records what a node event of the engine says about this
+// node's leadership: the engine's own word that it no longer leads.
+func (l *Leadership) noteNodeEvent(id string, attrs map[string]string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.nodeID == "" {
+		return
+	}
+	self := id == l.nodeID
+	if (self && (attrs["leader.new"] == "false" || attrs["role.new"] == "worker")) ||
+		(!self && attrs["leader.new"] == "true") {
+		l.handedOver = true
+	}
 }

@@ -291,3 +291,30 @@ func TestTLSVerifyIsNotInverted(t *testing.T) {
 		require.Equal(t, !verify, cfg.InsecureSkipVerify, "TLSVerify=%v", verify)
 	}
 }
+
+func TestNodeEventsMarkAHandover(t *testing.T) {
+	cases := []struct {
+		name  string
+		id    string
+		attrs map[string]string
+		want  bool
+	}{
+		{"this node stops leading", "self", map[string]string{"leader.old": "true", "leader.new": "false"}, true},
+		{"this node is demoted", "self", map[string]string{"role.old": "manager", "role.new": "worker"}, true},
+		{"another node leads", "other", map[string]string{"leader.old": "false", "leader.new": "true"}, true},
+		{"this node becomes leader", "self", map[string]string{"leader.new": "true"}, false},
+		{"another node stops leading", "other", map[string]string{"leader.new": "false"}, false},
+		{"unrelated change", "self", map[string]string{"availability.new": "drain"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l, err := NewLeadership(newClient(t, "unix:///nowhere.sock", time.Second), LeadershipOptions{})
+			require.NoError(t, err)
+			l.nodeID = "self"
+			l.noteNodeEvent(c.id, c.attrs)
+			require.Equal(t, c.want, l.wasHandedOver())
+			l.setHandedOver(false) // an answer "leader" clears it
+			require.False(t, l.wasHandedOver())
+		})
+	}
+}

@@ -59,7 +59,8 @@ func (l *Leadership) followEvents(ctx context.Context, kick chan<- struct{}) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-msgs:
+			case msg := <-msgs:
+				l.noteNodeEvent(msg.Actor.ID, msg.Actor.Attributes)
 				select {
 				case kick <- struct{}{}:
 				default:
