@@ -163,8 +163,11 @@ func (c *etcdFaultCluster) raftRounds(ctx context.Context) (row, error) {
 		if err != nil && !errors.Is(err, errTimeout) {
 			return row{}, err
 		}
-		if name != lead.cand || err == nil {
-			faults = append(faults, fmt.Sprintf("round %d: %s lost leadership (now %q)", round+1, lead.cand, name))
+		switch {
+		case name != lead.cand:
+			faults = append(faults, fmt.Sprintf("round %d: leadership moved from %s to %q", round+1, lead.cand, name))
+		case err == nil:
+			faults = append(faults, fmt.Sprintf("round %d: %s freed its group (its leadership lapsed) and leads again", round+1, lead.cand))
 		}
 		for _, o := range others(c.nodes, lead) {
 			committed, err := o.events.waitFirst(ctx, match{since: since, op: "commit", group: etcdGroup}, 0)

@@ -16,14 +16,20 @@ import (
 	"github.com/infrakit-manager/manager/sources/etcd"
 )
 
-// etcdTimedStore times an etcd Store's Load and Save. Unlike timedStore it
-// offers no two-phase save, as etcd.Store has none.
+// etcdTimedStore times an etcd Store's Load and saves (Save and
+// SaveChanged alike). Unlike timedStore it offers no two-phase save, as
+// etcd.Store has none.
 type etcdTimedStore struct {
-	sources.Store
+	*etcd.Store
 	load, save durations
 }
 
-var _ sources.Store = (*etcdTimedStore)(nil)
+var _ sources.ChangeSaver = (*etcdTimedStore)(nil)
+
+func (s *etcdTimedStore) SaveChanged(ctx context.Context, cfg sources.Config, v sources.Version, changed []plugin.ID) (sources.Version, error) {
+	defer s.save.add(time.Now())
+	return s.Store.SaveChanged(ctx, cfg, v, changed)
+}
 
 func (s *etcdTimedStore) Load(ctx context.Context) (sources.Config, sources.Version, error) {
 	defer s.load.add(time.Now())

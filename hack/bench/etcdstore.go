@@ -141,7 +141,7 @@ func (h *harness) etcdStored(ctx context.Context, endpoints []string) ([]row, er
 	}{{pSmall, small + 1}, {pLarge, stored}} {
 		r, err := storeSplit(ctx, endpoints, x.prefix, x.count)
 		if err != nil {
-			return nil, err
+			return rows, err
 		}
 		rows = append(rows, r)
 	}
@@ -180,9 +180,10 @@ func (h *harness) wantEtcdProfile(rows []row) bool {
 // storeSplit times, in this process against the lab, the store work of one
 // commit with count groups stored: the controller's copy of its cached
 // config (controller/batch.go build: maps.Clone), etcd.Store.Save of a
-// config that changes nothing (the diff against the watched cache alone)
-// and Save of a config with one group changed (the diff and one Txn). The
-// Store is unfenced, so the Txn lacks the leader-key compare of a
+// config that changes nothing (the whole-config diff against the watched
+// cache alone, what every commit cost before SaveChanged) and SaveChanged
+// of one changed group (its diff and one Txn, what the controller calls).
+// The Store is unfenced, so the Txn lacks the leader-key compare of a
 // manager's.
 func storeSplit(ctx context.Context, endpoints []string, prefix string, count int) (row, error) {
 	cli, err := newEtcdClient(endpoints)
@@ -191,7 +192,8 @@ func storeSplit(ctx context.Context, endpoints []string, prefix string, count in
 	}
 	defer cli.Close()
 	o := etcd.DefaultStoreOptions()
-	o.Prefix = prefix
+	// A slow call is a sample (it shows in the tail), not a failure.
+	o.Prefix, o.CallTimeout = prefix, 10*time.Second
 	st, err := etcd.NewStore(cli, o)
 	if err != nil {
 		return row{}, err
@@ -224,7 +226,7 @@ func storeSplit(ctx context.Context, endpoints []string, prefix string, count in
 		}
 		next.Groups[plugin.ID("c00")] = e
 		t = time.Now()
-		if v, err = st.Save(ctx, next, v); err != nil {
+		if v, err = st.SaveChanged(ctx, next, v, []plugin.ID{"c00"}); err != nil {
 			return row{}, fmt.Errorf("store split: save: %w", err)
 		}
 		saves = append(saves, time.Since(t))
@@ -232,6 +234,7 @@ func storeSplit(ctx context.Context, endpoints []string, prefix string, count in
 	}
 	c, d, s := summarize(clones), summarize(diffs), summarize(saves)
 	return infoRow(etcdSplitMeasure(count),
-		fmt.Sprintf("copy of the config p50 %s; Save changing nothing (diff alone) p50 %s; Save of one change (diff + Txn) p50 %s, so Txn ≈ %s (n=%d)",
-			ms(c.P50), ms(d.P50), ms(s.P50), ms(s.P50-d.P50), s.N), ""), nil
+		fmt.Sprintf("copy of the config (controller/batch.go build) p50 %s; whole-config Save changing nothing (its diff alone) p50 %s; "+
+			"SaveChanged of one group, as the manager saves (that group's diff + an unfenced Txn) p50 %s (n=%d)",
+			ms(c.P50), ms(d.P50), ms(s.P50), s.N), ""), nil
 }
