@@ -148,14 +148,18 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 			next = build(base, reqs)
 		}
 	}
-	reqs = verdicts(reqs)
-	if len(reqs) == 0 {
+	live := verdicts(reqs)
+	if len(live) == 0 {
 		return nil, nil
 	}
+	if cached && len(live) != len(reqs) {
+		next = build(base, live) // a rejected member is never stored
+	}
+	reqs = live
 	ids := idsOf(reqs)
 	if cached {
 		start := time.Now()
-		nv, err := r.store.Save(t.ctx, next, v)
+		nv, err := saveChanged(t.ctx, r.store, next, v, ids)
 		r.metrics.StoreSaved(time.Since(start), err)
 		if err == nil {
 			r.desired.apply(next, nv, ids)
@@ -245,6 +249,17 @@ func build(base sources.Config, reqs []*writeReq) sources.Config {
 		req.mutate(&next)
 	}
 	return next
+}
+
+// saveChanged saves next, built from the config stored at v by changing
+// the groups ids alone, telling a store that can use it which groups those
+// are (sources.ChangeSaver: the etcd store then compares only them, so a
+// commit's cost does not grow with the stored groups).
+func saveChanged(ctx context.Context, s sources.Store, next sources.Config, v sources.Version, ids []plugin.ID) (sources.Version, error) {
+	if cs, ok := s.(sources.ChangeSaver); ok {
+		return cs.SaveChanged(ctx, next, v, ids)
+	}
+	return s.Save(ctx, next, v)
 }
 
 func pendingVerdicts(reqs []*writeReq) bool {

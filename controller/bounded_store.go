@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
 
@@ -34,7 +35,10 @@ type boundedStore struct {
 	writing bool
 }
 
-var _ sources.Store = (*boundedStore)(nil)
+var (
+	_ sources.Store       = (*boundedStore)(nil)
+	_ sources.ChangeSaver = (*boundedStore)(nil)
+)
 
 func newBoundedStore(s sources.Store, timeout time.Duration) *boundedStore {
 	return &boundedStore{s: s, timeout: timeout}
@@ -118,6 +122,23 @@ func (b *boundedStore) Save(ctx context.Context, cfg sources.Config, expected so
 	}
 	return within(ctx, b.timeout, "store write (its outcome is unknown)", func(ctx context.Context) (sources.Version, error) {
 		return b.s.Save(ctx, cfg, expected)
+	}, func(sources.Version, error) { release() })
+}
+
+// SaveChanged is Save through the wrapped store's sources.ChangeSaver when
+// it has one (a save that costs the changed groups, not the stored ones),
+// else its Save; same deadline and write slot as Save.
+func (b *boundedStore) SaveChanged(ctx context.Context, cfg sources.Config, expected sources.Version, changed []plugin.ID) (sources.Version, error) {
+	cs, ok := b.s.(sources.ChangeSaver)
+	if !ok {
+		return b.Save(ctx, cfg, expected)
+	}
+	release, err := b.acquireWrite()
+	if err != nil {
+		return "", err
+	}
+	return within(ctx, b.timeout, "store write (its outcome is unknown)", func(ctx context.Context) (sources.Version, error) {
+		return cs.SaveChanged(ctx, cfg, expected, changed)
 	}, func(sources.Version, error) { release() })
 }
 

@@ -10,7 +10,9 @@
 // file that cannot be decoded (or is empty, or is not a regular file) is
 // reported and never overwritten. A Store may also be a Stager: a save in
 // two phases, the durable write first and the visible switch later, so
-// that the caller can overlap the write with other work. FileLeadership reads a shared leader file, reacting to file
+// that the caller can overlap the write with other work; or a ChangeSaver:
+// a save told which groups changed, so that it need not compare the rest.
+// FileLeadership reads a shared leader file, reacting to file
 // system events within milliseconds and polling as a fallback. Update is the
 // load-mutate-save loop with bounded retries on ErrConflict that every
 // writer should use. The Docker Swarm implementations live in sources/swarm,

@@ -106,6 +106,19 @@ type Stager interface {
 	Prepare(ctx context.Context, cfg Config, expected Version) (Pending, error)
 }
 
+// ChangeSaver is implemented by a Store whose save can be told which
+// groups changed, so that a save costs the changed groups rather than the
+// stored ones (the etcd store otherwise compares every group of cfg with its
+// cache). Callers find it by type assertion on a Store; a Store without it
+// is used with Save.
+type ChangeSaver interface {
+	// SaveChanged is Save for a cfg that equals the config stored at
+	// expected except for the groups named in changed (added, replaced or
+	// removed). Groups not named are not looked at: a caller that leaves
+	// out a group that differs leaves it as stored.
+	SaveChanged(ctx context.Context, cfg Config, expected Version, changed []plugin.ID) (Version, error)
+}
+
 // Pending is a prepared save. Its methods are safe for concurrent use.
 type Pending interface {
 	// Commit makes the prepared config the stored one if the stored

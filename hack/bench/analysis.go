@@ -51,6 +51,27 @@ func causes() map[string]string {
 			"the changed groups and writes the kept encodings from one reused buffer. What remains: larger " +
 			"batches (the controller queues a write only after its pretend call; with the two-phase save the " +
 			"next batch's temp file can be written while the previous one commits), in controller/.",
+		etcdCommitMeasure(takeoverGoalGroups): "Cause, from the in-process profile (etcd-commit-N.pprof, " +
+			"--profile always) and the split rows: a commit's cost beyond the 10-group figure is CPU in the manager, " +
+			"not etcd (the Txn costs the same at both sizes). Until SaveChanged, etcd.Store.Save compared every " +
+			"group of the config with its cache (75% of the profile: map lookups, byte compares); the whole-config " +
+			"split row still shows that diff. Already done: the controller tells a sources.ChangeSaver which groups " +
+			"a batch changed (controller/batch.go saveChanged) and the etcd store compares only those " +
+			"(sources/etcd/store.go diffOnly). What remains per commit is O(stored groups) in the controller: the " +
+			"copy of its cached config (controller/batch.go build, maps.Clone; the split row's copy figure) and the " +
+			"garbage it makes; on a loaded machine that and the scheduling of two cores shared by three etcd " +
+			"members, the managers and the simulators decide the verdict: compare the manager CPU per commit.",
+		etcdMeasureRaft: "Cause, from the managers' logs of the rounds that missed (kept with --keep): while etcd " +
+			"elects a new Raft leader (the lab's election timeout is 1 s) and the client moves to another member, the " +
+			"leader's lease renewals fail (sources/etcd/campaign.go keepAlive: one KeepAliveOnce every TTL/3, each " +
+			"bounded by --etcd-timeout, retried every 250 ms). Its local lease deadline (last answered renewal + TTL " +
+			"- SafetyMargin, TTL/5) then passes: the log shows \"leadership unknown\" and \"leadership changed ... " +
+			"etcd lease deadline passed\", the manager frees its groups (the safe side: no other manager committed, so " +
+			"no double commit) and leads again once a renewal is answered; in another run the client library's " +
+			"session ended (\"session lease no longer renewed\") and the lease was revoked, so leadership moved. " +
+			"What remains, in sources/etcd (leadership, not measured further here): renewing more often or with a " +
+			"shorter per-call deadline so that one Raft election fits inside the margin, and finding why the client " +
+			"library's session keep-alive (concurrency.Session) gave up in that run.",
 		inspectMeasure(takeoverGoalGroups): "Cause: not the store. sources.FileStore.Load answers from " +
 			"memory while the file is unchanged (one stat and a copy of the groups map; go test -bench " +
 			"FileStoreLoad ./sources). The time is controller/front.go InspectGroups: specsOf unmarshals " +

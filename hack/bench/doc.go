@@ -3,14 +3,17 @@
 // directory as separate processes on unix sockets in short temporary
 // directories, measures leader-file flips, two-manager handovers, takeovers
 // of 1 to 10,000 stored groups, commit latency and throughput, resident
-// memory and, when a Docker engine can be started, a swarm-mode demote,
-// prints one table and writes docs/benchmarks.md with the figures, the
-// machine, the command, the original InfraKit's figures and a verdict for
-// each goal.
+// memory, when a Docker engine can be started a swarm-mode demote, and,
+// when etcd is installed, etcd mode on a 3-member hack/etcd-lab.sh cluster
+// (kill -9 and cut-off failover, loss of the etcd Raft leader, commits with
+// 10 and 10,000 groups stored, a 10,000-group takeover); it prints one
+// table and writes docs/benchmarks.md with the figures, the machine, the
+// command, the original InfraKit's figures and a verdict for each goal.
 //
 //	go run ./hack/bench [--build build] [--out docs/benchmarks.md] [--swarm auto|off]
-//	    [--profile auto|always|off] [--cpuprofile-dir DIR] [--sections commits,flips,…]
-//	    [--takeovers 1,100,1000,10000] [--flips 100] [--handovers 100] [--keep]
+//	    [--etcd auto|off] [--etcd-rounds 5] [--profile auto|always|off] [--cpuprofile-dir DIR]
+//	    [--sections commits,flips,handovers,takeovers,swarm,etcd] [--takeovers 1,100,1000,10000]
+//	    [--flips 100] [--handovers 100] [--keep]
 //
 // When a goal is missed (--profile auto) it also runs the controller
 // in-process under a CPU profile, times the store and downstream calls of a

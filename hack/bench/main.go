@@ -49,6 +49,9 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Out, "out", o.Out, "Markdown report to write (empty: none)")
 	fs.StringVar(&o.SwarmLab, "swarm-lab", o.SwarmLab, "swarm lab script")
 	fs.StringVar(&o.Swarm, "swarm", o.Swarm, "auto: measure swarm mode when a Docker engine can be started; off: skip")
+	fs.StringVar(&o.EtcdLab, "etcd-lab", o.EtcdLab, "etcd lab script")
+	fs.StringVar(&o.Etcd, "etcd", o.Etcd, "auto: measure etcd mode when etcd and etcdctl are installed; off: skip")
+	fs.IntVar(&o.EtcdRounds, "etcd-rounds", o.EtcdRounds, "rounds of each etcd fault (at least 5)")
 	fs.IntVar(&o.Flips, "flips", o.Flips, "leader-file flips each way (at least 50)")
 	fs.IntVar(&o.Handovers, "handovers", o.Handovers, "two-manager handovers (at least 50)")
 	fs.Func("takeovers", "comma-separated stored-group counts to take over (default 1,100,1000,10000)", func(v string) error {
@@ -56,7 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		o.Takeovers = counts
 		return err
 	})
-	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, swarm (default all)", func(v string) error {
+	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, swarm, etcd (default all)", func(v string) error {
 		o.Sections = strings.Split(v, ",")
 		return nil
 	})
@@ -146,6 +149,7 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 		{name: "takeovers", measure: "takeover", run: h.takeovers},
 		{name: "swarm", measure: swarmMeasure, orig: swarmOrig,
 			run: h.swarm, skip: h.swarmSkip},
+		{name: "etcd", measure: etcdMeasure, run: h.etcd, skip: h.etcdSkip},
 	}
 	sections = append(sections, section{name: "profile", measure: "in-process CPU profiles", run: h.profile})
 	var rows []row

@@ -12,7 +12,7 @@ import (
 	"github.com/go-logr/logr"
 )
 
-// Swarm modes.
+// Swarm modes; the etcd section's modes are the same.
 const (
 	swarmAuto = "auto" // run when root and dockerd are present, else skip with the reason
 	swarmOff  = "off"  // always skip
@@ -36,6 +36,15 @@ type Options struct {
 	SwarmLab string
 	// Swarm is swarmAuto or swarmOff. Defaults to swarmAuto.
 	Swarm string
+	// EtcdLab is the etcd lab script. Defaults to "hack/etcd-lab.sh".
+	EtcdLab string
+	// Etcd is swarmAuto (measure etcd mode when etcd and etcdctl are
+	// installed) or swarmOff. Defaults to swarmAuto.
+	Etcd string
+	// EtcdRounds is the number of rounds of each etcd fault (kill -9 of the
+	// leading manager, its etcd connections frozen, kill -9 of the etcd Raft
+	// leader member). Defaults to 5, the least allowed.
+	EtcdRounds int
 	// Flips is the number of leader-file flips each way (gain, loss).
 	// Defaults to 100.
 	Flips int
@@ -70,7 +79,7 @@ type Options struct {
 	// CPUProfileDir receives the profiles. Defaults to <Build>/bench-profiles.
 	CPUProfileDir string
 	// Sections limits the run to the named sections (commits, flips,
-	// handovers, takeovers, swarm, profile). Defaults to all; the report
+	// handovers, takeovers, swarm, etcd, profile). Defaults to all; the report
 	// then holds only their rows.
 	Sections []string
 	// Keep keeps the run's directory (process logs, stores, event logs)
@@ -89,6 +98,9 @@ func DefaultOptions() Options {
 		Out:               filepath.Join("docs", "benchmarks.md"),
 		SwarmLab:          filepath.Join("hack", "swarm-lab.sh"),
 		Swarm:             swarmAuto,
+		EtcdLab:           filepath.Join("hack", "etcd-lab.sh"),
+		Etcd:              swarmAuto,
+		EtcdRounds:        5,
 		Profile:           profileAuto,
 		Flips:             100,
 		Handovers:         100,
@@ -115,7 +127,7 @@ func (o *Options) validate() error {
 	}{
 		{"Flips", o.Flips, 50}, {"Handovers", o.Handovers, 50}, {"Commits", o.Commits, 1},
 		{"ConcurrentClients", o.ConcurrentClients, 1}, {"CommitsPerClient", o.CommitsPerClient, 1},
-		{"Fsyncs", o.Fsyncs, 1}, {"Demotes", o.Demotes, 1},
+		{"Fsyncs", o.Fsyncs, 1}, {"Demotes", o.Demotes, 1}, {"EtcdRounds", o.EtcdRounds, 5},
 	} {
 		if f.val < f.min {
 			errs = append(errs, fmt.Errorf("bench: Options.%s must be at least %d, got %d", f.name, f.min, f.val))
@@ -132,6 +144,9 @@ func (o *Options) validate() error {
 	if o.Swarm != swarmAuto && o.Swarm != swarmOff {
 		errs = append(errs, fmt.Errorf("bench: Options.Swarm must be %q or %q, got %q", swarmAuto, swarmOff, o.Swarm))
 	}
+	if o.Etcd != swarmAuto && o.Etcd != swarmOff {
+		errs = append(errs, fmt.Errorf("bench: Options.Etcd must be %q or %q, got %q", swarmAuto, swarmOff, o.Etcd))
+	}
 	for _, bin := range []string{binManager, binSim} {
 		p := filepath.Join(o.Build, bin)
 		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
@@ -145,7 +160,7 @@ func (o *Options) validate() error {
 	if o.CPUProfileDir == "" {
 		o.CPUProfileDir = filepath.Join(o.Build, "bench-profiles")
 	}
-	known := []string{"commits", "flips", "handovers", "takeovers", "swarm", "profile"}
+	known := []string{"commits", "flips", "handovers", "takeovers", "swarm", "etcd", "profile"}
 	for _, s := range o.Sections {
 		if !slices.Contains(known, s) {
 			errs = append(errs, fmt.Errorf("bench: unknown section %q (known: %s)", s, strings.Join(known, ", ")))

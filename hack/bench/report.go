@@ -176,4 +176,18 @@ var method = []string{
 		"(swarm-lab.sh demote, timed from the start of that command, which first looks up the node), waits for " +
 		"the new leader's simulator to log the commit, then promotes the node back and waits for the lab. The " +
 		"second swarm row times the same commit from the demote command's return instead.",
+	"etcd: hack/etcd-lab.sh up 3 under the run's directory (taken down at the end). Fault rounds: three " +
+		"`infrakit-manager etcd` (default --lease-duration) with a simulator each, every manager reaching each member " +
+		"through a TCP proxy of its own in the harness. Kill: kill -9 of the election holder's manager, timed to " +
+		"another simulator's commit of the group, then the killed manager is restarted. Cut off: the holder's proxies " +
+		"stop moving bytes (connections stay open); its free and the new leader's commit are read from the event logs. " +
+		"Raft leader: kill -9 of the member etcd-lab.sh names leader while a commit is started through every manager " +
+		"every 50 ms (each its own connection and deadline); service is back at the first that succeeds; the member " +
+		"is restarted and the round judged one lease plus 1 s after the kill (holder unchanged, no free by the " +
+		"leader, no commit by another). Commits: groups imported with `infrakit-manager etcd import` onto two " +
+		"prefixes (10 and 10,000), one leading manager each, batches alternating as in the commit section, the " +
+		"managers' CPU time read around the batches. Takeover: SIGTERM of the 10,000-group leader (its lease is " +
+		"revoked) to a following manager's last commit. The split rows time the store's parts in the harness's " +
+		"process (unfenced etcd.Store), and with --profile always or a missed commit goal, an in-process controller " +
+		"on the same prefixes splits a commit and writes etcd-commit-N.pprof.",
 }

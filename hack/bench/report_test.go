@@ -32,7 +32,9 @@ func TestAnalysisForMissedGoalsOnly(t *testing.T) {
 func TestEveryRecordedCauseNamesARealGoalRow(t *testing.T) {
 	goals := []string{measureCommit, measureEmptyCommit, takeoverMeasure(takeoverGoalGroups),
 		measureGain, measureLoss, measureOverlap, measureGap,
-		throughputMeasure(16, takeoverGoalGroups), inspectMeasure(takeoverGoalGroups)}
+		throughputMeasure(16, takeoverGoalGroups), inspectMeasure(takeoverGoalGroups),
+		etcdMeasureKill, etcdMeasureCut, etcdMeasureRaft, etcdMeasureTakeover,
+		etcdCommitMeasure(etcdSmallStore), etcdCommitMeasure(takeoverGoalGroups)}
 	for count := range loadedCommitGoals {
 		goals = append(goals, loadedCommitMeasure(count))
 	}

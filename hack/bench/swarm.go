@@ -55,7 +55,8 @@ func (h *harness) swarmSkip(ctx context.Context) string {
 	return ""
 }
 
-// lab runs the swarm lab script with this run's LAB and NETNS.
+// lab runs a lab script (swarm-lab.sh, etcd-lab.sh) with this run's
+// environment (LAB, NETNS).
 type lab struct {
 	script string
 	env    []string
@@ -69,7 +70,7 @@ func (l lab) run(ctx context.Context, timeout time.Duration, args ...string) (st
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("swarm-lab.sh %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
+		return "", fmt.Errorf("%s %s: %w: %s", filepath.Base(l.script), strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
 	}
 	return strings.TrimSpace(out.String()), nil
 }
@@ -138,7 +139,7 @@ func (h *harness) swarm(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	since := time.Now().UnixNano()
-	if err := commitWhenLeading(ctx, filepath.Join(nodes[lead].pluginDir, "group")); err != nil {
+	if err := commitWhenLeading(ctx, filepath.Join(nodes[lead].pluginDir, "group"), swarmGroup); err != nil {
 		return nil, err
 	}
 	if _, err := nodes[lead].events.waitFirst(ctx, match{since: since, op: "commit", group: swarmGroup}, swarmEventWait); err != nil {
@@ -200,19 +201,19 @@ func signedMs(d time.Duration) string {
 	return ms(d)
 }
 
-// commitWhenLeading commits swarmGroup through the manager at socket,
+// commitWhenLeading commits group id through the manager at socket,
 // retrying while it answers that it does not lead yet.
-func commitWhenLeading(ctx context.Context, socket string) error {
+func commitWhenLeading(ctx context.Context, socket, id string) error {
 	cl := plugin.NewClient(socket, plugin.ClientOptions{Timeout: clientTimeout})
 	defer cl.Close()
 	deadline := time.Now().Add(swarmEventWait)
 	for {
-		_, err := cl.CommitGroup(ctx, groupSpec(swarmGroup, 1), false)
+		_, err := cl.CommitGroup(ctx, groupSpec(id, 1), false)
 		if err == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("commit through the swarm leader's manager: %w", err)
+			return fmt.Errorf("commit %s through the leader's manager: %w", id, err)
 		}
 		if err := sleep(ctx, 100*time.Millisecond); err != nil {
 			return err

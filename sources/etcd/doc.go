@@ -16,9 +16,11 @@
 // ({"Plugin":…,"Properties":…}), plus the version key <prefix>/groups/ that
 // every Save bumps. A watch keeps an in-memory cache: Load answers from it,
 // and a commit on the leader reaches followers' caches within one watch
-// event. Save diffs the whole Config against the cache and writes only the
-// changed keys in one Txn, guarded by the version key's and each changed
-// key's ModRevision and, when a Fencer is set, by the leader key's
+// event. Save diffs the whole Config against the cache (SaveChanged, the
+// sources.ChangeSaver the controller uses, only the groups it is told
+// changed, so a commit costs the same with 10 or 10,000 groups stored) and
+// writes only the changed keys in one Txn, guarded by the version key's
+// and each changed key's ModRevision and, when a Fencer is set, by the leader key's
 // CreateRevision; a failed fence is ErrNotLeader, a failed version compare
 // sources.ErrConflict. A foreign value that does not decode is logged, that
 // group skipped, and never overwritten.

@@ -22,7 +22,10 @@ type Fencer interface {
 	Fence() (Fence, error)
 }
 
-var _ Fencer = (*Leadership)(nil)
+var (
+	_ Fencer              = (*Leadership)(nil)
+	_ sources.ChangeSaver = (*Store)(nil)
+)
 
 // StoreOptions configures a Store.
 type StoreOptions struct {
@@ -156,15 +159,29 @@ type change struct {
 }
 
 // Save writes the groups of cfg that differ from the cache, in one Txn, if
-// the cache's version equals expected. See the package doc.
+// the cache's version equals expected. It compares every group of cfg with
+// the cache; SaveChanged compares only the groups it is told changed. See
+// the package doc.
 func (s *Store) Save(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Version, error) {
+	return s.save(ctx, expected, func() ([]change, int64, error) { return s.diff(cfg, expected) })
+}
+
+// SaveChanged is Save when cfg equals the config stored at expected but for
+// the groups in changed: only those are compared with the cache, so its
+// cost does not grow with the stored groups.
+func (s *Store) SaveChanged(ctx context.Context, cfg sources.Config, expected sources.Version, changed []plugin.ID) (sources.Version, error) {
+	return s.save(ctx, expected, func() ([]change, int64, error) { return s.diffOnly(cfg, expected, changed) })
+}
+
+// save writes the changes diff finds, under saveMu, fenced.
+func (s *Store) save(ctx context.Context, expected sources.Version, diff func() ([]change, int64, error)) (sources.Version, error) {
 	if err := s.waitReady(ctx); err != nil {
 		return "", err
 	}
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
 
-	changes, metaRev, err := s.diff(cfg, expected)
+	changes, metaRev, err := diff()
 	if err != nil {
 		return "", err
 	}
@@ -235,21 +252,16 @@ func (s *Store) diff(cfg sources.Config, expected sources.Version) ([]change, in
 	var out []change
 	kept := 0 // cached groups that cfg still holds
 	for id, e := range cfg.Groups {
-		if _, bad := s.c.bad[id]; bad {
-			return nil, 0, fmt.Errorf("save group %q: %w: %w", id, sources.ErrCorrupt, errUnreadable)
-		}
-		old, ok := s.c.groups[id]
-		if ok {
-			kept++
-			if old.entry.Plugin == e.Plugin && string(old.entry.Properties) == string(e.Properties) {
-				continue
-			}
-		}
-		v, err := encodeEntry(id, e, s.opts.MaxEntryBytes)
+		ch, cached, err := s.compare(id, e)
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, change{id: id, value: v, modRev: old.modRev})
+		if cached {
+			kept++
+		}
+		if ch != nil {
+			out = append(out, *ch)
+		}
 	}
 	if kept < len(s.c.groups) { // some cached group is gone from cfg
 		for id, old := range s.c.groups {
@@ -260,6 +272,58 @@ func (s *Store) diff(cfg sources.Config, expected sources.Version) ([]change, in
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out, s.c.metaRev, nil
+}
+
+// diffOnly is diff for the groups named in ids alone: each is compared
+// with the cache, or deleted when cfg no longer holds it (an unreadable
+// key, which cfg never holds, is left alone as by diff).
+func (s *Store) diffOnly(cfg sources.Config, expected sources.Version, ids []plugin.ID) ([]change, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v := s.c.version(); v != expected {
+		return nil, 0, fmt.Errorf("save config: %w (stored %q, expected %q)", sources.ErrConflict, v, expected)
+	}
+	var out []change
+	seen := make(map[plugin.ID]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if e, ok := cfg.Groups[id]; ok {
+			ch, _, err := s.compare(id, e)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ch != nil {
+				out = append(out, *ch)
+			}
+			continue
+		}
+		if old, ok := s.c.groups[id]; ok { // an unreadable key is left alone, as by Save
+			out = append(out, change{id: id, modRev: old.modRev})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out, s.c.metaRev, nil
+}
+
+// compare returns the change that stores e as group id (nil when the cache
+// holds it already) and whether the cache holds id. An unreadable stored
+// value is never overwritten. s.mu is held.
+func (s *Store) compare(id plugin.ID, e sources.Entry) (*change, bool, error) {
+	if _, bad := s.c.bad[id]; bad {
+		return nil, false, fmt.Errorf("save group %q: %w: %w", id, sources.ErrCorrupt, errUnreadable)
+	}
+	old, ok := s.c.groups[id]
+	if ok && old.entry.Plugin == e.Plugin && string(old.entry.Properties) == string(e.Properties) {
+		return nil, true, nil
+	}
+	v, err := encodeEntry(id, e, s.opts.MaxEntryBytes)
+	if err != nil {
+		return nil, ok, err
+	}
+	return &change{id: id, value: v, modRev: old.modRev}, ok, nil
 }
 
 // logBad reports a key that cannot be read; the cache skips it.
