@@ -59,7 +59,8 @@ func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, err
 		case "output":
 			if verbose || (e.Test == "" && e.Output != "PASS\n") { // go test alone prints no bare PASS
 				fmt.Fprint(w, e.Output)
-			} else {
+			}
+			if e.Test != "" { // kept for a failure's output and a skip's reason
 				out[key] = append(out[key], e.Output)
 			}
 		case "fail":

@@ -70,3 +70,14 @@ func TestSkipLine_SubtestsOfSkippedParent(t *testing.T) {
 	got := skipLine([]skip{{"p", "TestA/one", "r"}, {"p", "TestA/two", "other"}, {"p", "TestA", "r"}})
 	require.Equal(t, "skipped: 3 — p: TestA/two (other); p: TestA (r)", got)
 }
+
+// With -v every line is printed as it comes, and a skip still gets its reason.
+func TestSummarize_VerboseKeepsSkipReasons(t *testing.T) {
+	var out bytes.Buffer
+	failed, err := summarize(strings.NewReader(stream), &out, true, "m/")
+	require.NoError(t, err)
+	require.True(t, failed)
+	require.Equal(t, 1, strings.Count(out.String(), "a_test.go:9: boom"), "a failure's output is printed once")
+	require.True(t, strings.HasSuffix(out.String(),
+		"skipped: 3 — a: TestQuiet (no reason given); e2e: TestSwarm, TestFailover (no Docker engine: dockerd not found)\n"), out.String())
+}
