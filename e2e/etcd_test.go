@@ -63,7 +63,7 @@ type etcdCluster struct {
 	prefix string
 	nodes  []*swarmNode // the swarm helpers (commit, refuses, lists) are mode-neutral
 	// proxies[i-1] stand between node i's manager and each member.
-	proxies [][]*freezeProxy
+	proxies [][]*etcdtest.FreezeProxy
 }
 
 func newEtcdCluster(t *testing.T, lab *etcdtest.Lab) *etcdCluster {
@@ -83,9 +83,12 @@ func newEtcdCluster(t *testing.T, lab *etcdtest.Lab) *etcdCluster {
 		}
 		n.startSim()
 		c.nodes = append(c.nodes, n)
-		var ps []*freezeProxy
+		var ps []*etcdtest.FreezeProxy
 		for _, ep := range lab.Endpoints(t) {
-			ps = append(ps, startFreezeProxy(t, strings.TrimPrefix(ep, "http://")))
+			p, err := etcdtest.NewFreezeProxy(strings.TrimPrefix(ep, "http://"))
+			require.NoError(t, err)
+			t.Cleanup(p.Close)
+			ps = append(ps, p)
 		}
 		c.proxies = append(c.proxies, ps)
 		c.startManager(n)

@@ -14,6 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/infrakit-manager/manager/sources/etcd"
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 )
 
 // etcdLab is hack/etcd-lab.sh with this run's LAB: a cluster of
@@ -41,14 +42,14 @@ func (l etcdLab) raftLeader(ctx context.Context) (int, error) {
 
 // etcdNode is one etcd-mode node: a simulator (its events logged) and an
 // `infrakit-manager etcd` in a plugin directory of their own. With proxies,
-// the manager reaches each member through a freezeProxy of its own.
+// the manager reaches each member through an etcdtest.FreezeProxy of its own.
 type etcdNode struct {
 	cand      string // the manager's --candidate, the election key's value
 	pluginDir string
 	args      []string // the manager's arguments
 	events    *tailer
 	sim, mgr  *proc
-	proxies   []*freezeProxy
+	proxies   []*etcdtest.FreezeProxy
 }
 
 func (n *etcdNode) socket() string { return filepath.Join(n.pluginDir, etcdMgrName) }
@@ -64,7 +65,7 @@ func (h *harness) etcdNodeOf(ctx context.Context, endpoints []string, prefix, ca
 	if viaProxy {
 		eps = nil
 		for _, ep := range endpoints {
-			p, err := newFreezeProxy(strings.TrimPrefix(ep, "http://"))
+			p, err := etcdtest.NewFreezeProxy(strings.TrimPrefix(ep, "http://"))
 			if err != nil {
 				n.stop()
 				return nil, err

@@ -1,4 +1,4 @@
-package main
+package etcdtest
 
 import (
 	"net"
@@ -6,12 +6,12 @@ import (
 	"time"
 )
 
-// freezeProxy forwards TCP connections from a loopback port to one etcd
-// member (the idea of e2e/etcd_proxy_test.go). Freeze stops moving bytes in
-// both directions while the connections stay open, as behind a hung network
-// path; Thaw resumes. Each manager talks to each member through a proxy of
-// its own, so the harness can cut one manager off alone.
-type freezeProxy struct {
+// FreezeProxy forwards TCP connections from a loopback port to one etcd
+// member. Freeze stops moving bytes in both directions while the
+// connections stay open, as behind a hung network path; Thaw resumes. The
+// e2e tests and the bench put one between each manager and each member, so
+// that they can cut one manager off alone.
+type FreezeProxy struct {
 	ln       net.Listener
 	upstream string
 	wg       sync.WaitGroup
@@ -22,24 +22,24 @@ type freezeProxy struct {
 	conns  []net.Conn
 }
 
-// newFreezeProxy listens on a free loopback port and forwards to upstream
+// NewFreezeProxy listens on a free loopback port and forwards to upstream
 // (host:port) until Close.
-func newFreezeProxy(upstream string) (*freezeProxy, error) {
+func NewFreezeProxy(upstream string) (*FreezeProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &freezeProxy{ln: ln, upstream: upstream, thawed: make(chan struct{})}
+	p := &FreezeProxy{ln: ln, upstream: upstream, thawed: make(chan struct{})}
 	close(p.thawed)
 	p.wg.Go(p.accept)
 	return p, nil
 }
 
 // URL is the proxy's client URL.
-func (p *freezeProxy) URL() string { return "http://" + p.ln.Addr().String() }
+func (p *FreezeProxy) URL() string { return "http://" + p.ln.Addr().String() }
 
 // Freeze stops forwarding.
-func (p *freezeProxy) Freeze() {
+func (p *FreezeProxy) Freeze() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.frozen {
@@ -48,7 +48,7 @@ func (p *freezeProxy) Freeze() {
 }
 
 // Thaw resumes forwarding.
-func (p *freezeProxy) Thaw() {
+func (p *FreezeProxy) Thaw() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.frozen {
@@ -59,7 +59,7 @@ func (p *freezeProxy) Thaw() {
 
 // Close stops accepting, closes every connection and waits for the
 // forwarding goroutines.
-func (p *freezeProxy) Close() {
+func (p *FreezeProxy) Close() {
 	_ = p.ln.Close()
 	p.Thaw()
 	p.mu.Lock()
@@ -71,13 +71,13 @@ func (p *freezeProxy) Close() {
 	p.wg.Wait()
 }
 
-func (p *freezeProxy) gate() <-chan struct{} {
+func (p *FreezeProxy) gate() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.thawed
 }
 
-func (p *freezeProxy) accept() {
+func (p *FreezeProxy) accept() {
 	for {
 		down, err := p.ln.Accept()
 		if err != nil {
@@ -97,7 +97,7 @@ func (p *freezeProxy) accept() {
 }
 
 // pipe copies src to dst, holding each chunk while the proxy is frozen.
-func (p *freezeProxy) pipe(dst, src net.Conn) {
+func (p *FreezeProxy) pipe(dst, src net.Conn) {
 	defer dst.Close()
 	defer src.Close()
 	buf := make([]byte, 32<<10)

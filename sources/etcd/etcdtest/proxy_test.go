@@ -1,4 +1,4 @@
-package main
+package etcdtest
 
 import (
 	"bufio"
@@ -41,7 +41,7 @@ func echoServer(t *testing.T) string {
 }
 
 func TestFreezeProxy(t *testing.T) {
-	p, err := newFreezeProxy(echoServer(t))
+	p, err := NewFreezeProxy(echoServer(t))
 	require.NoError(t, err)
 	defer p.Close()
 	c, err := net.Dial("tcp", strings.TrimPrefix(p.URL(), "http://"))
