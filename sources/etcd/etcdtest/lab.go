@@ -2,16 +2,16 @@ package etcdtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/infrakit-manager/manager/internal/labscript"
 )
 
 // ScriptEnv names the variable that overrides where hack/etcd-lab.sh is.
@@ -24,9 +24,9 @@ const (
 
 // Lab is one running etcd cluster of members n1..nN.
 type Lab struct {
-	script string
-	dir    string
-	n      int
+	scriptPath string
+	dir        string
+	n          int
 
 	mu     sync.Mutex
 	closed bool
@@ -57,47 +57,17 @@ func Available() error {
 
 // Script finds hack/etcd-lab.sh: $INFRAKIT_ETCD_LAB, or the first
 // hack/etcd-lab.sh in the working directory or one of its parents.
-func Script() (string, error) {
-	if p := os.Getenv(ScriptEnv); p != "" {
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, "hack", "etcd-lab.sh")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("hack/etcd-lab.sh not found above the working directory; set %s", ScriptEnv)
-		}
-		dir = parent
-	}
-}
+func Script() (string, error) { return labscript.Find("etcd-lab.sh", ScriptEnv) }
 
 // StartLab starts a lab of n members for t and stops it in t's cleanup. It
 // calls RequireEtcd first.
 func StartLab(t testing.TB, n int) *Lab {
 	t.Helper()
 	RequireEtcd(t)
-	l, err := NewLab(context.Background(), n)
-	if l != nil {
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Logf("etcd lab status at failure:\n%s", l.Status())
-			}
-			if err := l.Close(); err != nil {
-				t.Errorf("etcd lab teardown: %v", err)
-			}
-		})
-	}
-	if err != nil {
-		t.Fatalf("start etcd lab: %v", err)
-	}
-	return l
+	return labscript.Start(t, "etcd lab", func() (*Lab, bool, error) {
+		l, err := NewLab(context.Background(), n)
+		return l, l != nil, err
+	})
 }
 
 // NewLab starts a lab of n members. The caller must Close it, also when
@@ -114,7 +84,7 @@ func NewLab(ctx context.Context, n int) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lab{script: script, dir: dir, n: n}
+	l := &Lab{scriptPath: script, dir: dir, n: n}
 	if _, err := l.run(ctx, upTimeout, "up", strconv.Itoa(n)); err != nil {
 		return l, err
 	}
@@ -185,37 +155,17 @@ func (l *Lab) Start(t testing.TB, i int) {
 func (l *Lab) Wipe(t testing.TB, i int) { t.Helper(); l.must(t, "wipe", strconv.Itoa(i)) }
 
 // Status returns the members' status table (for failure logs).
-func (l *Lab) Status() string {
-	out, err := l.run(context.Background(), stepTimeout, "status")
-	if err != nil {
-		return fmt.Sprintf("%s(status: %v)", out, err)
-	}
-	return out
-}
+func (l *Lab) Status() string { return l.script().Status(stepTimeout) }
 
 func (l *Lab) must(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := l.run(context.Background(), stepTimeout, args...)
-	if err != nil {
-		t.Fatalf("etcd lab %s: %v", strings.Join(args, " "), err)
-	}
-	return out
+	return l.script().Must(t, stepTimeout, args...)
 }
 
 func (l *Lab) run(ctx context.Context, timeout time.Duration, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, l.script, args...)
-	cmd.Env = append(os.Environ(), "LAB="+l.dir)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) || ctx.Err() != nil {
-			return string(out), fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
-		}
-		return string(out), err
-	}
-	return string(out), nil
+	return l.script().Run(ctx, timeout, args...)
+}
+
+func (l *Lab) script() labscript.Script {
+	return labscript.Script{Path: l.scriptPath, Env: []string{"LAB=" + l.dir}}
 }

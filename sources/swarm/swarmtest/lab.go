@@ -1,7 +1,6 @@
 package swarmtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/infrakit-manager/manager/internal/labscript"
 )
 
 // ScriptEnv names the variable that overrides where hack/swarm-lab.sh is.
@@ -27,7 +28,7 @@ const (
 
 // Lab is one running throw-away swarm of managers n1..nN.
 type Lab struct {
-	script string
+	scriptPath string
 	dir    string // LAB
 	netns  string // NETNS
 	n      int
@@ -65,47 +66,17 @@ func Available() error {
 
 // Script finds hack/swarm-lab.sh: $INFRAKIT_SWARM_LAB, or the first
 // hack/swarm-lab.sh in the working directory or one of its parents.
-func Script() (string, error) {
-	if p := os.Getenv(ScriptEnv); p != "" {
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		p := filepath.Join(dir, "hack", "swarm-lab.sh")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("hack/swarm-lab.sh not found above the working directory; set %s", ScriptEnv)
-		}
-		dir = parent
-	}
-}
+func Script() (string, error) { return labscript.Find("swarm-lab.sh", ScriptEnv) }
 
 // StartLab starts a lab of n managers for t and tears it down in t's
 // cleanup, whatever the outcome. It calls RequireEngine first.
 func StartLab(t *testing.T, n int) *Lab {
 	t.Helper()
 	RequireEngine(t)
-	l, err := NewLab(context.Background(), n)
-	if l != nil {
-		t.Cleanup(func() {
-			if t.Failed() {
-				t.Logf("swarm lab status at failure:\n%s", l.Status())
-			}
-			if err := l.Close(); err != nil {
-				t.Errorf("swarm lab teardown: %v", err)
-			}
-		})
-	}
-	if err != nil {
-		t.Fatalf("start swarm lab: %v", err)
-	}
-	return l
+	return labscript.Start(t, "swarm lab", func() (*Lab, bool, error) {
+		l, err := NewLab(context.Background(), n)
+		return l, l != nil, err
+	})
 }
 
 // NewLab starts a lab of n managers. The caller must Close it, also when
@@ -124,10 +95,10 @@ func NewLab(ctx context.Context, n int) (*Lab, error) {
 		return nil, err
 	}
 	l := &Lab{
-		script: script,
-		dir:    dir,
-		netns:  "ik-" + strings.TrimPrefix(filepath.Base(dir), "iksl"),
-		n:      n,
+		scriptPath: script,
+		dir:        dir,
+		netns:      "ik-" + strings.TrimPrefix(filepath.Base(dir), "iksl"),
+		n:          n,
 	}
 	if _, err := l.run(ctx, upTimeout, "up", strconv.Itoa(n)); err != nil {
 		return l, err
@@ -257,37 +228,18 @@ func (l *Lab) Signal(t testing.TB, i int, sig string) {
 }
 
 // Status returns the lab's status report (never fails; errors are in it).
-func (l *Lab) Status() string {
-	out, err := l.run(context.Background(), stepTimeout, "status")
-	if err != nil {
-		return out + "\n" + err.Error()
-	}
-	return out
-}
+func (l *Lab) Status() string { return l.script().Status(stepTimeout) }
 
 func (l *Lab) must(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := l.run(context.Background(), stepTimeout, args...)
-	if err != nil {
-		t.Fatalf("swarm lab: %v", err)
-	}
-	return out
+	return l.script().Must(t, stepTimeout, args...)
 }
 
 // run runs the lab script with this lab's LAB and NETNS.
 func (l *Lab) run(ctx context.Context, timeout time.Duration, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, l.script, args...)
-	cmd.Env = append(os.Environ(), "LAB="+l.dir, "NETNS="+l.netns)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	// The daemons the script starts write to their own logs, so they hold
-	// no pipe of ours; WaitDelay guards against one that would.
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(l.script), strings.Join(args, " "), err, out.String())
-	}
-	return out.String(), nil
+	return l.script().Run(ctx, timeout, args...)
+}
+
+func (l *Lab) script() labscript.Script {
+	return labscript.Script{Path: l.scriptPath, Env: []string{"LAB=" + l.dir, "NETNS=" + l.netns}}
 }

@@ -1,0 +1,78 @@
+package labscript
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fakeScript writes a lab script that answers its verbs like the real ones.
+func fakeScript(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "fake-lab.sh")
+	require.NoError(t, os.WriteFile(p, []byte(`#!/bin/sh
+case "$1" in
+  host) echo "unix://$LAB/n$2.sock" ;;
+  fail) echo "partial"; echo "fake-lab: n$2 does not answer" >&2; exit 1 ;;
+  slow) exec sleep 5 ;;
+  status) echo "all well in $LAB" ;;
+esac
+`), 0o755))
+	return p
+}
+
+func TestRunAnswersStdoutAndExplainsFailures(t *testing.T) {
+	s := Script{Path: fakeScript(t), Env: []string{"LAB=/lab"}}
+	out, err := s.Run(context.Background(), 5*time.Second, "host", "2")
+	require.NoError(t, err)
+	require.Equal(t, "unix:///lab/n2.sock\n", out)
+
+	out, err = s.Run(context.Background(), 5*time.Second, "fail", "3")
+	require.Equal(t, "partial\n", out)
+	require.ErrorContains(t, err, "fake-lab.sh fail 3")
+	require.ErrorContains(t, err, "n3 does not answer")
+
+	start := time.Now()
+	_, err = s.Run(context.Background(), 100*time.Millisecond, "slow")
+	require.Error(t, err)
+	require.Less(t, time.Since(start), 4*time.Second, "the deadline was not applied")
+	require.Equal(t, "all well in /lab\n", s.Status(5*time.Second))
+}
+
+func TestFindWalksUpToHack(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "hack"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "hack", "x-lab.sh"), nil, 0o755))
+	deep := filepath.Join(root, "a", "b")
+	require.NoError(t, os.MkdirAll(deep, 0o755))
+	t.Chdir(deep)
+	p, err := Find("x-lab.sh", "X_LAB_UNSET_FOR_TEST")
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(root, "hack", "x-lab.sh"), p)
+
+	t.Setenv("X_LAB", "/elsewhere/x-lab.sh")
+	p, err = Find("x-lab.sh", "X_LAB")
+	require.NoError(t, err)
+	require.Equal(t, "/elsewhere/x-lab.sh", p)
+
+	_, err = Find("nosuch-lab.sh", "X_LAB_UNSET_FOR_TEST")
+	require.ErrorContains(t, err, "X_LAB_UNSET_FOR_TEST")
+}
+
+type fakeLab struct{ closed *int }
+
+func (f fakeLab) Status() string { return "fine" }
+func (f fakeLab) Close() error   { *f.closed++; return nil }
+
+func TestStartClosesAtCleanupEvenWhenHalfStarted(t *testing.T) {
+	closed := 0
+	t.Run("started", func(t *testing.T) {
+		l := Start(t, "fake lab", func() (fakeLab, bool, error) { return fakeLab{&closed}, true, nil })
+		require.Equal(t, "fine", l.Status())
+	})
+	require.Equal(t, 1, closed)
+}
