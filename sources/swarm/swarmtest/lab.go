@@ -29,9 +29,9 @@ const (
 // Lab is one running throw-away swarm of managers n1..nN.
 type Lab struct {
 	scriptPath string
-	dir    string // LAB
-	netns  string // NETNS
-	n      int
+	dir        string // LAB
+	netns      string // NETNS
+	n          int
 
 	mu     sync.Mutex
 	closed bool
