@@ -136,6 +136,13 @@ func (c *etcdCluster) leader(except ...*swarmNode) *swarmNode {
 		}
 		return false
 	}, 3*etcdLease, tick, "no leader in the election")
+	// The election names it; wait until its manager has taken that in (its
+	// lease renews every poll interval, and a loaded machine is slow).
+	mgr := groupClient(c.t, found.socket())
+	require.Eventually(c.t, func() bool {
+		ok, err := mgr.IsLeader(context.Background())
+		return err == nil && ok
+	}, 3*etcdLease, tick, "node %d holds the election but its manager does not lead", found.i)
 	return found
 }
 
