@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,8 +83,19 @@ func newSwarmCluster(t *testing.T, lab *swarmtest.Lab) *swarmCluster {
 // node returns lab node i (1-based).
 func (c *swarmCluster) node(i int) *swarmNode { return c.nodes[i-1] }
 
-// leader returns the node whose engine is the Raft leader now.
-func (c *swarmCluster) leader() *swarmNode { return c.node(c.lab.Leader(c.t)) }
+// leader returns the node whose engine is the Raft leader now, once its
+// manager has taken that in (it re-checks every --poll-interval and on node
+// events; a loaded machine can be slower).
+func (c *swarmCluster) leader() *swarmNode {
+	c.t.Helper()
+	n := c.node(c.lab.Leader(c.t))
+	mgr := groupClient(c.t, n.socket())
+	require.Eventually(c.t, func() bool {
+		ok, err := mgr.IsLeader(context.Background())
+		return err == nil && ok
+	}, eventually, tick, "node %d's engine leads but its manager does not", n.i)
+	return n
+}
 
 // others returns every node but n.
 func (c *swarmCluster) others(n *swarmNode) []*swarmNode {
