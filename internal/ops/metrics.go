@@ -190,8 +190,8 @@ func (m *Metrics) SetTerm(term uint64) {
 	m.term.Set(float64(term))
 }
 
-// SetLease records the lease state (the controller's names, e.g. "held",
-// "expired", "none"): 1 for state, 0 for every state set before. Keep the
+// SetLease records the lease state (the controller's names: "held",
+// "unknown", "none", "pending"): 1 for state, 0 for every state set before. Keep the
 // set of states small and fixed; each is a time series.
 func (m *Metrics) SetLease(state string) {
 	if m == nil {
