@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -105,5 +107,10 @@ func TestClientTimeoutText(t *testing.T) {
 	defer cancel()
 	err = c.Call(ctx, "Group.InspectGroups", nil, nil)
 	require.ErrorIs(t, err, ErrTimeout)
-	require.ErrorContains(t, err, "timed out after 100ms", "the caller's shorter deadline is the one reported")
+	// The caller's shorter deadline is the one reported: what was left of its
+	// 100ms when the call began (a loaded machine spends some before).
+	m := regexp.MustCompile(`timed out after (\d+)ms`).FindStringSubmatch(err.Error())
+	require.Len(t, m, 2, err.Error())
+	after, _ := strconv.Atoi(m[1])
+	require.InDelta(t, 90, after, 10, err.Error())
 }
