@@ -131,11 +131,15 @@ func (l *Leadership) session(ctx context.Context) error {
 	}
 }
 
-// keepAlive renews the lease every third of the TTL (sooner after a failed
+// keepAlive renews the lease every fifth of the TTL (sooner after a failed
 // renewal) and moves the local deadline from each answer's send time. It
 // reports on errc when the server says the lease is gone.
 func (l *Leadership) keepAlive(ctx context.Context, id clientv3.LeaseID, errc chan<- error) {
-	every := l.opts.LeaseDuration / 3
+	// A fifth of the TTL: the local deadline is TTL - TTL/5 after the last
+	// answer, so at least three renewals fit in it, and an etcd election
+	// (its Raft leader killed: about 2 s here) that fails one or two of
+	// them does not end the term.
+	every := l.opts.LeaseDuration / 5
 	retry := min(every, 250*time.Millisecond)
 	wait := every
 	for {

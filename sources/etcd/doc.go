@@ -5,7 +5,7 @@
 //
 // Leadership campaigns with the client library's concurrency election under
 // <prefix>/election/, the candidate value naming this manager (Status.Holder).
-// It renews its lease itself every third of the TTL and keeps a local lease
+// It renews its lease itself every fifth of the TTL and keeps a local lease
 // deadline on the monotonic clock: the send time of the last answered
 // keep-alive + TTL − SafetyMargin. Check is local (no network) and answers
 // "not leader" or an error once past that deadline, so a paused or cut-off
