@@ -131,6 +131,17 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	}
 	defer t.release()
 	base, v, cached := r.desired.base()
+	if cached && r.savesChanges() {
+		// One key per group (etcd): save just the changed groups; the
+		// whole config is never copied, so a commit's cost does not grow
+		// with the stored groups.
+		live, done, err := w.saveDelta(t, base, v, reqs)
+		if done {
+			return live, err
+		}
+		reqs = live // someone else wrote the store: read it again below
+		cached = false
+	}
 	var next sources.Config
 	if cached {
 		next = build(base, reqs)
@@ -159,7 +170,7 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	ids := idsOf(reqs)
 	if cached {
 		start := time.Now()
-		nv, err := saveChanged(t.ctx, r.store, next, v, ids)
+		nv, err := r.store.Save(t.ctx, next, v)
 		r.metrics.StoreSaved(time.Since(start), err)
 		if err == nil {
 			r.desired.apply(next, nv, ids)
@@ -251,15 +262,38 @@ func build(base sources.Config, reqs []*writeReq) sources.Config {
 	return next
 }
 
-// saveChanged saves next, built from the config stored at v by changing
-// the groups ids alone, telling a store that can use it which groups those
-// are (sources.ChangeSaver: the etcd store then compares only them, so a
-// commit's cost does not grow with the stored groups).
-func saveChanged(ctx context.Context, s sources.Store, next sources.Config, v sources.Version, ids []plugin.ID) (sources.Version, error) {
-	if cs, ok := s.(sources.ChangeSaver); ok {
-		return cs.SaveChanged(ctx, next, v, ids)
+// saveDelta saves the members' changes through a sources.ChangeSaver,
+// handing it only the changed groups (it looks at no other). done is false
+// when the store changed since v: the caller reads it again.
+func (w *writer) saveDelta(t *term, base sources.Config, v sources.Version, reqs []*writeReq) (live []*writeReq, done bool, err error) {
+	r := w.r
+	live = verdicts(reqs)
+	if len(live) == 0 {
+		return nil, true, nil
 	}
-	return s.Save(ctx, next, v)
+	ids := idsOf(live)
+	delta := sources.Config{Groups: make(map[plugin.ID]sources.Entry, len(live))}
+	for _, id := range ids {
+		if e, ok := base.Groups[id]; ok {
+			delta.Groups[id] = e
+		}
+	}
+	for _, req := range live {
+		req.mutate(&delta)
+	}
+	start := time.Now()
+	nv, err := r.store.(*boundedStore).SaveChanged(t.ctx, delta, v, ids)
+	r.metrics.StoreSaved(time.Since(start), err)
+	if err == nil {
+		r.desired.applyDelta(delta, nv, ids)
+		n, _, _ := r.desired.count()
+		r.metrics.SetStoredGroups(n)
+		return live, true, nil
+	}
+	if done, ferr := w.failed(err, t); done {
+		return live, true, ferr
+	}
+	return live, false, nil
 }
 
 func pendingVerdicts(reqs []*writeReq) bool {

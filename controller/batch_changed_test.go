@@ -48,7 +48,27 @@ func (s *changeStore) SaveChanged(ctx context.Context, cfg sources.Config, v sou
 	s.mu.Lock()
 	s.changed = append(s.changed, append([]plugin.ID(nil), changed...))
 	s.mu.Unlock()
-	return s.Store.Save(ctx, cfg, v)
+	// As the contract says: only the named groups are looked at, the
+	// others stay as stored at v.
+	cur, cv, err := s.Store.Load(ctx)
+	if err != nil {
+		return "", err
+	}
+	if cv != v {
+		return "", sources.ErrConflict
+	}
+	next := cur.Clone()
+	if next.Groups == nil {
+		next.Groups = map[plugin.ID]sources.Entry{}
+	}
+	for _, id := range changed {
+		if e, ok := cfg.Groups[id]; ok {
+			next.Groups[id] = e
+		} else {
+			delete(next.Groups, id)
+		}
+	}
+	return s.Store.Save(ctx, next, v)
 }
 
 func TestWriter_ChangeSaverIsToldTheBatchsGroups(t *testing.T) {
@@ -109,4 +129,45 @@ func TestWriter_RejectedMemberOfABatchIsNotStored(t *testing.T) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	require.Equal(t, []plugin.ID{"good"}, cs.changed[len(cs.changed)-1])
+}
+
+// The writer hands a ChangeSaver only the changed groups: every other
+// stored group survives, and the desired cache follows in place.
+func TestWriter_ChangeSaverGetsOnlyTheChangedGroups(t *testing.T) {
+	base := newEnv(t, true)
+	cs := &partialCheck{changeStore: changeStore{Store: base.store}}
+	e := newEnv(t, true, func(o *Options) { o.Store = cs })
+	e.start(t)
+	e.waitLeader(t, true)
+	for _, id := range []string{"a", "b", "c"} {
+		_, err := e.m.Group().CommitGroup(t.Context(), spec(id, 1), false)
+		require.NoError(t, err)
+	}
+	require.NoError(t, e.m.Group().DestroyGroup(t.Context(), "b"))
+	require.ElementsMatch(t, []plugin.ID{"a", "c"}, base.stored(t))
+	require.ElementsMatch(t, []plugin.ID{"a", "c"}, e.m.r.desired.keys())
+	require.Equal(t, 1, cs.largest(), "each save was handed the one group it changed")
+	specs, err := e.m.Group().InspectGroups(t.Context())
+	require.NoError(t, err)
+	require.Len(t, specs, 2)
+}
+
+// partialCheck records the largest config a SaveChanged was handed.
+type partialCheck struct {
+	changeStore
+	mu  sync.Mutex
+	max int
+}
+
+func (p *partialCheck) SaveChanged(ctx context.Context, cfg sources.Config, v sources.Version, changed []plugin.ID) (sources.Version, error) {
+	p.mu.Lock()
+	p.max = max(p.max, len(cfg.Groups))
+	p.mu.Unlock()
+	return p.changeStore.SaveChanged(ctx, cfg, v, changed)
+}
+
+func (p *partialCheck) largest() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.max
 }

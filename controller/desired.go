@@ -73,6 +73,37 @@ func (d *desired) apply(cfg sources.Config, v sources.Version, ids []plugin.ID) 
 	d.fresh, d.err, d.sorted = true, nil, nil
 }
 
+// applyDelta records a save of the groups ids alone: delta holds their new
+// entries (a missing one was removed). The cached config changes in place:
+// nothing outside this cache holds its map (the writer reads it under
+// storeMu, the store was handed only delta).
+func (d *desired) applyDelta(delta sources.Config, v sources.Version, ids []plugin.ID) {
+	d.mu.Lock()
+	if !d.loaded {
+		d.mu.Unlock()
+		return // nothing cached to update: the next sync reads the store
+	}
+	defer d.mu.Unlock()
+	if d.cfg.Groups == nil {
+		d.cfg.Groups = map[plugin.ID]sources.Entry{}
+	}
+	for _, id := range ids {
+		delete(d.specs, id)
+		delete(d.invalid, id)
+		e, ok := delta.Groups[id]
+		if !ok {
+			delete(d.cfg.Groups, id)
+			continue
+		}
+		d.cfg.Groups[id] = e
+		good, bad := specsOf(sources.Config{Groups: map[plugin.ID]sources.Entry{id: e}})
+		maps.Copy(d.specs, good)
+		maps.Copy(d.invalid, bad)
+	}
+	d.version = v
+	d.fresh, d.err, d.sorted = true, nil, nil
+}
+
 // fail records that the store could not be read: desired state is unknown
 // and nothing may be changed downstream on its account.
 func (d *desired) fail(err error) {

@@ -163,6 +163,16 @@ func (r *reconciler) stager() (sources.Stager, bool) {
 	return st, ok
 }
 
+// savesChanges reports whether the store saves the changed groups alone
+// (sources.ChangeSaver, the etcd store).
+func (r *reconciler) savesChanges() bool {
+	if b, ok := r.store.(*boundedStore); ok {
+		_, ok = b.s.(sources.ChangeSaver)
+		return ok
+	}
+	return false
+}
+
 // keys returns every group that is stored, running or has an intent.
 func (r *reconciler) keys() []plugin.ID {
 	seen := map[plugin.ID]bool{}

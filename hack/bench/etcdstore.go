@@ -234,7 +234,7 @@ func storeSplit(ctx context.Context, endpoints []string, prefix string, count in
 	}
 	c, d, s := summarize(clones), summarize(diffs), summarize(saves)
 	return infoRow(etcdSplitMeasure(count),
-		fmt.Sprintf("copy of the config (controller/batch.go build) p50 %s; whole-config Save changing nothing (its diff alone) p50 %s; "+
+		fmt.Sprintf("copy of the whole config (what a whole-config save starts with; the manager hands etcd only the changed groups) p50 %s; whole-config Save changing nothing (its diff alone) p50 %s; "+
 			"SaveChanged of one group, as the manager saves (that group's diff + an unfenced Txn) p50 %s (n=%d)",
 			ms(c.P50), ms(d.P50), ms(s.P50), s.N), ""), nil
 }
