@@ -22,10 +22,11 @@ import (
 // here (10-17.6 s measured in the swarm lab), so a manager beside a hung
 // engine steps down at about 2 s and frees its groups long before a new
 // leader can commit them, while one slow call (the engine timeout is 1 s)
-// is ridden out. A demoted leader's engine can stop answering for 1-3 s
-// while it rotates its certificate, and another manager leads at once:
-// the engine's own node events (leader.new=false) end the term at once
-// when they arrive, and the lease bounds that overlap when they do not.
+// is ridden out. A demoted leader's engine can hang its first call for the
+// engine timeout while another manager already leads; after that it answers
+// that its node runs no manager (isNoManager: "not leader" at once), and
+// the engine's own node events (leader.new=false) end the term at once when
+// they arrive. The lease bounds the overlap only if neither comes.
 const DefaultLeaseDuration = 2 * time.Second
 
 // DefaultPollInterval is swarm mode's --poll-interval: how often the
@@ -119,7 +120,7 @@ func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
 			l.setHandedOver(false)
 		}
 		return st, nil
-	case isWorker(err):
+	case isWorker(err), isNoManager(err):
 		return sources.Status{}, nil
 	case cerrdefs.IsNotFound(err) || isNotInSwarm(err):
 		// The node left the swarm (and may join again under a new ID).
@@ -173,6 +174,16 @@ func (l *Leadership) forget(id string) {
 // (its text on engines 20.10 to 28).
 func isWorker(err error) bool {
 	return strings.Contains(err.Error(), "Worker nodes can't be used")
+}
+
+// isNoManager: the engine answered, but its node no longer runs a swarm
+// manager: its local control socket is gone (a demoted node answers this
+// for seconds, from about a second after the demotion, until it has
+// become a worker). A node that runs no manager cannot lead.
+func isNoManager(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "swarm/control.sock") &&
+		(strings.Contains(s, "no such file or directory") || strings.Contains(s, "connection refused"))
 }
 
 // isNotInSwarm: the engine has left the swarm, or never joined.

@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -316,5 +317,25 @@ func TestNodeEventsMarkAHandover(t *testing.T) {
 			l.setHandedOver(false) // an answer "leader" clears it
 			require.False(t, l.wasHandedOver())
 		})
+	}
+}
+
+// The answers of a demoted node's engine, as measured in the swarm lab.
+func TestEngineAnswersThatMeanNotLeader(t *testing.T) {
+	cases := []struct {
+		text     string
+		notLead  bool
+		isWorker bool
+	}{
+		{`Error response from daemon: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing dial unix /var/lib/docker/swarm/control.sock: connect: no such file or directory"`, true, false},
+		{`rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing dial unix /run/docker/swarm/control.sock: connect: connection refused"`, true, false},
+		{`This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.`, false, true},
+		{`error during connect: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.41/nodes/x": context deadline exceeded`, false, false},
+		{`rpc error: code = DeadlineExceeded desc = context deadline exceeded`, false, false},
+	}
+	for _, c := range cases {
+		err := errors.New(c.text)
+		require.Equal(t, c.notLead, isNoManager(err), c.text)
+		require.Equal(t, c.isWorker, isWorker(err), c.text)
 	}
 }
