@@ -54,8 +54,6 @@ func plan(id plugin.ID, role Role, d desiredView, o obsView, it intent, hasInt b
 			return set(ActionWait, "waiting for the ended term's calls to return")
 		case o.present:
 			return set(ActionFree, "not leader")
-		case hasInt && it.op != opCommit:
-			return set(ActionNoop, "not leader")
 		}
 		return set(ActionNoop, "not leader, not running")
 	}
@@ -170,7 +168,7 @@ func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome
 		out.details = p.Details
 	case ActionWait:
 		logr.FromContextOrDiscard(ctx).V(2).Info("waiting", "reason", p.Reason)
-		out.err = fmt.Errorf("%w: %s", errWaiting, p.Reason)
+		out.err = errWaiting
 	default:
 		out = r.execute(ctx, p)
 	}
@@ -188,7 +186,9 @@ func (r *reconciler) answer(p Plan, it intent, out outcome) {
 	case p.role != RoleLeader:
 		out = outcome{err: ErrNotLeader}
 	case errors.Is(out.err, errWaiting) && it.op == opCommit:
-		out.err = fmt.Errorf("%w: %s", ErrNotApplied, strings.TrimPrefix(out.err.Error(), errWaiting.Error()+": "))
+		out.err = fmt.Errorf("%w: %s", ErrNotApplied, p.Reason)
+	case errors.Is(out.err, errWaiting):
+		out.err = fmt.Errorf("%w: %s", errWaiting, p.Reason)
 	}
 	if it.op == opDestroy && (out.err == nil || p.role != RoleLeader || IsTerminal(out.err)) {
 		r.intents.done(p.ID, opDestroy)

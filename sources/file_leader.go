@@ -112,8 +112,12 @@ func NewFileLeadership(opts FileLeadershipOptions) (*FileLeadership, error) {
 // content trimmed of spaces, tabs, CR and LF at both ends equals name, and
 // name is not empty.
 func ParseLeaderFile(content []byte, name string) bool {
-	return name != "" && string(bytes.Trim(content, " \t\r\n")) == name
+	return name != "" && leaderOf(content) == name
 }
+
+// leaderOf is the name a leader file holds: its content trimmed of spaces,
+// tabs, CR and LF at both ends.
+func leaderOf(content []byte) string { return string(bytes.Trim(content, " \t\r\n")) }
 
 // Check reads the leader file now. The file is opened without blocking and
 // only if it is a regular file (a FIFO, device or directory is an error,
@@ -129,7 +133,7 @@ func (l *FileLeadership) Check(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("leader file (--leader-file): %w", err)
 	}
-	holder := string(bytes.Trim(data, " \t\r\n"))
+	holder := leaderOf(data)
 	if holder == "" {
 		return Status{}, fmt.Errorf("leader file (--leader-file) %s is empty: %w", l.path, ErrUnknownLeader)
 	}
