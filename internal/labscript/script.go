@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -107,4 +108,23 @@ func Start[L Lab](t testing.TB, what string, newLab func() (L, bool, error)) L {
 		t.Fatalf("start %s: %v", what, err)
 	}
 	return l
+}
+
+// Downer runs a lab's "down" verb once: a lab's Close is idempotent.
+type Downer struct {
+	mu   sync.Mutex
+	done bool
+}
+
+// Down runs s's "down" the first time it is called and returns nil after.
+func (d *Downer) Down(s Script, timeout time.Duration) error {
+	d.mu.Lock()
+	done := d.done
+	d.done = true
+	d.mu.Unlock()
+	if done {
+		return nil
+	}
+	_, err := s.Run(context.Background(), timeout, "down")
+	return err
 }

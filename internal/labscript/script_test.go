@@ -76,3 +76,17 @@ func TestStartClosesAtCleanupEvenWhenHalfStarted(t *testing.T) {
 	})
 	require.Equal(t, 1, closed)
 }
+
+func TestDownerRunsDownOnce(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "count-lab.sh")
+	require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\n[ \"$1\" = down ] && echo x >> \"$LAB/downs\"\n"), 0o755))
+	s := Script{Path: p, Env: []string{"LAB=" + dir}}
+	var d Downer
+	for range 3 {
+		require.NoError(t, d.Down(s, 5*time.Second))
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "downs"))
+	require.NoError(t, err)
+	require.Equal(t, "x\n", string(data))
+}

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,8 +27,7 @@ type Lab struct {
 	dir        string
 	n          int
 
-	mu     sync.Mutex
-	closed bool
+	down labscript.Downer
 }
 
 // RequireEtcd skips t, or fails it when CI=true, unless a lab can run here.
@@ -92,17 +90,7 @@ func NewLab(ctx context.Context, n int) (*Lab, error) {
 }
 
 // Close stops every member and removes the lab directory. Idempotent.
-func (l *Lab) Close() error {
-	l.mu.Lock()
-	done := l.closed
-	l.closed = true
-	l.mu.Unlock()
-	if done {
-		return nil
-	}
-	_, err := l.run(context.Background(), stepTimeout, "down")
-	return err
-}
+func (l *Lab) Close() error { return l.down.Down(l.script(), stepTimeout) }
 
 // N returns the number of members.
 func (l *Lab) N() int { return l.n }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,8 +32,7 @@ type Lab struct {
 	netns      string // NETNS
 	n          int
 
-	mu     sync.Mutex
-	closed bool
+	down labscript.Downer
 }
 
 // RequireEngine skips t, or fails it when CI=true, unless a lab can run
@@ -108,17 +106,7 @@ func NewLab(ctx context.Context, n int) (*Lab, error) {
 
 // Close stops every daemon, removes the netns and the lab directory. It is
 // idempotent.
-func (l *Lab) Close() error {
-	l.mu.Lock()
-	done := l.closed
-	l.closed = true
-	l.mu.Unlock()
-	if done {
-		return nil
-	}
-	_, err := l.run(context.Background(), stepTimeout, "down")
-	return err
-}
+func (l *Lab) Close() error { return l.down.Down(l.script(), stepTimeout) }
 
 // Dir returns the lab's state directory (daemon logs are in n<i>/dockerd.log).
 func (l *Lab) Dir() string { return l.dir }
