@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/infrakit-manager/manager/internal/labscript"
 	"github.com/infrakit-manager/manager/sources/etcd"
 )
 
@@ -77,7 +78,7 @@ func etcdSplitMeasure(count int) string {
 
 // etcdSkip returns why the etcd section cannot run here, or "".
 func (h *harness) etcdSkip(ctx context.Context) string {
-	if h.opts.Etcd == swarmOff {
+	if h.opts.Etcd == sectionOff {
 		return "disabled (--etcd off)"
 	}
 	for _, tool := range []string{"etcd", "etcdctl"} {
@@ -105,7 +106,7 @@ func (h *harness) etcd(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	labDir := filepath.Join(h.root, "etcd")
-	l := etcdLab{lab{script: script, env: []string{"LAB=" + labDir}}}
+	l := etcdLab{lab{Script: labscript.Script{Path: script, Env: []string{"LAB=" + labDir}}, n: etcdMembers}}
 	defer func() {
 		// Down even when ctx is done: the lab must not outlive the run.
 		if _, err := l.run(context.Background(), time.Minute, "down"); err != nil {

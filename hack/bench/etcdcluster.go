@@ -27,19 +27,6 @@ func (l etcdLab) member(ctx context.Context, cmd string, i int) error {
 	return err
 }
 
-// raftLeader returns the index of the member that is the Raft leader.
-func (l etcdLab) raftLeader(ctx context.Context) (int, error) {
-	out, err := l.run(ctx, 30*time.Second, "leader")
-	if err != nil {
-		return 0, err
-	}
-	i, err := strconv.Atoi(out)
-	if err != nil || i < 1 || i > etcdMembers {
-		return 0, fmt.Errorf("etcd-lab.sh leader answered %q", out)
-	}
-	return i, nil
-}
-
 // etcdNode is one etcd-mode node: a simulator (its events logged) and an
 // `infrakit-manager etcd` in a plugin directory of their own. With proxies,
 // the manager reaches each member through an etcdtest.FreezeProxy of its own.

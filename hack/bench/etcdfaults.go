@@ -132,7 +132,7 @@ func (c *etcdFaultCluster) raftRounds(ctx context.Context) (row, error) {
 		if err != nil {
 			return row{}, err
 		}
-		member, err := c.lab.raftLeader(ctx)
+		member, err := c.lab.leader(ctx)
 		if err != nil {
 			return row{}, err
 		}

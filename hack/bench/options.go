@@ -14,8 +14,8 @@ import (
 
 // Swarm modes; the etcd section's modes are the same.
 const (
-	swarmAuto = "auto" // run when root and dockerd are present, else skip with the reason
-	swarmOff  = "off"  // always skip
+	sectionAuto = "auto" // run when the section's engine can start here, else skip with the reason
+	sectionOff  = "off"  // always skip
 )
 
 // Profile modes.
@@ -34,12 +34,12 @@ type Options struct {
 	Out string
 	// SwarmLab is the swarm lab script. Defaults to "hack/swarm-lab.sh".
 	SwarmLab string
-	// Swarm is swarmAuto or swarmOff. Defaults to swarmAuto.
+	// Swarm is sectionAuto or sectionOff. Defaults to sectionAuto.
 	Swarm string
 	// EtcdLab is the etcd lab script. Defaults to "hack/etcd-lab.sh".
 	EtcdLab string
-	// Etcd is swarmAuto (measure etcd mode when etcd and etcdctl are
-	// installed) or swarmOff. Defaults to swarmAuto.
+	// Etcd is sectionAuto (measure etcd mode when etcd and etcdctl are
+	// installed) or sectionOff. Defaults to sectionAuto.
 	Etcd string
 	// EtcdRounds is the number of rounds of each etcd fault (kill -9 of the
 	// leading manager, its etcd connections frozen, kill -9 of the etcd Raft
@@ -97,9 +97,9 @@ func DefaultOptions() Options {
 		Build:             "build",
 		Out:               filepath.Join("docs", "benchmarks.md"),
 		SwarmLab:          filepath.Join("hack", "swarm-lab.sh"),
-		Swarm:             swarmAuto,
+		Swarm:             sectionAuto,
 		EtcdLab:           filepath.Join("hack", "etcd-lab.sh"),
-		Etcd:              swarmAuto,
+		Etcd:              sectionAuto,
 		EtcdRounds:        5,
 		Profile:           profileAuto,
 		Flips:             100,
@@ -141,11 +141,11 @@ func (o *Options) validate() error {
 	if o.Deadline <= 0 {
 		errs = append(errs, fmt.Errorf("bench: Options.Deadline must be positive, got %s", o.Deadline))
 	}
-	if o.Swarm != swarmAuto && o.Swarm != swarmOff {
-		errs = append(errs, fmt.Errorf("bench: Options.Swarm must be %q or %q, got %q", swarmAuto, swarmOff, o.Swarm))
+	if o.Swarm != sectionAuto && o.Swarm != sectionOff {
+		errs = append(errs, fmt.Errorf("bench: Options.Swarm must be %q or %q, got %q", sectionAuto, sectionOff, o.Swarm))
 	}
-	if o.Etcd != swarmAuto && o.Etcd != swarmOff {
-		errs = append(errs, fmt.Errorf("bench: Options.Etcd must be %q or %q, got %q", swarmAuto, swarmOff, o.Etcd))
+	if o.Etcd != sectionAuto && o.Etcd != sectionOff {
+		errs = append(errs, fmt.Errorf("bench: Options.Etcd must be %q or %q, got %q", sectionAuto, sectionOff, o.Etcd))
 	}
 	for _, bin := range []string{binManager, binSim} {
 		p := filepath.Join(o.Build, bin)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/infrakit-manager/manager/internal/labscript"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
@@ -35,7 +35,7 @@ const (
 
 // swarmSkip returns why the swarm section cannot run here, or "".
 func (h *harness) swarmSkip(ctx context.Context) string {
-	if h.opts.Swarm == swarmOff {
+	if h.opts.Swarm == sectionOff {
 		return "disabled (--swarm off)"
 	}
 	if os.Geteuid() != 0 {
@@ -56,33 +56,28 @@ func (h *harness) swarmSkip(ctx context.Context) string {
 }
 
 // lab runs a lab script (swarm-lab.sh, etcd-lab.sh) with this run's
-// environment (LAB, NETNS).
+// environment (LAB, NETNS), through the runner the tests use.
 type lab struct {
-	script string
-	env    []string
+	labscript.Script
+	n int // nodes or members, for checking the script's answers
 }
 
+// run runs one verb and returns its trimmed answer.
 func (l lab) run(ctx context.Context, timeout time.Duration, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, l.script, args...)
-	cmd.Env = append(os.Environ(), l.env...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s %s: %w: %s", filepath.Base(l.script), strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
-	}
-	return strings.TrimSpace(out.String()), nil
+	out, err := l.Run(ctx, timeout, args...)
+	return strings.TrimSpace(out), err
 }
 
+// leader returns the index the script's "leader" verb answers (the Raft
+// leader's node or member).
 func (l lab) leader(ctx context.Context) (int, error) {
 	out, err := l.run(ctx, 30*time.Second, "leader")
 	if err != nil {
 		return 0, err
 	}
 	i, err := strconv.Atoi(out)
-	if err != nil || i < 1 || i > swarmNodes {
-		return 0, fmt.Errorf("swarm-lab.sh leader answered %q", out)
+	if err != nil || i < 1 || i > l.n {
+		return 0, fmt.Errorf("%s leader answered %q", filepath.Base(l.Path), out)
 	}
 	return i, nil
 }
@@ -97,7 +92,7 @@ func (h *harness) swarm(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	labDir := filepath.Join(h.root, "lab")
-	l := lab{script: script, env: []string{"LAB=" + labDir, fmt.Sprintf("NETNS=ikb-%d", os.Getpid())}}
+	l := lab{Script: labscript.Script{Path: script, Env: []string{"LAB=" + labDir, fmt.Sprintf("NETNS=ikb-%d", os.Getpid())}}, n: swarmNodes}
 	defer func() {
 		// Down even when ctx is done: the lab must not outlive the run.
 		if _, err := l.run(context.Background(), 2*time.Minute, "down"); err != nil {
