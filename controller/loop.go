@@ -97,9 +97,10 @@ func (r *reconciler) onLeaseChange(c leaseChange) {
 		id = c.term.id
 	}
 	r.log.Info("leadership changed", "leader", c.role == RoleLeader, "role", c.role.String(), "term", id, "reason", c.reason)
+	v := r.lease.view()
 	r.metrics.SetLeader(c.role == RoleLeader)
-	r.metrics.SetTerm(r.lease.view().Term)
-	r.metrics.SetLease(r.lease.view().state())
+	r.metrics.SetTerm(v.Term)
+	r.metrics.SetLease(v.state())
 	if c.role == RoleLeader {
 		r.desired.stale()
 		r.triggerSync()
