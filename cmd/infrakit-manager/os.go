@@ -37,6 +37,9 @@ atomically and fsync'd, in the original InfraKit format.`,
 				return usageError{err}
 			}
 			mo.store = s.Path()
+			if mo.locations, err = sources.NewFileLocation(leaderFile); err != nil {
+				return usageError{err}
+			}
 			return runManager(cmd, g, log, l, s, mo)
 		},
 	}

@@ -22,6 +22,9 @@ type modeOptions struct {
 	renew time.Duration // --poll-interval
 	mode  string        // "os", "swarm", "etcd"
 	store string        // where the groups are, for status
+	// locations is where the leader publishes its --advertise URL; nil in a
+	// mode that publishes none.
+	locations sources.LocationStore
 }
 
 // options turns the global and mode flags into controller Options. op
@@ -44,7 +47,11 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 // SIGTERM, or with --once a single reconcile pass.
 func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leadership, s sources.Store, mo modeOptions) error {
 	op := newOperations(g)
-	m, err := controller.New(g.options(log, l, s, mo, op))
+	opts := g.options(log, l, s, mo, op)
+	if err := g.net.apply(&opts, mo.locations, log); err != nil {
+		return usageError{err}
+	}
+	m, err := controller.New(opts)
 	if err != nil {
 		return usageError{err}
 	}

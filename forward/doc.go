@@ -1,0 +1,32 @@
+// Package forward is the layer a manager puts in front of its Group API so
+// that a follower can be used like the leader: Group API writes
+// (CommitGroup, FreeGroup, DestroyGroup) and the reads only the leader can
+// answer (DescribeGroup: a follower's downstream watches nothing;
+// InspectGroups) are forwarded to the leader's advertised URL over mutual
+// TLS and answered with the leader's answer.
+//
+// Rules:
+//   - A forwarded request carries plugin.HeaderForwarded (the forwarder's
+//     URL). A request that carries it is served locally and never forwarded
+//     again: no loops. The server refuses one that claims two hops.
+//   - A location that points to this manager itself is refused (logged), as
+//     is any location that is not an http(s) URL.
+//   - The caller's deadline travels with the call (plugin.HeaderTimeout).
+//   - Retries happen only when the request certainly did nothing: the
+//     target answered exactly "not-a-leader" (the front refuses before it
+//     stores anything), or the connection could not be made. The request
+//     then goes to the new leader once it is known, within the caller's
+//     deadline, or fails as not-a-leader naming the newest location.
+//     Anything else (an answer, a connection lost mid-call) is returned as
+//     is, so a write is applied once or not at all. The writes are also
+//     idempotent: CommitGroup puts the spec under its ID, Free and Destroy
+//     remove the ID; no request id is needed to de-duplicate.
+//   - A not-a-leader answered by this replica names the leader's location in
+//     the error's data member (plugin.NotLeaderData); the message stays
+//     exactly "not-a-leader", the original's text.
+//
+// Forwarding is on by default when the manager listens on TCP with TLS
+// (cmd/infrakit-manager): then the managers can authenticate each other
+// with the same certificates, and a forwarded call never crosses the network
+// in plaintext.
+package forward

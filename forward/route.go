@@ -1,0 +1,152 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/infrakit-manager/manager/plugin"
+)
+
+// Retry backoff while the leader is unknown or handing over.
+const (
+	backoffMin = 10 * time.Millisecond
+	backoffMax = 200 * time.Millisecond
+)
+
+// ErrSelfLocation: the leader's published location is this manager's own
+// URL while it does not lead (a stale or misconfigured --advertise).
+var ErrSelfLocation = errors.New("leader location points to this manager itself")
+
+// route serves one call: locally when forwarding is off, the request was
+// forwarded to us, or we lead; else at the leader.
+func route[T any](ctx context.Context, g *Group, method string,
+	local func(context.Context) (T, error), remote func(context.Context, *plugin.Client) (T, error)) (T, error) {
+	by, forwarded := plugin.ForwardedBy(ctx)
+	if !g.o.Forward || forwarded || g.leads(ctx) {
+		v, err := local(ctx)
+		if err != nil && g.plainNotLeader(err) {
+			loc := g.location(ctx)
+			if forwarded {
+				g.o.Log.Info("refused forwarded request: this manager does not lead; not forwarding it again",
+					"method", method, "forwardedBy", by, "leader", loc)
+			}
+			return v, &NotLeaderError{Location: loc, err: err}
+		}
+		return v, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.o.Timeout)
+		defer cancel()
+	}
+	var zero T
+	backoff := backoffMin
+	var last error
+	for {
+		loc := g.location(ctx)
+		target, err := g.target(loc)
+		switch {
+		case errors.Is(err, ErrSelfLocation):
+			g.o.Log.Info("refused to forward: the leader location points to this manager itself", "method", method, "leader", loc)
+			return zero, fmt.Errorf("%w (%s); not forwarding %s: %w", ErrSelfLocation, loc, method, g.o.NotLeader)
+		case err == nil:
+			var c *plugin.Client
+			if c, err = g.clientFor(target); err != nil {
+				return zero, fmt.Errorf("forward %s to %s: %w", method, target, err)
+			}
+			v, err := remote(ctx, c)
+			if err == nil || !retriable(err) {
+				g.o.Log.V(1).Info("forwarded call", "method", method, "leader", target, "failed", err != nil)
+				return v, err
+			}
+			last = err
+		default:
+			last = err
+		}
+		// Nothing happened at the target: wait for the (new) leader to be
+		// known and try again, within the caller's deadline.
+		wait := backoff/2 + rand.N(backoff/2+1)
+		backoff = min(2*backoff, backoffMax)
+		if dl, _ := ctx.Deadline(); time.Until(dl) < wait {
+			return zero, g.giveUp(ctx, method, last)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return zero, g.giveUp(ctx, method, last)
+		case <-t.C:
+		}
+	}
+}
+
+// giveUp answers not-a-leader naming the newest location (the request did
+// nothing anywhere).
+func (g *Group) giveUp(ctx context.Context, method string, last error) error {
+	loc := g.location(context.WithoutCancel(ctx))
+	g.o.Log.Info("forwarding gave up: no leader answered within the caller's deadline",
+		"method", method, "leader", loc, "error", fmt.Sprint(last))
+	return &NotLeaderError{Location: loc, err: g.o.NotLeader}
+}
+
+// leads reports whether this replica leads now (unknown: no).
+func (g *Group) leads(ctx context.Context) bool {
+	ok, err := g.local.IsLeader(ctx)
+	return err == nil && ok
+}
+
+// location is the leader's location as this replica knows it, "" if none.
+func (g *Group) location(ctx context.Context) string {
+	u, err := g.local.LeaderLocation(ctx)
+	if err != nil || u == nil {
+		return ""
+	}
+	return u.String()
+}
+
+// errNoLeader: no leader location to forward to (yet).
+var errNoLeader = errors.New("no leader location known")
+
+// target checks a location: an http(s) URL that is not this manager.
+func (g *Group) target(loc string) (string, error) {
+	if loc == "" {
+		return "", errNoLeader
+	}
+	u, err := url.Parse(loc)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("%w: %s is not a URL this manager can forward to", errNoLeader, loc)
+	}
+	if sameURL(loc, g.o.Advertise) {
+		return "", ErrSelfLocation
+	}
+	return loc, nil
+}
+
+func sameURL(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	return errA == nil && errB == nil && ua.Scheme == ub.Scheme && ua.Host == ub.Host
+}
+
+// plainNotLeader: err is the local not-a-leader refusal itself (nothing was
+// done), not a longer error that wraps it ("stored; leadership lost").
+func (g *Group) plainNotLeader(err error) bool {
+	return errors.Is(err, g.o.NotLeader) && err.Error() == g.o.NotLeader.Error()
+}
+
+// retriable: the target did nothing with the request. Either it refused
+// with exactly not-a-leader (before storing anything), or no connection
+// could be made (the request never left).
+func retriable(err error) bool {
+	var rerr *plugin.RPCError
+	if errors.As(err, &rerr) {
+		return rerr.Code == plugin.CodeApplication && rerr.Message == "not-a-leader"
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
