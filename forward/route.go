@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -24,7 +25,7 @@ var ErrSelfLocation = errors.New("leader location points to this manager itself"
 
 // route serves one call: locally when forwarding is off, the request was
 // forwarded to us, or we lead; else at the leader.
-func route[T any](ctx context.Context, g *Group, method string,
+func route[T any](ctx context.Context, g *Group, method string, storedAgain bool,
 	local func(context.Context) (T, error), remote func(context.Context, *plugin.Client) (T, error)) (T, error) {
 	by, forwarded := plugin.ForwardedBy(ctx)
 	if !g.o.Forward || forwarded || g.leads(ctx) {
@@ -60,7 +61,7 @@ func route[T any](ctx context.Context, g *Group, method string,
 				return zero, fmt.Errorf("forward %s to %s: %w", method, target, err)
 			}
 			v, err := remote(ctx, c)
-			if err == nil || !retriable(err) {
+			if err == nil || !retriable(err, storedAgain) {
 				g.o.Log.V(1).Info("forwarded call", "method", method, "leader", target, "failed", err != nil)
 				return v, err
 			}
@@ -139,14 +140,26 @@ func (g *Group) plainNotLeader(err error) bool {
 	return errors.Is(err, g.o.NotLeader) && err.Error() == g.o.NotLeader.Error()
 }
 
-// retriable: the target did nothing with the request. Either it refused
-// with exactly not-a-leader (before storing anything), or no connection
-// could be made (the request never left).
-func retriable(err error) bool {
+// retriable: sending the request again to the (new) leader cannot apply it
+// twice. Either the target did nothing with it: it refused with exactly
+// not-a-leader (before storing anything), or no connection could be made
+// (the request never left). Or the target stored it and lost leadership
+// before applying it ("… (not-a-leader)"): the spec is durable and the new
+// leader carries it out; sending it again stores the same entry under the
+// same ID, which the reconciler finds in sync (writes are idempotent).
+// The last case is taken only for CommitGroup (storedAgain): a destroy or
+// free whose group left the store is the new leader's durable intent, and
+// sending it again would find nothing stored. Anything else (an answer, a
+// connection lost mid-call) is not retried.
+func retriable(err error, storedAgain bool) bool {
 	var rerr *plugin.RPCError
 	if errors.As(err, &rerr) {
-		return rerr.Code == plugin.CodeApplication && rerr.Message == "not-a-leader"
+		return rerr.Code == plugin.CodeApplication &&
+			(rerr.Message == notLeaderText || storedAgain && strings.HasSuffix(rerr.Message, "("+notLeaderText+")"))
 	}
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
 }
+
+// notLeaderText is the wire text of not-a-leader (the original's).
+const notLeaderText = "not-a-leader"
