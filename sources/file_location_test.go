@@ -50,7 +50,4 @@ func TestFileLocation(t *testing.T) {
 		_, err = l.Load(ctx)
 		require.ErrorIs(t, err, ErrNotRegular)
 	})
-	t.Run("the original's leader file parse ignores it", func(t *testing.T) {
-		require.True(t, ParseLeaderFile([]byte("m1\n"), "m1"))
-	})
 }
