@@ -162,7 +162,7 @@ func TestForwardHandover(t *testing.T) {
 	var next, acked atomic.Int64
 	var mu sync.Mutex
 	var errs []string
-	var ackedIDs []string
+	var ackedIDs, erredIDs []string
 	flipped := make(chan struct{})
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -181,7 +181,9 @@ func TestForwardHandover(t *testing.T) {
 				cancel()
 				mu.Lock()
 				if err != nil {
-					errs = append(errs, id+": "+err.Error())
+					loc, _ := plugin.LeaderLocationOf(err)
+					errs = append(errs, id+": "+err.Error()+" leader="+loc)
+					erredIDs = append(erredIDs, id)
 				} else {
 					ackedIDs = append(ackedIDs, id)
 				}
@@ -222,21 +224,32 @@ func TestForwardHandover(t *testing.T) {
 				counts[ev.Group]++
 			}
 		}
-		for _, k := range counts {
+		for id, k := range counts {
 			if k > 1 {
 				dups++
+				t.Logf("forward: handover duplicate: %s committed %d times on %s's downstream", id, k, n.name)
 			}
 		}
 	}
-	t.Logf("forward: handover commits=%d acked=%d errors=%d duplicates=%d lost=%d stored=%d elapsed=%s",
-		total, len(ackedIDs), len(errs), dups, len(lost), len(stored), elapsed.Round(time.Millisecond))
+	// Who stored them: the old leader before the flip, the new one after.
+	byOld, byNew := strings.Count(m1.mgr.Stderr(), "stored group"), strings.Count(m2.mgr.Stderr(), "stored group")
+	t.Logf("forward: handover commits=%d acked=%d errors=%d duplicates=%d lost=%d stored=%d stored_by_old_leader=%d stored_by_new_leader=%d elapsed=%s",
+		total, len(ackedIDs), len(errs), dups, len(lost), len(stored), byOld, byNew, elapsed.Round(time.Millisecond))
 	for _, e := range errs {
 		t.Logf("forward: handover error %s", e)
 	}
 	require.Empty(t, lost, "acknowledged writes lost")
 	require.Zero(t, dups, "writes applied twice on one downstream")
-	require.Empty(t, errs, "errors during the handover")
+	// An error is allowed only as the old leader's "stored; leadership was
+	// lost before it was applied", naming the new leader: stored once, and
+	// applied by the new leader (checked above: it runs every stored group).
+	for i, e := range errs {
+		require.Contains(t, e, "is stored; leadership was lost", e)
+		require.True(t, strings.HasSuffix(e, "leader="+c.url("m2")), e)
+		require.Contains(t, stored, erredIDs[i])
+	}
 	require.Len(t, stored, total)
+	require.Positive(t, byNew, "the new leader answered some of the forwarded commits")
 }
 
 // TestForwardLeaderDiesInFlight kills the leader while a forwarded commit

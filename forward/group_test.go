@@ -190,26 +190,30 @@ func TestHandover(t *testing.T) {
 		require.True(t, next.local.Stored()["a"])
 		require.False(t, old.local.Stored()["a"])
 	})
-	t.Run("stored, leadership lost: a commit goes to the new leader, a destroy does not", func(t *testing.T) {
+	t.Run("stored, leadership lost: not sent again, the answer names the new leader", func(t *testing.T) {
 		dir, old, follower := setup(t)
 		next := newNode(t, dir, true)
 		next.local.SetLeader(true, next.url)
-		lost := fmt.Errorf("group a is stored; leadership was lost before it was applied (%w)", forwardtest.ErrNotLeader)
-		old.local.Fail("CommitGroup", lost)
-		old.local.Fail("DestroyGroup", fmt.Errorf("group a removed from the store; leadership was lost before the destroy downstream (%w)", forwardtest.ErrNotLeader))
-		go func() {
-			time.Sleep(50 * time.Millisecond)
-			follower.local.SetLeader(false, next.url)
-		}()
+		for _, m := range []string{"CommitGroup", "DestroyGroup"} {
+			old.local.Fail(m, fmt.Errorf("group a is stored; leadership was lost before it was applied (%w)", forwardtest.ErrNotLeader))
+		}
 		c := follower.client(t, dir)
-		_, err := c.CommitGroup(ctxFor(t, 10*time.Second), spec("a"), false)
-		require.NoError(t, err)
-		require.True(t, next.local.Stored()["a"])
-
-		follower.local.SetLeader(false, old.url)
-		err = c.DestroyGroup(ctxFor(t, 10*time.Second), "a")
-		require.ErrorContains(t, err, "removed from the store")
-		require.True(t, next.local.Stored()["a"], "the destroy was not sent again")
+		for name, call := range map[string]func(context.Context) error{
+			"commit":  func(ctx context.Context) error { _, err := c.CommitGroup(ctx, spec("a"), false); return err },
+			"destroy": func(ctx context.Context) error { return c.DestroyGroup(ctx, "a") },
+		} {
+			follower.local.SetLeader(false, old.url)
+			go func() {
+				time.Sleep(50 * time.Millisecond) // the follower learns of the new leader a little later
+				follower.local.SetLeader(false, next.url)
+			}()
+			err := call(ctxFor(t, 10*time.Second))
+			require.EqualError(t, err, "group a is stored; leadership was lost before it was applied (not-a-leader)", name)
+			loc, ok := plugin.LeaderLocationOf(err)
+			require.True(t, ok, name)
+			require.Equal(t, next.url, loc, name)
+		}
+		require.Empty(t, next.local.Calls(), "nothing was sent again")
 	})
 	t.Run("any other answer is returned, not retried", func(t *testing.T) {
 		dir, leader, follower := setup(t)

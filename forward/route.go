@@ -25,7 +25,7 @@ var ErrSelfLocation = errors.New("leader location points to this manager itself"
 
 // route serves one call: locally when forwarding is off, the request was
 // forwarded to us, or we lead; else at the leader.
-func route[T any](ctx context.Context, g *Group, method string, storedAgain bool,
+func route[T any](ctx context.Context, g *Group, method string,
 	local func(context.Context) (T, error), remote func(context.Context, *plugin.Client) (T, error)) (T, error) {
 	by, forwarded := plugin.ForwardedBy(ctx)
 	if !g.o.Forward || forwarded || g.leads(ctx) {
@@ -61,7 +61,10 @@ func route[T any](ctx context.Context, g *Group, method string, storedAgain bool
 				return zero, fmt.Errorf("forward %s to %s: %w", method, target, err)
 			}
 			v, err := remote(ctx, c)
-			if err == nil || !retriable(err, storedAgain) {
+			if lostAfterStore(err) {
+				return v, g.lostAfterStore(ctx, method, target, err)
+			}
+			if err == nil || !retriable(err) {
 				g.o.Log.V(1).Info("forwarded call", "method", method, "leader", target, "failed", err != nil)
 				return v, err
 			}
@@ -140,25 +143,72 @@ func (g *Group) plainNotLeader(err error) bool {
 	return errors.Is(err, g.o.NotLeader) && err.Error() == g.o.NotLeader.Error()
 }
 
-// retriable: sending the request again to the (new) leader cannot apply it
-// twice. Either the target did nothing with it: it refused with exactly
-// not-a-leader (before storing anything), or no connection could be made
-// (the request never left). Or the target stored it and lost leadership
-// before applying it ("… (not-a-leader)"): the spec is durable and the new
-// leader carries it out; sending it again stores the same entry under the
-// same ID, which the reconciler finds in sync (writes are idempotent).
-// The last case is taken only for CommitGroup (storedAgain): a destroy or
-// free whose group left the store is the new leader's durable intent, and
-// sending it again would find nothing stored. Anything else (an answer, a
-// connection lost mid-call) is not retried.
-func retriable(err error, storedAgain bool) bool {
+// retriable: the target did nothing with the request, so sending it to the
+// (new) leader cannot apply it twice. Either it refused with exactly
+// not-a-leader (the front refuses before it stores anything), or no
+// connection could be made (the request never left). Anything else (an
+// answer, a connection lost mid-call) is not retried.
+func retriable(err error) bool {
 	var rerr *plugin.RPCError
 	if errors.As(err, &rerr) {
-		return rerr.Code == plugin.CodeApplication &&
-			(rerr.Message == notLeaderText || storedAgain && strings.HasSuffix(rerr.Message, "("+notLeaderText+")"))
+		return rerr.Code == plugin.CodeApplication && rerr.Message == notLeaderText
 	}
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// lostAfterStore: the target stored the write (or removed the group) and
+// lost leadership before carrying it out ("… (not-a-leader)"). The change is
+// durable and the next leader carries it out; sending it again would apply
+// it twice (a commit is committed downstream at every user commit).
+func lostAfterStore(err error) bool {
+	var rerr *plugin.RPCError
+	return errors.As(err, &rerr) && rerr.Code == plugin.CodeApplication &&
+		strings.HasSuffix(rerr.Message, "("+notLeaderText+")")
+}
+
+// lostAfterStore answers the target's text with the new leader's location,
+// once this replica knows it (or the caller's deadline is near).
+func (g *Group) lostAfterStore(ctx context.Context, method, target string, err error) error {
+	loc := g.location(ctx)
+	for backoff := backoffMin; !g.newTarget(loc, target); backoff = min(2*backoff, backoffMax) {
+		if dl, _ := ctx.Deadline(); time.Until(dl) < 2*backoff {
+			break
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+		loc = g.location(ctx)
+	}
+	g.o.Log.Info("forwarded write stored by a leader that lost leadership before applying it; not sending it again",
+		"method", method, "leader", loc, "error", err.Error())
+	return &storedError{err: err, loc: loc}
+}
+
+// newTarget: loc is a leader URL to forward to, other than target.
+func (g *Group) newTarget(loc, target string) bool {
+	t, err := g.target(loc)
+	return err == nil && t != target
+}
+
+// storedError keeps the target's text and names the new leader's location.
+type storedError struct {
+	err error
+	loc string
+}
+
+func (e *storedError) Error() string { return e.err.Error() }
+func (e *storedError) Unwrap() error { return e.err }
+
+// WireData names the new leader, like a not-a-leader answer.
+func (e *storedError) WireData() any {
+	if e.loc == "" {
+		return nil
+	}
+	return plugin.NotLeaderData{LeaderLocation: e.loc}
 }
 
 // notLeaderText is the wire text of not-a-leader (the original's).
