@@ -25,9 +25,11 @@ type hostFlags struct {
 	host   string
 	tls    plugin.TLSFiles
 	remote *plugin.Client // built by connect when host is set
+	flags  *pflag.FlagSet // to tell flags given from environment defaults
 }
 
 func (h *hostFlags) register(pf *pflag.FlagSet) {
+	h.flags = pf
 	pf.StringVar(&h.host, "host", os.Getenv(envHost), "reach a manager's Group API at tcp://HOST:PORT instead of --plugin-dir ($"+envHost+"); TLS when --tls-ca is set")
 	pf.StringVar(&h.tls.CA, "tls-ca", os.Getenv(envTLSCA), "PEM CA the manager's certificate is checked against ($"+envTLSCA+")")
 	pf.StringVar(&h.tls.Cert, "tls-cert", os.Getenv(envTLSCert), "PEM client certificate, for a manager that requires one ($"+envTLSCert+")")
@@ -38,8 +40,12 @@ func (h *hostFlags) register(pf *pflag.FlagSet) {
 // errors.
 func (h *hostFlags) connect(opts plugin.ClientOptions) error {
 	if h.host == "" {
-		if !h.tls.Empty() {
-			return errors.New("--tls-ca, --tls-cert and --tls-key need --host")
+		// The environment may set the TLS files for every call; given on
+		// the command line without --host they are a mistake.
+		for _, f := range []string{"tls-ca", "tls-cert", "tls-key"} {
+			if h.flags != nil && h.flags.Changed(f) {
+				return errors.New("--tls-ca, --tls-cert and --tls-key need --host")
+			}
 		}
 		return nil
 	}
