@@ -57,7 +57,7 @@ func NewURLClient(u *url.URL, tlsConf *tls.Config, opts ClientOptions) (*Client,
 func ParseTCPAddress(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("address %q: %w", s, err)
+		return "", fmt.Errorf("address %q: want tcp://HOST:PORT", s)
 	}
 	if u.Scheme != "tcp" || u.Host == "" || u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
 		return "", fmt.Errorf("address %q: want tcp://HOST:PORT", s)

@@ -22,6 +22,8 @@ type listenFlags struct {
 	insecure  bool
 	forward   bool
 	flags     *pflag.FlagSet // to tell an explicit --forward from the default
+	// forwarding is what apply decided: followers forward.
+	forwarding bool
 }
 
 func (l *listenFlags) register(pf *pflag.FlagSet) {
@@ -76,6 +78,7 @@ func (l *listenFlags) apply(o *controller.Options, locs sources.LocationStore, l
 	if !forwardSet {
 		fwd = l.listen != "" && mutual && locs != nil
 	}
+	l.forwarding = fwd
 	if fwd && locs == nil {
 		return fmt.Errorf("--forward: mode %s does not publish the leader's location yet", o.Mode)
 	}
