@@ -105,7 +105,7 @@ func (l *locator) clearOwn(ctx context.Context) {
 }
 
 // location is where the leader is: the published URL when it names the
-// current holder, this replica's own URL when it leads, else
+// current holder (or the source does not name one), this replica's own URL when it leads, else
 // infrakit://<holder> (the holder's name only), nil when nobody is known to
 // lead.
 func (l *locator) location(v leaseView) *url.URL {
@@ -120,7 +120,12 @@ func (l *locator) location(v leaseView) *url.URL {
 	l.mu.Lock()
 	seen := l.seen
 	l.mu.Unlock()
-	if seen.URL != "" && seen.Holder != "" && seen.Holder == v.Holder {
+	// The holder must match, when the source names it (os: the leader
+	// file; etcd: the election value). A source that does not name the
+	// leader to followers (swarm) takes the published location as is: a
+	// stale one answers not-a-leader or nothing, and the next leader
+	// replaces it within a renew interval of its gain.
+	if seen.URL != "" && seen.Holder != "" && (seen.Holder == v.Holder || v.Holder == "") {
 		if u, err := url.Parse(seen.URL); err == nil {
 			return u
 		}

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +56,7 @@ func New(opts Options) (*Manager, error) {
 		return nil, err
 	}
 	loc := &locator{store: opts.Locations, advertise: opts.Advertise, lease: r.lease, clock: opts.Clock,
-		every: opts.RenewInterval, timeout: opts.CheckTimeout, log: opts.Log.WithName("location")}
+		every: cmp.Or(opts.LocationInterval, opts.RenewInterval), timeout: opts.CheckTimeout, log: opts.Log.WithName("location")}
 	m := &Manager{
 		opts: opts,
 		r:    r,

@@ -76,6 +76,10 @@ type Options struct {
 	// it (os: a file beside the leader file). Nil: LeaderLocation names the
 	// leader's holder only (infrakit://<holder>).
 	Locations sources.LocationStore
+	// LocationInterval is how often the leader re-checks its published
+	// location and followers re-read it. Defaults to RenewInterval (swarm
+	// mode sets 1s: reading it inspects the whole cluster spec).
+	LocationInterval time.Duration
 	// TCP, when set, serves the Group and Manager API over TCP as well as
 	// on the socket (--listen), with the socket's limits.
 	TCP *plugin.TCPOptions
@@ -141,6 +145,9 @@ func (o *Options) Validate() error {
 	}
 	if o.CheckTimeout > 0 && o.LeaseDuration > 0 && o.CheckTimeout >= o.LeaseDuration {
 		errs = append(errs, fmt.Errorf("--check-timeout (%s) must be below --lease-duration (%s)", o.CheckTimeout, o.LeaseDuration))
+	}
+	if o.LocationInterval < 0 {
+		errs = append(errs, fmt.Errorf("location interval must not be negative, got %s", o.LocationInterval))
 	}
 	if o.Advertise != "" {
 		if u, err := url.Parse(o.Advertise); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -25,6 +25,8 @@ type modeOptions struct {
 	// locations is where the leader publishes its --advertise URL; nil in a
 	// mode that publishes none.
 	locations sources.LocationStore
+	// locationEvery is how often the location is re-read (0: --poll-interval).
+	locationEvery time.Duration
 }
 
 // options turns the global and mode flags into controller Options. op
@@ -40,6 +42,7 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 	o.Leadership, o.Store, o.Log = l, s, log
 	o.Metrics, o.Checks = op.metrics, op.checks
 	o.Mode, o.StoreLocation = m.mode, m.store
+	o.LocationInterval = m.locationEvery
 	return o
 }
 
