@@ -52,6 +52,10 @@ func route[T any](ctx context.Context, g *Group, method string,
 		loc := g.location(ctx)
 		target, err := g.target(loc)
 		switch {
+		case errors.Is(err, ErrSelfLocation) && g.leads(ctx):
+			// This replica gained leadership since the check above (a
+			// leader names itself): serve it here.
+			return local(ctx)
 		case errors.Is(err, ErrSelfLocation):
 			g.o.Log.Info("refused to forward: the leader location points to this manager itself", "method", method, "leader", loc)
 			return zero, fmt.Errorf("%w (%s); not forwarding %s: %w", ErrSelfLocation, loc, method, g.o.NotLeader)
