@@ -55,7 +55,7 @@ func tlsFiles(dir, name string) plugin.TLSFiles {
 	return plugin.TLSFiles{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, name+".pem"), Key: filepath.Join(dir, name+"-key.pem")}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -64,7 +64,7 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-func newNode(t *testing.T, dir string, leader bool) *node {
+func newNode(t testing.TB, dir string, leader bool) *node {
 	t.Helper()
 	addr := freeAddr(t)
 	n := &node{local: forwardtest.New(leader), url: "https://" + addr, logs: &lines{}}
@@ -87,7 +87,7 @@ func newNode(t *testing.T, dir string, leader bool) *node {
 }
 
 // client is a CLI-like client of n.
-func (n *node) client(t *testing.T, dir string) *plugin.Client {
+func (n *node) client(t testing.TB, dir string) *plugin.Client {
 	t.Helper()
 	conf, err := tlsFiles(dir, "cli").ClientConfig()
 	require.NoError(t, err)
@@ -98,7 +98,7 @@ func (n *node) client(t *testing.T, dir string) *plugin.Client {
 	return c
 }
 
-func setup(t *testing.T) (dir string, leader, follower *node) {
+func setup(t testing.TB) (dir string, leader, follower *node) {
 	t.Helper()
 	dir = t.TempDir()
 	o := certgen.DefaultOptions()
