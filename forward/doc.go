@@ -12,22 +12,21 @@
 //   - A location that points to this manager itself is refused (logged), as
 //     is any location that is not an http(s) URL.
 //   - The caller's deadline travels with the call (plugin.HeaderTimeout).
-//   - Retries happen only when the target certainly did nothing: it
-//     answered exactly "not-a-leader" (the front refuses before it stores
-//     anything), or the connection could not be made (nothing was sent).
-//     The request then goes to the new leader once it is known, within the
-//     caller's deadline, or fails as not-a-leader naming the newest
-//     location. A target that stored the write and lost leadership before
-//     applying it ("… (not-a-leader)") is answered as it said, with the new
-//     leader's location in the error data: the write is durable and the new
-//     leader applies it; sending it again would commit it downstream twice
-//     (every user commit is committed downstream, to answer its details).
-//     Anything else (an answer, a connection lost mid-call) is returned as
-//     is. So a write is applied once or not at all. The leader does not
-//     de-duplicate by request id; nothing is ever sent twice unless the
-//     first send certainly did nothing (and the writes are idempotent by ID
-//     besides: a commit puts the spec under its ID, free and destroy remove
-//     the ID).
+//   - A request is sent again only when that cannot apply it twice: the
+//     target answered exactly "not-a-leader" (the front refuses before it
+//     stores anything), or the connection could not be made (nothing was
+//     sent), or, for CommitGroup only, the target stored the spec and lost
+//     leadership before applying it ("… (not-a-leader)"). It then goes to
+//     the new leader once its location is published, within the caller's
+//     deadline, or fails as not-a-leader naming the newest location. A
+//     free or destroy answered "… (not-a-leader)" is passed on, naming the
+//     new leader: the group left the store and the new leader carries out
+//     the durable intent. Anything else (an answer, a connection lost
+//     mid-call) is returned as is: the write is stored once or not at all.
+//   - The leader does not de-duplicate by request id: the commit sent again
+//     is idempotent. The new leader stores the same spec under the same ID
+//     (one entry), and its downstream, already running that spec, plans
+//     nothing ("Noop": no instance is created twice).
 //   - A not-a-leader answered by this replica names the leader's location in
 //     the error's data member (plugin.NotLeaderData); the message stays
 //     exactly "not-a-leader", the original's text.

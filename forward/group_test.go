@@ -190,7 +190,7 @@ func TestHandover(t *testing.T) {
 		require.True(t, next.local.Stored()["a"])
 		require.False(t, old.local.Stored()["a"])
 	})
-	t.Run("stored, leadership lost: not sent again, the answer names the new leader", func(t *testing.T) {
+	t.Run("stored, leadership lost: a commit goes to the new leader, a destroy names it", func(t *testing.T) {
 		dir, old, follower := setup(t)
 		next := newNode(t, dir, true)
 		next.local.SetLeader(true, next.url)
@@ -198,22 +198,31 @@ func TestHandover(t *testing.T) {
 			old.local.Fail(m, fmt.Errorf("group a is stored; leadership was lost before it was applied (%w)", forwardtest.ErrNotLeader))
 		}
 		c := follower.client(t, dir)
-		for name, call := range map[string]func(context.Context) error{
-			"commit":  func(ctx context.Context) error { _, err := c.CommitGroup(ctx, spec("a"), false); return err },
-			"destroy": func(ctx context.Context) error { return c.DestroyGroup(ctx, "a") },
-		} {
+		learn := func() {
 			follower.local.SetLeader(false, old.url)
 			go func() {
 				time.Sleep(50 * time.Millisecond) // the follower learns of the new leader a little later
 				follower.local.SetLeader(false, next.url)
 			}()
-			err := call(ctxFor(t, 10*time.Second))
-			require.EqualError(t, err, "group a is stored; leadership was lost before it was applied (not-a-leader)", name)
-			loc, ok := plugin.LeaderLocationOf(err)
-			require.True(t, ok, name)
-			require.Equal(t, next.url, loc, name)
 		}
-		require.Empty(t, next.local.Calls(), "nothing was sent again")
+		learn()
+		_, err := c.CommitGroup(ctxFor(t, 10*time.Second), spec("a"), false)
+		require.NoError(t, err, "answered by the new leader")
+		require.True(t, next.local.Stored()["a"])
+
+		learn()
+		err = c.DestroyGroup(ctxFor(t, 10*time.Second), "a")
+		require.EqualError(t, err, "group a is stored; leadership was lost before it was applied (not-a-leader)")
+		loc, ok := plugin.LeaderLocationOf(err)
+		require.True(t, ok)
+		require.Equal(t, next.url, loc)
+		require.True(t, next.local.Stored()["a"], "the destroy was not sent again")
+	})
+	t.Run("stored, no new leader within the deadline: the answer still says stored", func(t *testing.T) {
+		dir, old, follower := setup(t)
+		old.local.Fail("CommitGroup", fmt.Errorf("group a is stored; leadership was lost before it was applied (%w)", forwardtest.ErrNotLeader))
+		_, err := follower.client(t, dir).CommitGroup(ctxFor(t, 500*time.Millisecond), spec("a"), false)
+		require.ErrorContains(t, err, "is stored")
 	})
 	t.Run("any other answer is returned, not retried", func(t *testing.T) {
 		dir, leader, follower := setup(t)

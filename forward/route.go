@@ -25,7 +25,7 @@ var ErrSelfLocation = errors.New("leader location points to this manager itself"
 
 // route serves one call: locally when forwarding is off, the request was
 // forwarded to us, or we lead; else at the leader.
-func route[T any](ctx context.Context, g *Group, method string,
+func route[T any](ctx context.Context, g *Group, method string, resendStored bool,
 	local func(context.Context) (T, error), remote func(context.Context, *plugin.Client) (T, error)) (T, error) {
 	by, forwarded := plugin.ForwardedBy(ctx)
 	if !g.o.Forward || forwarded || g.leads(ctx) {
@@ -65,10 +65,15 @@ func route[T any](ctx context.Context, g *Group, method string,
 				return zero, fmt.Errorf("forward %s to %s: %w", method, target, err)
 			}
 			v, err := remote(ctx, c)
-			if lostAfterStore(err) {
+			switch {
+			case lostAfterStore(err) && resendStored:
+				// Idempotent: the new leader stores the same entry under the
+				// same ID and its downstream finds nothing to change.
+				g.o.Log.Info("resending to the next leader a commit the old one stored but did not apply",
+					"method", method, "leader", target, "error", err.Error())
+			case lostAfterStore(err):
 				return v, g.lostAfterStore(ctx, method, target, err)
-			}
-			if err == nil || !retriable(err) {
+			case err == nil || !retriable(err):
 				g.o.Log.V(1).Info("forwarded call", "method", method, "leader", target, "failed", err != nil)
 				return v, err
 			}
@@ -76,8 +81,8 @@ func route[T any](ctx context.Context, g *Group, method string,
 		default:
 			last = err
 		}
-		// Nothing happened at the target: wait for the (new) leader to be
-		// known and try again, within the caller's deadline.
+		// Wait for the (new) leader to be known and try again, within the
+		// caller's deadline.
 		wait := backoff/2 + rand.N(backoff/2+1)
 		backoff = min(2*backoff, backoffMax)
 		if dl, _ := ctx.Deadline(); time.Until(dl) < wait {
@@ -94,9 +99,14 @@ func route[T any](ctx context.Context, g *Group, method string,
 }
 
 // giveUp answers not-a-leader naming the newest location (the request did
-// nothing anywhere).
+// nothing anywhere), or a former leader's "stored" answer.
 func (g *Group) giveUp(ctx context.Context, method string, last error) error {
 	loc := g.location(context.WithoutCancel(ctx))
+	if lostAfterStore(last) { // stored by a former leader: say so
+		g.o.Log.Info("forwarding gave up on a stored commit: no new leader answered within the caller's deadline",
+			"method", method, "leader", loc, "error", last.Error())
+		return &storedError{err: last, loc: loc}
+	}
 	g.o.Log.Info("forwarding gave up: no leader answered within the caller's deadline",
 		"method", method, "leader", loc, "error", fmt.Sprint(last))
 	return &NotLeaderError{Location: loc, err: g.o.NotLeader}
@@ -163,8 +173,11 @@ func retriable(err error) bool {
 
 // lostAfterStore: the target stored the write (or removed the group) and
 // lost leadership before carrying it out ("… (not-a-leader)"). The change is
-// durable and the next leader carries it out; sending it again would apply
-// it twice (a commit is committed downstream at every user commit).
+// durable and the next leader carries it out. A commit is sent again to the
+// next leader (resendStored): it stores the same spec under the same ID
+// and its downstream, already running that spec, plans nothing (Noop). A
+// free or destroy is not: the group left the store, and the next leader
+// carries out the durable intent.
 func lostAfterStore(err error) bool {
 	var rerr *plugin.RPCError
 	return errors.As(err, &rerr) && rerr.Code == plugin.CodeApplication &&

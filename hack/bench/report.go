@@ -176,9 +176,10 @@ var method = []string{
 		"NewURLClient, client certificate \"cli\") re-commits one group with rising generations, alternating 4 " +
 		"rounds through the leader's port and through m2's port (forwarded to m1): the overhead is the difference " +
 		"of the two p50s, same run. Handover: 4 clients send 200 commits of new groups through m3 while the leader " +
-		"file moves from m1 to m2 after the 50th answer; errors are failed calls, duplicates groups whose " +
-		"\"stored group\" line appears in more than one manager's log (a write stored twice), lost are " +
-		"acknowledged groups missing from global.config; same-spec re-commits on one simulator are counted apart.",
+		"file moves from m1 to m2 after the 50th answer; errors are failed calls, duplicates groups applied twice " +
+		"(the new leader's simulator describes other than the one instance each spec asks for), lost are " +
+		"acknowledged groups missing from global.config; resent are commits the old leader stored but did not " +
+		"apply that the follower sent to the new leader too (their \"stored group\" line is in two logs).",
 	"Swarm: hack/swarm-lab.sh up 3 (one engine per node in a private network namespace), one " +
 		"`infrakit-manager swarm` and one simulator per node; each round demotes the leader's node " +
 		"(swarm-lab.sh demote, timed from the start of that command, which first looks up the node), waits for " +
