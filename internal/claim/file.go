@@ -1,0 +1,141 @@
+//go:build unix
+
+package claim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Sentinel errors. Check with errors.Is.
+var (
+	// ErrHeld: another process holds the claim; the error names it.
+	ErrHeld = errors.New("claimed by another process")
+)
+
+// Holder says who holds a claim; it is the lock file's content.
+type Holder struct {
+	Name  string    `json:"name"`
+	Host  string    `json:"host"`
+	PID   int       `json:"pid"`
+	Since time.Time `json:"since"`
+}
+
+func (h Holder) String() string {
+	return fmt.Sprintf("%s (pid %d on %s, since %s)", h.Name, h.PID, h.Host, h.Since.UTC().Format(time.RFC3339))
+}
+
+// Self is the Holder this process writes: name, the host name and pid.
+func Self(name string) Holder {
+	host, _ := os.Hostname()
+	return Holder{Name: name, Host: host, PID: os.Getpid(), Since: time.Now()}
+}
+
+// File is one claim: an flock on Path. Safe for concurrent use.
+type File struct {
+	path string
+	what string
+	self Holder
+
+	mu sync.Mutex
+	f  *os.File // the locked file; nil: not held
+}
+
+// New returns a claim on path, not taken yet. what says what is claimed, in
+// words ("downstream group-stateless"), for errors and status.
+func New(path, what string, self Holder) *File {
+	return &File{path: path, what: what, self: self}
+}
+
+// String says what is claimed and where.
+func (c *File) String() string { return c.what + " (" + c.path + ")" }
+
+// Take takes the claim. It fails with ErrHeld, naming the holder, if
+// another process (or another File in this process) holds it, and with the
+// system's error if the lock file cannot be made.
+func (c *File) Take() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.f != nil {
+		return nil
+	}
+	return c.take()
+}
+
+func (c *File) take() error {
+	// O_NOFOLLOW: a planted symlink must not make us create a file elsewhere.
+	f, err := os.OpenFile(c.path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", c, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		defer f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("%s: %w: %s", c, ErrHeld, holderOf(f))
+		}
+		return fmt.Errorf("claim %s: %w", c, err)
+	}
+	data, _ := json.Marshal(c.self)
+	// Who holds it is information for the next taker; failing to write it
+	// (a full disk) does not make the claim less held.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt(append(data, '\n'), 0)
+	}
+	if c.f != nil {
+		_ = c.f.Close()
+	}
+	c.f = f
+	return nil
+}
+
+// holderOf reads who holds the lock of f.
+func holderOf(f *os.File) string {
+	data, err := io.ReadAll(io.LimitReader(f, 4096))
+	var h Holder
+	if err != nil || json.Unmarshal(data, &h) != nil || h.PID == 0 {
+		return "held by a process that did not say who it is"
+	}
+	return "held by " + h.String()
+}
+
+// Verify checks that the claim is still held: Path is still the file this
+// process locked. A lock file that was removed or replaced is taken again;
+// ErrHeld means another process took it meanwhile. A claim never taken is
+// taken now.
+func (c *File) Verify() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.f == nil {
+		return c.take()
+	}
+	mine, err := c.f.Stat()
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", c, err)
+	}
+	now, err := os.Lstat(c.path)
+	switch {
+	case err == nil && os.SameFile(mine, now):
+		return nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("claim %s: %w", c, err)
+	}
+	return c.take() // removed or replaced: take the file now at Path
+}
+
+// Release gives the claim up. The lock file stays (removing it would let a
+// third process lock a new file while a second still waits on the old one).
+func (c *File) Release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.f != nil {
+		_ = c.f.Close()
+		c.f = nil
+	}
+}
