@@ -118,7 +118,7 @@ func (m *Manager) addHealthChecks(c *ops.Checks) {
 	c.AddReady("downstream", func(context.Context) error {
 		return m.r.downstreamProblem()
 	})
-	c.AddReady("misconfiguration", func(context.Context) error {
+	c.AddReady("claims", func(context.Context) error {
 		if p := m.r.health.claimProblems(); len(p) > 0 {
 			return errors.New(strings.Join(p, "; "))
 		}
