@@ -249,4 +249,3 @@ func TestHealth_ProbesOfAHungStoreAreBounded(t *testing.T) {
 	require.LessOrEqual(t, most, maxStoreReads)
 	require.NotNil(t, e)
 }
-
