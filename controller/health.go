@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/infrakit-manager/manager/internal/claim"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 )
@@ -41,20 +42,29 @@ func (h *health) setClaim(what string, err error, log logr.Logger) {
 	h.mu.Unlock()
 	switch {
 	case err != nil && (!seen || prev == nil || prev.Error() != err.Error()):
-		log.Error(err, "misconfiguration: claim not held", "claim", what)
+		if errors.Is(err, claim.ErrHeld) {
+			log.Error(err, "misconfiguration: another manager holds this claim", "claim", what)
+		} else {
+			log.Error(err, "cannot check claim", "claim", what)
+		}
 	case err == nil && prev != nil:
 		log.Info("claim held again", "claim", what)
 	}
 }
 
-// claimProblems lists the claims not held, sorted.
+// claimProblems lists the claims not held, sorted: held by another process
+// (a misconfiguration), or not checked (the lock file cannot be made, as in
+// a store directory that vanished).
 func (h *health) claimProblems() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string
 	for _, err := range h.claims {
-		if err != nil {
+		switch {
+		case errors.Is(err, claim.ErrHeld):
 			out = append(out, "misconfiguration: "+err.Error())
+		case err != nil:
+			out = append(out, "claim not checked: "+err.Error())
 		}
 	}
 	sort.Strings(out)

@@ -7,9 +7,13 @@
 // holder exits, however it exits, so a restart never finds a stale claim.
 //
 // Verify re-checks a taken claim: the lock file at the path must still be
-// the file this process locked. A lock file that was removed or replaced
-// (the directory emptied, swapped or remounted) is taken again; if another
-// process took it in between, Verify fails with ErrHeld.
+// the file this process locked. If it was removed or replaced (the
+// directory emptied, swapped or mounted over), a second process may have
+// taken a new file there at its start without being refused; Verify then
+// tries the lock of the file now at the path and fails with ErrHeld if
+// someone holds it. It never keeps that file open, so a claim never pins a
+// file system mounted over its directory (the lock file it did take stays
+// open, and pins the file system it is on, as any open file does).
 //
 // Limits: flock is advisory and only excludes processes that take the same
 // claim (the original v0.1.0 manager takes none). It works between the

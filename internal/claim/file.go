@@ -106,9 +106,12 @@ func holderOf(f *os.File) string {
 }
 
 // Verify checks that the claim is still held: Path is still the file this
-// process locked. A lock file that was removed or replaced is taken again;
-// ErrHeld means another process took it meanwhile. A claim never taken is
-// taken now.
+// process locked, or, if that file was removed or replaced (the directory
+// emptied, swapped or mounted over), nobody holds the file now at Path.
+// ErrHeld means another process holds it: two processes claim one thing.
+// The file now at Path is only tried, never kept open, so a claim never
+// pins a file system mounted over its directory; the lock this process
+// took stays held. A claim never taken is taken now.
 func (c *File) Verify() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -121,12 +124,37 @@ func (c *File) Verify() error {
 	}
 	now, err := os.Lstat(c.path)
 	switch {
-	case err == nil && os.SameFile(mine, now):
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // nobody can hold a file that is not there
+	case err != nil:
+		return fmt.Errorf("claim %s: %w", c, err)
+	case os.SameFile(mine, now):
 		return nil
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
+	}
+	return c.try()
+}
+
+// try locks and unlocks the file now at Path: ErrHeld if another process
+// holds it.
+func (c *File) try() error {
+	f, err := os.OpenFile(c.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("claim %s: %w", c, err)
 	}
-	return c.take() // removed or replaced: take the file now at Path
+	defer f.Close()
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	switch {
+	case err == nil:
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return nil
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return fmt.Errorf("%s: %w: %s", c, ErrHeld, holderOf(f))
+	default:
+		return fmt.Errorf("claim %s: %w", c, err)
+	}
 }
 
 // Release gives the claim up. The lock file stays (removing it would let a
