@@ -70,8 +70,10 @@ func (c *File) Take() error {
 }
 
 func (c *File) take() error {
-	// O_NOFOLLOW: a planted symlink must not make us create a file elsewhere.
-	f, err := os.OpenFile(c.path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	// Read-only: a file open for writing would keep its file system from
+	// being remounted read-only. flock needs no write access. O_NOFOLLOW: a
+	// planted symlink must not make us create a file elsewhere.
+	f, err := os.OpenFile(c.path, os.O_RDONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("claim %s: %w", c, err)
 	}
@@ -82,17 +84,32 @@ func (c *File) take() error {
 		}
 		return fmt.Errorf("claim %s: %w", c, err)
 	}
-	data, _ := json.Marshal(c.self)
-	// Who holds it is information for the next taker; failing to write it
-	// (a full disk) does not make the claim less held.
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt(append(data, '\n'), 0)
-	}
+	c.sayWho(f)
 	if c.f != nil {
 		_ = c.f.Close()
 	}
 	c.f = f
 	return nil
+}
+
+// sayWho writes who holds the claim into the locked file, through a
+// second, short-lived descriptor. It is information for the next taker:
+// failing to write it (a full disk) does not make the claim less held.
+func (c *File) sayWho(locked *os.File) {
+	w, err := os.OpenFile(c.path, os.O_WRONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer w.Close()
+	a, errA := locked.Stat()
+	b, errB := w.Stat()
+	if errA != nil || errB != nil || !os.SameFile(a, b) {
+		return // replaced in between: not ours to write
+	}
+	data, _ := json.Marshal(c.self)
+	if err := w.Truncate(0); err == nil {
+		_, _ = w.WriteAt(append(data, '\n'), 0)
+	}
 }
 
 // holderOf reads who holds the lock of f.
