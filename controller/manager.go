@@ -103,12 +103,14 @@ func (m *Manager) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("serve group API: %w", err)
 	}
-	m.server = srv
+	// Claims after the socket: a second manager on the same socket is
+	// refused by Serve, naming it, before it touches any lock file.
 	if err := m.takeClaims(); err != nil {
 		_ = srv.Stop(ctx)
 		cancel()
 		return err
 	}
+	m.server = srv
 	m.opts.Log.Info("listening", "path", m.SocketPath(), "proxyFor", m.opts.ProxyFor,
 		"role", m.Role().String(), "lease", m.opts.LeaseDuration)
 
