@@ -18,10 +18,11 @@ import (
 
 // modeOptions are the lease settings each mode sets from its own flags.
 type modeOptions struct {
-	lease time.Duration // --lease-duration
-	renew time.Duration // --poll-interval
-	mode  string        // "os", "swarm", "etcd"
-	store string        // where the groups are, for status
+	lease  time.Duration      // --lease-duration
+	renew  time.Duration      // --poll-interval
+	mode   string             // "os", "swarm", "etcd"
+	store  string             // where the groups are, for status
+	claims []controller.Claim // the mode's claims besides the downstream's
 	// locations is where the leader publishes its --advertise URL; nil in a
 	// mode that publishes none.
 	locations sources.LocationStore
@@ -43,6 +44,7 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 	o.Metrics, o.Checks = op.metrics, op.checks
 	o.Mode, o.StoreLocation = m.mode, m.store
 	o.LocationInterval = m.locationEvery
+	o.Claims = m.claims
 	return o
 }
 
@@ -75,7 +77,6 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 	}
 
 	// Bound before the manager starts, so a bad --metrics-addr changes nothing.
-	op.addStoreCheck(s)
 	op.addSocketCheck(m.SocketPath())
 	if err := op.start(g.metricsAddr, log.WithName("ops")); err != nil {
 		return err
