@@ -12,6 +12,10 @@
 //   - A location that points to this manager itself is refused (logged), as
 //     is any location that is not an http(s) URL.
 //   - The caller's deadline travels with the call (plugin.HeaderTimeout).
+//   - A read (DescribeGroup, InspectGroups) with no leader known, or whose
+//     leader cannot be reached, is answered here as without forwarding (the
+//     shared store; this replica's downstream): listing never waits for a
+//     leader.
 //   - A request is sent again only when that cannot apply it twice: the
 //     target answered exactly "not-a-leader" (the front refuses before it
 //     stores anything), or the connection could not be made (nothing was

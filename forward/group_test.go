@@ -291,3 +291,18 @@ func TestOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestReadsWithoutALeaderAreAnsweredHere(t *testing.T) {
+	dir, leader, follower := setup(t)
+	c := follower.client(t, dir)
+	for name, loc := range map[string]string{"no leader known": "", "leader unreachable": "https://" + freeAddr(t)} {
+		t.Run(name, func(t *testing.T) {
+			follower.local.SetLeader(false, loc)
+			before := len(follower.local.Calls())
+			_, err := c.InspectGroups(ctxFor(t, 10*time.Second))
+			require.NoError(t, err)
+			require.Len(t, follower.local.Calls(), before+1, "answered by the follower itself")
+		})
+	}
+	require.Empty(t, leader.local.Calls())
+}

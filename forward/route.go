@@ -25,7 +25,16 @@ var ErrSelfLocation = errors.New("leader location points to this manager itself"
 
 // route serves one call: locally when forwarding is off, the request was
 // forwarded to us, or we lead; else at the leader.
-func route[T any](ctx context.Context, g *Group, method string, resendStored bool,
+// How a method is routed.
+type routing int
+
+const (
+	write       routing = iota // free, destroy
+	commitWrite                // commit: also resent after a "stored; lost" answer
+	read                       // describe, inspect: answered here when no leader answers
+)
+
+func route[T any](ctx context.Context, g *Group, method string, how routing,
 	local func(context.Context) (T, error), remote func(context.Context, *plugin.Client) (T, error)) (T, error) {
 	by, forwarded := plugin.ForwardedBy(ctx)
 	if !g.o.Forward || forwarded || g.leads(ctx) {
@@ -66,18 +75,25 @@ func route[T any](ctx context.Context, g *Group, method string, resendStored boo
 			}
 			v, err := remote(ctx, c)
 			switch {
-			case lostAfterStore(err) && resendStored:
+			case lostAfterStore(err) && how == commitWrite:
 				// Idempotent: the new leader stores the same entry under the
 				// same ID and its downstream finds nothing to change.
 				g.o.Log.Info("resending to the next leader a commit the old one stored but did not apply",
 					"method", method, "leader", target, "error", err.Error())
 			case lostAfterStore(err):
 				return v, g.lostAfterStore(ctx, method, target, err)
+			case how == read && errors.Is(err, plugin.ErrUnreachable):
+				g.o.Log.V(1).Info("leader unreachable; answering a read here", "method", method, "leader", target, "error", err.Error())
+				return local(ctx)
 			case err == nil || !retriable(err):
 				g.o.Log.V(1).Info("forwarded call", "method", method, "leader", target, "failed", err != nil)
 				return v, err
 			}
 			last = err
+		case how == read:
+			// No leader to ask: the local answer (the shared store, this
+			// replica's downstream), as without forwarding.
+			return local(ctx)
 		default:
 			last = err
 		}
