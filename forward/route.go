@@ -19,12 +19,6 @@ const (
 	backoffMax = 200 * time.Millisecond
 )
 
-// ErrSelfLocation: the leader's published location is this manager's own
-// URL while it does not lead (a stale or misconfigured --advertise).
-var ErrSelfLocation = errors.New("leader location points to this manager itself")
-
-// route serves one call: locally when forwarding is off, the request was
-// forwarded to us, or we lead; else at the leader.
 // How a method is routed.
 type routing int
 
@@ -34,6 +28,8 @@ const (
 	read                       // describe, inspect: answered here when no leader answers
 )
 
+// route serves one call: locally when forwarding is off, the request was
+// forwarded to us, or we lead; else at the leader.
 func route[T any](ctx context.Context, g *Group, method string, how routing,
 	local func(context.Context) (T, error), remote func(context.Context, *plugin.Client) (T, error)) (T, error) {
 	by, forwarded := plugin.ForwardedBy(ctx)
@@ -142,9 +138,6 @@ func (g *Group) location(ctx context.Context) string {
 	}
 	return u.String()
 }
-
-// errNoLeader: no leader location to forward to (yet).
-var errNoLeader = errors.New("no leader location known")
 
 // target checks a location: an http(s) URL that is not this manager.
 func (g *Group) target(loc string) (string, error) {
