@@ -81,6 +81,10 @@ func route[T any](ctx context.Context, g *Group, method string, how routing,
 			case how == read && errors.Is(err, plugin.ErrUnreachable):
 				g.o.Log.V(1).Info("leader unreachable; answering a read here", "method", method, "leader", target, "error", err.Error())
 				return local(ctx)
+			case err != nil && lostAfterStore(last) && !retriable(err):
+				// A resend failed, but a former leader stored the spec:
+				// say that, not only how the resend failed.
+				return zero, g.giveUp(ctx, method, last)
 			case err == nil || !retriable(err):
 				g.o.Log.V(1).Info("forwarded call", "method", method, "leader", target, "failed", err != nil)
 				return v, err
