@@ -20,6 +20,9 @@ var (
 	// ErrLeadershipUnknown: --once could not learn whether this replica
 	// leads, so it acted on nothing.
 	ErrLeadershipUnknown = errors.New("leadership unknown")
+	// ErrDestroyPending: the group's destroy is recorded and not yet
+	// carried out; a free does not cancel it (a commit does).
+	ErrDestroyPending = errors.New("destroy pending")
 	// errWaiting: the plan waits because something it needs is unknown;
 	// the sync loop enqueues the group again once it is known.
 	errWaiting = errors.New("waiting")
