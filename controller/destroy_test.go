@@ -195,3 +195,16 @@ func TestWriter_NoLockHeldAcrossTheVerdictWait(t *testing.T) {
 	close(slow.release)
 	require.NoError(t, <-done)
 }
+
+// --once exits non-zero while a group is waiting (here: its stored entry
+// does not decode), where it used to report "converged".
+func TestRunOnce_AWaitingGroupIsNotConverged(t *testing.T) {
+	e := newEnv(t, true)
+	bad := sources.Config{Groups: map[plugin.ID]sources.Entry{"bad": {Plugin: "group-stateless", Properties: []byte(`{"ID":"other"}`)}}}
+	_, err := e.store.Save(t.Context(), bad, "")
+	require.NoError(t, err)
+	sum, err := e.m.RunOnce(t.Context(), errWriter{}, false)
+	require.NoError(t, err)
+	require.Equal(t, 1, sum.Waiting, "%+v", sum)
+	require.False(t, sum.Converged())
+}

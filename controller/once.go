@@ -83,7 +83,11 @@ func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (S
 		// or was not reached (not leading).
 		sum.Waiting = max(sum.Waiting, n)
 	}
-	fmt.Fprintf(out, "groups: %d, committed: %d, freed: %d, failed: %d, planned: %d, waiting: %d\n",
-		sum.Groups, sum.Committed, sum.Freed, sum.Failed, sum.Planned, sum.Waiting)
+	waiting := ""
+	if sum.Waiting > 0 {
+		waiting = fmt.Sprintf(", waiting: %d", sum.Waiting)
+	}
+	fmt.Fprintf(out, "groups: %d, committed: %d, freed: %d, failed: %d, planned: %d%s\n",
+		sum.Groups, sum.Committed, sum.Freed, sum.Failed, sum.Planned, waiting)
 	return sum, nil
 }
