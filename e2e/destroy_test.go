@@ -17,6 +17,7 @@ import (
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/plugin/groupsim"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 )
 
 // Destroy is a durable intent (issue 22): recorded in the store with the
@@ -201,4 +202,45 @@ func TestDestroyAfterALateCommit(t *testing.T) {
 		ok[groupsim.OpCommit], ok[groupsim.OpDestroy], ok[groupsim.OpFree])
 	require.Zero(t, ok[groupsim.OpFree], "a late commit after a destroy was freed")
 	require.GreaterOrEqual(t, ok[groupsim.OpDestroy], 1)
+}
+
+// etcd: the destroy is recorded under <prefix>/groups/~destroying/ with the
+// removal of the group's key; the leader is killed while its downstream
+// fails the destroy, and the next leader carries it out.
+func etcdPendingDestroyAcrossAKill(t *testing.T, lab *etcdtest.Lab) {
+	c := newEtcdCluster(t, lab)
+	old := c.leader()
+	require.Equal(t, 0, old.sim.Stop())
+	old.startSim("--fail", "DestroyGroup")
+	old.commit(c.oc.writeSpec("cattle", cattleSpec), "cattle", "Managing 2 instances")
+	c.runsOnly(old, c.others(old), eventually, "cattle")
+	_, errOut, exit := old.cli("destroy", "cattle")
+	require.NotEqual(t, 0, exit)
+	require.Contains(t, errOut, "recorded")
+	keyCount := func(key string) int {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		resp, err := c.cli.Get(ctx, key)
+		require.NoError(t, err)
+		return len(resp.Kvs)
+	}
+	pendingKey := c.prefix + "/groups/~destroying/cattle"
+	require.Equal(t, 1, keyCount(pendingKey), "the destroy is recorded in etcd")
+	require.Zero(t, keyCount(c.prefix+"/groups/cattle"))
+	killed := time.Now().UnixNano()
+	old.mgr.Kill()
+	next := c.leader(old)
+	require.Eventually(t, func() bool { return keyCount(pendingKey) == 0 }, 3*etcdLease, tick, "carried out by the next leader")
+	ok, _ := next.opCounts(killed)
+	t.Logf("pending destroy across kill -9 of the leader (etcd): carried out by node %d (commit=%d destroy=%d free=%d)",
+		next.i, ok[groupsim.OpCommit], ok[groupsim.OpDestroy], ok[groupsim.OpFree])
+	require.Equal(t, 1, ok[groupsim.OpDestroy])
+	require.Zero(t, ok[groupsim.OpFree])
+	var idle []*swarmNode // the killed node's downstream keeps what it ran: nobody freed it
+	for _, n := range c.others(next) {
+		if n != old {
+			idle = append(idle, n)
+		}
+	}
+	c.runsOnly(next, idle, eventually)
 }
