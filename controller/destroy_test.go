@@ -208,3 +208,20 @@ func TestRunOnce_AWaitingGroupIsNotConverged(t *testing.T) {
 	require.Equal(t, 1, sum.Waiting, "%+v", sum)
 	require.False(t, sum.Converged())
 }
+
+// --once carries out a pending destroy (watching the group first) and
+// removes its record: then it has converged.
+func TestRunOnce_CarriesOutAPendingDestroy(t *testing.T) {
+	e := newEnv(t, true)
+	entry, err := entryFor(spec("orphan", 1), "group-stateless")
+	require.NoError(t, err)
+	_, err = e.store.Save(t.Context(), sources.Config{Destroying: map[plugin.ID]sources.Entry{"orphan": entry}}, "")
+	require.NoError(t, err)
+	sum, err := e.m.RunOnce(t.Context(), errWriter{}, false)
+	require.NoError(t, err)
+	require.True(t, sum.Converged(), "%+v", sum)
+	require.Equal(t, 1, e.down.count(e.down.destroys, "orphan"))
+	cfg, _, err := e.store.Load(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, cfg.Destroying)
+}
