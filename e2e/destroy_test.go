@@ -244,3 +244,29 @@ func etcdPendingDestroyAcrossAKill(t *testing.T, lab *etcdtest.Lab) {
 	}
 	c.runsOnly(next, idle, eventually)
 }
+
+// --once with a pending destroy the downstream fails: exit 1, the record
+// kept; once the downstream works: carried out (watched first), exit 0.
+func TestDestroyPendingWithOnce(t *testing.T) {
+	c := newOSCluster(t, nameA)
+	whole, err := json.Marshal(faultSpec("cattle"))
+	require.NoError(t, err)
+	cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{},
+		Destroying: map[plugin.ID]sources.Entry{"cattle": {Plugin: downstream, Properties: whole}}}
+	data, err := sources.EncodeConfig(cfg)
+	require.NoError(t, err)
+	writeFileAtomic(t, c.storePath(), data)
+	a := c.node(nameA)
+	a.startSim("--fail", "DestroyGroup")
+	began := time.Now()
+	out, errOut, exit := runManagerOnce(t, append([]string{"--once"}, a.managerArgs()...)...)
+	t.Logf("--once with a pending destroy the downstream fails: exit=%d after %s", exit, time.Since(began).Round(time.Millisecond))
+	require.Equal(t, 1, exit, "stdout: %s\nstderr: %s", out, errOut)
+	require.Contains(t, c.storedConfig().Destroying, plugin.ID("cattle"))
+	require.Equal(t, 0, a.sim.Stop())
+	a.startSim()
+	out, errOut, exit = runManagerOnce(t, append([]string{"--once"}, a.managerArgs()...)...)
+	require.Equal(t, 0, exit, "stdout: %s\nstderr: %s", out, errOut)
+	require.True(t, c.settled())
+	require.True(t, a.runs())
+}
