@@ -38,7 +38,19 @@
 //     plan is a pure function of role, desired, observed, last-applied and
 //     intent; execute goes through the lease gate under the term's context.
 //     Each ended term's drain is counted on its own.
-
+//
+// Health and misconfiguration (health.go, claims.go, bounded_write.go): the
+// bounded store keeps the last write's failure (no space, read-only, EBUSY,
+// a store that vanished or hung; not a conflict), and while it fails the
+// health loop asks the store, under storeMu, to rewrite its config unchanged
+// (sources.FileStore.CheckWrite) every resync interval. Claims (an flock'd
+// lock file naming its holder: <plugin-dir>/<proxy-for-group>.lock, and in
+// os mode <store-dir>/.manager-<name>.lock) are taken at start: one held by
+// another process refuses the start (ErrMisconfigured); they are verified
+// every resync interval, and one lost is logged at error level. Status and
+// /readyz report all of it, the store vanished (sources.ErrStoreGone) and a
+// downstream not found; /readyz reads the store through the bounded store.
+//
 // Lock order (the only nesting): reconciler.storeMu before desired.mu;
 // lease.notify before lease.mu. Every other mutex is a leaf, and none is held
 // across a downstream call or a leadership check; storeMu is held across
@@ -55,8 +67,9 @@
 // check and its call acts once on waking and is undone when it steps down.
 // A destroy carried out downstream whose store record could not be removed
 // (leadership lost in between) is carried out again by the next leader: it
-// commits the last stored spec and destroys it again. The last-applied record is in memory: after a restart a
-// normalising plugin costs one commit per group. DescribeGroup is answered by
+// commits the last stored spec and destroys it again. The last-applied
+// record is in memory: after a restart a normalising plugin costs one
+// commit per group. DescribeGroup is answered by
 // this replica's downstream, so a follower answers "not being watched";
 // InspectGroups answers the shared store on every replica, from memory while
 // the store is unchanged.

@@ -23,6 +23,10 @@ var (
 	// ErrDestroyPending: the group's destroy is recorded and not yet
 	// carried out; a free does not cancel it (a commit does).
 	ErrDestroyPending = errors.New("destroy pending")
+	// ErrMisconfigured: another process holds a claim this replica needs
+	// (a second manager with the same --name on one store, or driving the
+	// same downstream): this replica refuses to act.
+	ErrMisconfigured = errors.New("misconfiguration")
 	// errWaiting: the plan waits because something it needs is unknown;
 	// the sync loop enqueues the group again once it is known.
 	errWaiting = errors.New("waiting")
