@@ -128,8 +128,34 @@ func TestDestroy_ALaterCommitSupersedesIt(t *testing.T) {
 	e.down.destroyFails = 1 << 30
 	e.down.mu.Unlock()
 	require.Error(t, e.m.Group().DestroyGroup(t.Context(), "cattle"))
+	// A second destroy waits; the commit that supersedes it answers it.
+	destroyed := make(chan error, 1)
+	go func() { destroyed <- e.m.Group().DestroyGroup(context.Background(), "cattle") }()
+	var answer error
+	answered := false
+	eventually(t, func() bool { // the destroy is recorded (waiting) or answered
+		select {
+		case answer = <-destroyed:
+			answered = true
+			return true
+		default:
+		}
+		in := e.m.r.intents
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		cur := in.m["cattle"]
+		return cur != nil && len(cur.waiters) > 0
+	}, "second destroy recorded")
 	_, err = e.m.Group().CommitGroup(t.Context(), spec("cattle", 3), false)
 	require.NoError(t, err)
+	if !answered {
+		select {
+		case answer = <-destroyed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the destroy's caller was never answered")
+		}
+	}
+	require.Error(t, answer) // failed downstream, or superseded: never OK
 	cfg, _, err := e.store.Load(t.Context())
 	require.NoError(t, err)
 	require.Contains(t, cfg.Groups, plugin.ID("cattle"))

@@ -149,6 +149,8 @@ func (f *front) DestroyGroup(ctx context.Context, id plugin.ID) error {
 		return nil
 	case notWatched(out.err) && !rc.pending:
 		return errors.Unwrap(out.err) // neither stored nor running: the plugin's own answer
+	case errors.Is(out.err, errSuperseded):
+		return fmt.Errorf("group %s: the destroy was superseded by a later request for the group (a commit keeps it): %w", id, out.err)
 	case !rc.pending:
 		return fmt.Errorf("group %s is not stored; destroy downstream failed: %w", id, out.err)
 	case errors.Is(out.err, ErrNotLeader):
