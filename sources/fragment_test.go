@@ -166,6 +166,7 @@ func FuzzLayout(f *testing.F) {
 	f.Add(original, []byte(`{"Groups":{"b":{"Plugin":"q"}}}`))
 	f.Add([]byte(`{"Groups":{"a":{"Plugin":"p","Properties":[1,{"<":">"}]},"c":{}}}`), []byte(`{"Groups":{"a":{"Plugin":"p","Properties":[1, {"<":">"}]}}}`))
 	f.Add([]byte(`{}`), []byte(`{"Groups":{"\u2028":{"Properties":"\ud800"}}}`))
+	f.Add([]byte(`{"Groups":{"a":{"Plugin":"p"}},"Destroying":{"b":{"Plugin":"q","Properties":{"<":1}}}}`), []byte(`{"Destroying":{"a":{"Plugin":"p"}}}`))
 	f.Fuzz(func(t *testing.T, first, second []byte) {
 		a, err := DecodeConfig(first)
 		if err != nil {
