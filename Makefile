@@ -12,6 +12,7 @@ IMAGE    ?= infrakit-manager:$(VERSION)
 DOCKER   ?= docker
 FUZZTIME ?= 5m
 TESTFLAGS ?=
+TESTTIMEOUT ?= 10m
 
 .PHONY: all binaries static image test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean
 
@@ -38,8 +39,11 @@ image: static
 # one can be started here (root, dockerd installed) and skip with the reason
 # otherwise; with CI=true they never skip. The last line names every skipped
 # test and why (hack/testsummary); TESTFLAGS=-v prints every line.
+# TESTTIMEOUT bounds each package's test binary: a test that hangs is killed
+# then, and the summary names it ("HUNG <package> <test>") with the last
+# lines it printed; a lab it started goes down with it (labscript.ReapAfter).
 test:
-	set -o pipefail; $(GO) test -race -count=1 -timeout 30m -json $(TESTFLAGS) ./... \
+	set -o pipefail; $(GO) test -race -count=1 -timeout $(TESTTIMEOUT) -json $(TESTFLAGS) ./... \
 		| $(GO) run ./hack/testsummary $(if $(filter -v,$(TESTFLAGS)),-v)
 
 # Unit tests only (no e2e processes, no Docker).

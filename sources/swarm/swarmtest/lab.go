@@ -98,6 +98,11 @@ func NewLab(ctx context.Context, n int) (*Lab, error) {
 		netns:      "ik-" + strings.TrimPrefix(filepath.Base(dir), "iksl"),
 		n:          n,
 	}
+	// A test binary killed by go test's -timeout runs no cleanup: the
+	// lab goes down when this process is gone.
+	if err := l.script().ReapAfter(os.Getpid()); err != nil {
+		return l, err
+	}
 	if _, err := l.run(ctx, upTimeout, "up", strconv.Itoa(n)); err != nil {
 		return l, err
 	}
