@@ -158,3 +158,13 @@ exit 0`
 	}
 	return cmd.Process.Release()
 }
+
+// Context is the context a test's calls to a lab (or a process talking to
+// one) run under: it ends after d, or when t ends, so a lab member that is
+// down fails the call with a deadline instead of hanging the test until go
+// test's -timeout.
+func Context(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

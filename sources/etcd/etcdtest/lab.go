@@ -162,3 +162,11 @@ func (l *Lab) run(ctx context.Context, timeout time.Duration, args ...string) (s
 func (l *Lab) script() labscript.Script {
 	return labscript.Script{Path: l.scriptPath, Env: []string{"LAB=" + l.dir}}
 }
+
+// CallTimeout bounds every call a test makes to the lab: generous for a
+// loaded machine, well under go test's per-package -timeout.
+const CallTimeout = 2 * time.Minute
+
+// Context is the context for a test's calls to the lab: it ends after
+// CallTimeout or with t.
+func Context(t testing.TB) context.Context { return labscript.Context(t, CallTimeout) }
