@@ -168,10 +168,10 @@ func (m *Manager) shutdown(ctx context.Context) error {
 	if srv != nil {
 		errs = append(errs, srv.Stop(ctx))
 	}
-	m.r.queue.ShutDown()
-	if cancel != nil {
+	if cancel != nil { // first: workers drain what the queue still holds without acting
 		cancel()
 	}
+	m.r.queue.ShutDown()
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()
 	select {

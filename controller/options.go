@@ -68,7 +68,7 @@ type Options struct {
 	Mode          string
 	StoreLocation string
 	// Clock drives timers and the lease. Defaults to the real clock.
-	Clock clock.WithTicker
+	Clock clock.WithTickerAndDelayedExecution
 	// Log is the logger. Defaults to discard.
 	Log logr.Logger
 }

@@ -150,6 +150,9 @@ func TestCLIAgainstSimProcess(t *testing.T) {
 	require.NoError(t, err)
 	var got []string
 	for _, ev := range evs {
+		if ev.Op == groupsim.OpInspect {
+			continue // every ls reads the downstream
+		}
 		got = append(got, ev.Op+" "+ev.Group+" "+map[bool]string{true: "ok", false: "failed"}[ev.OK])
 	}
 	require.Equal(t, []string{

@@ -233,6 +233,14 @@ cmd_wipe() {
 
 healthy() { "$ETCDCTL" --endpoints "$(curl_of "$1")" --dial-timeout 1s --command-timeout 2s endpoint health >/dev/null 2>&1; }
 
+# gone I: member I's launched process has exited. (A process just launched
+# may not show etcd's command line yet: it is still the forked shell.)
+gone() {
+  local p
+  p=$(cat "$(mdir "$1")/pid" 2>/dev/null || true)
+  [[ -z "$p" ]] || ! kill -0 "$p" 2>/dev/null
+}
+
 # down_member I: member I was started (not stopped with kill) and is not
 # running: fail with its last log lines.
 down_member() {
@@ -249,7 +257,7 @@ cmd_wait() {
     ok=1
     for i in $(members); do
       [[ -e "$(mdir "$i")/stopped" ]] && continue
-      [[ -n "$(pid_of "$i")" ]] || down_member "$i"
+      gone "$i" && down_member "$i"
       healthy "$i" || { ok=0; break; }
     done
     ((ok)) && return 0
