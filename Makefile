@@ -14,7 +14,7 @@ FUZZTIME ?= 5m
 TESTFLAGS ?=
 TESTTIMEOUT ?= 10m
 
-.PHONY: all binaries static image test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean
+.PHONY: all binaries static image docker-engine test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean
 
 all: lint binaries test
 
@@ -31,9 +31,13 @@ static:
 		CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" -o $(BUILD)/image/$$b ./cmd/$$b || exit 1; \
 	done
 
-# The container image: the static binaries on scratch (see Dockerfile).
-image: static
+# The container image: the static binaries on scratch (see Dockerfile). The
+# Docker engine is checked first, before minutes of compiling.
+image: docker-engine static
 	$(DOCKER) build -f Dockerfile -t $(IMAGE) $(BUILD)/image
+
+docker-engine:
+	@$(DOCKER) info >/dev/null 2>&1 || { echo "make image: no Docker engine answers '$(DOCKER) info' (DOCKER_HOST=$${DOCKER_HOST:-unix:///var/run/docker.sock}): start dockerd, or set DOCKER_HOST or DOCKER=" >&2; exit 1; }
 
 # The whole suite, race detector on. Tests that need a Docker engine run when
 # one can be started here (root, dockerd installed) and skip with the reason
@@ -58,6 +62,9 @@ lint:
 demo: binaries
 	BUILD=$(BUILD) hack/demo.sh
 
+# Runs every benchmark section (a few minutes; the swarm and etcd sections
+# need root, dockerd and etcd) and REWRITES the tracked docs/benchmarks.md
+# with the run's figures: review the diff before committing it.
 bench: binaries
 	BUILD=$(BUILD) hack/bench.sh
 

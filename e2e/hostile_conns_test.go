@@ -178,15 +178,20 @@ func TestHostileNonReadingClients(t *testing.T) {
 	require.Eventually(t, func() bool { return statsOf(t, a.mgr.Pid()).fds <= before.fds+2 }, 30*time.Second, 100*time.Millisecond,
 		"the non-reading clients were never dropped")
 	dropped := statsOf(t, a.mgr.Pid())
-	// The fault happened: each client had part of an answer waiting unread
-	// when the server gave up on it (some bytes, then the end, never the
-	// whole answer).
+	// The fault happened: the clients the server dropped (all but the two
+	// the descriptor count above allows) had part of an answer waiting unread
+	// when it gave up on them: some bytes, then the end, never the whole.
+	cut := 0
 	for i, conn := range conns {
-		got := unreadBytes(t, conn)
-		require.Positive(t, got, "client %d: the server never started its answer", i)
-		require.Less(t, got, int64(size), "client %d: the whole answer was buffered for a client that did not read", i)
+		got, closed := unreadBytes(t, conn)
+		if closed {
+			cut++
+			require.Positive(t, got, "client %d: the server never started its answer", i)
+			require.Less(t, got, int64(size), "client %d: the whole answer was buffered for a client that did not read", i)
+		}
 		_ = conn.Close()
 	}
+	require.GreaterOrEqual(t, cut, len(conns)-2, "the server dropped only %d of %d non-reading clients", cut, len(conns))
 	require.False(t, a.mgr.exited())
 	// The outcome: answers are streamed, not held whole per client. Holding
 	// them would grow the manager by 50 answers; streaming by a few specs
@@ -200,18 +205,17 @@ func TestHostileNonReadingClients(t *testing.T) {
 	require.Equal(t, 0, a.mgr.Stop())
 }
 
-// unreadBytes reads what the server left in conn until it ends (the
-// server closed it) and returns how much that was; it fails t if the
-// connection is still open after 30s.
-func unreadBytes(t *testing.T, conn net.Conn) int64 {
+// unreadBytes reads what the server left in conn for up to 2s and returns
+// how much that was and whether the server had closed the connection.
+func unreadBytes(t *testing.T, conn net.Conn) (int64, bool) {
 	t.Helper()
-	require.NoError(t, conn.SetReadDeadline(time.Now().Add(30*time.Second)))
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(2*time.Second)))
 	n, err := io.Copy(io.Discard, conn)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		t.Fatalf("the connection was never closed by the server (%d bytes read)", n)
+		return n, false // still open: the server had not dropped it (yet)
 	}
-	return n
+	return n, true
 }
 
 // rawPost is a raw HTTP/1.1 POST of body.
