@@ -88,8 +88,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.cancel = cancel
 	m.r.lease.setBase(runCtx)
 	if _, err := m.r.lease.checkNow(ctx); err != nil {
-		m.opts.Log.Info("leadership unknown at start, acting on nothing until it is known or the lease runs out",
-			"error", err.Error(), "lease", m.opts.LeaseDuration)
+		m.opts.Log.Error(err, "leadership unknown at start, acting on nothing until it is known or the lease runs out",
+			"lease", m.opts.LeaseDuration.String())
 	}
 
 	so := plugin.ServerOptions{Log: m.opts.Log.WithName("server")}
@@ -103,7 +103,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 	m.server = srv
 	m.opts.Log.Info("listening", "path", m.SocketPath(), "proxyFor", m.opts.ProxyFor,
-		"role", m.Role().String(), "lease", m.opts.LeaseDuration)
+		"role", m.Role().String(), "lease", m.opts.LeaseDuration.String())
 
 	m.wg.Add(3 + m.opts.Workers)
 	go func() { defer m.wg.Done(); m.r.lease.run(runCtx, m.poke) }()

@@ -118,6 +118,7 @@ func TestSafetyOnceWithAMistypedLeaderFile(t *testing.T) {
 	require.Equal(t, 1, exit, "stdout: %s\nstderr: %s", out, errOut)
 	require.Contains(t, out, "acting on nothing")
 	require.Contains(t, out, ".typo")
+	require.Contains(t, out, "--leader-file", "the message names the flag to correct")
 	require.Zero(t, calls)
 	require.True(t, a.runs(stored...))
 }

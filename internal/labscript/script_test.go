@@ -98,7 +98,7 @@ func TestReapAfterDownsTheLabOfADeadProcess(t *testing.T) {
 	lab := filepath.Join(dir, "lab")
 	require.NoError(t, os.Mkdir(lab, 0o755))
 	p := filepath.Join(dir, "reap-lab.sh")
-	require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\n[ \"$1\" = down ] && echo down > \""+dir+"/downed\" && rm -rf \"$LAB\"\n"), 0o755))
+	require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\n[ \"$1\" = down ] && rm -rf \"$LAB\" && echo down > \""+dir+"/downed\"\n"), 0o755))
 	victim := exec.Command("sleep", "60")
 	require.NoError(t, victim.Start())
 	t.Cleanup(func() { _ = victim.Process.Kill() })
