@@ -310,7 +310,7 @@ func TestStoreOptions(t *testing.T) {
 func TestStoreLabelThatVanishedIsUnknown(t *testing.T) {
 	s := newLabStore(t, 1, StoreOptions{})
 	api := rawAPI(t, sharedLab(t).Host(2))
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	cfg, _, err := s.Load(ctx)
 	require.NoError(t, err, "no label yet: empty")
 	require.Empty(t, cfg.Groups)
