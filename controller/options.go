@@ -38,7 +38,7 @@ type Options struct {
 	LeaseDuration time.Duration
 	// RenewInterval is how often leadership is re-checked besides the
 	// source's own pokes. A leader acts without re-checking on a
-	// confirmation younger than twice this. Defaults to 250ms.
+	// confirmation younger than this (the gate window). Defaults to 250ms.
 	RenewInterval time.Duration
 	// CheckTimeout bounds one leadership check. Defaults to 1s.
 	CheckTimeout time.Duration

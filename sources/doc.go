@@ -1,6 +1,10 @@
 // Package sources says where desired state and authority come from: the
 // Store (the committed group specs, loaded with a version and saved against
 // an expected version) and the Leadership (is this replica the one that acts).
+// A Config also holds the pending destroys (Config.Destroying: each group
+// whose destroy was accepted and not yet carried out, with its last stored
+// entry); every Store round-trips them (the contract), the file and label as
+// a top-level "Destroying" after "Groups" that the original manager ignores.
 //
 // The file implementations live here. FileStore keeps <dir>/global.config in
 // the original manager's byte format, versioned by a digest of the config;

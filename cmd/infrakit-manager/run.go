@@ -61,6 +61,9 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 			return exitError{code: 1, msg: err.Error()}
 		}
 		if !sum.Converged() && !g.dryRun {
+			if sum.Waiting > 0 {
+				return exitError{code: 1, msg: fmt.Sprintf("not converged: %d action(s) failed, %d group(s) waiting or still to be destroyed", sum.Failed, sum.Waiting)}
+			}
 			return exitError{code: 1, msg: fmt.Sprintf("not converged: %d action(s) failed", sum.Failed)}
 		}
 		return nil
