@@ -51,6 +51,14 @@
 // /readyz report all of it, the store vanished (sources.ErrStoreGone) and a
 // downstream not found; /readyz reads the store through the bounded store.
 //
+// Leader location (location.go): with Options.Locations and Advertise the
+// leader publishes its URL (replacing a former leader's) and clears it on
+// stepping down or stopping; followers re-read it every LocationInterval
+// and use it only while it names the holder the leadership source names.
+// LeaderLocation, Status and /readyz answer from what it holds. Options.TCP
+// serves the same Group API over TCP, and Options.Wrap puts a layer in front
+// of both listeners (package forward), never inside the front.
+//
 // Lock order (the only nesting): reconciler.storeMu before desired.mu;
 // lease.notify before lease.mu. Every other mutex is a leaf, and none is held
 // across a downstream call or a leadership check; storeMu is held across

@@ -23,6 +23,7 @@ type front struct {
 	pluginName    string // recorded in stored entries, as the original did
 	applyWait     time.Duration
 	log           logr.Logger
+	loc           *locator // where the leader is (location.go)
 }
 
 var _ plugin.Group = (*front)(nil)

@@ -27,6 +27,13 @@
 // the only package that imports the Docker client. Fakes and the contract
 // tests every implementation passes are in sources/sourcestest.
 //
+// LocationStore keeps where the leader's Group API is reached (its
+// advertised URL and its holder name): FileLocation is <leader-file>.location
+// (written atomically and fsynced; the original ignores it),
+// sources/swarm.Location a cluster spec label of its own, and
+// sources/etcd.Location a key beside the election. All pass
+// RunLocationContract.
+//
 // Limits: leadership is detection, not election. Nothing here fences a
 // deposed leader; the controller keeps its downstream actions idempotent and
 // frees everything as soon as leadership is lost. The file lock is advisory

@@ -53,6 +53,9 @@ Two managers with the same --name on one store are refused (a lock file
 				return usageError{err}
 			}
 			mo.store = s.Path()
+			if mo.locations, err = sources.NewFileLocation(leaderFile); err != nil {
+				return usageError{err}
+			}
 			mo.claims = append(mo.claims, controller.NameClaim(storeDir, g.name))
 			return runManager(cmd, g, log, l, s, mo)
 		},
