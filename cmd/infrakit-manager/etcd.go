@@ -67,6 +67,9 @@ global.config (or a Swarm label's contents) in and out.`,
 				return err
 			}
 			defer s.Close()
+			// A won election counts once the store's view holds every write
+			// up to the win: a new leader never acts on an old view.
+			l.SetView(s)
 			// The election lease is the controller's lease too; Status.Expires
 			// (last keep-alive answer + TTL - margin) bounds every confirmation.
 			return runManager(cmd, g, log, l, s, modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval, mode: "etcd", store: "etcd " + f.prefix + "/groups/"})

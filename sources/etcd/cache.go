@@ -28,12 +28,23 @@ type cached struct {
 type cache struct {
 	groups  map[plugin.ID]cached
 	bad     map[plugin.ID]int64 // unreadable keys and their ModRevision
+	foreign map[string]int64    // keys that name no group (a nested prefix's, a bad escape)
 	metaRev int64
 	rev     int64
+	seen    int64 // every write up to this revision is in the cache (listing, watch events)
 }
 
 func newCache() *cache {
-	return &cache{groups: map[plugin.ID]cached{}, bad: map[plugin.ID]int64{}}
+	return &cache{groups: map[plugin.ID]cached{}, bad: map[plugin.ID]int64{}, foreign: map[string]int64{}}
+}
+
+// keyCount is how many keys under the groups prefix the cache knows of.
+func (c *cache) keyCount() int {
+	n := len(c.groups) + len(c.bad) + len(c.foreign)
+	if c.metaRev > 0 {
+		n++
+	}
+	return n
 }
 
 // version is rev as a sources.Version ("" when nothing was ever stored).
@@ -114,9 +125,22 @@ func (c *cache) apply(keys layout, key string, value []byte, isPut bool, modRev 
 		}
 		return
 	}
-	id, err := UnescapeID(strings.TrimPrefix(key, keys.groups()))
+	seg := strings.TrimPrefix(key, keys.groups())
+	id, err := UnescapeID(seg)
 	if err != nil {
-		bad(key, "", fmt.Errorf("key is not an escaped group ID: %w", err))
+		old, known := c.foreign[key]
+		if known && modRev <= old {
+			return
+		}
+		if !isPut {
+			delete(c.foreign, key)
+			return
+		}
+		c.foreign[key] = modRev
+		// a key with '/' is another prefix nested under ours: not ours to judge
+		if !known && !strings.Contains(seg, "/") {
+			bad(key, "", fmt.Errorf("key is not an escaped group ID: %w", err))
+		}
 		return
 	}
 	if modRev <= c.modRev(id) {

@@ -120,7 +120,7 @@ func TestLeadershipExpiresHonoured(t *testing.T) {
 	leader, _, expires, err := check(t, l)
 	require.NoError(t, err)
 	require.True(t, leader)
-	require.Equal(t, clk.Now().Add(2*time.Second-400*time.Millisecond), expires, "deadline = send time + TTL − margin")
+	require.Equal(t, clk.Now().Add(2*time.Second-2*time.Second/12), expires, "deadline = send time + TTL − margin")
 
 	clk.SetTime(expires.Add(-time.Millisecond))
 	leader, _, _, err = check(t, l)
@@ -178,5 +178,5 @@ func TestLeadershipOptionsValidate(t *testing.T) {
 	o := DefaultLeadershipOptions()
 	o.Name = "m1"
 	require.NoError(t, o.Validate())
-	require.Equal(t, time.Second, o.SafetyMargin)
+	require.Equal(t, 5*time.Second/12, o.SafetyMargin)
 }
