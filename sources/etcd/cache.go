@@ -98,10 +98,15 @@ func encodeEntry(id plugin.ID, e sources.Entry, maxBytes int) ([]byte, error) {
 	if len(e.Properties) > 0 && !json.Valid(e.Properties) {
 		return nil, fmt.Errorf("save group %q: properties are not valid JSON", id)
 	}
-	v, err := json.Marshal(e)
-	if err != nil {
+	// `&`, `<` and `>` stay as written (shell Init lines hold them): the
+	// stored value reads as the spec did, and an export imports unchanged.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
 		return nil, fmt.Errorf("save group %q: %w", id, err)
 	}
+	v := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if len(v) > maxBytes {
 		return nil, fmt.Errorf("save group %q: %w: %d bytes, more than %d", id, sources.ErrTooLarge, len(v), maxBytes)
 	}

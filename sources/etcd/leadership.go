@@ -275,8 +275,6 @@ func (l *Leadership) Fence() (Fence, error) {
 		return Fence{}, ErrNotLeader
 	case !l.opts.Clock.Now().Before(l.deadline):
 		return Fence{}, fmt.Errorf("%w: %w", ErrNotLeader, ErrLeaseExpired)
-	case l.view != nil && !l.view.Current(l.winRev, l.changed):
-		return Fence{}, fmt.Errorf("%w: %w", ErrNotLeader, ErrViewBehind)
 	}
 	return l.fence, nil
 }

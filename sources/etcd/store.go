@@ -236,6 +236,9 @@ func (s *Store) save(ctx context.Context, expected sources.Version, diff func() 
 	defer cancel()
 	resp, err := s.cli.Txn(tctx).If(cmps...).Then(ops...).Else(orElse...).Commit()
 	if err != nil {
+		if isNoSpace(err) {
+			return "", fmt.Errorf("save config: %w: nothing was written (%v)", ErrNoSpace, err)
+		}
 		return "", fmt.Errorf("save config: etcd txn (outcome unknown; reload before retrying): %w", err)
 	}
 	if !resp.Succeeded {
