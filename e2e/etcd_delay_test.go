@@ -23,11 +23,13 @@ func etcdDelayOnTheLeader(t *testing.T, lab *etcdtest.Lab) {
 	rounds := faultRounds(t, 3)
 	c := newEtcdCluster(t, lab)
 	var worstLead, worstGap time.Duration
+	var all []string
 	for r := 1; r <= rounds; r++ {
 		old := c.leader()
 		cattle := fmt.Sprintf("cattle%d", r)
+		all = append(all, cattle)
 		old.commit(c.oc.writeSpec(cattle, strings.Replace(cattleSpec, `"cattle"`, `"`+cattle+`"`, 1)), cattle, "Managing 2 instances")
-		c.runsOnly(old, c.others(old), eventually, cattle)
+		c.runsOnly(old, c.others(old), eventually, all...)
 
 		start := time.Now().UnixNano()
 		c.delay(old, 600*time.Millisecond)
@@ -41,7 +43,7 @@ func etcdDelayOnTheLeader(t *testing.T, lab *etcdtest.Lab) {
 		require.LessOrEqual(t, leads, etcdLease+time.Second, "round %d: no other replica led within TTL + 1 s", r)
 		worstLead, worstGap = max(worstLead, leads), max(worstGap, gap)
 		c.delay(old, 0)
-		c.runsOnly(next, c.others(next), 3*eventually, cattle)
+		c.runsOnly(next, c.others(next), 3*eventually, all...)
 	}
 	t.Logf("etcd fault: 0.6 s delay on the leader: another replica committed within %s (TTL + 1 s = %s); time with no leader at most %s in %d rounds",
 		worstLead.Round(time.Millisecond), etcdLease+time.Second, worstGap.Round(time.Millisecond), rounds)

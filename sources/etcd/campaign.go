@@ -71,9 +71,15 @@ func (l *Leadership) session(ctx context.Context) error {
 	errc := make(chan error, 2)
 	kaDone := make(chan struct{})
 	go func() { defer close(kaDone); l.keepAlive(sctx, grant.ID, errc) }()
+	expired := make(chan error, 1)
+	go l.watchdog(sctx, scancel, expired)
 	err = l.campaign(sctx, grant.ID, errc)
 	scancel()
 	<-kaDone // the one renewer has stopped: nothing renews the lease any more
+	select {
+	case err = <-expired: // the deadline cut a call short: that is why
+	default:
+	}
 	var why *lost
 	reason := "session ended"
 	if errors.As(err, &why) {
@@ -144,8 +150,6 @@ func (l *Leadership) campaign(ctx context.Context, id clientv3.LeaseID, errc <-c
 	defer func() { wcancel() }()
 	tick := time.NewTicker(l.lookEvery())
 	defer tick.Stop()
-	deadline := time.NewTimer(time.Hour)
-	defer deadline.Stop()
 	for {
 		rev, err := l.look(ctx, mine)
 		if err != nil {
@@ -157,17 +161,12 @@ func (l *Leadership) campaign(ctx context.Context, id clientv3.LeaseID, errc <-c
 		if err := l.viewBehind(); err != nil {
 			return err
 		}
-		deadline.Reset(l.deadlineIn())
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case err := <-errc:
 			return err
 		case <-tick.C:
-		case <-deadline.C:
-			if l.pastDeadline() {
-				return &lost{reason: l.renewalReason(), err: ErrLeaseExpired}
-			}
 		case wr, ok := <-wch:
 			if !ok || wr.Err() != nil {
 				wcancel()
@@ -180,6 +179,26 @@ func (l *Leadership) campaign(ctx context.Context, id clientv3.LeaseID, errc <-c
 				}
 			}
 		}
+	}
+}
+
+// watchdog ends the session (cancel) the moment the local lease deadline
+// passes, whatever call is in flight, and says why on expired.
+func (l *Leadership) watchdog(ctx context.Context, cancel context.CancelFunc, expired chan<- error) {
+	t := time.NewTimer(l.deadlineIn())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if l.pastDeadline() {
+			expired <- &lost{reason: l.renewalReason(), err: ErrLeaseExpired}
+			cancel()
+			return
+		}
+		t.Reset(l.deadlineIn())
 	}
 }
 
