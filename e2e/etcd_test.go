@@ -48,6 +48,7 @@ func TestEtcd(t *testing.T) {
 		{"delay on the leader hands over", etcdDelayOnTheLeader},
 		{"compacted frozen follower wins on a current view", etcdCompactedFrozenFollowerWins},
 		{"lagging streams at the new leader", etcdLaggingStreamsAtNewLeader},
+		{"SIGTERM of the leader hands over without overlap", etcdSigtermHandover},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {

@@ -133,6 +133,7 @@ type Leadership struct {
 	reason      string    // why not leading, when no lease is held
 	renewErr    error     // the last renewal's error; nil after an answer
 	behindSince time.Time // leading while the view is not current, since
+	resigned    bool      // Resign was called: never leader again
 }
 
 var _ sources.Leadership = (*Leadership)(nil)
@@ -189,6 +190,9 @@ func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.opts.Clock.Now()
+	if l.resigned {
+		return sources.Status{Reason: "handing over (shutting down)"}, nil
+	}
 	if l.deadline.IsZero() {
 		// no lease: certainly not leading, holder unknown
 		return sources.Status{Reason: l.reason}, nil
@@ -271,7 +275,7 @@ func (l *Leadership) Fence() (Fence, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case !l.leading:
+	case !l.leading || l.resigned:
 		return Fence{}, ErrNotLeader
 	case !l.opts.Clock.Now().Before(l.deadline):
 		return Fence{}, fmt.Errorf("%w: %w", ErrNotLeader, ErrLeaseExpired)
