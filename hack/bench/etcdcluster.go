@@ -107,6 +107,13 @@ func (n *etcdNode) freeze(thaw bool) {
 	}
 }
 
+// delay delays every byte between n's manager and etcd by d each way (0: none).
+func (n *etcdNode) delay(d time.Duration) {
+	for _, p := range n.proxies {
+		p.SetDelay(d)
+	}
+}
+
 // stop stops n's processes and proxies.
 func (n *etcdNode) stop() {
 	for _, p := range []*proc{n.mgr, n.sim} {
