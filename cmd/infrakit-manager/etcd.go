@@ -28,6 +28,7 @@ type etcdFlags struct {
 	timeout   time.Duration
 	candidate string
 	maxTxnOps int
+	handover  string // on SIGTERM of a leader: "free" (then resign) or "keep"
 }
 
 func newEtcdCmd(g *globals) *cobra.Command {
@@ -76,8 +77,11 @@ global.config (or a Swarm label's contents) in and out.`,
 			l.SetView(s)
 			// The election lease is the controller's lease too; Status.Expires
 			// (last keep-alive answer + TTL - margin) bounds every confirmation.
-			return runManager(cmd, g, log, l, s, modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval, mode: "etcd",
-				store: "etcd " + f.prefix + "/groups/", handover: etcdHandover(l, g, log.WithName("handover"))})
+			mo := modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval, mode: "etcd", store: "etcd " + f.prefix + "/groups/"}
+			if f.handover == handoverFree {
+				mo.handover = etcdHandover(l, g, log.WithName("handover"))
+			}
+			return runManager(cmd, g, log, l, s, mo)
 		},
 	}
 	pf := cmd.PersistentFlags()
@@ -91,6 +95,7 @@ global.config (or a Swarm label's contents) in and out.`,
 	pf.IntVar(&f.maxTxnOps, "max-txn-ops", so.MaxTxnOps, "the cluster's --max-txn-ops: one commit changes at most this many groups minus 2")
 	fl := cmd.Flags()
 	fl.DurationVar(&f.lease, "lease-duration", lo.LeaseDuration, "election lease TTL, whole seconds: a dead leader is replaced after about this long")
+	fl.StringVar(&f.handover, "handover", handoverFree, `SIGTERM of the leader: "free" its groups while still holding the election, then resign (no group runs on two downstreams; a takeover waits for the frees), or "keep" them running and resign at once (fastest takeover; both downstreams run them until this manager restarts)`)
 	fl.StringVar(&f.candidate, "candidate", "", "this manager's name in the election, shown as the leader (default <hostname>/<--name>)")
 	cmd.AddCommand(newEtcdImportCmd(f, so), newEtcdExportCmd(f, so))
 	return cmd
@@ -136,8 +141,17 @@ func etcdHandover(l *etcd.Leadership, g *globals, log logr.Logger) func(ctx cont
 	}
 }
 
+// The --handover choices.
+const (
+	handoverFree = "free"
+	handoverKeep = "keep"
+)
+
 // validate refuses flags that would silently mean something else.
 func (f *etcdFlags) validate() error {
+	if f.handover != "" && f.handover != handoverFree && f.handover != handoverKeep {
+		return usageError{fmt.Errorf(`--handover must be "free" or "keep", not %q`, f.handover)}
+	}
 	if f.prefix == "" {
 		return usageError{errors.New(`--prefix must not be empty: give a key prefix such as /infrakit (the default)`)}
 	}

@@ -40,14 +40,20 @@ func Import(ctx context.Context, s sources.Store, cfg sources.Config, b Batch) (
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	written := 0
+	done := make(map[plugin.ID]bool, len(ids)) // stored as in cfg: compared or written by an earlier pass
 	for {
 		n, more := 0, false
+		var settled []plugin.ID
 		_, _, err := sources.Update(ctx, s, func(c *sources.Config) error {
-			n, more = 0, false
+			n, more, settled = 0, false, settled[:0]
 			size := 0
 			for _, id := range ids {
+				if done[id] {
+					continue
+				}
 				e := cfg.Groups[id]
 				if old, ok := c.Groups[id]; ok && old.Plugin == e.Plugin && sameJSON(old.Properties, e.Properties) {
+					settled = append(settled, id)
 					continue
 				}
 				sz := len(id)*3 + len(e.Plugin) + len(e.Properties) + 64 // escaped key, value, framing
@@ -58,11 +64,15 @@ func Import(ctx context.Context, s sources.Store, cfg sources.Config, b Batch) (
 				c.Groups[id] = e
 				n++
 				size += sz
+				settled = append(settled, id)
 			}
 			return nil
 		})
 		if err != nil {
 			return written, err
+		}
+		for _, id := range settled {
+			done[id] = true
 		}
 		written += n
 		if !more {
@@ -86,6 +96,10 @@ func Export(ctx context.Context, s sources.Store) ([]byte, error) {
 func sameJSON(a, b json.RawMessage) bool {
 	if bytes.Equal(a, b) {
 		return true
+	}
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) == nil && json.Compact(&cb, b) == nil && bytes.Equal(ca.Bytes(), cb.Bytes()) {
+		return true // the common case: whitespace only
 	}
 	va, ea := decodeValue(a)
 	vb, eb := decodeValue(b)
