@@ -132,7 +132,6 @@ func etcdImportStrict(t *testing.T, lab *etcdtest.Lab) {
 	require.NotContains(t, out, `"ok"`, "a refused import wrote something")
 }
 
-
 // becomes polls cond every 100ms for at most d and reports whether it
 // became true (a watch for an event that must not happen).
 func becomes(d time.Duration, cond func() bool) bool {
