@@ -180,3 +180,36 @@ func TestLeadershipOptionsValidate(t *testing.T) {
 	require.NoError(t, o.Validate())
 	require.Equal(t, 5*time.Second/12, o.SafetyMargin)
 }
+
+// TestLeadershipResign: Resign makes a leader answer "not leader" (with its
+// reason) while its key still blocks the rival; Close then hands over.
+func TestLeadershipResign(t *testing.T) {
+	cli := newClient(t)
+	p := testPrefix(t, cli)
+	a := newLeadership(t, cli, p, "a")
+	requireLeader(t, a, 5*time.Second)
+	b := newLeadership(t, cli, p, "b")
+	_, _, _, err := check(t, b) // b campaigns from its first check
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		n, err := a.Rivals(context.Background())
+		return err == nil && n == 1
+	}, 5*time.Second, 10*time.Millisecond)
+
+	a.Resign()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	st, err := a.Check(ctx)
+	require.NoError(t, err)
+	require.False(t, st.Leader)
+	require.Contains(t, st.Reason, "handing over")
+	_, err = a.Fence()
+	require.ErrorIs(t, err, ErrNotLeader)
+	leader, holder, _, err := check(t, b)
+	require.NoError(t, err)
+	require.False(t, leader, "the rival leads before the resigned leader's key is gone")
+	require.Equal(t, "a", holder)
+
+	require.NoError(t, a.Close())
+	requireLeader(t, b, 5*time.Second)
+}
