@@ -94,8 +94,8 @@ func TestLeadershipLostOnRevokedSession(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Eventually(t, func() bool {
-		_, err := l.Fence()
-		return err != nil || pokes.Load() > before
+		f, err := l.Fence()
+		return (err != nil || f != old) && pokes.Load() > before
 	}, 3*time.Second, 5*time.Millisecond, "revoked session not noticed")
 	stale := newStore(t, cli, p, staticFence(old))
 	_, err = stale.Save(ctx, sourcestest.SampleConfig("x"), "")
