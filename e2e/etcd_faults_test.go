@@ -88,7 +88,7 @@ func commitsOf(n *swarmNode, since int64, ids []string) int {
 // follower back, it wins, and must converge on the fresh specs without
 // committing any destroyed group. It returns the destroyed groups the new
 // leader committed.
-func (c *etcdCluster) staleLeaderRound(r int, fresh int, hide, expose func(f *swarmNode), compact bool) int {
+func (c *etcdCluster) staleLeaderRound(name string, r int, fresh int, hide, expose func(f *swarmNode), compact bool) int {
 	t := c.t
 	t.Helper()
 	x := c.leader()
@@ -132,6 +132,7 @@ func (c *etcdCluster) staleLeaderRound(r int, fresh int, hide, expose func(f *sw
 	require.Eventually(t, func() bool { return containsAll(f.running(), freshIDs) }, 3*eventually, 100*time.Millisecond,
 		"round %d: the new leader never ran the fresh specs", r)
 	committed := commitsOf(f, mark, doomed)
+	t.Logf("etcd fault: round %d: %s: new leader n%d committed %d destroyed group(s)", r, name, f.i, committed)
 	require.False(t, anyOf(f.running(), doomed), "round %d: the new leader runs a destroyed group", r)
 	c.startManager(x)
 	c.startManager(third)
@@ -174,10 +175,9 @@ func etcdCompactedFrozenFollowerWins(t *testing.T, lab *etcdtest.Lab) {
 	c := newEtcdCluster(t, lab)
 	total := 0
 	for r := 1; r <= rounds; r++ {
-		n := c.staleLeaderRound(r, 100,
+		n := c.staleLeaderRound("compacted frozen follower won", r, 100,
 			func(f *swarmNode) { c.freeze(f) },
 			func(f *swarmNode) { c.thaw(f) }, true)
-		t.Logf("etcd fault: round %d: compacted frozen follower won: %d destroyed group(s) committed", r, n)
 		total += n
 	}
 	t.Logf("etcd fault: compacted frozen follower that wins: destroyed groups committed by a new leader: %d in %d rounds", total, rounds)
@@ -194,11 +194,10 @@ func etcdLaggingStreamsAtNewLeader(t *testing.T, lab *etcdtest.Lab) {
 	total := 0
 	for r := 1; r <= rounds; r++ {
 		var held *swarmNode
-		n := c.staleLeaderRound(r, 50,
+		n := c.staleLeaderRound("new leader with lagging streams", r, 50,
 			func(f *swarmNode) { held = f; c.hold(f) },
 			func(*swarmNode) {}, false)
 		c.release(held)
-		t.Logf("etcd fault: round %d: new leader with lagging streams: %d destroyed group(s) committed", r, n)
 		total += n
 	}
 	t.Logf("etcd fault: lagging streams at the new leader: destroyed groups committed by a new leader: %d in %d rounds", total, rounds)
