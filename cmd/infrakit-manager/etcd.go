@@ -76,7 +76,12 @@ global.config (or a Swarm label's contents) in and out.`,
 			l.SetView(s)
 			// The election lease is the controller's lease too; Status.Expires
 			// (last keep-alive answer + TTL - margin) bounds every confirmation.
-			mo := modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval, mode: "etcd", store: "etcd " + f.prefix + "/groups/"}
+			locs, err := etcd.NewLocation(cli, f.prefix, f.timeout)
+			if err != nil {
+				return usageError{err}
+			}
+			mo := modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval,
+				mode: "etcd", store: "etcd " + f.prefix + "/groups/", locations: locs}
 			if f.handover == handoverFree {
 				mo.handover = etcdHandover(l, g, log.WithName("handover"))
 			}

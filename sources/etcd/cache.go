@@ -31,7 +31,8 @@ type cache struct {
 	foreign map[string]int64    // keys that name no group (a nested prefix's, a bad escape)
 	metaRev int64
 	rev     int64
-	seen    int64 // every write up to this revision is in the cache (listing, watch events)
+	seen    int64  // every write up to this revision is in the cache (listing, watch events)
+	dest    *cache // pending destroys (destroying.go); nil: none seen
 }
 
 func newCache() *cache {
@@ -43,6 +44,9 @@ func (c *cache) keyCount() int {
 	n := len(c.groups) + len(c.bad) + len(c.foreign)
 	if c.metaRev > 0 {
 		n++
+	}
+	if c.dest != nil {
+		n += c.dest.keyCount()
 	}
 	return n
 }
@@ -69,6 +73,7 @@ func (c *cache) snapshot() sources.Config {
 	for id, g := range c.groups {
 		out.Groups[id] = sources.Entry{Plugin: g.entry.Plugin, Properties: bytes.Clone(g.entry.Properties)}
 	}
+	out.Destroying = c.snapshotDestroying()
 	return out
 }
 
@@ -131,6 +136,15 @@ func (c *cache) apply(keys layout, key string, value []byte, isPut bool, modRev 
 		return
 	}
 	seg := strings.TrimPrefix(key, keys.groups())
+	if rest, ok := strings.CutPrefix(key, keys.destroyingDir()); ok {
+		c.destCache().applyID(key, rest, value, isPut, modRev, maxBytes, bad)
+		return
+	}
+	c.applyID(key, seg, value, isPut, modRev, maxBytes, bad)
+}
+
+// applyID folds one entry key's put or delete in; seg is its escaped ID.
+func (c *cache) applyID(key, seg string, value []byte, isPut bool, modRev int64, maxBytes int, bad applyFunc) {
 	id, err := UnescapeID(seg)
 	if err != nil {
 		old, known := c.foreign[key]
