@@ -81,16 +81,24 @@ func TestStoreCurrentCatchesUpPastAHeldWatch(t *testing.T) {
 	sourcestest.RequireEqualConfig(t, cfg, got)
 }
 
-// TestStoreCurrentByCount: a cache that already holds every write is found
-// current by the linearizable count alone.
+// TestStoreCurrentByCount: a cache that already holds every write (a
+// pending destroy included) is found current by the linearizable count
+// alone, without listing again.
 func TestStoreCurrentByCount(t *testing.T) {
 	cli := newClient(t)
 	p := testPrefix(t, cli)
 	s := newStore(t, cli, p, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := s.Save(ctx, sourcestest.SampleConfig("a"), "")
+	cfg := sourcestest.SampleConfig("a")
+	cfg.Destroying = sourcestest.SampleConfig("gone").Groups
+	_, err := s.Save(ctx, cfg, "")
 	require.NoError(t, err)
+	require.Eventually(t, func() bool { // the watch delivers the Save: the cache's revision reaches it
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.c.seen >= s.c.rev
+	}, 5*time.Second, 10*time.Millisecond)
 	_, err = cli.Put(ctx, p+"/unrelated", "moves the revision on")
 	require.NoError(t, err)
 	resp, err := cli.Get(ctx, "any")
@@ -99,6 +107,9 @@ func TestStoreCurrentByCount(t *testing.T) {
 	require.Eventually(t, func() bool { return s.Current(resp.Header.Revision, func() { woken.Add(1) }) }, 5*time.Second, 10*time.Millisecond)
 	_, _, err = s.Load(ctx)
 	require.NoError(t, err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	require.Equal(t, 3, s.c.keyCount(), "a group, a pending destroy and the version key")
 }
 
 // staticView is a View a test opens and closes.
