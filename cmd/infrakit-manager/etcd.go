@@ -74,6 +74,13 @@ global.config (or a Swarm label's contents) in and out.`,
 			// A won election counts once the store's view holds every write
 			// up to the win: a new leader never acts on an old view.
 			l.SetView(s)
+			go func() { // say once why etcd does not answer, if it does not
+				ctx, cancel := context.WithTimeout(cmd.Context(), f.readyWithin())
+				defer cancel()
+				if _, _, err := s.Load(ctx); err != nil && cmd.Context().Err() == nil {
+					log.Info("etcd does not answer", "error", err.Error(), "diagnosis", etcd.Diagnose(f.client))
+				}
+			}()
 			// The election lease is the controller's lease too; Status.Expires
 			// (last keep-alive answer + TTL - margin) bounds every confirmation.
 			locs, err := etcd.NewLocation(cli, f.prefix, f.timeout)
@@ -225,8 +232,8 @@ func (f *etcdFlags) openUnfenced(ctx context.Context, so etcd.StoreOptions) (*cl
 	if _, _, err := s.Load(rctx); err != nil {
 		_ = s.Close()
 		_ = cli.Close()
-		return nil, nil, fmt.Errorf("etcd at %s (--endpoints) did not answer within %s (--dial-timeout + 5 × --etcd-timeout): %w",
-			strings.Join(f.client.Endpoints, ","), f.readyWithin(), err)
+		return nil, nil, fmt.Errorf("etcd at %s (--endpoints) did not answer within %s (--dial-timeout + 5 × --etcd-timeout): %w; diagnosis: %s",
+			strings.Join(f.client.Endpoints, ","), f.readyWithin(), err, etcd.Diagnose(f.client))
 	}
 	return cli, s, nil
 }

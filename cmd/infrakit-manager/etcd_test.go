@@ -117,6 +117,7 @@ func TestEtcd_StrictFlagsAndEndpoints(t *testing.T) {
 	start := time.Now()
 	_, err = execRoot("etcd", "--endpoints", "http://127.0.0.1:1", "--dial-timeout", "200ms", "--etcd-timeout", "200ms", "export")
 	require.ErrorContains(t, err, "http://127.0.0.1:1")
+	require.ErrorContains(t, err, "diagnosis: http://127.0.0.1:1: cannot connect")
 	t.Logf("export from an unreachable endpoint failed after %s: %v", time.Since(start).Round(time.Millisecond), err)
 }
 
