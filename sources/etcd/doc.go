@@ -18,7 +18,10 @@
 // Store's view holds every write up to the win's revision (Store.Current):
 // until then Check is unknown (ErrViewBehind), and the Store wakes Watch when
 // it catches up. Resign (shutdown) makes Check "not leader" while the key is
-// still held, so the controller frees before Close revokes.
+// still held, so the controller frees before Close revokes; Rivals counts
+// the candidates that would take over. Diagnose says per endpoint why a
+// client gets no answer (connect error, TLS handshake error, an http://
+// endpoint that speaks TLS).
 //
 // Store keeps one key per group under <prefix>/groups/<escaped ID> (see
 // EscapeID), the value being the original's stored entry
