@@ -49,6 +49,7 @@ func TestEtcd(t *testing.T) {
 		{"compacted frozen follower wins on a current view", etcdCompactedFrozenFollowerWins},
 		{"lagging streams at the new leader", etcdLaggingStreamsAtNewLeader},
 		{"SIGTERM of the leader hands over without overlap", etcdSigtermHandover},
+		{"slow link to the leader keeps the term", etcdSlowLinkKeepsTheTerm},
 		{"a pending destroy survives kill -9 of the leader", etcdPendingDestroyAcrossAKill},
 	}
 	for _, s := range scenarios {
