@@ -27,7 +27,7 @@ func (l *Leadership) run() {
 		if time.Since(began) > l.opts.LeaseDuration {
 			backoff = minBackoff
 		}
-		l.log.Info("etcd session ended, campaigning again", "error", err.Error(), "retryIn", backoff.String())
+		l.log.Error(err, "etcd session ended, campaigning again", "retryIn", backoff.String())
 		select {
 		case <-l.ctx.Done():
 			return

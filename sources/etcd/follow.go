@@ -22,7 +22,7 @@ func (s *Store) follow(ctx context.Context) {
 			s.mu.Lock()
 			s.lastErr = err
 			s.mu.Unlock()
-			s.log.Info("etcd store listing failed, retrying", "err", err.Error(), "retryIn", backoff)
+			s.log.Error(err, "etcd store listing failed, retrying", "retryIn", backoff.String())
 			select {
 			case <-ctx.Done():
 				return

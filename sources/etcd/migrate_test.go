@@ -1,7 +1,6 @@
 package etcd
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -11,13 +10,14 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
 func TestImportExportRoundTripIsIdempotent(t *testing.T) {
 	cli := newClient(t)
 	s := newStore(t, cli, testPrefix(t, cli), nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	data, err := os.ReadFile("../testdata/original-global.config")
 	require.NoError(t, err)
 	orig, err := sources.DecodeConfig(data)
@@ -44,7 +44,7 @@ func TestImportExportRoundTripIsIdempotent(t *testing.T) {
 func TestImportSplitsLargeConfigs(t *testing.T) {
 	cli := newClient(t)
 	s := newStore(t, cli, testPrefix(t, cli), nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	big := sourcestest.SampleConfig("keep")
 	_, err := s.Save(ctx, big, "")
 	require.NoError(t, err)
@@ -69,7 +69,7 @@ func TestImportHTMLCharactersIsIdempotent(t *testing.T) {
 	cli := newClient(t)
 	p := testPrefix(t, cli)
 	s := newStore(t, cli, p, nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{}}
 	escaped := sources.Config{Groups: map[plugin.ID]sources.Entry{}}
 	for i := range 130 {
@@ -95,7 +95,7 @@ func TestImportHTMLCharactersIsIdempotent(t *testing.T) {
 func TestImportBatchesByBytes(t *testing.T) {
 	cli := newClient(t)
 	s := newStore(t, cli, testPrefix(t, cli), nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{}}
 	pad := strings.Repeat("x", 200<<10)
 	for i := range 20 { // 4 MB in all: more than one request may hold
