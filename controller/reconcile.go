@@ -129,6 +129,9 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 		var cancel context.CancelFunc
 		ctx, cancel = mergeCancel(ctx, t.ctx)
 		defer cancel()
+		// The gate again, as late as the client allows: just before each
+		// request of this change is written.
+		ctx = plugin.WithSendGate(ctx, r.lease.sendGate(t))
 		log = log.WithValues("term", t.id)
 	}
 	lost := func(err error) error {
