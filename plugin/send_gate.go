@@ -13,11 +13,11 @@ type sendGateKey struct{}
 
 // WithSendGate returns ctx carrying gate. A Client asks gate while it
 // writes a Group call's request (the handshake is not gated): at every read
-// of the request body, the last just before the write that completes the
-// request (net/http may send the headers first). An error from gate stops
-// the request before it is complete, so the plugin never acts on it, and
-// the call fails with that error wrapped in ErrNotSent (not a
-// TransportError). It is how a caller
+// of the request body, each just before net/http writes the bytes read, so
+// the last ask precedes the write that completes the request (the headers
+// may be sent first). An error from gate stops the request before it is
+// complete, so the plugin never acts on it, and the call fails with that
+// error wrapped in ErrNotSent (not a TransportError). It is how a caller
 // that must hold some right while the plugin acts (a leader's fresh
 // confirmation) makes the check as late as the transport allows: a
 // process frozen after an earlier check finds its right gone on waking,
