@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	"github.com/stretchr/testify/require"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -105,7 +106,7 @@ func TestSendGate_AWorkerFrozenAfterTheGateDoesNotSendOnStaleLeadership(t *testi
 
 			done := make(chan outcome, 1)
 			go func() {
-				done <- r.execute(ctx, Plan{ID: "a", Action: ActionCommit, Reason: "test", Spec: spec("a", 1), role: RoleLeader})
+				done <- r.execute(logr.NewContext(ctx, o.Log), Plan{ID: "a", Action: ActionCommit, Reason: "test", Spec: spec("a", 1), role: RoleLeader})
 			}()
 			select {
 			case <-held.entered:
