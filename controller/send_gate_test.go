@@ -18,6 +18,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sink"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -94,7 +95,10 @@ func TestSendGate_AWorkerFrozenAfterTheGateDoesNotSendOnStaleLeadership(t *testi
 			leader := sourcestest.NewStaticLeadership(true)
 			o := DefaultOptions()
 			o.PluginDir, o.Leadership, o.Store = dir, leader, sourcestest.NewMemStore()
-			o.Downstream = plugin.NewClient(sock, plugin.ClientOptions{Timeout: 10 * time.Second})
+			so := sink.DefaultOptions(dir) // the downstream as New wires it: sink, named client, client
+			so.CallTimeout = 10 * time.Second
+			o.Downstream, err = sink.New(so)
+			require.NoError(t, err)
 			o.Clock, o.Log = clk, testr.New(t)
 			o.LeaseDuration, o.RenewInterval = 2*time.Second, 500*time.Millisecond
 			require.NoError(t, o.Validate())
@@ -115,6 +119,7 @@ func TestSendGate_AWorkerFrozenAfterTheGateDoesNotSendOnStaleLeadership(t *testi
 			}
 			leader.Set(c.stillLeads)
 			clk.Step(c.frozen)
+			checks := leader.Checks()
 			close(held.release)
 			var out outcome
 			select {
@@ -124,6 +129,11 @@ func TestSendGate_AWorkerFrozenAfterTheGateDoesNotSendOnStaleLeadership(t *testi
 			}
 			t.Logf("%s: calls received %v, outcome %v", c.name, held.received(), out.err)
 			require.Equal(t, c.want, held.received())
+			if c.frozen > 0 {
+				require.Greater(t, leader.Checks(), checks, "a stale confirmation is re-checked before the request is written")
+			} else {
+				require.Equal(t, checks, leader.Checks(), "a fresh confirmation is not re-checked")
+			}
 			if c.want == nil {
 				require.ErrorIs(t, out.err, ErrNotLeader)
 				require.ErrorIs(t, out.err, plugin.ErrNotSent)
