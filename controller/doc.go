@@ -77,8 +77,9 @@
 // that names another manager can see one more change from the old leader
 // within that window (plus the call itself). A process frozen after the
 // send gate's last check and before the write of the bytes it let through
-// (a few microseconds of code in net/http's write loop) sends them on waking;
-// the change is undone when it steps down. A store write has no second
+// (a few lines of net/http's write path, same goroutine, nothing to wait
+// for) sends them on waking, in every mode (the downstream takes no
+// fencing token); the change is undone when it steps down. A store write has no second
 // check: a save frozen after its confirm is made on waking unless the
 // store's version changed meanwhile.
 // A destroy carried out downstream whose store record could not be removed
