@@ -46,7 +46,7 @@ func (n *osNode) opsSince(since int64, op string, ok bool) int {
 // commit to it is in flight: a worker that passed the gate before the
 // freeze is stopped by the send gate as its request is written (the
 // residual window, a freeze between that last check and the write, is a
-// few microseconds of code: see controller/doc.go).
+// few lines of net/http's write path: see controller/doc.go).
 func TestFrozenLeaderNeverActsOnStaleLeadership(t *testing.T) {
 	c := newOSCluster(t, nameA)
 	a, b := c.node(nameA), c.node(nameB)
