@@ -20,6 +20,7 @@ type recorder struct {
 	mu     sync.Mutex
 	h      invariant.History
 	lastAt time.Time
+	marks  []mark
 	steps  []string
 }
 
@@ -48,12 +49,27 @@ func (r *recorder) hold(name string) {
 	r.h.Holds = append(r.h.Holds, invariant.Hold{Manager: name, From: t, To: t})
 }
 
-// freeze records a jump of the fake clock: every manager's goroutines that
-// had not run were frozen over it.
+// starved is how long (real time) a goroutine of the controller may go
+// without running on a loaded machine with the race detector: a change whose
+// gate passed that long before its call is the frozen case.
+const starved = 100 * time.Millisecond
+
+// mark is the fake time at one real instant.
+type mark struct{ real, fake time.Time }
+
+// freeze records a jump of the fake clock from from to to: every manager's
+// goroutines that had not run were frozen over it. The freeze is taken to
+// begin at the fake time of `starved` real time ago, since a goroutine may
+// have slept through several jumps.
 func (r *recorder) freeze(from, to time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.h.Freezes = append(r.h.Freezes, invariant.Freeze{From: from, To: to})
+	now := time.Now()
+	r.marks = append(r.marks, mark{real: now, fake: from})
+	for len(r.marks) > 1 && now.Sub(r.marks[0].real) > starved {
+		r.marks = r.marks[1:]
+	}
+	r.h.Freezes = append(r.h.Freezes, invariant.Freeze{From: r.marks[0].fake, To: to})
 }
 
 // effect records a change, stamped by the caller when its call arrived.

@@ -57,7 +57,8 @@ const (
 
 // rules are the invariant parameters of the simulator: no slack; a change
 // counts as the frozen case only if stamped within a millisecond of a clock
-// jump (before the next step), by a manager whose lease held when the jump began.
+// jump (before the next step), by a manager whose lease held when the jump
+// began (taken as the fake time of 100ms of real time earlier: recorder.freeze).
 var rules = invariant.Rules{Lease: lease, Frozen: time.Millisecond}
 
 // run is one simulation.

