@@ -60,6 +60,14 @@ sim-long:
 sim-known:
 	SIM_KNOWN=1 $(GO) test -race -count=1 -v -timeout 10m -run 'TestSimDestroyRace$$' ./controller/sim
 
+# The chaos run over real processes (hack/chaos): three managers with
+# their own simulators, os and etcd mode, a seeded fault schedule, the
+# invariants checked on the event logs and client history. CHAOS_ARGS, e.g.
+# --duration 10m --seed 7 --modes os.
+CHAOS_ARGS ?=
+chaos: binaries
+	$(GO) run ./hack/chaos --bin $(BUILD) $(CHAOS_ARGS)
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

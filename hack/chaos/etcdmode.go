@@ -11,6 +11,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 )
@@ -70,7 +71,7 @@ func newEtcdCluster(ctx context.Context, c *chaos) (*etcdCluster, error) {
 		}
 		e.proxies = append(e.proxies, ps)
 	}
-	e.cli, err = clientv3.New(clientv3.Config{Endpoints: e.members, DialTimeout: 2 * time.Second})
+	e.cli, err = clientv3.New(clientv3.Config{Endpoints: e.members, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		e.close()
 		return nil, err
