@@ -130,6 +130,7 @@ func (r *run) client(ctx context.Context) {
 		kind = "describe"
 	}
 	extra := r.rng.IntN(2) == 0
+	racing := r.rng.IntN(4) == 0 // a resync racing the call
 	r.mu.Lock()
 	if r.busy[g] {
 		r.mu.Unlock()
@@ -143,7 +144,6 @@ func (r *run) client(ctx context.Context) {
 	m := r.manager(via)
 	name := r.names[via]
 	r.rec.step("client: %s %s %s via %s", kind, g, version, name)
-	racing := r.rng.IntN(4) == 0 // a resync racing the call
 	r.clients.Add(1)
 	go func() {
 		defer r.clients.Done()

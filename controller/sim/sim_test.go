@@ -180,7 +180,7 @@ func TestSimSeed(t *testing.T) {
 			defer func() { <-sem }()
 			cfg := Config{Seed: seed}
 			if os.Getenv("SIM_LOG") != "" {
-				cfg.Log = testr.New(t)
+				cfg.Log = testr.New(t).WithValues("replay", i+1)
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
