@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -128,6 +129,37 @@ func joinViolations(vs []invariant.Violation) string {
 	var b strings.Builder
 	for _, v := range vs {
 		b.WriteString("  VIOLATION " + v.String() + "\n")
+	}
+	return b.String()
+}
+
+// trace is the schedule, then the requests and downstream changes of every
+// group a violation names.
+func (c *chaos) trace(vs []invariant.Violation) string {
+	var b strings.Builder
+	b.WriteString(c.rec.trace())
+	h := c.rec.history()
+	effects, _ := c.effects()
+	sort.Slice(effects, func(i, j int) bool { return effects[i].At.Before(effects[j].At) })
+	for _, g := range groups {
+		named := false
+		for _, v := range vs {
+			named = named || strings.Contains(v.Detail, " "+g+" ")
+		}
+		if !named {
+			continue
+		}
+		fmt.Fprintf(&b, "group %s:\n", g)
+		for _, q := range h.Requests {
+			if q.Group == g {
+				fmt.Fprintf(&b, "  %s-%s %s\n", q.Start.Format("15:04:05.000000"), q.End.Format("15:04:05.000000"), q)
+			}
+		}
+		for _, e := range effects {
+			if e.Group == g {
+				b.WriteString("  " + e.String() + "\n")
+			}
+		}
 	}
 	return b.String()
 }

@@ -29,7 +29,8 @@ func newRecorder() *recorder { return &recorder{faults: map[string]int{}, start:
 func (r *recorder) step(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.steps = append(r.steps, fmt.Sprintf("%8.3fs ", time.Since(r.start).Seconds())+fmt.Sprintf(format, args...))
+	now := time.Now()
+	r.steps = append(r.steps, fmt.Sprintf("%s %8.3fs ", now.Format("15:04:05.000"), now.Sub(r.start).Seconds())+fmt.Sprintf(format, args...))
 }
 
 func (r *recorder) fault(kind, format string, args ...any) {
