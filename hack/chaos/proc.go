@@ -64,7 +64,7 @@ func (p *proc) signal(sig syscall.Signal) {
 	}
 }
 
-// kill sends SIGKILL (after SIGCONT, in case it was stopped) and waits.
+// kill sends SIGKILL (which also ends a stopped process) and waits.
 func (p *proc) kill() {
 	p.signal(syscall.SIGKILL)
 	<-p.done
