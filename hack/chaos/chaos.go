@@ -46,24 +46,37 @@ type chaos struct {
 	modeName string
 	bin      string
 	dir      string
-	rng      *rand.Rand
-	rngMu    sync.Mutex
+	rng      *dice // the schedule's draws: a function of the seed
+	cli      *dice // the clients' draws, a stream of their own
 	rec      *recorder
 	procs    procs
 	nodes    []*node
 	cl       cluster
 }
 
-func (c *chaos) intn(n int) int {
-	c.rngMu.Lock()
-	defer c.rngMu.Unlock()
-	return c.rng.IntN(n)
+// dice is a seeded random source safe for concurrent use.
+type dice struct {
+	mu sync.Mutex
+	r  *rand.Rand
+}
+
+func newDice(seed, stream uint64) *dice { return &dice{r: rand.New(rand.NewPCG(seed, stream))} }
+
+func (d *dice) intn(n int) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.r.IntN(n)
 }
 
 // between returns a duration in [lo, hi).
-func (c *chaos) between(lo, hi time.Duration) time.Duration {
-	return lo + time.Duration(c.intn(int(hi-lo)))
+func (d *dice) between(lo, hi time.Duration) time.Duration {
+	return lo + time.Duration(d.intn(int(hi-lo)))
 }
+
+// intn and between draw from the schedule's stream.
+func (c *chaos) intn(n int) int { return c.rng.intn(n) }
+
+func (c *chaos) between(lo, hi time.Duration) time.Duration { return c.rng.between(lo, hi) }
 
 func (c *chaos) socket(i int) string { return filepath.Join(c.nodes[i].pluginDir, c.nodes[i].name) }
 

@@ -26,7 +26,7 @@ func (c *chaos) clients(ctx context.Context, n int) {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				g := groups[c.intn(len(groups))]
+				g := groups[c.cli.intn(len(groups))]
 				mu.Lock()
 				if busy[g] {
 					mu.Unlock()
@@ -41,7 +41,7 @@ func (c *chaos) clients(ctx context.Context, n int) {
 				mu.Lock()
 				delete(busy, g)
 				mu.Unlock()
-				sleep(ctx, c.between(20*time.Millisecond, 200*time.Millisecond))
+				sleep(ctx, c.cli.between(20*time.Millisecond, 200*time.Millisecond))
 			}
 		}()
 	}
@@ -50,8 +50,8 @@ func (c *chaos) clients(ctx context.Context, n int) {
 
 // call makes one request and records it.
 func (c *chaos) call(g, version string) {
-	via := c.intn(len(c.nodes))
-	if h := c.cl.holder(); h != "" && c.intn(5) != 0 {
+	via := c.cli.intn(len(c.nodes))
+	if h := c.cl.holder(); h != "" && c.cli.intn(5) != 0 {
 		for i, n := range c.nodes {
 			if n.name == h {
 				via = i
@@ -59,7 +59,7 @@ func (c *chaos) call(g, version string) {
 		}
 	}
 	var kind invariant.Kind
-	switch x := c.intn(10); {
+	switch x := c.cli.intn(10); {
 	case x < 6:
 		kind = invariant.Commit
 	case x < 9:

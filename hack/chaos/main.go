@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -61,7 +60,7 @@ func runMode(ctx context.Context, mode string, o options) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	c := &chaos{modeName: mode, bin: bin, dir: dir, rng: rand.New(rand.NewPCG(o.seed, 0xc4a05)), rec: newRecorder()}
+	c := &chaos{modeName: mode, bin: bin, dir: dir, rng: newDice(o.seed, 1), cli: newDice(o.seed, 2), rec: newRecorder()}
 	defer func() {
 		c.procs.killAll()
 		if c.cl != nil {
