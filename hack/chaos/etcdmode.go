@@ -37,10 +37,9 @@ type etcdCluster struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	mu     sync.Mutex
-	cur    string
-	last   time.Time // last sample
-	killed map[int]bool
+	mu   sync.Mutex
+	cur  string
+	last time.Time // last sample
 }
 
 func newEtcdCluster(ctx context.Context, c *chaos) (*etcdCluster, error) {
@@ -48,7 +47,13 @@ func newEtcdCluster(ctx context.Context, c *chaos) (*etcdCluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &etcdCluster{c: c, lab: filepath.Join(c.dir, "etcd"), script: script, killed: map[int]bool{}}
+	// Named like the tests' labs (iketcd*), so that .ci/run's exit trap
+	// tears it down if this run is killed.
+	lab, err := os.MkdirTemp("", "iketcd-chaos")
+	if err != nil {
+		return nil, err
+	}
+	e := &etcdCluster{c: c, lab: lab, script: script}
 	if _, err := e.run(ctx, 90*time.Second, "up", "3"); err != nil {
 		_, _ = e.run(context.Background(), 60*time.Second, "down")
 		return nil, err
