@@ -39,7 +39,7 @@ type Result struct {
 	Requests   int // client requests that change the store
 	Effects    int // downstream changes
 	Violations []invariant.Violation
-	Frozen     int  // changes tolerated as the frozen case (always 0 here)
+	Frozen     int  // changes tolerated as the frozen case (a call whose gate passed before a clock jump)
 	Late       bool // converged only after the bound, in extra real time (a loaded machine)
 	Trace      string
 }
