@@ -13,7 +13,7 @@ DOCKER   ?= docker
 FUZZTIME ?= 5m
 TESTFLAGS ?=
 
-.PHONY: all binaries static image test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean sim sim-long sim-known chaos
+.PHONY: all binaries static image test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean sim sim-long chaos
 
 all: lint binaries test
 
@@ -48,17 +48,13 @@ test-short:
 
 # The seeded simulator of the controller (controller/sim): make test runs
 # 200 seeds (TestSim). sim replays one seed, 16 times (SEED=N, printed by a
-# failing run); sim-long runs seeds until stopped (Ctrl-C); sim-known runs
-# the seeds of known failures (issue 22).
+# failing run); sim-long runs seeds until stopped (Ctrl-C).
 SEED ?= 1
 sim:
 	SIM_SEED=$(SEED) $(GO) test -race -count=1 -v -timeout 10m -run 'TestSimSeed$$' ./controller/sim
 
 sim-long:
 	SIM_LONG=1 $(GO) test -race -count=1 -v -timeout 0 -run 'TestSimLong$$' ./controller/sim
-
-sim-known:
-	SIM_KNOWN=1 $(GO) test -race -count=1 -v -timeout 10m -run 'TestSimDestroyRace$$' ./controller/sim
 
 # The chaos run over real processes (hack/chaos): three managers with
 # their own simulators, os and etcd mode, a seeded fault schedule, the

@@ -106,20 +106,9 @@ func runSeeds(t *testing.T, ctx context.Context, first uint64, n, par int, tl *t
 	wg.Wait()
 }
 
-// known reports whether v is a known failure, reported and tracked but not
-// failing the default run: the destroy intent is not durable (issue 22),
-// so a destroy answered OK can become a free (the front removes the group
-// from the store before it records the intent, and a resync in between
-// frees it), and a destroy cut short by a handover or a restart is
-// forgotten and the group freed. SIM_STRICT=1 fails on them too; once
-// issue 22 is merged it should be the default.
-func known(v invariant.Violation) bool {
-	return v.Rule == invariant.RuleDestroyNotFreed && os.Getenv("SIM_STRICT") == ""
-}
-
 // TestSim runs a few hundred seeds (SIM_SEEDS, default 200, from
 // SIM_FIRST, default 1) and fails with the seed, its replay command and
-// its schedule when any invariant breaks (known failures: see known).
+// its schedule when any invariant breaks.
 func TestSim(t *testing.T) {
 	n := envInt(t, "SIM_SEEDS", 200)
 	if testing.Short() {
@@ -130,30 +119,13 @@ func TestSim(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	var tl tally
-	var mu sync.Mutex
-	var knownSeeds []uint64
 	runSeeds(t, ctx, first, n, 8, &tl, func(r Result) {
-		var other []invariant.Violation
-		for _, v := range r.Violations {
-			if !known(v) {
-				other = append(other, v)
-			}
-		}
-		if len(other) > 0 {
+		if len(r.Violations) > 0 {
 			report(t, r)
-		} else if len(r.Violations) > 0 {
-			mu.Lock()
-			knownSeeds = append(knownSeeds, r.Seed)
-			mu.Unlock()
-			t.Logf("sim: seed %d: known failure (issue 22): %s", r.Seed, joinViolations(r.Violations))
 		}
 	})
 	require.NoError(t, ctx.Err(), "the seeds did not finish in time")
 	t.Log(tl.line(time.Since(start)))
-	if len(knownSeeds) > 0 {
-		t.Logf("sim: known failures (issue 22, destroy intent not durable): %s in seeds %v; replay: make sim SEED=N",
-			invariant.RuleDestroyNotFreed, knownSeeds)
-	}
 }
 
 // TestSimSeed replays one seed (SIM_SEED; make sim SEED=N) SIM_REPLAYS
@@ -216,14 +188,8 @@ func TestSimLong(t *testing.T) {
 	var tl tally
 	for ctx := t.Context(); ctx.Err() == nil; first += 100 {
 		runSeeds(t, ctx, first, 100, 8, &tl, func(r Result) {
-			for _, v := range r.Violations {
-				if !known(v) {
-					report(t, r)
-					return
-				}
-			}
 			if len(r.Violations) > 0 {
-				t.Logf("sim: seed %d: known failure (issue 22): %s", r.Seed, joinViolations(r.Violations))
+				report(t, r)
 			}
 		})
 		fmt.Println(tl.line(time.Since(start)))
@@ -251,33 +217,30 @@ func TestSimRegressions(t *testing.T) {
 	}
 }
 
-// TestSimDestroyRace replays the seeds on which the simulator found the
-// destroy intent lost (issue 22), 16 times each, and fails if any replay
-// frees a destroyed group. It is a known failure until issue 22 is merged,
-// so it runs only with SIM_KNOWN=1 (make sim-known). Which way in a replay
-// takes varies with the interleaving (docs/chaos.md has the steps):
+// TestSimDestroyRegressions replays, 8 times each, the seeds on which the
+// simulator found destroy intents lost before they were made durable
+// (issue 22; docs/chaos.md has the steps). On the code before that fix
+// each failed in many replays; now none may. Which way in a replay took
+// varied with the interleaving:
 //   - seed 1000355 (failed in 16 of 24 replays): the destroy is answered OK,
 //     yet the leader only freed the group: the front removed it from the
 //     store, a resync racing the call planned "running downstream, not
 //     stored" and freed it, then the destroy intent was recorded and the
 //     destroy found it not running; in other replays the term ends first.
 //   - seed 1000072 (4 of 16): the leader's lease lapses after the store
-//     write; the destroy intent ends with the term and the follower frees
-//     the group; no one destroys it.
+//     write; the destroy intent ended with the term and the follower freed
+//     the group; no one destroyed it.
 //   - seed 1000675 (16 of 16): the manager restarts between the store write
-//     and the destroy downstream; the new process frees the group.
-func TestSimDestroyRace(t *testing.T) {
-	if os.Getenv("SIM_KNOWN") == "" {
-		t.Skip("known failure until issue 22 (durable destroy intents) is merged; SIM_KNOWN=1 (make sim-known) runs it")
-	}
+//     and the destroy downstream; the new process freed the group.
+func TestSimDestroyRegressions(t *testing.T) {
+	replays := envInt(t, "SIM_REPLAYS", 8)
 	for _, seed := range []uint64{1000355, 1000072, 1000675} {
 		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
-			t.Setenv("SIM_SEED", strconv.FormatUint(seed, 10))
 			var mu sync.Mutex
 			failed := 0
 			var wg sync.WaitGroup
 			sem := make(chan struct{}, 8)
-			for range 16 {
+			for range replays {
 				sem <- struct{}{}
 				wg.Add(1)
 				go func() {
@@ -290,7 +253,7 @@ func TestSimDestroyRace(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					if invariant.Counts(r.Violations)[invariant.RuleDestroyNotFreed] > 0 {
+					if len(r.Violations) > 0 {
 						mu.Lock()
 						failed++
 						if failed == 1 {
@@ -301,7 +264,7 @@ func TestSimDestroyRace(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			t.Logf("sim: seed=%d %s in %d of 16 replays", seed, invariant.RuleDestroyNotFreed, failed)
+			t.Logf("sim: seed=%d failed in %d of %d replays", seed, failed, replays)
 		})
 	}
 }

@@ -14,11 +14,13 @@ const (
 	// request or of a later ambiguous one.
 	RuleAckedWrite = "acked-write-kept"
 	// RuleDestroyNotFreed: a group whose destroy was acknowledged is never
-	// freed by the manager that accepted the destroy (its instances would
-	// be left running, unmanaged), until it is committed again.
+	// left freed by the manager that accepted the destroy (its instances
+	// would run on, unmanaged): a free of it is followed by a destroy,
+	// until it is committed again.
 	RuleDestroyNotFreed = "destroyed-never-freed"
-	// RuleDestroyStaysDown: after an acknowledged destroy the group runs on
-	// no downstream again until it is committed again.
+	// RuleDestroyStaysDown: after an acknowledged destroy the group does not
+	// run again until it is committed again: a commit of it (a leader
+	// adopting it to destroy it) is followed by a destroy.
 	RuleDestroyStaysDown = "destroyed-never-runs-again"
 	// RuleLease: a manager commits or destroys downstream only on a
 	// leadership confirmation younger than the lease.
@@ -106,7 +108,17 @@ func recommitted(qs []Request, i int) time.Time {
 	return time.Unix(1<<40, 0)
 }
 
+// destroys applies the two destroy rules once the run is over (a change
+// they judge may be undone by a later destroy): a free of the group by the
+// manager that accepted the destroy, and a commit of it after the answer,
+// are violations unless a destroy of the group follows them (on any
+// downstream: the downstreams of one manager group manage the same
+// instances, so a leader that adopts a freed group again and destroys it
+// carries out the destroy), before the group is asked to be committed again.
 func destroys(h History) []Violation {
+	if h.Final == nil {
+		return nil
+	}
 	var vs []Violation
 	for g, qs := range byGroup(h) {
 		for i, d := range qs {
@@ -114,15 +126,24 @@ func destroys(h History) []Violation {
 				continue
 			}
 			limit := recommitted(qs, i)
+			destroyedAfter := func(t time.Time) bool {
+				for _, e := range h.Effects {
+					if e.Group == g && e.Kind == Destroy && e.At.After(t) && e.At.Before(limit) {
+						return true
+					}
+				}
+				return false
+			}
 			for _, e := range h.Effects {
-				if e.Group != g || !e.At.Before(limit) {
+				if e.Group != g || !e.At.Before(limit) || destroyedAfter(e.At) {
 					continue
 				}
 				switch {
 				case e.Kind == Free && e.Manager == d.Via && !e.At.Before(d.Start):
-					vs = append(vs, Violation{RuleDestroyNotFreed, fmt.Sprintf("%s; then %s", d, e)})
+					vs = append(vs, Violation{RuleDestroyNotFreed, fmt.Sprintf("%s; then %s, and no destroy after it", d, e)})
 				case e.Kind == Commit && e.At.After(d.End):
-					vs = append(vs, Violation{RuleDestroyStaysDown, fmt.Sprintf("%s answered at %s; then %s", d, d.End.Format("15:04:05.000000"), e)})
+					vs = append(vs, Violation{RuleDestroyStaysDown, fmt.Sprintf("%s answered at %s; then %s, and no destroy after it",
+						d, d.End.Format("15:04:05.000000"), e)})
 				}
 			}
 		}

@@ -44,8 +44,20 @@ func TestCheck(t *testing.T) {
 			Requests: []Request{{Group: "g", Kind: Destroy, Via: "a", Start: at(10), End: at(20), Outcome: Acked}},
 			Effects:  []Effect{{Manager: "a", Group: "g", Kind: Free, At: at(15)}},
 			Holds:    lead,
+			Final:    final(map[string]string{}, "a", map[string]map[string]string{"a": {}}),
 		}, RuleDestroyNotFreed},
+		{"destroy, free, then adopted and destroyed", History{
+			Requests: []Request{{Group: "g", Kind: Destroy, Via: "a", Start: at(10), End: at(20), Outcome: Acked}},
+			Effects: []Effect{
+				{Manager: "a", Group: "g", Kind: Free, At: at(15)},
+				{Manager: "b", Group: "g", Kind: Commit, At: at(3000)},
+				{Manager: "b", Group: "g", Kind: Destroy, At: at(3001)},
+			},
+			Holds: []Hold{{Manager: "a", From: at(0), To: at(100)}, {Manager: "b", From: at(2500)}},
+			Final: final(map[string]string{}, "b", map[string]map[string]string{"a": {}, "b": {}}),
+		}, ""},
 		{"destroy then free, committed again in between", History{
+			Final: final(map[string]string{}, "a", map[string]map[string]string{"a": {}}),
 			Requests: []Request{
 				{Group: "g", Kind: Destroy, Via: "a", Start: at(10), End: at(20), Outcome: Acked},
 				{Group: "g", Kind: Commit, Via: "a", Start: at(30), End: at(40), Outcome: Acked},
@@ -57,6 +69,7 @@ func TestCheck(t *testing.T) {
 			Requests: []Request{{Group: "g", Kind: Destroy, Via: "a", Start: at(10), End: at(20), Outcome: Acked}},
 			Effects:  []Effect{{Manager: "a", Group: "g", Kind: Commit, At: at(30)}},
 			Holds:    lead,
+			Final:    final(map[string]string{}, "a", map[string]map[string]string{"a": {}}),
 		}, RuleDestroyStaysDown},
 		{"commit past the lease", History{
 			Holds:   []Hold{{Manager: "a", From: at(0), To: at(100)}},
