@@ -208,11 +208,16 @@ func (r *reconciler) keys() []plugin.ID {
 	return out
 }
 
+// enqueueAll enqueues every group that is stored, running or asked for,
+// and forgets the ledger records of every other group (a free of a group
+// nobody ran, a group gone from both sides), so that the state kept per
+// group stays bounded by the groups that are.
 func (r *reconciler) enqueueAll() int {
 	keys := r.keys()
 	for _, id := range keys {
 		r.queue.Add(id)
 	}
+	r.ledger.Retain(keys)
 	return len(keys)
 }
 
