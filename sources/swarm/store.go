@@ -112,12 +112,16 @@ func NewStore(c *Client, opts StoreOptions) (*Store, error) {
 // label; after that a label that is gone (removed, or the swarm was
 // re-created) is sources.ErrStoreGone: unknown, never empty.
 func (s *Store) Load(ctx context.Context) (sources.Config, sources.Version, error) {
+	// Seen is read before the inspect: a save that lands meanwhile (and sets
+	// it) must not make this older view of the spec look like a vanished
+	// label.
+	seenBefore := s.seen.Load()
 	sw, err := s.inspect(ctx)
 	if err != nil {
 		return sources.Config{}, "", err
 	}
 	v := sw.Spec.Labels[s.opts.Label]
-	if v == "" && s.seen.Load() {
+	if v == "" && seenBefore {
 		return sources.Config{}, "", fmt.Errorf("swarm store: label %q at %s: %w: this manager read or wrote it before and it is gone now; "+
 			"nothing is changed until it is back: restore it, or set it to the encoding of no groups to reset the store", s.opts.Label, s.c.host, sources.ErrStoreGone)
 	}
