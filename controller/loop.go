@@ -299,5 +299,6 @@ func (r *reconciler) record(p Plan, err error) {
 
 // ledgerHas reports whether the ledger holds a record of id.
 func (r *reconciler) ledgerHas(id plugin.ID) bool {
-	return r.ledger.Groups(id)[0].LastAction != "none"
+	_, ok := r.ledger.Get(id)
+	return ok
 }
