@@ -131,6 +131,21 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	}
 	defer t.release()
 	base, v, cached := r.desired.base()
+	if cached && !r.savesChanges() && unchanged(base, reqs) {
+		// Only removals of groups that are not stored (unknown IDs): if
+		// the store still holds what the cache holds, there is nothing to
+		// write. If it changed, decide again on what it holds now.
+		cfg, nv, err := r.store.Load(t.ctx)
+		if err == nil && nv == v {
+			return reqs, nil
+		}
+		if err == nil {
+			r.desired.install(cfg, nv)
+			if base, v, cached = r.desired.base(); cached && unchanged(base, reqs) {
+				return reqs, nil
+			}
+		}
+	}
 	if cached && r.savesChanges() {
 		// One key per group (etcd): save just the changed groups; the
 		// whole config is never copied, so a commit's cost does not grow
@@ -294,6 +309,27 @@ func (w *writer) saveDelta(t *term, base sources.Config, v sources.Version, reqs
 		return live, true, ferr
 	}
 	return live, false, nil
+}
+
+// unchanged reports whether no member changes base: each only removes a
+// group base does not hold. Members' changes are tried on a config of
+// their own group alone, so the check costs the members, not the groups
+// stored.
+func unchanged(base sources.Config, reqs []*writeReq) bool {
+	for _, req := range reqs {
+		if req.validated != nil {
+			return false // a commit
+		}
+		if _, ok := base.Groups[req.id]; ok {
+			return false
+		}
+		probe := sources.Config{Groups: map[plugin.ID]sources.Entry{}}
+		req.mutate(&probe)
+		if len(probe.Groups) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func pendingVerdicts(reqs []*writeReq) bool {

@@ -143,6 +143,17 @@ func (d *desired) get(id plugin.ID) desiredView {
 	return desiredView{fresh: d.fresh && d.loaded, err: d.err, spec: s, stored: ok, invalid: d.invalid[id]}
 }
 
+// has reports whether id is stored, decodable or not.
+func (d *desired) has(id plugin.ID) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	_, ok := d.specs[id]
+	if !ok {
+		_, ok = d.invalid[id]
+	}
+	return ok
+}
+
 // keys returns every stored ID, decodable or not.
 func (d *desired) keys() []plugin.ID {
 	d.mu.RLock()

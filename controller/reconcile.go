@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -160,10 +161,14 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 // intent, read both sides, decide, act, answer the intent's waiters.
 func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome) {
 	it, hasInt := r.intents.take(id)
-	p := plan(id, r.lease.view().Role, r.desired.get(id), r.obs.get(id), it, hasInt, r.draining.Load())
+	d, o := r.desired.get(id), r.obs.get(id)
+	p := plan(id, r.lease.view().Role, d, o, it, hasInt, r.draining.Load())
 	var out outcome
 	switch p.Action {
 	case ActionNoop:
+		if p.Reason == reasonAsStored && !bytes.Equal(o.sameAs, d.spec.Properties) {
+			r.obs.learnSame(id, o.seq, d.spec.Properties)
+		}
 		logr.FromContextOrDiscard(ctx).V(3).Info("in sync", "reason", p.Reason)
 		out.details = p.Details
 	case ActionWait:

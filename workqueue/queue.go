@@ -26,6 +26,7 @@ type Queue[K comparable] struct {
 	drained *sync.Cond // broadcast when the last key being processed is Done during shutdown
 
 	queue        []K            // pending keys in FIFO order; each key at most once
+	back         backLane[K]    // pending keys added with AddBack: served when queue is empty
 	dirty        map[K]struct{} // keys that need processing: queued, or re-added while processing
 	processing   map[K]struct{} // keys handed out by Get and not yet Done
 	shuttingDown bool
@@ -62,6 +63,7 @@ func New[K comparable](opts Options) (*Queue[K], error) {
 		processing: make(map[K]struct{}),
 		failures:   make(map[K]int),
 		waitIdx:    make(map[K]*waitEntry[K]),
+		back:       backLane[K]{want: make(map[K]struct{})},
 		wake:       make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		loopDone:   make(chan struct{}),
@@ -80,19 +82,36 @@ func (q *Queue[K]) Name() string { return q.name }
 func (q *Queue[K]) Add(k K) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.addLocked(k)
+	q.addLocked(k, false)
 }
 
-func (q *Queue[K]) addLocked(k K) {
+// addLocked queues k, at the back lane if back. A front add of a key that
+// waits in the back lane moves it to the front.
+func (q *Queue[K]) addLocked(k K, back bool) {
 	if q.shuttingDown {
 		return
 	}
 	if _, ok := q.dirty[k]; ok {
+		if !back && q.back.wants(k) {
+			q.back.drop(k)
+			if _, ok := q.processing[k]; !ok {
+				q.back.pending--
+				q.metrics.depth.Dec()
+				q.enqueueLocked(k)
+			}
+		}
 		return
 	}
 	q.dirty[k] = struct{}{}
 	q.metrics.adds.Inc()
+	if back {
+		q.back.want[k] = struct{}{}
+	}
 	if _, ok := q.processing[k]; ok {
+		return
+	}
+	if back {
+		q.enqueueBackLocked(k)
 		return
 	}
 	q.enqueueLocked(k)
@@ -113,7 +132,7 @@ func (q *Queue[K]) enqueueLocked(k K) {
 func (q *Queue[K]) Get() (k K, shutdown bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.queue) == 0 && !q.shuttingDown {
+	for len(q.queue) == 0 && q.back.pending == 0 && !q.shuttingDown {
 		q.getWaiters++
 		q.ready.Wait()
 		q.getWaiters--
@@ -121,10 +140,14 @@ func (q *Queue[K]) Get() (k K, shutdown bool) {
 	if q.shuttingDown {
 		return k, true
 	}
-	k = q.queue[0]
-	var zero K
-	q.queue[0] = zero // let the backing array drop the reference
-	q.queue = q.queue[1:]
+	if len(q.queue) > 0 {
+		k = q.queue[0]
+		var zero K
+		q.queue[0] = zero // let the backing array drop the reference
+		q.queue = q.queue[1:]
+	} else {
+		k = q.popBackLocked()
+	}
 	q.processing[k] = struct{}{}
 	delete(q.dirty, k)
 	now := q.clock.Now()
@@ -157,6 +180,10 @@ func (q *Queue[K]) Done(k K) {
 		return
 	}
 	if _, ok := q.dirty[k]; ok {
+		if q.back.wants(k) {
+			q.enqueueBackLocked(k)
+			return
+		}
 		q.enqueueLocked(k)
 	}
 }
@@ -165,7 +192,7 @@ func (q *Queue[K]) Done(k K) {
 func (q *Queue[K]) Len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.queue)
+	return len(q.queue) + q.back.pending
 }
 
 // ShutDown stops the queue: later adds are ignored, pending and delayed keys
@@ -200,7 +227,11 @@ func (q *Queue[K]) shutDownLocked() {
 	for range q.queue {
 		q.metrics.depth.Dec()
 	}
+	for range q.back.pending {
+		q.metrics.depth.Dec()
+	}
 	q.queue = nil
+	q.back = backLane[K]{want: map[K]struct{}{}}
 	clear(q.queuedAt)
 	clear(q.dirty)
 	q.waiting = nil
