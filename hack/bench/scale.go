@@ -32,8 +32,10 @@ const (
 	// unknownFrees, unknownClients: the unknown-ID free row.
 	unknownFrees   = 20000
 	unknownClients = 16
-	// unknownRSSGoal bounds the RSS growth after the unknown-ID frees.
+	// unknownRSSGoal bounds the RSS growth after the unknown-ID frees, read
+	// quietLong after the last.
 	unknownRSSGoal = 8 << 20
+	quietLong      = 10 * time.Second
 )
 
 // scale measures the rows of issue 17 in os mode: an idle leader of 10,000
@@ -96,7 +98,7 @@ func (h *harness) scale(ctx context.Context) ([]row, error) {
 	rows = append(rows, goalRow(fmt.Sprintf("one resync of %d in-sync groups (SIGHUP to the last of %d reconciles; %d runs)", scaleGroups, scaleGroups, resyncRuns),
 		fmt.Sprintf("median %s, max %s", ms(rs.P50), ms(rs.Max)), "<= "+ms(resyncGoal), rs.Max <= resyncGoal, ""))
 
-	r, err := h.unknownFrees(ctx, c, n)
+	r, err := h.unknownFrees(ctx, c.storeDir, filepath.Join(n.pluginDir, n.name), n.mgr.pid(), scaleGroups, false)
 	rows = append(rows, r...)
 	if err != nil {
 		return rows, err
@@ -163,17 +165,16 @@ func reconciles(addr string) (int, error) {
 // unknownFrees sends unknownFrees FreeGroup calls naming groups that were
 // never stored nor run, from unknownClients clients, and reads the RSS
 // growth and whether the store file was written.
-func (h *harness) unknownFrees(ctx context.Context, c *osCluster, n *osNode) ([]row, error) {
-	storeFile := filepath.Join(c.storeDir, "global.config")
+func (h *harness) unknownFrees(ctx context.Context, storeDir, sock string, pid, stored int, goal bool) ([]row, error) {
+	storeFile := filepath.Join(storeDir, "global.config")
 	st0, err := os.Stat(storeFile)
 	if err != nil {
 		return nil, err
 	}
-	rss0, err := rssBytes(n.mgr.pid())
+	rss0, err := rssBytes(pid)
 	if err != nil {
 		return nil, err
 	}
-	sock := filepath.Join(n.pluginDir, n.name)
 	var (
 		mu   sync.Mutex
 		errs []error
@@ -200,10 +201,10 @@ func (h *harness) unknownFrees(ctx context.Context, c *osCluster, n *osNode) ([]
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if err := sleep(ctx, quiet); err != nil {
+	if err := sleep(ctx, quietLong); err != nil {
 		return nil, err
 	}
-	rss1, err := rssBytes(n.mgr.pid())
+	rss1, err := rssBytes(pid)
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +220,9 @@ func (h *harness) unknownFrees(ctx context.Context, c *osCluster, n *osNode) ([]
 	growth := rss1 - rss0
 	figure := fmt.Sprintf("RSS %s -> %s (%+.1f MiB); %s; %s for all (%d clients)",
 		mib(rss0), mib(rss1), float64(growth)/(1<<20), writes, ms(took), unknownClients)
-	return []row{goalRow(fmt.Sprintf("%d unknown-ID frees, manager holding %d groups", unknownFrees, scaleGroups),
-		figure, "RSS growth <= "+mib(unknownRSSGoal)+"; 0 store writes", growth <= unknownRSSGoal && !written, "")}, nil
+	measure := fmt.Sprintf("%d unknown-ID frees, manager holding %d groups (RSS %s after the last)", unknownFrees, stored, quietLong)
+	if !goal {
+		return []row{infoRow(measure, figure, "")}, nil
+	}
+	return []row{goalRow(measure, figure, "RSS growth <= "+mib(unknownRSSGoal)+"; 0 store writes", growth <= unknownRSSGoal && !written, "")}, nil
 }
