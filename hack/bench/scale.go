@@ -105,6 +105,10 @@ func (h *harness) scale(ctx context.Context) ([]row, error) {
 	}
 	n.stop()
 	r, err = h.phantomFlood(ctx)
+	if rows = append(rows, r...); err != nil {
+		return rows, err
+	}
+	r, err = h.bigAnswer(ctx)
 	return append(rows, r...), err
 }
 
