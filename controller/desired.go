@@ -23,6 +23,7 @@ type desired struct {
 	fresh   bool                // loaded or written during the current term
 	err     error               // why the store is unreadable, if it is
 	sorted  []plugin.Spec       // InspectGroups answer for version; nil: rebuild
+	encoded plugin.EncodedSpecs // sorted, encoded; nil: encode again
 }
 
 func newDesired() *desired {
@@ -45,7 +46,7 @@ func (d *desired) install(cfg sources.Config, v sources.Version) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.cfg, d.version, d.specs, d.invalid = cfg, v, good, bad
-	d.loaded, d.fresh, d.err, d.sorted = true, true, nil, nil
+	d.loaded, d.fresh, d.err, d.sorted, d.encoded = true, true, nil, nil, nil
 }
 
 // apply records a config this replica saved, which differs from the
@@ -70,7 +71,7 @@ func (d *desired) apply(cfg sources.Config, v sources.Version, ids []plugin.ID) 
 		}
 	}
 	d.cfg, d.version = cfg, v
-	d.fresh, d.err, d.sorted = true, nil, nil
+	d.fresh, d.err, d.sorted, d.encoded = true, nil, nil, nil
 }
 
 // applyDelta records a save of the groups ids alone: delta holds their new
@@ -101,7 +102,7 @@ func (d *desired) applyDelta(delta sources.Config, v sources.Version, ids []plug
 		maps.Copy(d.invalid, bad)
 	}
 	d.version = v
-	d.fresh, d.err, d.sorted = true, nil, nil
+	d.fresh, d.err, d.sorted, d.encoded = true, nil, nil, nil
 }
 
 // fail records that the store could not be read: desired state is unknown
@@ -190,6 +191,31 @@ func (d *desired) inspect(v sources.Version) ([]plugin.Spec, bool) {
 		d.sorted = sortedSpecs(d.specs)
 	}
 	return d.sorted, true
+}
+
+// inspectEncoded is inspect, encoded once per version and kept.
+func (d *desired) inspectEncoded(v sources.Version) (plugin.EncodedSpecs, bool, error) {
+	d.mu.RLock()
+	if d.loaded && d.version == v && (d.encoded != nil || len(d.specs) == 0) {
+		out := d.encoded
+		d.mu.RUnlock()
+		return out, true, nil
+	}
+	d.mu.RUnlock()
+	specs, ok := d.inspect(v)
+	if !ok {
+		return nil, false, nil
+	}
+	enc, err := plugin.EncodeSpecs(specs)
+	if err != nil {
+		return nil, false, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.loaded && d.version == v && d.sorted != nil {
+		d.encoded = enc
+	}
+	return enc, true, nil
 }
 
 // count is the number of stored groups.
