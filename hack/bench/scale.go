@@ -100,7 +100,11 @@ func (h *harness) scale(ctx context.Context) ([]row, error) {
 		fmt.Sprintf("median %s, max %s (CPU for all %d: manager %s, sim %s)", ms(rs.P50), ms(rs.Max), resyncRuns, mgrCPU(), simCPU()),
 		"<= "+ms(resyncGoal), rs.Max <= resyncGoal, ""))
 
-	r, err := h.unknownFrees(ctx, c.storeDir, filepath.Join(n.pluginDir, n.name), n.mgr.pid(), scaleGroups, false)
+	r, err := h.scaleCommitRows(ctx, c, n)
+	if rows = append(rows, r...); err != nil {
+		return rows, err
+	}
+	r, err = h.unknownFrees(ctx, c.storeDir, filepath.Join(n.pluginDir, n.name), n.mgr.pid(), scaleGroups, false)
 	rows = append(rows, r...)
 	if err != nil {
 		return rows, err
@@ -111,6 +115,10 @@ func (h *harness) scale(ctx context.Context) ([]row, error) {
 		return rows, err
 	}
 	r, err = h.bigAnswer(ctx)
+	if rows = append(rows, r...); err != nil {
+		return rows, err
+	}
+	r, err = h.scaleTakeovers(ctx)
 	return append(rows, r...), err
 }
 
