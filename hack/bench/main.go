@@ -59,7 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		o.Takeovers = counts
 		return err
 	})
-	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, swarm, etcd, scale (default all)", func(v string) error {
+	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, swarm, etcd, scale, etcdscale (default all)", func(v string) error {
 		o.Sections = strings.Split(v, ",")
 		return nil
 	})
@@ -151,6 +151,7 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 			run: h.swarm, skip: h.swarmSkip},
 		{name: "etcd", measure: etcdMeasure, run: h.etcd, skip: h.etcdSkip},
 		{name: "scale", measure: "idle leader, resync, unknown-ID frees and phantom flood at scale", run: h.scale},
+		{name: "etcdscale", measure: "etcd scale model, 1,000 to 100,000 groups", run: h.etcdScale, skip: h.etcdSkip},
 	}
 	sections = append(sections, section{name: "profile", measure: "in-process CPU profiles", run: h.profile})
 	var rows []row
