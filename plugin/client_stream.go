@@ -50,6 +50,9 @@ func decodeStream(method string, body io.Reader, result any, malformed func(erro
 		}
 		return malformed(fmt.Errorf("invalid JSON-RPC response: %w", err))
 	}
+	if _, ok := result.(*InspectGroupsResponse); !ok {
+		return decodeWhole(method, dec, result, bad)
+	}
 	if err := expectDelim(dec, '{'); err != nil {
 		return bad(err)
 	}
@@ -105,6 +108,43 @@ func decodeStream(method string, body io.Reader, result any, malformed func(erro
 		return ErrNullResult
 	case resultErr != nil:
 		return fmt.Errorf("decode %s result: %w", method, resultErr)
+	}
+	return nil
+}
+
+// clientResponse is a JSON-RPC answer whose result is decoded later.
+type clientResponse struct {
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// decodeWhole decodes a small answer (every one but InspectGroups) as one
+// value: the decoder's buffer, bounded by the cap, holds it once.
+func decodeWhole(method string, dec *json.Decoder, result any, bad func(error) error) error {
+	var resp clientResponse
+	if err := dec.Decode(&resp); err != nil {
+		return bad(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = errors.New("data after the response object")
+		}
+		return bad(err)
+	}
+	if resp.Error != nil {
+		return &RPCError{Code: resp.Error.Code, Message: resp.Error.Message}
+	}
+	if len(resp.Result) == 0 || string(resp.Result) == "null" {
+		return ErrNullResult
+	}
+	if result == nil {
+		return nil
+	}
+	if err := json.Unmarshal(resp.Result, result); err != nil {
+		return fmt.Errorf("decode %s result: %w", method, err)
 	}
 	return nil
 }
