@@ -63,6 +63,12 @@ type Options struct {
 	// Checks, when set, gets the controller's liveness checks (the sync and
 	// lease loops made progress) and readiness check (leadership known).
 	Checks *ops.Checks
+	// Claims are exclusive holds taken at start and verified every resync
+	// interval (see Claim). Another process holding one refuses the start
+	// (ErrMisconfigured); one lost later is logged at error level and shown
+	// by Status and /readyz. When Downstream is nil, New adds
+	// DownstreamClaim for PluginDir/ProxyFor.
+	Claims []Claim
 	// Mode and StoreLocation describe this replica in Manager.Status
 	// ("os", "<store-dir>/global.config").
 	Mode          string

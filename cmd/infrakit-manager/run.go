@@ -18,10 +18,11 @@ import (
 
 // modeOptions are the lease settings each mode sets from its own flags.
 type modeOptions struct {
-	lease time.Duration // --lease-duration
-	renew time.Duration // --poll-interval
-	mode  string        // "os", "swarm", "etcd"
-	store string        // where the groups are, for status
+	lease  time.Duration      // --lease-duration
+	renew  time.Duration      // --poll-interval
+	mode   string             // "os", "swarm", "etcd"
+	store  string             // where the groups are, for status
+	claims []controller.Claim // the mode's claims besides the downstream's
 }
 
 // options turns the global and mode flags into controller Options. op
@@ -37,6 +38,7 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 	o.Leadership, o.Store, o.Log = l, s, log
 	o.Metrics, o.Checks = op.metrics, op.checks
 	o.Mode, o.StoreLocation = m.mode, m.store
+	o.Claims = m.claims
 	return o
 }
 
@@ -65,7 +67,6 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 	}
 
 	// Bound before the manager starts, so a bad --metrics-addr changes nothing.
-	op.addStoreCheck(s)
 	op.addSocketCheck(m.SocketPath())
 	if err := op.start(g.metricsAddr, log.WithName("ops")); err != nil {
 		return err
