@@ -14,6 +14,7 @@ import (
 // writer (saves), both under reconciler.storeMu. Entries are never changed
 // in place, so a shallow copy of cfg.Groups is a safe base for a save.
 type desired struct {
+	encMu   sync.Mutex // held while encoding the InspectGroups answer (inspectEncoded); before mu
 	mu      sync.RWMutex
 	cfg     sources.Config
 	version sources.Version
@@ -197,6 +198,17 @@ func (d *desired) inspect(v sources.Version) ([]plugin.Spec, bool) {
 func (d *desired) inspectEncoded(v sources.Version) (plugin.EncodedSpecs, bool, error) {
 	d.mu.RLock()
 	if d.loaded && d.version == v && (d.encoded != nil || len(d.specs) == 0) {
+		out := d.encoded
+		d.mu.RUnlock()
+		return out, true, nil
+	}
+	d.mu.RUnlock()
+	// One encoder at a time: callers that arrive together (many clients
+	// after a change) wait for the first one's encoding, not make their own.
+	d.encMu.Lock()
+	defer d.encMu.Unlock()
+	d.mu.RLock()
+	if d.loaded && d.version == v && d.encoded != nil {
 		out := d.encoded
 		d.mu.RUnlock()
 		return out, true, nil

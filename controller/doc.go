@@ -37,6 +37,7 @@
 // downstream not found; /readyz reads the store through the bounded store.
 //
 // Lock order (the only nesting): reconciler.storeMu before desired.mu;
+// desired.encMu (one InspectGroups encoding at a time) before desired.mu;
 // lease.notify before lease.mu. Every other mutex is a leaf, and none is held
 // across a downstream call, a store call or a leadership check. Per-group
 // serialisation comes from the work queue: a key is never processed by two
