@@ -183,10 +183,13 @@ func (h *harness) importGroups(ctx context.Context, endpoints []string, prefix s
 	if _, err := c.store(count); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	// An import writes in batches, each one etcd round trip with an fsync:
+	// its time grows with count, and on a loaded machine one batch may
+	// take seconds.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute+time.Duration(count)*5*time.Millisecond)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, h.bin(binManager), "etcd", "--endpoints", strings.Join(endpoints, ","),
-		"--prefix", prefix, "import", filepath.Join(c.storeDir, "global.config"))
+		"--prefix", prefix, "--etcd-timeout", "20s", "import", filepath.Join(c.storeDir, "global.config"))
 	t := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("etcd import of %d groups: %w: %s", count, err, strings.TrimSpace(string(out)))

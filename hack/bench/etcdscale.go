@@ -12,9 +12,6 @@ import (
 	"github.com/infrakit-manager/manager/internal/labscript"
 )
 
-// etcdScaleCounts is the cost curve of the etcd scale model.
-var etcdScaleCounts = []int{1000, 10000, 100000}
-
 // etcdScaleCommits is the number of 1-client commits timed at each count.
 const etcdScaleCommits = 20
 
@@ -43,7 +40,11 @@ func (h *harness) etcdScale(ctx context.Context) ([]row, error) {
 	}
 	endpoints := strings.Split(out, ",")
 	var rows []row
-	for _, count := range etcdScaleCounts {
+	counts := h.opts.EtcdScale
+	if len(counts) == 0 {
+		counts = []int{1000, 10000, 100000}
+	}
+	for _, count := range counts {
 		r, err := h.etcdScaleOne(ctx, endpoints, count)
 		h.procs.closeAll()
 		if err != nil {

@@ -59,6 +59,11 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		o.Takeovers = counts
 		return err
 	})
+	fs.Func("etcd-scale", "comma-separated stored-group counts of the etcd scale model (default 1000,10000,100000)", func(v string) error {
+		counts, err := parseCounts(v)
+		o.EtcdScale = counts
+		return err
+	})
 	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, swarm, etcd, scale, etcdscale (default all)", func(v string) error {
 		o.Sections = strings.Split(v, ",")
 		return nil

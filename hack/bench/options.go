@@ -78,6 +78,9 @@ type Options struct {
 	Profile string
 	// CPUProfileDir receives the profiles. Defaults to <Build>/bench-profiles.
 	CPUProfileDir string
+	// EtcdScale are the stored-group counts of the etcd scale model
+	// (section etcdscale).
+	EtcdScale []int
 	// Sections limits the run to the named sections (commits, flips,
 	// handovers, takeovers, swarm, etcd, profile). Defaults to all; the report
 	// then holds only their rows.
