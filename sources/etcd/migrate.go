@@ -26,14 +26,19 @@ func Import(ctx context.Context, s sources.Store, cfg sources.Config, batch int)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	written := 0
+	// from is where the next batch starts: the groups before it are
+	// written or equal already, and are not compared again (which made a
+	// large import quadratic).
+	from := 0
 	for {
-		n := 0
+		n, next := 0, from
 		_, _, err := sources.Update(ctx, s, func(c *sources.Config) error {
-			n = 0
-			for _, id := range ids {
+			n, next = 0, from
+			for _, id := range ids[from:] {
 				if n == batch {
 					break
 				}
+				next++
 				e := cfg.Groups[id]
 				if old, ok := c.Groups[id]; ok && old.Plugin == e.Plugin && sameJSON(old.Properties, e.Properties) {
 					continue
@@ -47,6 +52,7 @@ func Import(ctx context.Context, s sources.Store, cfg sources.Config, batch int)
 			return written, err
 		}
 		written += n
+		from = next
 		if n < batch {
 			return written, nil
 		}
