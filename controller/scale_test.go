@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"testing"
 	"time"
@@ -38,7 +39,11 @@ func notWatchedErr(id plugin.ID) error {
 // after one sync.
 func inSyncReconciler(t testing.TB, n int) *reconciler {
 	t.Helper()
-	e := newEnv(&testing.T{}, true, func(o *Options) { o.Log, o.StoreTimeout = logr.Discard(), 5*time.Minute })
+	tt, ok := t.(*testing.T)
+	if !ok {
+		tt = &testing.T{} // a benchmark: newEnv's cleanups are not needed
+	}
+	e := newEnv(tt, true, func(o *Options) { o.Log, o.StoreTimeout = logr.Discard(), 5*time.Minute })
 	cfg := sources.Config{Groups: make(map[plugin.ID]sources.Entry, n)}
 	down := &listing{specs: make([]plugin.Spec, 0, n)}
 	props := spec("g", 1).Properties
@@ -80,8 +85,13 @@ func TestReconcileAllocsFlat(t *testing.T) {
 		p, out := r.reconcile(ctx, id)
 		require.NoError(t, out.err)
 		require.Equal(t, ActionNoop, p.Action, p.Reason)
-		per[n] = testing.AllocsPerRun(200, func() { r.processOne(ctx, id) })
-		bytes[n] = bytesPerRun(200, func() { r.processOne(ctx, id) })
+		// The least of 3 measurements: another goroutine of the test binary
+		// can only add allocations to one.
+		per[n], bytes[n] = math.Inf(1), math.MaxUint64
+		for range 3 {
+			per[n] = min(per[n], testing.AllocsPerRun(200, func() { r.processOne(ctx, id) }))
+			bytes[n] = min(bytes[n], bytesPerRun(200, func() { r.processOne(ctx, id) }))
+		}
 		t.Logf("scale: per in-sync reconcile at %d groups: %.0f allocations, %d bytes", n, per[n], bytes[n])
 	}
 	require.Equal(t, per[1000], per[100000], "allocations per reconcile grow with the number of groups")
