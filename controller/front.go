@@ -143,7 +143,7 @@ func (f *front) remove(ctx context.Context, id plugin.ID, o op) error {
 // reconciler's answer, at most applyWait (then the work goes on).
 func (f *front) await(ctx context.Context, id plugin.ID, o op, wasStored bool, since uint64) outcome {
 	ch := f.r.intents.record(id, o, wasStored, since)
-	f.r.queue.Add(id)
+	f.r.queue.AddFirst(id) // a waiting user goes before a resync's groups
 	timer := time.NewTimer(f.applyWait)
 	defer timer.Stop()
 	select {

@@ -192,17 +192,19 @@ func (r *reconciler) keys() []plugin.ID {
 }
 
 // enqueueAll queues every group that is stored, running or has an intent.
-// Stored groups and intents go to the front; groups only the downstream
-// names go to the back lane, so however many it lists, the stored groups
-// never wait behind them.
+// Groups with a user's intent go first, stored groups next; groups only
+// the downstream names go to the back lane, so however many it lists, the
+// stored groups never wait behind them (and the users never wait behind a
+// resync of every stored group).
 func (r *reconciler) enqueueAll() int {
-	n := 0
-	for _, ks := range [][]plugin.ID{r.desired.keys(), r.intents.keys()} {
-		for _, id := range ks {
-			r.queue.Add(id)
-		}
-		n += len(ks)
+	intents, stored := r.intents.keys(), r.desired.keys()
+	for _, id := range intents {
+		r.queue.AddFirst(id)
 	}
+	for _, id := range stored {
+		r.queue.Add(id) // one with an intent is queued already and keeps its place
+	}
+	n := len(intents) + len(stored)
 	for _, id := range r.obs.keys() {
 		r.queue.AddBack(id) // a stored one is queued already and keeps its place
 		n++

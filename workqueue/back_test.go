@@ -75,3 +75,56 @@ func TestQueue_AddBackWhileProcessing(t *testing.T) {
 	q.Done("y")
 	require.Equal(t, 0, q.Len())
 }
+
+func TestQueue_AddFirst(t *testing.T) {
+	tests := []struct {
+		name string
+		ops  func(q *workqueue.Queue[string])
+		want []string
+	}{
+		{"first keys pass pending normal and back keys", func(q *workqueue.Queue[string]) {
+			q.AddBack("p1")
+			q.Add("s1")
+			q.Add("s2")
+			q.AddFirst("u1")
+			q.AddFirst("u2")
+		}, []string{"u1", "u2", "s1", "s2", "p1"}},
+		{"a pending normal key moves to the front once", func(q *workqueue.Queue[string]) {
+			q.Add("s1")
+			q.Add("s2")
+			q.Add("s3")
+			q.AddFirst("s3")
+			q.Add("s3")     // already first: keeps its place
+			q.AddBack("s3") // likewise
+		}, []string{"s3", "s1", "s2"}},
+		{"a pending back key moves to the front", func(q *workqueue.Queue[string]) {
+			q.AddBack("p1")
+			q.AddBack("p2")
+			q.Add("s1")
+			q.AddFirst("p2")
+		}, []string{"p2", "s1", "p1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := newQueue[string](t, workqueue.DefaultOptions())
+			tt.ops(q)
+			require.Equal(t, len(tt.want), q.Len())
+			require.Equal(t, tt.want, drain(t, q))
+			require.Equal(t, 0, q.Len())
+		})
+	}
+}
+
+func TestQueue_AddFirstWhileProcessing(t *testing.T) {
+	q := newQueue[string](t, workqueue.DefaultOptions())
+	q.Add("x")
+	q.AddFirst("x") // moved: a stale entry stays in the normal lane
+	requireNext(t, q, "x")
+	q.Add("s1")
+	q.AddFirst("x") // while processing: queued first on Done
+	require.Equal(t, 1, q.Len())
+	q.Done("x")
+	require.Equal(t, 2, q.Len())
+	require.Equal(t, []string{"x", "s1"}, drain(t, q))
+	require.Equal(t, 0, q.Len())
+}

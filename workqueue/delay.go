@@ -33,7 +33,7 @@ func (q *Queue[K]) addAfterLocked(k K, d time.Duration) {
 		return
 	}
 	if d <= 0 {
-		q.addLocked(k, false)
+		q.addLocked(k, laneNormal)
 		return
 	}
 	readyAt := q.clock.Now().Add(d)
@@ -147,7 +147,7 @@ func (q *Queue[K]) releaseReady() (next time.Time, ok bool) {
 		}
 		heap.Pop(&q.waiting)
 		delete(q.waitIdx, e.key)
-		q.addLocked(e.key, false)
+		q.addLocked(e.key, laneNormal)
 	}
 	return next, false
 }

@@ -25,10 +25,10 @@ type Queue[K comparable] struct {
 	ready   *sync.Cond // signalled when a key is queued; broadcast on shutdown
 	drained *sync.Cond // broadcast when the last key being processed is Done during shutdown
 
-	queue        []K            // pending keys in FIFO order; each key at most once
-	back         backLane[K]    // pending keys added with AddBack: served when queue is empty
-	dirty        map[K]struct{} // keys that need processing: queued, or re-added while processing
-	processing   map[K]struct{} // keys handed out by Get and not yet Done
+	lanes        [numLanes]lane[K] // pending keys, FIFO per lane; the first non-empty lane is served
+	laneOf       map[K]int         // the lane of each dirty key
+	dirty        map[K]struct{}    // keys that need processing: queued, or re-added while processing
+	processing   map[K]struct{}    // keys handed out by Get and not yet Done
 	shuttingDown bool
 	getWaiters   int // Get calls blocked on ready; read by tests
 
@@ -63,7 +63,7 @@ func New[K comparable](opts Options) (*Queue[K], error) {
 		processing: make(map[K]struct{}),
 		failures:   make(map[K]int),
 		waitIdx:    make(map[K]*waitEntry[K]),
-		back:       backLane[K]{want: make(map[K]struct{})},
+		laneOf:     make(map[K]int),
 		wake:       make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		loopDone:   make(chan struct{}),
@@ -82,44 +82,40 @@ func (q *Queue[K]) Name() string { return q.name }
 func (q *Queue[K]) Add(k K) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.addLocked(k, false)
+	q.addLocked(k, laneNormal)
 }
 
-// addLocked queues k, at the back lane if back. A front add of a key that
-// waits in the back lane moves it to the front.
-func (q *Queue[K]) addLocked(k K, back bool) {
+// addLocked queues k in lane l. A key already pending in a later lane moves
+// to l; in l or an earlier lane it keeps its place.
+func (q *Queue[K]) addLocked(k K, l int) {
 	if q.shuttingDown {
 		return
 	}
+	_, busy := q.processing[k]
 	if _, ok := q.dirty[k]; ok {
-		if !back && q.back.wants(k) {
-			q.back.drop(k)
-			if _, ok := q.processing[k]; !ok {
-				q.back.pending--
+		if cur := q.laneOf[k]; l < cur {
+			q.laneOf[k] = l
+			if !busy { // its entry in cur is now stale
+				q.lanes[cur].pending--
 				q.metrics.depth.Dec()
-				q.enqueueLocked(k)
+				q.enqueueLocked(k, l)
 			}
 		}
 		return
 	}
 	q.dirty[k] = struct{}{}
+	q.laneOf[k] = l
 	q.metrics.adds.Inc()
-	if back {
-		q.back.want[k] = struct{}{}
-	}
-	if _, ok := q.processing[k]; ok {
+	if busy {
 		return
 	}
-	if back {
-		q.enqueueBackLocked(k)
-		return
-	}
-	q.enqueueLocked(k)
+	q.enqueueLocked(k, l)
 }
 
-// enqueueLocked appends k to the pending FIFO and wakes a Get.
-func (q *Queue[K]) enqueueLocked(k K) {
-	q.queue = append(q.queue, k)
+// enqueueLocked appends k to lane l and wakes a Get.
+func (q *Queue[K]) enqueueLocked(k K, l int) {
+	q.lanes[l].keys = append(q.lanes[l].keys, k)
+	q.lanes[l].pending++
 	q.queuedAt[k] = q.clock.Now()
 	q.metrics.depth.Inc()
 	q.ready.Signal()
@@ -132,7 +128,7 @@ func (q *Queue[K]) enqueueLocked(k K) {
 func (q *Queue[K]) Get() (k K, shutdown bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.queue) == 0 && q.back.pending == 0 && !q.shuttingDown {
+	for q.pendingLocked() == 0 && !q.shuttingDown {
 		q.getWaiters++
 		q.ready.Wait()
 		q.getWaiters--
@@ -140,16 +136,10 @@ func (q *Queue[K]) Get() (k K, shutdown bool) {
 	if q.shuttingDown {
 		return k, true
 	}
-	if len(q.queue) > 0 {
-		k = q.queue[0]
-		var zero K
-		q.queue[0] = zero // let the backing array drop the reference
-		q.queue = q.queue[1:]
-	} else {
-		k = q.popBackLocked()
-	}
+	k = q.popLocked()
 	q.processing[k] = struct{}{}
 	delete(q.dirty, k)
+	delete(q.laneOf, k)
 	now := q.clock.Now()
 	q.metrics.depth.Dec()
 	if t, ok := q.queuedAt[k]; ok {
@@ -180,11 +170,7 @@ func (q *Queue[K]) Done(k K) {
 		return
 	}
 	if _, ok := q.dirty[k]; ok {
-		if q.back.wants(k) {
-			q.enqueueBackLocked(k)
-			return
-		}
-		q.enqueueLocked(k)
+		q.enqueueLocked(k, q.laneOf[k])
 	}
 }
 
@@ -192,7 +178,7 @@ func (q *Queue[K]) Done(k K) {
 func (q *Queue[K]) Len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.queue) + q.back.pending
+	return q.pendingLocked()
 }
 
 // ShutDown stops the queue: later adds are ignored, pending and delayed keys
@@ -224,14 +210,11 @@ func (q *Queue[K]) shutDownLocked() {
 		return
 	}
 	q.shuttingDown = true
-	for range q.queue {
+	for range q.pendingLocked() {
 		q.metrics.depth.Dec()
 	}
-	for range q.back.pending {
-		q.metrics.depth.Dec()
-	}
-	q.queue = nil
-	q.back = backLane[K]{want: map[K]struct{}{}}
+	q.lanes = [numLanes]lane[K]{}
+	clear(q.laneOf)
 	clear(q.queuedAt)
 	clear(q.dirty)
 	q.waiting = nil
