@@ -75,16 +75,13 @@ func decodeStream(method string, body io.Reader, result any, malformed func(erro
 			}
 			hasResult, resultErr = has, rerr
 		case strings.EqualFold(key, "error"):
-			var e *struct {
-				Code    int    `json:"code"`
-				Message string `json:"message"`
-			}
+			var e *wireRPCError
 			if err := dec.Decode(&e); err != nil {
 				return bad(err)
 			}
 			rpcErr = nil
 			if e != nil {
-				rpcErr = &RPCError{Code: e.Code, Message: e.Message}
+				rpcErr = e.rpcError()
 			}
 		default:
 			if err := skipValue(dec); err != nil {
@@ -115,10 +112,23 @@ func decodeStream(method string, body io.Reader, result any, malformed func(erro
 // clientResponse is a JSON-RPC answer whose result is decoded later.
 type clientResponse struct {
 	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	Error  *wireRPCError   `json:"error"`
+}
+
+// wireRPCError is a JSON-RPC error object as answered.
+type wireRPCError struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// rpcError is the answer's error as an *RPCError (Data kept unless null).
+func (e *wireRPCError) rpcError() *RPCError {
+	rerr := &RPCError{Code: e.Code, Message: e.Message}
+	if d := e.Data; len(d) > 0 && string(d) != "null" {
+		rerr.Data = d
+	}
+	return rerr
 }
 
 // decodeWhole decodes a small answer (every one but InspectGroups) as one
@@ -135,7 +145,7 @@ func decodeWhole(method string, dec *json.Decoder, result any, bad func(error) e
 		return bad(err)
 	}
 	if resp.Error != nil {
-		return &RPCError{Code: resp.Error.Code, Message: resp.Error.Message}
+		return resp.Error.rpcError()
 	}
 	if len(resp.Result) == 0 || string(resp.Result) == "null" {
 		return ErrNullResult

@@ -23,6 +23,11 @@ type modeOptions struct {
 	mode   string             // "os", "swarm", "etcd"
 	store  string             // where the groups are, for status
 	claims []controller.Claim // the mode's claims besides the downstream's
+	// locations is where the leader publishes its --advertise URL; nil in a
+	// mode that publishes none.
+	locations sources.LocationStore
+	// locationEvery is how often the location is re-read (0: --poll-interval).
+	locationEvery time.Duration
 }
 
 // options turns the global and mode flags into controller Options. op
@@ -38,6 +43,7 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 	o.Leadership, o.Store, o.Log = l, s, log
 	o.Metrics, o.Checks = op.metrics, op.checks
 	o.Mode, o.StoreLocation = m.mode, m.store
+	o.LocationInterval = m.locationEvery
 	o.Claims = m.claims
 	return o
 }
@@ -46,7 +52,11 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 // SIGTERM, or with --once a single reconcile pass.
 func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leadership, s sources.Store, mo modeOptions) error {
 	op := newOperations(g)
-	m, err := controller.New(g.options(log, l, s, mo, op))
+	opts := g.options(log, l, s, mo, op)
+	if err := g.net.apply(&opts, mo.locations, log); err != nil {
+		return usageError{err}
+	}
+	m, err := controller.New(opts)
 	if err != nil {
 		return usageError{err}
 	}
@@ -61,6 +71,9 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 			return exitError{code: 1, msg: err.Error()}
 		}
 		if !sum.Converged() && !g.dryRun {
+			if sum.Waiting > 0 {
+				return exitError{code: 1, msg: fmt.Sprintf("not converged: %d action(s) failed, %d group(s) waiting or still to be destroyed", sum.Failed, sum.Waiting)}
+			}
 			return exitError{code: 1, msg: fmt.Sprintf("not converged: %d action(s) failed", sum.Failed)}
 		}
 		return nil
