@@ -279,7 +279,7 @@ func (l *lease) loseLocked(now time.Time, reason string) *leaseChange {
 
 func (l *lease) recoveredLocked() {
 	if l.lastErr != nil {
-		l.o.log.Info("leadership known again", "unknownFor", l.o.clock.Since(l.errSince).Round(time.Millisecond))
+		l.o.log.Info("leadership known again", "unknownFor", l.o.clock.Since(l.errSince).Round(time.Millisecond).String())
 	}
 	l.lastErr, l.lastLog = nil, ""
 }
@@ -292,9 +292,9 @@ func (l *lease) logUnknownLocked(err error, now time.Time) {
 	l.lastLog = err.Error()
 	switch l.role {
 	case RoleLeader:
-		l.o.log.Info("leadership unknown, holding the role until the lease runs out",
-			"error", err.Error(), "leaseLeft", l.validUntilLocked().Sub(now).Round(time.Millisecond))
+		l.o.log.Error(err, "leadership unknown, holding the role until the lease runs out",
+			"leaseLeft", l.validUntilLocked().Sub(now).Round(time.Millisecond).String())
 	default:
-		l.o.log.Info("leadership unknown", "role", l.role.String(), "error", err.Error())
+		l.o.log.Error(err, "leadership unknown", "role", l.role.String())
 	}
 }

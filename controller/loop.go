@@ -296,6 +296,10 @@ func (r *reconciler) runWorker(ctx context.Context) {
 		if shutdown {
 			return
 		}
+		if ctx.Err() != nil { // stopping: the queue hands out what was pending; act on none of it
+			r.queue.Done(id)
+			continue
+		}
 		r.processOne(ctx, id)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -48,6 +49,7 @@ func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 		Leader:     loc,
 		Store:      plugin.StoreStatus{Location: f.storeLocation, Version: string(version)},
 		GroupCount: n,
+		Stored:     sortedIDs(r.desired.keys()),
 		Groups:     r.ledger.Groups(r.keys()...),
 		Time:       r.clock.Now(),
 	}
@@ -68,6 +70,12 @@ func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 	}
 	st.Healthy = len(st.Problems) == 0
 	return st, nil
+}
+
+// sortedIDs sorts ids in place and returns them.
+func sortedIDs(ids []plugin.ID) []plugin.ID {
+	slices.Sort(ids)
+	return ids
 }
 
 func roleName(r Role) string {

@@ -141,7 +141,7 @@ func (c *etcdCluster) leader(except ...*swarmNode) *swarmNode {
 	// lease renews every poll interval, and a loaded machine is slow).
 	mgr := groupClient(c.t, found.socket())
 	require.Eventually(c.t, func() bool {
-		ok, err := mgr.IsLeader(context.Background())
+		ok, err := mgr.IsLeader(etcdtest.Context(c.t))
 		return err == nil && ok
 	}, 3*etcdLease, tick, "node %d holds the election but its manager does not lead", found.i)
 	return found
@@ -194,7 +194,7 @@ func etcdCommitOnTheLeader(t *testing.T, lab *etcdtest.Lab) {
 	require.Contains(t, out, "infrakit.group=cattle,project=infrakit,tier=web")
 	c.runsOnly(leader, c.others(leader), eventually, "cattle")
 
-	resp, err := c.cli.Get(context.Background(), c.prefix+"/groups/cattle")
+	resp, err := c.cli.Get(etcdtest.Context(t), c.prefix+"/groups/cattle")
 	require.NoError(t, err)
 	require.Len(t, resp.Kvs, 1)
 	require.Contains(t, string(resp.Kvs[0].Value), `"Plugin":"group-stateless"`)

@@ -29,7 +29,7 @@ func (l *Leadership) run() {
 		if time.Since(began) > l.opts.LeaseDuration {
 			backoff = minBackoff
 		}
-		l.log.Info("etcd session ended, campaigning again", "err", err.Error(), "retryIn", backoff)
+		l.log.Error(err, "etcd session ended, campaigning again", "retryIn", backoff.String())
 		select {
 		case <-l.ctx.Done():
 			return
@@ -158,7 +158,7 @@ func (l *Leadership) keepAlive(ctx context.Context, id clientv3.LeaseID, errc ch
 			return
 		case err != nil:
 			if ctx.Err() == nil {
-				l.log.V(1).Info("etcd lease renewal failed, retrying", "err", err.Error())
+				l.log.V(1).Info("etcd lease renewal failed, retrying", "error", err.Error())
 			}
 			wait = retry
 		default:
@@ -174,6 +174,6 @@ func (l *Leadership) revoke(id clientv3.LeaseID) {
 	ctx, cancel := context.WithTimeout(context.Background(), l.opts.CallTimeout)
 	defer cancel()
 	if _, err := l.cli.Revoke(ctx, id); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		l.log.V(1).Info("etcd lease revoke failed; it expires by itself", "err", err.Error())
+		l.log.V(1).Info("etcd lease revoke failed; it expires by itself", "error", err.Error())
 	}
 }

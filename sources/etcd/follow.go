@@ -21,7 +21,7 @@ func (s *Store) follow(ctx context.Context) {
 			s.mu.Lock()
 			s.lastErr = err
 			s.mu.Unlock()
-			s.log.Info("etcd store listing failed, retrying", "err", err.Error(), "retryIn", backoff)
+			s.log.Error(err, "etcd store listing failed, retrying", "retryIn", backoff.String())
 			select {
 			case <-ctx.Done():
 				return
@@ -34,7 +34,7 @@ func (s *Store) follow(ctx context.Context) {
 		s.once.Do(func() { close(s.ready) })
 		err = s.watch(ctx, rev+1)
 		if ctx.Err() == nil {
-			s.log.Info("etcd store watch ended, listing again", "err", errString(err))
+			s.log.Info("etcd store watch ended, listing again", "error", errString(err))
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -134,7 +135,7 @@ func TestLeadershipExpiresHonoured(t *testing.T) {
 	_, err = l.Fence()
 	require.ErrorIs(t, err, ErrNotLeader)
 	s := newStore(t, cli, p, l)
-	_, err = s.Save(context.Background(), sourcestest.SampleConfig("x"), "")
+	_, err = s.Save(etcdtest.Context(t), sourcestest.SampleConfig("x"), "")
 	require.ErrorIs(t, err, ErrNotLeader)
 }
 

@@ -1,7 +1,6 @@
 package etcd
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"testing"
@@ -10,13 +9,14 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
 func TestImportExportRoundTripIsIdempotent(t *testing.T) {
 	cli := newClient(t)
 	s := newStore(t, cli, testPrefix(t, cli), nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	data, err := os.ReadFile("../testdata/original-global.config")
 	require.NoError(t, err)
 	orig, err := sources.DecodeConfig(data)
@@ -43,7 +43,7 @@ func TestImportExportRoundTripIsIdempotent(t *testing.T) {
 func TestImportSplitsLargeConfigs(t *testing.T) {
 	cli := newClient(t)
 	s := newStore(t, cli, testPrefix(t, cli), nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	big := sourcestest.SampleConfig("keep")
 	_, err := s.Save(ctx, big, "")
 	require.NoError(t, err)
