@@ -218,8 +218,11 @@ func (l *lease) apply(c *checkCall) {
 		l.holder = c.st.Holder
 		if l.role != RoleFollower {
 			reason := "another replica leads"
-			if l.holder != "" {
+			switch {
+			case l.holder != "":
 				reason = fmt.Sprintf("%s leads", l.holder)
+			case c.st.Reason != "":
+				reason = c.st.Reason
 			}
 			ch = l.loseLocked(now, reason)
 		}

@@ -43,6 +43,13 @@ func TestEtcd(t *testing.T) {
 		{"kill -9 of the etcd Raft leader member", etcdKillTheRaftLeader},
 		{"leader cut off from etcd frees before the new leader commits", etcdCutOffTheLeader},
 		{"etcd unreachable at start", etcdUnreachableAtStart},
+		{"import strict and idempotent", etcdImportStrict},
+		{"sub-TTL freeze of the leader keeps the term", etcdSubTTLFreeze},
+		{"delay on the leader hands over", etcdDelayOnTheLeader},
+		{"compacted frozen follower wins on a current view", etcdCompactedFrozenFollowerWins},
+		{"lagging streams at the new leader", etcdLaggingStreamsAtNewLeader},
+		{"SIGTERM of the leader hands over without overlap", etcdSigtermHandover},
+		{"slow link to the leader keeps the term", etcdSlowLinkKeepsTheTerm},
 		{"a pending destroy survives kill -9 of the leader", etcdPendingDestroyAcrossAKill},
 	}
 	for _, s := range scenarios {

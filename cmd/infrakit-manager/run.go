@@ -23,6 +23,9 @@ type modeOptions struct {
 	mode   string             // "os", "swarm", "etcd"
 	store  string             // where the groups are, for status
 	claims []controller.Claim // the mode's claims besides the downstream's
+	// handover, when set, runs on SIGINT/SIGTERM before the manager stops
+	// (etcd: a leader with a rival frees its groups, then resigns).
+	handover func(ctx context.Context, m *controller.Manager)
 	// locations is where the leader publishes its --advertise URL; nil in a
 	// mode that publishes none.
 	locations sources.LocationStore
@@ -100,7 +103,13 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 			m.Recheck("SIGHUP")
 		}
 	}
-	log.Info("shutting down; groups keep running downstream")
+	if mo.handover != nil && m.Role() == controller.RoleLeader {
+		hctx, hcancel := context.WithTimeout(context.Background(), min(g.shutdownWait, mo.lease))
+		mo.handover(hctx, m)
+		hcancel()
+	} else {
+		log.Info("shutting down; groups keep running downstream")
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), g.shutdownWait)
 	defer cancel()
 	if err := m.Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -33,7 +33,7 @@ func BenchmarkCommit(b *testing.B) {
 				id := plugin.ID(fmt.Sprintf("group-%05d", i))
 				cfg.Groups[id] = sourcestest.SampleEntry(id)
 			}
-			_, err := Import(ctx, s, cfg, DefaultStoreOptions().MaxTxnOps-2)
+			_, err := Import(ctx, s, cfg, DefaultBatch())
 			require.NoError(b, err)
 
 			start := time.Now()
