@@ -14,7 +14,7 @@ FUZZTIME ?= 5m
 TESTFLAGS ?=
 TESTTIMEOUT ?= 10m
 
-.PHONY: all binaries static image docker-engine test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean
+.PHONY: all binaries static image docker-engine test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean sim sim-long chaos
 
 all: lint binaries test
 
@@ -53,6 +53,24 @@ test:
 # Unit tests only (no e2e processes, no Docker).
 test-short:
 	$(GO) test -race -short -count=1 ./...
+
+# The seeded simulator of the controller (controller/sim): make test runs
+# 200 seeds (TestSim). sim replays one seed, 16 times (SEED=N, printed by a
+# failing run); sim-long runs seeds until stopped (Ctrl-C).
+SEED ?= 1
+sim:
+	SIM_SEED=$(SEED) $(GO) test -race -count=1 -v -timeout 10m -run 'TestSimSeed$$' ./controller/sim
+
+sim-long:
+	SIM_LONG=1 $(GO) test -race -count=1 -v -timeout 0 -run 'TestSimLong$$' ./controller/sim
+
+# The chaos run over real processes (hack/chaos): three managers with
+# their own simulators, os and etcd mode, a seeded fault schedule, the
+# invariants checked on the event logs and client history. CHAOS_ARGS, e.g.
+# --duration 10m --seed 7 --modes os.
+CHAOS_ARGS ?=
+chaos: binaries
+	$(GO) run ./hack/chaos --bin $(BUILD) $(CHAOS_ARGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

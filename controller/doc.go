@@ -12,7 +12,11 @@
 //     the gate in front of every downstream change and store write: a
 //     confirmation from a check that began more than one renewal interval
 //     ago is re-checked first, so a frozen process never acts on stale
-//     leadership.
+//     leadership. For a downstream change the same test is made again as
+//     its request is written (send_gate.go, plugin.WithSendGate: at each
+//     read of the request body, just before its bytes are written), so a
+//     worker frozen after confirm looks again on waking before its request
+//     is complete.
 //   - front (front.go) is the Group API. It validates and hands every
 //     write to the reconciler through one call, submit (submit.go): the
 //     store change and the user's intent are recorded together (the intent
@@ -72,8 +76,13 @@
 // writes are not fenced: the gate lets a leader act on a check that began at
 // most one --poll-interval (RenewInterval) before the call, so a leader file
 // that names another manager can see one more change from the old leader
-// within that window (plus the call itself); a process frozen between its
-// check and its call acts once on waking and is undone when it steps down.
+// within that window (plus the call itself). A process frozen after the
+// send gate's last check and before the write of the bytes it let through
+// (a few lines of net/http's write path, same goroutine, nothing to wait
+// for) sends them on waking, in every mode (the downstream takes no
+// fencing token); the change is undone when it steps down. A store write has no second
+// check: a save frozen after its confirm is made on waking unless the
+// store's version changed meanwhile.
 // A destroy carried out downstream whose store record could not be removed
 // (leadership lost in between) is carried out again by the next leader: it
 // commits the last stored spec and destroys it again. The last-applied

@@ -233,7 +233,7 @@ func (r *reconciler) enqueueAll() int {
 // stored, running nor pending: state follows what the store and the
 // downstream name. Called once per sync.
 func (r *reconciler) forgetUnnamed() {
-	if n := r.ledger.Retain(func(id plugin.ID) bool {
+	if n := r.ledger.RetainFunc(func(id plugin.ID) bool {
 		return r.desired.has(id) || r.obs.has(id) || r.intents.has(id)
 	}); n > 0 {
 		r.log.V(1).Info("forgot groups no longer stored nor running", "groups", n)

@@ -130,10 +130,17 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 		var cancel context.CancelFunc
 		ctx, cancel = mergeCancel(ctx, t.ctx)
 		defer cancel()
+		// The gate again, as late as the client allows: just before each
+		// request of this change is written.
+		ctx = plugin.WithSendGate(ctx, r.lease.sendGate(t))
 		log = log.WithValues("term", t.id)
 	}
 	lost := func(err error) error {
-		if t != nil && t.ctx.Err() != nil {
+		notSent := errors.Is(err, plugin.ErrNotSent) // the send gate stopped it: the downstream never got it
+		if notSent {
+			log.Info("not sent: leadership lost before the request was written", "error", err.Error())
+		}
+		if t != nil && (t.ctx.Err() != nil || notSent) {
 			return Terminal(fmt.Errorf("%s %q abandoned: leadership lost: %w (%w)", p.Action, p.ID, err, ErrNotLeader))
 		}
 		return fmt.Errorf("%s %q: %w", p.Action, p.ID, err)

@@ -33,6 +33,17 @@ func (f *front) LeaderLocation(context.Context) (*url.URL, error) {
 	return f.loc.location(f.r.lease.view()), nil
 }
 
+// groupStatus is the ledger's record of every group that is stored, running
+// or asked for; none when there is none (the ledger answers every record it
+// holds when given no IDs).
+func (r *reconciler) groupStatus() []plugin.GroupStatus {
+	keys := r.keys()
+	if len(keys) == 0 {
+		return []plugin.GroupStatus{}
+	}
+	return r.ledger.Groups(keys...)
+}
+
 // Status answers Manager.Status from what the controller holds; it calls
 // neither the store nor the downstream, so it answers at once.
 func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
@@ -50,7 +61,7 @@ func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 		Store:      plugin.StoreStatus{Location: f.storeLocation, Version: string(version)},
 		GroupCount: n,
 		Stored:     sortedIDs(r.desired.keys()),
-		Groups:     r.ledger.Groups(r.keys()...),
+		Groups:     r.groupStatus(),
 		Time:       r.clock.Now(),
 	}
 	if storeErr != nil {

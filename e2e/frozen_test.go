@@ -43,7 +43,10 @@ func (n *osNode) opsSince(since int64, op string, ok bool) int {
 // Timers, the work queue and requests all wake together; none may commit
 // on the resumed process's stale leadership: it re-checks first, steps
 // down, and frees. In the second half the old leader is frozen while a
-// commit to it is in flight.
+// commit to it is in flight: a worker that passed the gate before the
+// freeze is stopped by the send gate as its request is written (the
+// residual window, a freeze between that last check and the write, is a
+// few lines of net/http's write path: see controller/doc.go).
 func TestFrozenLeaderNeverActsOnStaleLeadership(t *testing.T) {
 	c := newOSCluster(t, nameA)
 	a, b := c.node(nameA), c.node(nameB)

@@ -142,6 +142,10 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	if err != nil {
 		return fmt.Errorf("call %s: %w", method, err)
 	}
+	var gated *gateState
+	if gate := sendGateFrom(ctx); gate != nil && method != "Plugin.Implements" {
+		req.Body, req.GetBody, gated = gatedRequestBody(ctx, gate, body)
+	}
 	for k, v := range c.header {
 		req.Header[k] = v
 	}
@@ -151,6 +155,11 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if gated != nil {
+			if gerr := gated.refused(); gerr != nil {
+				return fmt.Errorf("call %s: %w", method, gerr)
+			}
+		}
 		return c.transportError(ctx, err)
 	}
 	defer func() { _ = resp.Body.Close() }()

@@ -39,6 +39,9 @@ var (
 	ErrInvalidUTF8 = errors.New("spec not valid UTF-8")
 	// ErrInvalidName: a plugin name that ValidateName refuses.
 	ErrInvalidName = errors.New("invalid plugin name")
+	// ErrNotSent: the send gate in the call's context (WithSendGate)
+	// refused before the request was complete; the plugin did not act on it.
+	ErrNotSent = errors.New("request not sent")
 )
 
 // JSON-RPC error codes used on the wire.

@@ -57,9 +57,9 @@ func (l *Ledger) Get(id plugin.ID) (plugin.GroupStatus, bool) {
 	return g, ok
 }
 
-// Retain forgets every group keep answers false for, and returns how many
-// it forgot. It is called once per sync, not per group.
-func (l *Ledger) Retain(keep func(plugin.ID) bool) int {
+// RetainFunc forgets every group keep answers false for, and returns how
+// many it forgot. It is called once per sync, not per group.
+func (l *Ledger) RetainFunc(keep func(plugin.ID) bool) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0
@@ -77,6 +77,22 @@ func (l *Ledger) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.last)
+}
+
+// Retain drops every group not in ids (neither stored, running nor asked
+// for any more), so the ledger stays bounded by the groups that are.
+func (l *Ledger) Retain(ids []plugin.ID) {
+	keep := make(map[plugin.ID]bool, len(ids))
+	for _, id := range ids {
+		keep[id] = true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id := range l.last {
+		if !keep[id] {
+			delete(l.last, id)
+		}
+	}
 }
 
 // Groups returns the last reconcile of each of ids, sorted by ID; an id
