@@ -155,6 +155,23 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	r.storeMu.Lock()
 	defer r.storeMu.Unlock()
 	base, v, cached := r.desired.base()
+	if cached && !r.savesChanges() && unchanged(base, reqs) {
+		// Only removals of groups that are not stored (unknown IDs): if
+		// the store still holds what the cache holds, there is nothing to
+		// write. If it changed, decide again on what it holds now.
+		cfg, nv, err := r.store.Load(t.ctx)
+		if err == nil && nv == v {
+			w.saved(reqs, len(base.Groups))
+			return reqs, nil
+		}
+		if err == nil {
+			r.desired.install(cfg, nv, t.id)
+			if base, v, cached = r.desired.base(); cached && unchanged(base, reqs) {
+				w.saved(reqs, len(base.Groups))
+				return reqs, nil
+			}
+		}
+	}
 	if cached && r.savesChanges() {
 		// One key per group (etcd): save just the changed groups; the
 		// whole config is never copied, so a commit's cost does not grow
@@ -315,6 +332,30 @@ func (w *writer) saveDelta(t *term, base sources.Config, v sources.Version, reqs
 		return true, ferr
 	}
 	return false, nil
+}
+
+// unchanged reports whether no member changes base: each only removes a
+// group base holds neither stored nor as a pending destroy. Members' changes are tried on a config of
+// their own group alone, so the check costs the members, not the groups
+// stored.
+func unchanged(base sources.Config, reqs []*writeReq) bool {
+	for _, req := range reqs {
+		if req.validated != nil {
+			return false // a commit
+		}
+		if _, ok := base.Groups[req.id]; ok {
+			return false
+		}
+		if _, ok := base.Destroying[req.id]; ok {
+			return false
+		}
+		probe := sources.Config{Groups: map[plugin.ID]sources.Entry{}, Destroying: map[plugin.ID]sources.Entry{}}
+		req.mutate(&probe)
+		if len(probe.Groups) != 0 || len(probe.Destroying) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func pendingVerdicts(reqs []*writeReq) bool {

@@ -18,6 +18,7 @@ import (
 // writer (saves), both under reconciler.storeMu. Entries are never changed
 // in place, so a shallow copy of cfg.Groups is a safe base for a save.
 type desired struct {
+	encMu   sync.Mutex // held while encoding the InspectGroups answer (inspectEncoded); before mu
 	mu      sync.RWMutex
 	cfg     sources.Config
 	version sources.Version
@@ -28,6 +29,7 @@ type desired struct {
 	term    uint64                    // the leadership term in which the read that installed cfg began
 	err     error                     // why the store is unreadable, if it is
 	sorted  []plugin.Spec             // InspectGroups answer for version; nil: rebuild
+	encoded plugin.EncodedSpecs       // sorted, encoded; nil: encode again
 }
 
 func newDesired() *desired {
@@ -51,7 +53,7 @@ func (d *desired) install(cfg sources.Config, v sources.Version, term uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.cfg, d.version, d.specs, d.invalid, d.dest = cfg, v, good, bad, dest
-	d.loaded, d.term, d.err, d.sorted = true, term, nil, nil
+	d.loaded, d.term, d.err, d.sorted, d.encoded = true, term, nil, nil, nil
 }
 
 // destSpecs decodes pending destroys; one that does not decode is kept
@@ -91,7 +93,7 @@ func (d *desired) apply(cfg sources.Config, v sources.Version, ids []plugin.ID, 
 		}
 	}
 	d.cfg, d.version = cfg, v
-	d.term, d.err, d.sorted = term, nil, nil
+	d.term, d.err, d.sorted, d.encoded = term, nil, nil, nil
 }
 
 // applyDelta records a save of the groups ids alone: delta holds their new
@@ -132,7 +134,7 @@ func (d *desired) applyDelta(delta sources.Config, v sources.Version, ids []plug
 		maps.Copy(d.invalid, bad)
 	}
 	d.version = v
-	d.term, d.err, d.sorted = term, nil, nil
+	d.term, d.err, d.sorted, d.encoded = term, nil, nil, nil
 }
 
 // fail records that the store could not be read: desired state is unknown
@@ -170,6 +172,21 @@ func (d *desired) get(id plugin.ID, term uint64) desiredView {
 	ds, dok := d.dest[id]
 	return desiredView{fresh: d.loaded && term != 0 && d.term == term, err: d.err, spec: s, stored: ok,
 		invalid: d.invalid[id], destroying: dok, destSpec: ds}
+}
+
+// has reports whether id is stored, decodable or not, or is a pending
+// destroy.
+func (d *desired) has(id plugin.ID) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	_, ok := d.specs[id]
+	if !ok {
+		_, ok = d.invalid[id]
+	}
+	if !ok {
+		_, ok = d.dest[id]
+	}
+	return ok
 }
 
 // keys returns every stored ID, decodable or not, and every pending destroy.
@@ -211,6 +228,42 @@ func (d *desired) inspect(v sources.Version) ([]plugin.Spec, bool) {
 		d.sorted = sortedSpecs(d.specs)
 	}
 	return d.sorted, true
+}
+
+// inspectEncoded is inspect, encoded once per version and kept.
+func (d *desired) inspectEncoded(v sources.Version) (plugin.EncodedSpecs, bool, error) {
+	d.mu.RLock()
+	if d.loaded && d.version == v && (d.encoded != nil || len(d.specs) == 0) {
+		out := d.encoded
+		d.mu.RUnlock()
+		return out, true, nil
+	}
+	d.mu.RUnlock()
+	// One encoder at a time: callers that arrive together (many clients
+	// after a change) wait for the first one's encoding, not make their own.
+	d.encMu.Lock()
+	defer d.encMu.Unlock()
+	d.mu.RLock()
+	if d.loaded && d.version == v && d.encoded != nil {
+		out := d.encoded
+		d.mu.RUnlock()
+		return out, true, nil
+	}
+	d.mu.RUnlock()
+	specs, ok := d.inspect(v)
+	if !ok {
+		return nil, false, nil
+	}
+	enc, err := plugin.EncodeSpecs(specs)
+	if err != nil {
+		return nil, false, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.loaded && d.version == v && d.sorted != nil {
+		d.encoded = enc
+	}
+	return enc, true, nil
 }
 
 // count is the number of stored groups.

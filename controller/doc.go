@@ -64,6 +64,7 @@
 // of both listeners (package forward), never inside the front.
 //
 // Lock order (the only nesting): reconciler.storeMu before desired.mu;
+// desired.encMu (one InspectGroups encoding at a time) before desired.mu;
 // lease.notify before lease.mu. Every other mutex is a leaf, and none is held
 // across a downstream call or a leadership check; storeMu is held across
 // store calls only (the writer confirms leadership before taking it and

@@ -26,7 +26,10 @@ type front struct {
 	loc           *locator // where the leader is (location.go)
 }
 
-var _ plugin.Group = (*front)(nil)
+var (
+	_ plugin.Group            = (*front)(nil)
+	_ plugin.EncodedInspector = (*front)(nil)
+)
 
 // leading answers ErrNotLeader unless this replica leads.
 func (f *front) leading() error {
@@ -181,4 +184,23 @@ func (f *front) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
 		f.log.Error(err, "stored group skipped", "group", id)
 	}
 	return sortedSpecs(good), nil
+}
+
+// InspectGroupsEncoded is InspectGroups for the server, encoded once per
+// store version and kept: while the store is unchanged an answer costs the
+// store's version check and writing the kept bytes.
+func (f *front) InspectGroupsEncoded(ctx context.Context) (plugin.EncodedSpecs, error) {
+	_, v, err := f.r.store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	enc, ok, err := f.r.desired.inspectEncoded(v)
+	if ok || err != nil {
+		return enc, err
+	}
+	specs, err := f.InspectGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return plugin.EncodeSpecs(specs)
 }

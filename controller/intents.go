@@ -114,6 +114,14 @@ func (in *intents) done(id plugin.ID, o op) {
 	}
 }
 
+// has reports whether id has a pending intent.
+func (in *intents) has(id plugin.ID) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	_, ok := in.m[id]
+	return ok
+}
+
 // keys returns the groups with a pending intent.
 func (in *intents) keys() []plugin.ID {
 	in.mu.Lock()

@@ -208,17 +208,36 @@ func (r *reconciler) keys() []plugin.ID {
 	return out
 }
 
-// enqueueAll enqueues every group that is stored, running or asked for,
-// and forgets the ledger records of every other group (a free of a group
-// nobody ran, a group gone from both sides), so that the state kept per
-// group stays bounded by the groups that are.
+// enqueueAll queues every group that is stored, running or has an intent.
+// Groups with a user's intent go first, stored groups next; groups only
+// the downstream names go to the back lane, so however many it lists, the
+// stored groups never wait behind them (and the users never wait behind a
+// resync of every stored group).
 func (r *reconciler) enqueueAll() int {
-	keys := r.keys()
-	for _, id := range keys {
-		r.queue.Add(id)
+	intents, stored := r.intents.keys(), r.desired.keys()
+	for _, id := range intents {
+		r.queue.AddFirst(id)
 	}
-	r.ledger.Retain(keys)
-	return len(keys)
+	for _, id := range stored {
+		r.queue.Add(id) // one with an intent is queued already and keeps its place
+	}
+	n := len(intents) + len(stored)
+	for _, id := range r.obs.keys() {
+		r.queue.AddBack(id) // a stored one is queued already and keeps its place
+		n++
+	}
+	return n
+}
+
+// forgetUnnamed drops the ledger records of groups that are neither
+// stored, running nor pending: state follows what the store and the
+// downstream name. Called once per sync.
+func (r *reconciler) forgetUnnamed() {
+	if n := r.ledger.RetainFunc(func(id plugin.ID) bool {
+		return r.desired.has(id) || r.obs.has(id) || r.intents.has(id)
+	}); n > 0 {
+		r.log.V(1).Info("forgot groups no longer stored nor running", "groups", n)
+	}
 }
 
 // syncRetry is the delay between failed syncs: 50ms doubling, capped at
@@ -243,6 +262,9 @@ func (r *reconciler) runSync(ctx context.Context) {
 		}
 		err := r.sync(ctx)
 		r.syncBeat.Beat()
+		if err == nil {
+			r.forgetUnnamed()
+		}
 		n := r.enqueueAll()
 		next := wait.Jitter(r.resync, 0.1)
 		if err != nil {
@@ -295,7 +317,9 @@ func (r *reconciler) processOne(ctx context.Context, id plugin.ID) {
 		// unknown is known again.
 		r.queue.Forget(id)
 	case IsTerminal(err):
-		if !errors.Is(err, ErrNotLeader) {
+		// Not running downstream: the user who asked gets the plugin's
+		// answer; it is no failure of the manager's.
+		if !errors.Is(err, ErrNotLeader) && !notWatched(err) {
 			log.Error(err, "reconcile failed, not retrying until something changes", "action", string(p.Action))
 		}
 		result = ops.ResultError
@@ -317,8 +341,12 @@ func (r *reconciler) record(p Plan, err error) {
 	switch {
 	case p.Action == ActionNoop && err == nil && r.ledgerHas(p.ID):
 		// A converged group keeps its last real action in the ledger.
-	case (p.Action == ActionFree || p.Action == ActionDestroy) && err == nil && !r.desired.get(p.ID, 0).stored:
+	case (p.Action == ActionFree || p.Action == ActionDestroy) && (err == nil || notWatched(err)) && !r.desired.has(p.ID):
+		// Gone from both sides (or never there: an unknown ID): nothing
+		// is kept about it.
 		r.ledger.Forget(p.ID)
+	case p.Action == ActionNoop && err == nil && !r.desired.has(p.ID) && !r.obs.has(p.ID):
+		// Neither stored nor running: nothing to report, nothing kept.
 	default:
 		r.ledger.Record(p.ID, string(p.Action), err, p.Reason)
 	}
@@ -326,5 +354,6 @@ func (r *reconciler) record(p Plan, err error) {
 
 // ledgerHas reports whether the ledger holds a record of id.
 func (r *reconciler) ledgerHas(id plugin.ID) bool {
-	return r.ledger.Groups(id)[0].LastAction != "none"
+	_, ok := r.ledger.Get(id)
+	return ok
 }

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"encoding/json"
 	"sync"
 
@@ -18,6 +19,7 @@ import (
 type observed struct {
 	mu      sync.Mutex
 	seq     uint64
+	asking  int  // InspectGroups calls asked (begin) and not yet answered
 	known   bool // one InspectGroups answer has been installed
 	err     error
 	m       map[plugin.ID]obsEntry
@@ -38,6 +40,10 @@ type obsEntry struct {
 	spec    plugin.Spec
 	present bool
 	seq     uint64
+	// sameAs is the stored properties spec was last found to mean (a
+	// plugin that re-encodes what it runs): while both are byte-for-byte
+	// unchanged, the semantic comparison is not made again.
+	sameAs json.RawMessage
 }
 
 // lastApplied is the record of this replica's last successful commit of a
@@ -61,28 +67,44 @@ func (o *observed) begin() uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.seq++
+	o.asking++
 	return o.seq
 }
 
-// install records an InspectGroups answer asked for at seq start.
+// install records an InspectGroups answer asked for at seq start. An
+// entry whose properties are byte-for-byte the ones already held is kept
+// as it is (with what was learnt comparing it), so an unchanged group costs
+// one comparison and no allocation. Entries the answer does not name, and
+// last-applied records of groups no longer running, are forgotten.
 func (o *observed) install(start uint64, specs []plugin.Spec) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	seen := make(map[plugin.ID]bool, len(specs))
+	o.asking--
 	for _, s := range specs {
-		seen[s.ID] = true
-		if o.m[s.ID].seq > start {
+		old, ok := o.m[s.ID]
+		if old.seq > start {
 			continue // changed by a worker since the question was asked
 		}
-		o.m[s.ID] = obsEntry{spec: s, present: true, seq: start}
+		if ok && old.present && bytes.Equal(old.spec.Properties, s.Properties) {
+			old.seq = start
+			o.m[s.ID] = old
+		} else {
+			o.m[s.ID] = obsEntry{spec: s, present: true, seq: start}
+		}
 		if la, ok := o.applied[s.ID]; ok && !la.known && la.seq < start {
 			la.reported, la.known = s.Properties, true
 			o.applied[s.ID] = la
 		}
 	}
+	// Named by the answer: seq == start; changed by a worker since: later.
 	for id, e := range o.m {
-		if !seen[id] && e.seq <= start {
+		if e.seq < start {
 			delete(o.m, id)
+		}
+	}
+	for id := range o.applied {
+		if _, ok := o.m[id]; !ok {
+			delete(o.applied, id)
 		}
 	}
 	o.known, o.err = true, nil
@@ -92,6 +114,7 @@ func (o *observed) install(start uint64, specs []plugin.Spec) {
 func (o *observed) fail(err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.asking--
 	o.err = err
 }
 
@@ -151,20 +174,47 @@ func (o *observed) mark() uint64 {
 }
 
 // removed records a successful free or destroy (or a plugin that answered
-// it does not run the group).
+// it does not run the group). While an InspectGroups is in flight the
+// removal is kept as a tombstone (its answer may still list the group),
+// which that answer's install forgets; otherwise nothing is kept.
 func (o *observed) removed(id plugin.ID) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.seq++
-	o.m[id] = obsEntry{seq: o.seq}
+	if o.asking > 0 {
+		o.m[id] = obsEntry{seq: o.seq}
+	} else {
+		delete(o.m, id)
+	}
 	delete(o.applied, id)
+}
+
+// learnSame notes that the running properties of id, as read at seq, mean
+// the stored properties stored: later comparisons of the same bytes are
+// answered without decoding either side.
+func (o *observed) learnSame(id plugin.ID, seq uint64, stored json.RawMessage) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if e, ok := o.m[id]; ok && e.present && e.seq == seq {
+		e.sameAs = stored
+		o.m[id] = e
+	}
+}
+
+// has reports whether the downstream runs id, as last seen.
+func (o *observed) has(id plugin.ID) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.m[id].present
 }
 
 // obsView is what planning needs of one group.
 type obsView struct {
 	known   bool
 	present bool
+	seq     uint64 // of the entry, for learnSame
 	spec    plugin.Spec
+	sameAs  json.RawMessage
 	applied lastApplied
 	hasLA   bool
 	gone    bool // destroyed by this replica in its current term
@@ -176,7 +226,7 @@ func (o *observed) get(id plugin.ID) obsView {
 	e := o.m[id]
 	la, ok := o.applied[id]
 	_, gone := o.gone[id]
-	return obsView{known: o.known, present: e.present, spec: e.spec, applied: la, hasLA: ok, gone: gone}
+	return obsView{known: o.known, present: e.present, seq: e.seq, spec: e.spec, sameAs: e.sameAs, applied: la, hasLA: ok, gone: gone}
 }
 
 // keys returns the IDs the downstream runs.
@@ -192,12 +242,17 @@ func (o *observed) keys() []plugin.ID {
 	return out
 }
 
+// reasonAsStored is the reason of a group found running its stored spec.
+const reasonAsStored = "running as stored"
+
 // inSync reports whether the plugin runs the stored spec: it runs exactly
 // that spec, or it runs what it reported after this replica's last
 // successful commit of that same spec (a plugin that normalises specs).
 func (v obsView) inSync(stored plugin.Spec) (bool, string) {
-	if sameProperties(stored.Properties, v.spec.Properties) {
-		return true, "running as stored"
+	if bytes.Equal(stored.Properties, v.spec.Properties) ||
+		(v.sameAs != nil && bytes.Equal(v.sameAs, stored.Properties)) ||
+		sameProperties(stored.Properties, v.spec.Properties) {
+		return true, reasonAsStored
 	}
 	if v.hasLA && v.applied.known && sameProperties(v.applied.stored, stored.Properties) &&
 		sameProperties(v.applied.reported, v.spec.Properties) {

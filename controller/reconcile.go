@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -184,10 +185,14 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome) {
 	it, hasInt := r.intents.take(id)
 	v := r.lease.view()
-	p := plan(id, v.Role, r.desired.get(id, r.leaderTerm(v)), r.obs.get(id), it, hasInt, r.isDraining())
+	d, o := r.desired.get(id, r.leaderTerm(v)), r.obs.get(id)
+	p := plan(id, v.Role, d, o, it, hasInt, r.isDraining())
 	var out outcome
 	switch p.Action {
 	case ActionNoop:
+		if p.Reason == reasonAsStored && !bytes.Equal(o.sameAs, d.spec.Properties) {
+			r.obs.learnSame(id, o.seq, d.spec.Properties)
+		}
 		logr.FromContextOrDiscard(ctx).V(3).Info("in sync", "reason", p.Reason)
 		out.details = p.Details
 	case ActionWait:

@@ -76,7 +76,7 @@ func (r *reconciler) submit(ctx context.Context, c change, wait time.Duration) (
 	if ch == nil {
 		return rc, nil
 	}
-	r.queue.Add(c.id)
+	r.queue.AddFirst(c.id) // a waiting user goes before a resync's groups
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {

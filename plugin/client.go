@@ -123,15 +123,6 @@ type clientRequest struct {
 	ID      int64           `json:"id"`
 }
 
-type clientResponse struct {
-	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Code    int             `json:"code"`
-		Message string          `json:"message"`
-		Data    json.RawMessage `json:"data"`
-	} `json:"error"`
-}
-
 func (c *Client) call(ctx context.Context, method string, params, result any) error {
 	if params == nil {
 		params = struct{}{}
@@ -176,42 +167,13 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return c.transportError(ctx, fmt.Errorf("HTTP %s: %s", resp.Status, strings.TrimSpace(string(snippet))))
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	switch {
-	case err != nil:
-		return c.transportError(ctx, err)
-	case len(data) > maxResponseBytes:
-		return c.transportError(ctx, fmt.Errorf("response body exceeds %d bytes", maxResponseBytes))
-	case len(bytes.TrimSpace(data)) == 0:
-		return c.transportError(ctx, errors.New("empty response body"))
-	}
-	return decodeResponse(method, data, result, func(err error) error { return c.transportError(ctx, err) })
+	return decodeStream(method, resp.Body, result, func(err error) error { return c.transportError(ctx, err) })
 }
 
 // decodeResponse turns a response body into result or an error. Malformed
 // bodies go through malformed (the client wraps them as transport errors).
 func decodeResponse(method string, data []byte, result any, malformed func(error) error) error {
-	var resp clientResponse
-	if err := json.Unmarshal(data, &resp); err != nil {
-		return malformed(fmt.Errorf("invalid JSON-RPC response: %w", err))
-	}
-	if resp.Error != nil {
-		rerr := &RPCError{Code: resp.Error.Code, Message: resp.Error.Message}
-		if d := resp.Error.Data; len(d) > 0 && string(d) != "null" {
-			rerr.Data = d
-		}
-		return rerr
-	}
-	if len(resp.Result) == 0 || string(resp.Result) == "null" {
-		return ErrNullResult
-	}
-	if result == nil {
-		return nil
-	}
-	if err := json.Unmarshal(resp.Result, result); err != nil {
-		return fmt.Errorf("decode %s result: %w", method, err)
-	}
-	return nil
+	return decodeStream(method, bytes.NewReader(data), result, malformed)
 }
 
 // callStart carries when a call began, to say how long it ran before its

@@ -17,6 +17,9 @@ import (
 // Each write must make progress within stall, or the connection is dropped.
 func writeResponse(w http.ResponseWriter, stall time.Duration, id json.RawMessage, result any, werr *wireError) error {
 	sw := stallWriter{w: w, rc: http.NewResponseController(w), stall: stall}
+	if enc, ok := result.(EncodedSpecs); ok && werr == nil {
+		return writeEncodedGroups(sw, id, enc)
+	}
 	if r, ok := result.(InspectGroupsResponse); ok && werr == nil && len(r.Groups) > 0 && streamable(r.Groups) {
 		return streamGroups(sw, id, r.Groups)
 	}

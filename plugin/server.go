@@ -214,6 +214,16 @@ func newHandler(g Group, opts ServerOptions) *handler {
 					return OKResponse{OK: true}, nil
 				}),
 				"InspectGroups": bind(func(ctx context.Context, g Group, _ InspectGroupsRequest) (any, error) {
+					if ei, ok := g.(EncodedInspector); ok {
+						enc, err := ei.InspectGroupsEncoded(ctx)
+						if err != nil {
+							return nil, err
+						}
+						if len(enc) == 0 {
+							return InspectGroupsResponse{}, nil
+						}
+						return enc, nil
+					}
 					specs, err := h.inspect.do(ctx, g)
 					if err != nil {
 						return nil, err

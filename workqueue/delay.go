@@ -22,7 +22,7 @@ func (q *Queue[K]) addAfterLocked(k K, d time.Duration) {
 		return
 	}
 	if d <= 0 {
-		q.addLocked(k)
+		q.addLocked(k, laneNormal)
 		return
 	}
 	readyAt := q.clock.Now().Add(d)
@@ -109,7 +109,7 @@ func (q *Queue[K]) releaseReady() {
 		heap.Pop(&q.waiting)
 		delete(q.waitIdx, e.key)
 		e.timer.Stop()
-		q.addLocked(e.key)
+		q.addLocked(e.key, laneNormal)
 	}
 }
 

@@ -5,7 +5,10 @@
 // Guarantees: a key pending in the queue is held once however often it is
 // added; a key is never handed to two workers at once (a key added while it
 // is being processed is handed out again, once, after Done); distinct keys
-// come out in the order they became ready. AddAfter and AddRateLimited delay
+// come out in the order they became ready, within three lanes served in
+// order: AddFirst (work someone waits for), Add, AddBack (work that must
+// never delay the rest). Adding a pending key to an earlier lane moves it
+// there; to a later lane leaves it in place. AddAfter and AddRateLimited delay
 // a key on an injected clock, with per-key exponential backoff that Forget
 // resets.
 //

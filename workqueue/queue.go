@@ -25,9 +25,10 @@ type Queue[K comparable] struct {
 	ready   *sync.Cond // signalled when a key is queued; broadcast on shutdown
 	drained *sync.Cond // broadcast when the last key being processed is Done during shutdown
 
-	queue        []K            // pending keys in FIFO order; each key at most once
-	dirty        map[K]struct{} // keys that need processing: queued, or re-added while processing
-	processing   map[K]struct{} // keys handed out by Get and not yet Done
+	lanes        [numLanes]lane[K] // pending keys, FIFO per lane; the first non-empty lane is served
+	laneOf       map[K]int         // the lane of each dirty key
+	dirty        map[K]struct{}    // keys that need processing: queued, or re-added while processing
+	processing   map[K]struct{}    // keys handed out by Get and not yet Done
 	shuttingDown bool
 	getWaiters   int // Get calls blocked on ready; read by tests
 
@@ -60,6 +61,7 @@ func New[K comparable](opts Options) (*Queue[K], error) {
 		processing: make(map[K]struct{}),
 		failures:   make(map[K]int),
 		waitIdx:    make(map[K]*waitEntry[K]),
+		laneOf:     make(map[K]int),
 	}
 	q.ready = sync.NewCond(&q.mu)
 	q.drained = sync.NewCond(&q.mu)
@@ -74,27 +76,40 @@ func (q *Queue[K]) Name() string { return q.name }
 func (q *Queue[K]) Add(k K) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.addLocked(k)
+	q.addLocked(k, laneNormal)
 }
 
-func (q *Queue[K]) addLocked(k K) {
+// addLocked queues k in lane l. A key already pending in a later lane moves
+// to l; in l or an earlier lane it keeps its place.
+func (q *Queue[K]) addLocked(k K, l int) {
 	if q.shuttingDown {
 		return
 	}
+	_, busy := q.processing[k]
 	if _, ok := q.dirty[k]; ok {
+		if cur := q.laneOf[k]; l < cur {
+			q.laneOf[k] = l
+			if !busy { // its entry in cur is now stale
+				q.lanes[cur].pending--
+				q.metrics.depth.Dec()
+				q.enqueueLocked(k, l)
+			}
+		}
 		return
 	}
 	q.dirty[k] = struct{}{}
+	q.laneOf[k] = l
 	q.metrics.adds.Inc()
-	if _, ok := q.processing[k]; ok {
+	if busy {
 		return
 	}
-	q.enqueueLocked(k)
+	q.enqueueLocked(k, l)
 }
 
-// enqueueLocked appends k to the pending FIFO and wakes a Get.
-func (q *Queue[K]) enqueueLocked(k K) {
-	q.queue = append(q.queue, k)
+// enqueueLocked appends k to lane l and wakes a Get.
+func (q *Queue[K]) enqueueLocked(k K, l int) {
+	q.lanes[l].keys = append(q.lanes[l].keys, k)
+	q.lanes[l].pending++
 	q.queuedAt[k] = q.clock.Now()
 	q.metrics.depth.Inc()
 	q.ready.Signal()
@@ -108,20 +123,18 @@ func (q *Queue[K]) enqueueLocked(k K) {
 func (q *Queue[K]) Get() (k K, shutdown bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.queue) == 0 && !q.shuttingDown {
+	for q.pendingLocked() == 0 && !q.shuttingDown {
 		q.getWaiters++
 		q.ready.Wait()
 		q.getWaiters--
 	}
-	if len(q.queue) == 0 {
+	if q.pendingLocked() == 0 {
 		return k, true
 	}
-	k = q.queue[0]
-	var zero K
-	q.queue[0] = zero // let the backing array drop the reference
-	q.queue = q.queue[1:]
+	k = q.popLocked()
 	q.processing[k] = struct{}{}
 	delete(q.dirty, k)
+	delete(q.laneOf, k)
 	now := q.clock.Now()
 	q.metrics.depth.Dec()
 	if t, ok := q.queuedAt[k]; ok {
@@ -146,7 +159,7 @@ func (q *Queue[K]) Done(k K) {
 		delete(q.startedAt, k)
 	}
 	if _, ok := q.dirty[k]; ok { // added while processing (before any shutdown)
-		q.enqueueLocked(k)
+		q.enqueueLocked(k, q.laneOf[k])
 	}
 	if q.shuttingDown && len(q.processing) == 0 {
 		q.drained.Broadcast()
@@ -157,7 +170,7 @@ func (q *Queue[K]) Done(k K) {
 func (q *Queue[K]) Len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.queue)
+	return q.pendingLocked()
 }
 
 // ShutDown stops the queue, as client-go's does: later adds are ignored,

@@ -59,7 +59,12 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		o.Takeovers = counts
 		return err
 	})
-	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, forward, swarm, etcd (default all)", func(v string) error {
+	fs.Func("etcd-scale", "comma-separated stored-group counts of the etcd scale model (default 1000,10000,100000)", func(v string) error {
+		counts, err := parseCounts(v)
+		o.EtcdScale = counts
+		return err
+	})
+	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, forward, swarm, etcd, scale, etcdscale (default all)", func(v string) error {
 		o.Sections = strings.Split(v, ",")
 		return nil
 	})
@@ -151,6 +156,8 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 		{name: "swarm", measure: swarmMeasure, orig: swarmOrig,
 			run: h.swarm, skip: h.swarmSkip},
 		{name: "etcd", measure: etcdMeasure, run: h.etcd, skip: h.etcdSkip},
+		{name: "scale", measure: "idle leader, resync, unknown-ID frees and phantom flood at scale", run: h.scale},
+		{name: "etcdscale", measure: "etcd scale model, 1,000 to 100,000 groups", run: h.etcdScale, skip: h.etcdSkip},
 	}
 	sections = append(sections, section{name: "profile", measure: "in-process CPU profiles", run: h.profile})
 	var rows []row

@@ -78,6 +78,9 @@ type Options struct {
 	Profile string
 	// CPUProfileDir receives the profiles. Defaults to <Build>/bench-profiles.
 	CPUProfileDir string
+	// EtcdScale are the stored-group counts of the etcd scale model
+	// (section etcdscale).
+	EtcdScale []int
 	// Sections limits the run to the named sections (commits, flips,
 	// handovers, takeovers, swarm, etcd, profile). Defaults to all; the report
 	// then holds only their rows.
@@ -160,7 +163,7 @@ func (o *Options) validate() error {
 	if o.CPUProfileDir == "" {
 		o.CPUProfileDir = filepath.Join(o.Build, "bench-profiles")
 	}
-	known := []string{"commits", "flips", "handovers", "takeovers", "forward", "swarm", "etcd", "profile"}
+	known := []string{"commits", "flips", "handovers", "takeovers", "forward", "swarm", "etcd", "scale", "etcdscale", "profile"}
 	for _, s := range o.Sections {
 		if !slices.Contains(known, s) {
 			errs = append(errs, fmt.Errorf("bench: unknown section %q (known: %s)", s, strings.Join(known, ", ")))

@@ -48,6 +48,37 @@ func (l *Ledger) Forget(id plugin.ID) {
 	delete(l.last, id)
 }
 
+// Get returns the last reconcile of group id, if one is recorded. It costs
+// the same whatever the number of groups recorded.
+func (l *Ledger) Get(id plugin.ID) (plugin.GroupStatus, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g, ok := l.last[id]
+	return g, ok
+}
+
+// RetainFunc forgets every group keep answers false for, and returns how
+// many it forgot. It is called once per sync, not per group.
+func (l *Ledger) RetainFunc(keep func(plugin.ID) bool) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for id := range l.last {
+		if !keep(id) {
+			delete(l.last, id)
+			n++
+		}
+	}
+	return n
+}
+
+// Len is the number of groups recorded.
+func (l *Ledger) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.last)
+}
+
 // Retain drops every group not in ids (neither stored, running nor asked
 // for any more), so the ledger stays bounded by the groups that are.
 func (l *Ledger) Retain(ids []plugin.ID) {
