@@ -125,7 +125,7 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	r := w.r
 	r.storeMu.Lock()
 	defer r.storeMu.Unlock()
-	t, err := r.lease.confirm(context.Background())
+	t, err := r.lease.confirmWrite(context.Background())
 	if err != nil {
 		return verdicts(reqs), err
 	}

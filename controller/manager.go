@@ -17,6 +17,7 @@ import (
 type Manager struct {
 	opts Options
 	r    *reconciler
+	h    *handover
 	f    *front
 	poke chan struct{}
 
@@ -53,9 +54,12 @@ func New(opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.lease.o.fenced = opts.Handover == HandoverFenced
+	h := newHandover(&opts, r)
 	m := &Manager{
 		opts: opts,
 		r:    r,
+		h:    h,
 		f: &front{r: r, name: opts.Name, mode: opts.Mode, storeLocation: opts.StoreLocation,
 			pluginName: opts.ProxyFor, applyWait: opts.applyWait(), log: opts.Log},
 		poke:    make(chan struct{}, 1),
@@ -91,6 +95,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		m.opts.Log.Info("leadership unknown at start, acting on nothing until it is known or the lease runs out",
 			"error", err.Error(), "lease", m.opts.LeaseDuration)
 	}
+	m.h.settle(ctx)
 
 	so := plugin.ServerOptions{Log: m.opts.Log.WithName("server")}
 	if m.opts.Metrics != nil {
@@ -194,5 +199,6 @@ func (m *Manager) RunOnce(ctx context.Context, out io.Writer, dryRun bool) (Summ
 		fmt.Fprintf(out, "leadership unknown (%v): acting on nothing\n", err)
 		return Summary{}, fmt.Errorf("%w: %w", ErrLeadershipUnknown, err)
 	}
+	m.h.waitCurrent(ctx)
 	return m.r.runOnce(ctx, out, dryRun)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/infrakit-manager/manager/controller"
 	"github.com/infrakit-manager/manager/sources"
@@ -22,6 +23,20 @@ type modeOptions struct {
 	renew time.Duration // --poll-interval
 	mode  string        // "os", "swarm", "etcd"
 	store string        // where the groups are, for status
+	// handover is --handover (os, swarm); etcd's election fences the
+	// handover itself, so it acts at once (controller.HandoverFast).
+	handover       string
+	handoverMargin time.Duration    // --handover-margin
+	record         sources.Handover // os: the store directory's handover record
+}
+
+// addHandoverFlags adds --handover and --handover-margin to a mode that
+// detects leadership without fencing (os, swarm).
+func (m *modeOptions) addHandoverFlags(f *pflag.FlagSet) {
+	d := controller.DefaultOptions()
+	m.handover, m.handoverMargin = d.Handover, d.HandoverMargin
+	f.StringVar(&m.handover, "handover", m.handover, "fenced: a new leader changes nothing downstream until the previous one has released or its lease has certainly run out (a frozen or crashed old leader costs a gap of about the lease); fast: act at once (no gap, but the two may both manage the groups for a moment)")
+	f.DurationVar(&m.handoverMargin, "handover-margin", m.handoverMargin, "with --handover fenced: added to --lease-duration to bound the wait when the previous leader does not release")
 }
 
 // options turns the global and mode flags into controller Options. op
@@ -37,6 +52,10 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 	o.Leadership, o.Store, o.Log = l, s, log
 	o.Metrics, o.Checks = op.metrics, op.checks
 	o.Mode, o.StoreLocation = m.mode, m.store
+	o.Handover, o.HandoverRecord = controller.HandoverFast, m.record
+	if m.handover != "" {
+		o.Handover, o.HandoverMargin = m.handover, m.handoverMargin
+	}
 	return o
 }
 
