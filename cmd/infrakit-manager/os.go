@@ -49,6 +49,6 @@ atomically and fsync'd, in the original InfraKit format.`,
 	f.Int64Var(&maxConfig, "max-config-bytes", sources.DefaultFileStoreOptions().MaxBytes, "refuse to write, or to read, a global.config larger than this many bytes")
 	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often the leader file is re-read besides inotify events; a leader acts without re-reading on a read younger than twice this")
 	f.DurationVar(&mo.lease, "lease-duration", mo.lease, "how long an unreadable leader file keeps the current role before stepping down (another manager can be named at any moment: keep it short)")
-	mo.addHandoverFlags(f)
+	mo.addHandoverFlags(cmd)
 	return cmd
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/infrakit-manager/manager/controller"
 	"github.com/infrakit-manager/manager/sources"
@@ -32,7 +31,8 @@ type modeOptions struct {
 
 // addHandoverFlags adds --handover and --handover-margin to a mode that
 // detects leadership without fencing (os, swarm).
-func (m *modeOptions) addHandoverFlags(f *pflag.FlagSet) {
+func (m *modeOptions) addHandoverFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
 	d := controller.DefaultOptions()
 	m.handover, m.handoverMargin = d.Handover, d.HandoverMargin
 	f.StringVar(&m.handover, "handover", m.handover, "fenced: a new leader changes nothing downstream until the previous one has released or its lease has certainly run out (a frozen or crashed old leader costs a gap of about the lease); fast: act at once (no gap, but the two may both manage the groups for a moment)")
