@@ -67,6 +67,7 @@ type handover struct {
 	metrics  *ops.Metrics
 	onLift   func()
 
+	wg     sync.WaitGroup // gain and release goroutines; Stop waits for them
 	mu     sync.Mutex
 	terms  map[*term]*handoverTerm
 	lifted map[uint64]bool // this instance's record terms whose wait ended
@@ -97,7 +98,12 @@ func (h *handover) changed(c leaseChange) {
 		h.mu.Lock()
 		h.terms[c.term] = ht
 		h.mu.Unlock()
-		go h.gain(c.term, ht)
+		if !h.fenced {
+			h.setStatus(c.term, plugin.HandoverDone, "--handover fast: acting at once, may overlap the previous leader", 0)
+			h.metrics.HandoverDone(howFast, 0)
+		}
+		h.wg.Add(1)
+		go func() { defer h.wg.Done(); h.gain(c.term, ht) }()
 		return
 	}
 	h.mu.Lock()
@@ -105,7 +111,8 @@ func (h *handover) changed(c leaseChange) {
 	delete(h.terms, c.term)
 	h.mu.Unlock()
 	if ht != nil {
-		go h.release(c.term, ht, h.clock.Now())
+		h.wg.Add(1)
+		go func() { defer h.wg.Done(); h.release(c.term, ht, h.clock.Now()) }()
 	}
 }
 
@@ -127,15 +134,13 @@ func (h *handover) gain(t *term, ht *handoverTerm) {
 		ctx, cancel := context.WithTimeout(t.ctx, h.timeout)
 		rec, ht.n, claimErr = h.rec.Claim(ctx, h.name, h.instance)
 		cancel()
-		if claimErr != nil && ht.n == 0 {
-			h.log.Info("handover record not claimed, waiting for the lease", "term", t.id, "error", claimErr.Error())
+		if claimErr != nil && ht.n == 0 && t.ctx.Err() == nil {
+			h.log.Info("handover record not claimed", "term", t.id, "error", claimErr.Error())
 		}
 	}
 	close(ht.claimed)
 	if !h.fenced {
 		h.markLifted(ht.n)
-		h.setStatus(t, plugin.HandoverDone, "--handover fast: acting at once, may overlap the previous leader", 0)
-		h.metrics.HandoverDone(howFast, 0)
 		return
 	}
 	deadline := t.gained.Add(h.bound)

@@ -178,7 +178,7 @@ func (m *Manager) shutdown(ctx context.Context) error {
 		cancel()
 	}
 	done := make(chan struct{})
-	go func() { m.wg.Wait(); close(done) }()
+	go func() { m.wg.Wait(); m.h.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
