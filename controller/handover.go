@@ -218,7 +218,9 @@ func (h *handover) pending(rec sources.HandoverRecord, n uint64) string {
 	return "earlier terms not known to be released"
 }
 
-// lift ends t's wait: the gate opens and every group is reconciled.
+// lift ends t's wait: the gate opens and every group is reconciled again
+// (the term's first sync, run while the term waited, read both sides; a
+// group it has not read yet waits for it and is enqueued by it).
 func (h *handover) lift(t *term, ht *handoverTerm, how string) {
 	waited := h.clock.Since(t.gained)
 	h.markLifted(ht.n)

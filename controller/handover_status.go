@@ -16,7 +16,7 @@ func newHandover(o *Options, r *reconciler) *handover {
 		lease: r.lease, rec: o.HandoverRecord, down: r.down, name: o.Name, instance: newInstanceID(),
 		fenced: o.Handover == HandoverFenced, bound: o.handoverBound(), timeout: o.StoreTimeout,
 		drain: o.CallTimeout + time.Second, clock: o.Clock, log: o.Log.WithName("handover"), metrics: o.Metrics,
-		onLift: r.triggerSync,
+		onLift: func() { r.enqueueAll() },
 		terms:  map[*term]*handoverTerm{}, lifted: map[uint64]bool{},
 	}
 	next := r.lease.onChange

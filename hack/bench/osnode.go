@@ -42,6 +42,7 @@ type osCluster struct {
 	leaderFile string
 	storeDir   string
 	renames    []time.Duration // how long each setLeader's rename took
+	handover   string          // --handover of every manager; "" the default
 }
 
 func (h *harness) newOSCluster(section string) (*osCluster, error) {
@@ -112,9 +113,12 @@ func (c *osCluster) node(ctx context.Context, name string, simArgs ...string) (*
 		return nil, err
 	}
 	n.mgrStart = time.Now().UnixNano()
-	n.mgr, err = c.h.startProcess(ctx, filepath.Join(n.pluginDir, name), c.h.bin(binManager),
-		"--name", name, "--plugin-dir", n.pluginDir, "--metrics-addr", "127.0.0.1:0",
-		"os", "--leader-file", c.leaderFile, "--store-dir", c.storeDir, "--poll-interval", leaderPoll)
+	args := []string{"--name", name, "--plugin-dir", n.pluginDir, "--metrics-addr", "127.0.0.1:0",
+		"os", "--leader-file", c.leaderFile, "--store-dir", c.storeDir, "--poll-interval", leaderPoll}
+	if c.handover != "" {
+		args = append(args, "--handover", c.handover)
+	}
+	n.mgr, err = c.h.startProcess(ctx, filepath.Join(n.pluginDir, name), c.h.bin(binManager), args...)
 	if err != nil {
 		return nil, err
 	}
