@@ -170,3 +170,18 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 	require.NoError(t, err)
 	return b
 }
+
+// TestHandoverCommitWaitsForTheHandover: a commit to a new leader whose
+// handover waits is stored, then carried out and answered once the wait
+// ends, not answered "not applied".
+func TestHandoverCommitWaitsForTheHandover(t *testing.T) {
+	p := newPair(t, HandoverFenced)
+	eventually(t, func() bool { return len(p.a.running(t)) == 1 }, "a runs g")
+	at := p.flip(true)
+	eventually(t, func() bool { return p.b.m.Role() == RoleLeader }, "b leads")
+	details, err := p.b.m.Group().CommitGroup(t.Context(), spec("h", 1), false)
+	require.NoError(t, err)
+	require.Equal(t, "Managing 1 instances", details)
+	require.GreaterOrEqual(t, time.Since(at), testLease, "applied before a's lease could have run out")
+	require.Equal(t, 1, p.b.down.count(p.b.down.commits, "h"))
+}
