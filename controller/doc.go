@@ -12,6 +12,12 @@
 //     the gate in front of every downstream change and store write: a
 //     confirmation older than two renewals is re-checked first, so a frozen
 //     process never acts on stale leadership.
+//   - handover (handover.go, handover_status.go) keeps a new term's gate
+//     closed for downstream changes (Options.Handover fenced) until every
+//     earlier term's holder has released in the mode's handover record
+//     (os: the store directory's handover.json) or the lease bound has
+//     passed since this replica first saw itself lead; on a loss it records
+//     the release once the downstream runs nothing.
 //   - front (front.go) is the Group API. It validates, stores durably
 //     (writer, batch.go: group commit), records the user's intent for the
 //     group (intents.go), enqueues it and waits for the result. It never
@@ -34,7 +40,10 @@
 // writes are not fenced: the gate narrows the window of a stale leader to
 // the time between its last check and its call (microseconds), but a process
 // frozen exactly there acts once on waking and is undone at once when it
-// steps down. The last-applied record is in memory: after a restart a
+// steps down. The fenced handover bounds the old leader by its lease as
+// measured on the new leader's monotonic clock: it assumes the two clocks
+// run at about the same rate (the margin covers the rest) and that the
+// source does not tell the old leader "leader" after it named the new one. The last-applied record is in memory: after a restart a
 // normalising plugin costs one commit per group. DescribeGroup is answered by
 // this replica's downstream, so a follower answers "not being watched";
 // InspectGroups answers the shared store on every replica, from memory while

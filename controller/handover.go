@@ -60,6 +60,7 @@ type handover struct {
 	instance string
 	fenced   bool
 	bound    time.Duration // lease + margin
+	margin   time.Duration // a longer wait is a status problem
 	timeout  time.Duration // one record call
 	drain    time.Duration // the ended term's calls
 	clock    clock.WithTicker

@@ -14,7 +14,7 @@ import (
 func newHandover(o *Options, r *reconciler) *handover {
 	h := &handover{
 		lease: r.lease, rec: o.HandoverRecord, down: r.down, name: o.Name, instance: newInstanceID(),
-		fenced: o.Handover == HandoverFenced, bound: o.handoverBound(), timeout: o.StoreTimeout,
+		fenced: o.Handover == HandoverFenced, bound: o.handoverBound(), margin: o.HandoverMargin, timeout: o.StoreTimeout,
 		drain: o.CallTimeout + time.Second, clock: o.Clock, log: o.Log.WithName("handover"), metrics: o.Metrics,
 		onLift: func() { r.enqueueAll() },
 		terms:  map[*term]*handoverTerm{}, lifted: map[uint64]bool{},
@@ -79,10 +79,12 @@ func (h *handover) view() *plugin.HandoverStatus {
 	return &st
 }
 
-// problem is the status problem of a handover in progress, or "".
+// problem is the status problem of a handover that has waited longer than
+// the margin (a released handover takes milliseconds: the previous leader
+// has not let go), or "".
 func (h *handover) problem() string {
 	st := h.view()
-	if st == nil || st.Phase == plugin.HandoverDone {
+	if st == nil || st.Phase == plugin.HandoverDone || st.Waited < h.margin {
 		return ""
 	}
 	return fmt.Sprintf("handover in progress (%s) for %s: %s", st.Phase, st.Waited.Round(time.Millisecond), st.Reason)
