@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
+
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -30,9 +32,12 @@ type boundedStore struct {
 	s       sources.Store
 	timeout time.Duration
 
-	mu      sync.Mutex
-	reads   int
-	writing bool
+	log logr.Logger // the write failures and recoveries, once per change
+
+	mu       sync.Mutex
+	reads    int
+	writing  bool
+	writeErr error // the last write's failure; nil after a success (see noteWrite)
 }
 
 var (
@@ -41,7 +46,7 @@ var (
 )
 
 func newBoundedStore(s sources.Store, timeout time.Duration) *boundedStore {
-	return &boundedStore{s: s, timeout: timeout}
+	return &boundedStore{s: s, timeout: timeout, log: logr.Discard()}
 }
 
 // within runs fn with a deadline of timeout and returns its result, or an
@@ -122,7 +127,7 @@ func (b *boundedStore) Save(ctx context.Context, cfg sources.Config, expected so
 	}
 	return within(ctx, b.timeout, "store write (its outcome is unknown)", func(ctx context.Context) (sources.Version, error) {
 		return b.s.Save(ctx, cfg, expected)
-	}, func(sources.Version, error) { release() })
+	}, func(_ sources.Version, err error) { b.noteWrite(err); release() })
 }
 
 // SaveChanged is Save through the wrapped store's sources.ChangeSaver when
@@ -139,7 +144,7 @@ func (b *boundedStore) SaveChanged(ctx context.Context, cfg sources.Config, expe
 	}
 	return within(ctx, b.timeout, "store write (its outcome is unknown)", func(ctx context.Context) (sources.Version, error) {
 		return cs.SaveChanged(ctx, cfg, expected, changed)
-	}, func(sources.Version, error) { release() })
+	}, func(_ sources.Version, err error) { b.noteWrite(err); release() })
 }
 
 // stager returns the wrapped store's two-phase save, with the same
@@ -173,6 +178,7 @@ func (s boundedStager) Prepare(ctx context.Context, cfg sources.Config, expected
 		return b.s.(sources.Stager).Prepare(ctx, cfg, expected)
 	}, func(p sources.Pending, err error) {
 		if err != nil {
+			b.noteWrite(err)
 			release()
 			return
 		}
@@ -207,7 +213,7 @@ type boundedPending struct {
 
 func (p *boundedPending) Commit(ctx context.Context) (sources.Version, error) {
 	return within(ctx, p.b.timeout, "store write (its outcome is unknown)", p.p.Commit,
-		func(sources.Version, error) { p.release() })
+		func(_ sources.Version, err error) { p.b.noteWrite(err); p.release() })
 }
 
 func (p *boundedPending) Abort() {

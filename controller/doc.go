@@ -30,6 +30,18 @@
 //     plan is a pure function of role, desired, observed, last-applied and
 //     intent; execute goes through the lease gate under the term's context.
 //
+// Health and misconfiguration (health.go, claims.go, bounded_write.go): the
+// bounded store keeps the last write's failure (no space, read-only, EBUSY,
+// a store that vanished or hung; not a conflict), and while it fails the
+// health loop asks the store, under storeMu, to rewrite its config unchanged
+// (sources.FileStore.CheckWrite) every resync interval. Claims (an flock'd
+// lock file naming its holder: <plugin-dir>/<proxy-for-group>.lock, and in
+// os mode <store-dir>/.manager-<name>.lock) are taken at start: one held by
+// another process refuses the start (ErrMisconfigured); they are verified
+// every resync interval, and one lost is logged at error level. Status and
+// /readyz report all of it, the store vanished (sources.ErrStoreGone) and a
+// downstream not found; /readyz reads the store through the bounded store.
+//
 // Lock order (the only nesting): reconciler.storeMu before desired.mu;
 // lease.notify before lease.mu. Every other mutex is a leaf, and none is held
 // across a downstream call, a store call or a leadership check. Per-group

@@ -23,6 +23,10 @@ var (
 	// ErrLeadershipUnknown: --once could not learn whether this replica
 	// leads, so it acted on nothing.
 	ErrLeadershipUnknown = errors.New("leadership unknown")
+	// ErrMisconfigured: another process holds a claim this replica needs
+	// (a second manager with the same --name on one store, or driving the
+	// same downstream): this replica refuses to act.
+	ErrMisconfigured = errors.New("misconfiguration")
 	// errWaiting: the plan waits because something it needs is unknown;
 	// the sync loop enqueues the group again once it is known.
 	errWaiting = errors.New("waiting")

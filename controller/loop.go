@@ -38,6 +38,7 @@ type reconciler struct {
 	obs     *observed
 	intents *intents
 	w       *writer
+	health  *health // claims not held (health.go)
 
 	metrics     *ops.Metrics   // nil-safe
 	ledger      *ops.Ledger    // each group's last reconcile, for Status
@@ -70,7 +71,7 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 	}
 	r := &reconciler{
 		store: newBoundedStore(store, o.StoreTimeout), down: down, log: o.Log, clock: o.Clock,
-		desired: newDesired(), obs: newObserved(), intents: newIntents(),
+		desired: newDesired(), obs: newObserved(), intents: newIntents(), health: newHealth(o),
 		metrics: o.Metrics, ledger: ops.NewLedger(o.Clock), syncBeat: ops.NewHeartbeat(o.Clock), leaseBeat: ops.NewHeartbeat(o.Clock),
 		resync: o.ResyncInterval, callTimeout: o.CallTimeout, workers: o.Workers,
 		queue: q, syncCh: make(chan struct{}, 1),

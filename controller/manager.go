@@ -49,6 +49,7 @@ func New(opts Options) (*Manager, error) {
 			return nil, err
 		}
 		down = d
+		opts.Claims = append(opts.Claims, DownstreamClaim(opts.PluginDir, opts.ProxyFor, opts.Name))
 	}
 	r, err := newReconciler(&opts, opts.Store, down)
 	if err != nil {
@@ -56,6 +57,7 @@ func New(opts Options) (*Manager, error) {
 	}
 	r.lease.o.fenced = opts.Handover == HandoverFenced
 	h := newHandover(&opts, r)
+	r.store.(*boundedStore).log = opts.Log.WithName("store")
 	m := &Manager{
 		opts: opts,
 		r:    r,
@@ -106,11 +108,19 @@ func (m *Manager) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("serve group API: %w", err)
 	}
+	// Claims after the socket: a second manager on the same socket is
+	// refused by Serve, naming it, before it touches any lock file.
+	if err := m.takeClaims(); err != nil {
+		_ = srv.Stop(ctx)
+		cancel()
+		return err
+	}
 	m.server = srv
 	m.opts.Log.Info("listening", "path", m.SocketPath(), "proxyFor", m.opts.ProxyFor,
 		"role", m.Role().String(), "lease", m.opts.LeaseDuration)
 
-	m.wg.Add(3 + m.opts.Workers)
+	m.wg.Add(4 + m.opts.Workers)
+	go func() { defer m.wg.Done(); m.runHealth(runCtx) }()
 	go func() { defer m.wg.Done(); m.r.lease.run(runCtx, m.poke) }()
 	go func() {
 		defer m.wg.Done()
@@ -184,15 +194,23 @@ func (m *Manager) shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("stop: %w", ctx.Err()))
 	}
+	m.releaseClaims()
 	return errors.Join(errs...)
 }
 
 // RunOnce is --once: one leadership check and one reconcile pass through
 // the same plan and execute steps as the daemon, printing each action and
 // its outcome to out. With dryRun it prints the plan and acts on nothing.
-// Unknown leadership or an unreadable store act on nothing and return an
-// error (exit 1). It does not serve the socket.
+// Unknown leadership, an unreadable or vanished store, or a claim held by
+// another manager act on nothing and return an error (exit 1). It does not serve the socket.
 func (m *Manager) RunOnce(ctx context.Context, out io.Writer, dryRun bool) (Summary, error) {
+	if !dryRun {
+		defer m.releaseClaims()
+		if err := m.takeClaims(); err != nil {
+			fmt.Fprintf(out, "acting on nothing: %v\n", err)
+			return Summary{}, err
+		}
+	}
 	m.r.lease.setBase(ctx)
 	_, err := m.r.lease.checkNow(ctx)
 	if role := m.Role(); role == RoleUnknown {

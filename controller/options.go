@@ -75,6 +75,12 @@ type Options struct {
 	// HandoverMargin is added to LeaseDuration to bound a fenced new
 	// leader's wait when no release comes. Defaults to 250ms.
 	HandoverMargin time.Duration
+	// Claims are exclusive holds taken at start and verified every resync
+	// interval (see Claim). Another process holding one refuses the start
+	// (ErrMisconfigured); one lost later is logged at error level and shown
+	// by Status and /readyz. When Downstream is nil, New adds
+	// DownstreamClaim for PluginDir/ProxyFor.
+	Claims []Claim
 	// Mode and StoreLocation describe this replica in Manager.Status
 	// ("os", "<store-dir>/global.config").
 	Mode          string

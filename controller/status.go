@@ -66,6 +66,7 @@ func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 	if v.Role == RoleUnknown {
 		st.Problems = append(st.Problems, "no leadership answer since start")
 	}
+	st.Problems = append(st.Problems, f.r.healthProblems()...)
 	for _, g := range st.Groups {
 		if g.LastResult != "ok" && g.LastResult != "" {
 			st.Problems = append(st.Problems, fmt.Sprintf("group %s: %s failed: %s", g.ID, g.LastAction, g.LastResult))
@@ -113,6 +114,7 @@ func (m *Manager) addChecks() {
 		}
 		return nil
 	})
+	m.addHealthChecks(c)
 }
 
 // running reports whether Start has run and Stop has not.

@@ -12,6 +12,10 @@
 // two phases, the durable write first and the visible switch later, so
 // that the caller can overlap the write with other work; or a ChangeSaver:
 // a save told which groups changed, so that it need not compare the rest.
+// A FileStore's directory must exist (or be created on request); a store
+// that vanished (global.config seen and now missing, the directory missing
+// or on another file system) is ErrStoreGone, never an empty config, and
+// CheckWrite tells whether it can be written without changing it.
 // FileLeadership reads a shared leader file, reacting to file
 // system events within milliseconds and polling as a fallback. Update is the
 // load-mutate-save loop with bounded retries on ErrConflict that every

@@ -60,9 +60,8 @@ type filePending struct {
 var _ Pending = (*filePending)(nil)
 
 func (p *filePending) writeTemp(ctx context.Context) (err error) {
-	if err := os.MkdirAll(p.s.dir, 0o700); err != nil {
-		return fmt.Errorf("create store dir: %w", err)
-	}
+	// Dir is never created here: a Dir that vanished is ErrStoreGone
+	// (refresh, before this), not a new empty store.
 	// Not under the write lock: a temp file counts as stale only when
 	// nobody holds its lock and nobody touched it for a while.
 	p.s.removeStaleTemps()
@@ -144,6 +143,7 @@ func (p *filePending) Commit(ctx context.Context) (Version, error) {
 	if statErr == nil {
 		next.stamp = stampOf(fi)
 	}
+	s.seen.Store(true)
 	s.mu.Lock()
 	s.cur = next
 	if statErr != nil {

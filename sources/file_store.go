@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-logr/logr"
 
@@ -28,9 +29,13 @@ const (
 
 // FileStoreOptions configures a FileStore.
 type FileStoreOptions struct {
-	// Dir is the store directory (--store-dir). Required. It need not
-	// exist: the first Save creates it with mode 0700.
+	// Dir is the store directory (--store-dir). Required. It must exist
+	// unless Create is set: a missing Dir is an error wrapping
+	// ErrStoreMissing that names the flag.
 	Dir string
+	// Create makes NewFileStore create a missing Dir (mode 0700), the
+	// explicit choice of --store-create.
+	Create bool
 	// MaxBytes bounds the config file (--max-config-bytes): a save that
 	// would write more fails with ErrTooLarge and writes nothing, and a
 	// larger file is refused rather than read in part. Defaults to 64 MiB.
@@ -61,8 +66,10 @@ func (o *FileStoreOptions) Validate() error {
 	}
 	fi, err := os.Stat(o.Dir)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist) && o.Create:
 		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--store-dir %s: %w: create it (mkdir), or pass --store-create to have it created", o.Dir, ErrStoreMissing)
 	case err != nil:
 		return fmt.Errorf("--store-dir: %w", err)
 	case !fi.IsDir():
@@ -103,9 +110,15 @@ func (o *FileStoreOptions) Validate() error {
 // groups), and a file that cannot be decoded is reported with its line and
 // column and never overwritten.
 //
+// A store that vanished is unknown, never empty (see checkPresent): a
+// missing global.config is the empty config only until this store has read
+// or written one; after that, and at any time for a missing Dir or a Dir on
+// another file system than at start, Load and Save fail with ErrStoreGone
+// until the store is back. Writing {} to global.config resets it.
+//
 // Differences from the original: the file is written 0600 (the original used
-// 0644) and the directory is created 0700 if missing; a missing file is an
-// empty config rather than an error. Limits: flock is advisory and only
+// 0644); Dir must exist (or Create be set); a missing file is an empty
+// config rather than an error until one was seen. Limits: flock is advisory and only
 // protects writers that use it (hand edits should write-and-rename); a
 // global.config that is a symlink is replaced by a regular file; see stamp
 // for the one edit in place the version check can miss.
@@ -114,6 +127,9 @@ type FileStore struct {
 	path     string
 	maxBytes int64
 	log      logr.Logger
+
+	dirDev uint64      // the file system Dir was on when the store was made
+	seen   atomic.Bool // a global.config was read or written by this store
 
 	mu  sync.Mutex
 	cur *fileState // what the file held when this store last looked; nil: never looked
@@ -158,14 +174,25 @@ var (
 	_ Stager = (*FileStore)(nil)
 )
 
-// NewFileStore validates opts. It creates nothing; the first Save does.
+// NewFileStore validates opts and notes which file system Dir is on. It
+// creates Dir (0700) if it is missing and opts.Create is set, and nothing
+// else; the first Save writes global.config.
 func NewFileStore(opts FileStoreOptions) (*FileStore, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("sources: %w", err)
 	}
 	dir := filepath.Clean(opts.Dir)
+	if opts.Create {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sources: --store-create: %w", err)
+		}
+	}
+	dev, err := dirDevice(dir)
+	if err != nil {
+		return nil, fmt.Errorf("sources: --store-dir: %w", err)
+	}
 	path := filepath.Join(dir, configFileName)
-	return &FileStore{dir: dir, path: path, maxBytes: opts.MaxBytes, log: opts.Log.WithValues("path", path)}, nil
+	return &FileStore{dir: dir, path: path, maxBytes: opts.MaxBytes, dirDev: dev, log: opts.Log.WithValues("path", path)}, nil
 }
 
 // Path returns the config file, <Dir>/global.config.
@@ -219,6 +246,9 @@ func (s *FileStore) refresh(ctx context.Context) (*fileState, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkPresent(st, exists); err != nil {
+		return nil, err
+	}
 	if known != nil && known.exists == exists && (!exists || known.stamp == st) {
 		return known, nil
 	}
@@ -230,6 +260,9 @@ func (s *FileStore) refresh(ctx context.Context) (*fileState, error) {
 	case err != nil:
 		return nil, err
 	case !exists:
+		if err := s.checkPresent(st, false); err != nil {
+			return nil, err
+		}
 		return s.install(known, &fileState{layout: newLayout(nil)}), nil
 	case known != nil && known.exists && known.layout.matches(data):
 		// What we last saw (or wrote), touched or re-written unchanged.
@@ -268,6 +301,9 @@ func (s *FileStore) parse(data []byte, st stamp) (*fileState, error) {
 // install makes next the current state unless someone installed another
 // since known was current, and returns next.
 func (s *FileStore) install(known, next *fileState) *fileState {
+	if next.exists {
+		s.seen.Store(true)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cur == known {

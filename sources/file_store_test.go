@@ -20,7 +20,7 @@ import (
 
 func newFileStore(t *testing.T, dir string) *sources.FileStore {
 	t.Helper()
-	s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: dir, Log: testr.New(t)})
+	s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: dir, Create: true, Log: testr.New(t)})
 	require.NoError(t, err)
 	return s
 }
@@ -79,26 +79,38 @@ func TestNewFileStore_Validates(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "plain")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
 	cases := []struct {
-		name string
-		dir  string
-		err  string
+		name    string
+		dir     string
+		create  bool
+		err     string
+		missing bool // the error wraps ErrStoreMissing
 	}{
 		{name: "empty dir", dir: "", err: "--store-dir must not be empty"},
 		{name: "blank dir", dir: "  ", err: "--store-dir must not be empty"},
 		{name: "dir is a file", dir: file, err: "is not a directory"},
-		{name: "missing dir is fine", dir: filepath.Join(t.TempDir(), "later")},
+		{name: "missing dir is an error naming the flag", dir: filepath.Join(t.TempDir(), "typo"), err: "--store-dir", missing: true},
+		{name: "missing dir is created when asked", dir: filepath.Join(t.TempDir(), "later"), create: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: c.dir})
+			s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: c.dir, Create: c.create})
 			if c.err != "" {
 				require.ErrorContains(t, err, c.err)
+				if c.missing {
+					require.ErrorIs(t, err, sources.ErrStoreMissing)
+					require.ErrorContains(t, err, "--store-create")
+					_, statErr := os.Stat(c.dir)
+					require.ErrorIs(t, statErr, os.ErrNotExist, "a missing dir must not be created unless asked")
+				}
 				return
 			}
 			require.NoError(t, err)
 			require.Equal(t, filepath.Join(c.dir, "global.config"), s.Path())
-			_, err = os.Stat(c.dir)
-			require.ErrorIs(t, err, os.ErrNotExist, "NewFileStore must not create the dir")
+			fi, err := os.Stat(c.dir)
+			require.NoError(t, err)
+			require.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
+			_, err = os.Stat(s.Path())
+			require.ErrorIs(t, err, os.ErrNotExist, "NewFileStore writes no config")
 		})
 	}
 }
@@ -258,6 +270,7 @@ func TestFileStore_UnreadableAndUnwritable(t *testing.T) {
 	t.Run("dir is a regular file", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "configs")
 		s := newFileStore(t, dir)
+		require.NoError(t, os.Remove(dir))
 		require.NoError(t, os.WriteFile(dir, []byte("not a dir"), 0o600))
 		_, _, err := s.Load(t.Context())
 		require.ErrorContains(t, err, s.Path())

@@ -26,6 +26,15 @@ var (
 	// ErrNotRegular: a path that must be a regular file is a FIFO, device,
 	// socket or directory. It is never opened for reading, so it cannot hang.
 	ErrNotRegular = errors.New("not a regular file")
+	// ErrStoreMissing: the store does not exist where it was pointed at
+	// (os: --store-dir names no directory). Nothing is created unless asked
+	// (--store-create): a typo must not become an empty store.
+	ErrStoreMissing = errors.New("store does not exist")
+	// ErrStoreGone: a store that was there is gone (os: global.config was
+	// seen and is missing, the directory is missing, or another file system
+	// is mounted on it). It is unknown, never empty: nothing is changed on
+	// its account until it is back (os: or reset by writing {}).
+	ErrStoreGone = errors.New("store vanished")
 	// ErrUnknownLeader: the leadership source answered, but not clearly
 	// (an empty leader file). Unknown is never "not leader".
 	ErrUnknownLeader = errors.New("leadership unknown")

@@ -16,7 +16,9 @@ func TestRun_ExitCodes(t *testing.T) {
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	leader := filepath.Join(dir, "leader")
 	require.NoError(t, os.WriteFile(leader, []byte("someone-else\n"), 0o600))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "configs"), 0o700))
 	osArgs := []string{"--plugin-dir", filepath.Join(dir, "plugins"), "--leader-file", leader, "--store-dir", filepath.Join(dir, "configs")}
+	typo := []string{"--plugin-dir", filepath.Join(dir, "plugins"), "--leader-file", leader, "--store-dir", filepath.Join(dir, "confgs")}
 
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -47,6 +49,10 @@ func TestRun_ExitCodes(t *testing.T) {
 		// A follower with nothing stored and no downstream: observing the
 		// downstream fails, so the pass cannot converge.
 		{"once, downstream missing", append([]string{"--once", "os"}, osArgs...), 1},
+		// A missing --store-dir is an unreadable store, not bad usage, and
+		// is never created unless asked.
+		{"store dir missing", append([]string{"os"}, typo...), 1},
+		{"store dir missing, once", append([]string{"os", "--once"}, typo...), 1},
 		// Global flags after the subcommand are accepted.
 		{"once dry run, flags after subcommand", append([]string{"os", "--once", "--dry-run", "--log", "0"}, osArgs...), 1},
 	}
@@ -55,4 +61,5 @@ func TestRun_ExitCodes(t *testing.T) {
 			require.Equal(t, c.want, run(c.args))
 		})
 	}
+	require.NoDirExists(t, filepath.Join(dir, "confgs"))
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/infrakit-manager/manager/internal/buildinfo"
 	"github.com/infrakit-manager/manager/internal/ops"
-	"github.com/infrakit-manager/manager/sources"
 )
 
 // operations are the metrics and health checks of one manager process and
@@ -28,15 +27,6 @@ func newOperations(g *globals) *operations {
 	bi := buildinfo.Get()
 	met.SetBuildInfo(bi.Version, bi.Commit, runtime.Version())
 	return &operations{metrics: met, checks: &ops.Checks{}}
-}
-
-// addStoreCheck makes /readyz fail while the store cannot be read (a corrupt
-// config, an engine that does not answer).
-func (o *operations) addStoreCheck(s sources.Store) {
-	o.checks.AddReady("store", func(ctx context.Context) error {
-		_, _, err := s.Load(ctx)
-		return err
-	})
 }
 
 // addSocketCheck makes /readyz fail while nothing accepts on the Group socket.

@@ -18,10 +18,11 @@ import (
 
 // modeOptions are the lease settings each mode sets from its own flags.
 type modeOptions struct {
-	lease time.Duration // --lease-duration
-	renew time.Duration // --poll-interval
-	mode  string        // "os", "swarm", "etcd"
-	store string        // where the groups are, for status
+	lease  time.Duration      // --lease-duration
+	renew  time.Duration      // --poll-interval
+	mode   string             // "os", "swarm", "etcd"
+	store  string             // where the groups are, for status
+	claims []controller.Claim // the mode's claims besides the downstream's
 	// handover is --handover (os, swarm); etcd's election fences the
 	// handover itself, so it acts at once (controller.HandoverFast).
 	handover       string
@@ -56,6 +57,7 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 	if m.handover != "" {
 		o.Handover, o.HandoverMargin = m.handover, m.handoverMargin
 	}
+	o.Claims = m.claims
 	return o
 }
 
@@ -84,7 +86,6 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 	}
 
 	// Bound before the manager starts, so a bad --metrics-addr changes nothing.
-	op.addStoreCheck(s)
 	op.addSocketCheck(m.SocketPath())
 	if err := op.start(g.metricsAddr, log.WithName("ops")); err != nil {
 		return err

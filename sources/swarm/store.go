@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/go-logr/logr"
@@ -82,6 +83,7 @@ type Store struct {
 	c    *Client
 	opts StoreOptions
 	enc  sources.Encoder // keeps each group's JSON between saves
+	seen atomic.Bool     // this store read or wrote the label
 
 	// beforeUpdate, if set (by tests only), runs between the inspect and the
 	// update of each attempt, to force "update out of sequence".
@@ -106,13 +108,19 @@ func NewStore(c *Client, opts StoreOptions) (*Store, error) {
 }
 
 // Load returns the stored config and its version. No label is an empty
-// config and the empty Version.
+// config and the empty Version until this store has read or written the
+// label; after that a label that is gone (removed, or the swarm was
+// re-created) is sources.ErrStoreGone: unknown, never empty.
 func (s *Store) Load(ctx context.Context) (sources.Config, sources.Version, error) {
 	sw, err := s.inspect(ctx)
 	if err != nil {
 		return sources.Config{}, "", err
 	}
 	v := sw.Spec.Labels[s.opts.Label]
+	if v == "" && s.seen.Load() {
+		return sources.Config{}, "", fmt.Errorf("swarm store: label %q at %s: %w: this manager read or wrote it before and it is gone now; "+
+			"nothing is changed until it is back: restore it, or set it to the encoding of no groups to reset the store", s.opts.Label, s.c.host, sources.ErrStoreGone)
+	}
 	if v == "" {
 		return sources.Config{Groups: map[plugin.ID]sources.Entry{}}, "", nil
 	}
@@ -120,6 +128,7 @@ func (s *Store) Load(ctx context.Context) (sources.Config, sources.Version, erro
 	if err != nil {
 		return sources.Config{}, "", fmt.Errorf("swarm store: label %q at %s: %w", s.opts.Label, s.c.host, err)
 	}
+	s.seen.Store(true)
 	return cfg, versionOf(v), nil
 }
 
@@ -177,7 +186,11 @@ func (p *pending) Commit(ctx context.Context) (sources.Version, error) {
 		return "", errors.New("swarm store: this prepared save was already committed or aborted")
 	}
 	p.done = true
-	return p.s.update(ctx, p.value, p.expected)
+	v, err := p.s.update(ctx, p.value, p.expected)
+	if err == nil {
+		p.s.seen.Store(true)
+	}
+	return v, err
 }
 
 // Abort discards the prepared update; nothing was sent.

@@ -302,3 +302,45 @@ func TestStoreOptions(t *testing.T) {
 	_, err := NewStore(nil, StoreOptions{})
 	require.Error(t, err)
 }
+
+// TestStoreLabelThatVanishedIsUnknown: a label this store read or wrote
+// that is gone is unknown (ErrStoreGone), never empty; the label written
+// back, or reset to no groups, reads again. A store that never saw the
+// label reads its absence as empty.
+func TestStoreLabelThatVanishedIsUnknown(t *testing.T) {
+	s := newLabStore(t, 1, StoreOptions{})
+	api := rawAPI(t, sharedLab(t).Host(2))
+	ctx := context.Background()
+	cfg, _, err := s.Load(ctx)
+	require.NoError(t, err, "no label yet: empty")
+	require.Empty(t, cfg.Groups)
+	v, err := s.Save(ctx, sourcestest.SampleConfig("a"), "")
+	require.NoError(t, err)
+	value := rawLabels(t, api)[s.opts.Label]
+
+	setRawLabel(t, api, s.opts.Label, "", true)
+	_, _, err = s.Load(ctx)
+	require.ErrorIs(t, err, sources.ErrStoreGone)
+	require.ErrorContains(t, err, s.opts.Label)
+	_, err = s.Save(ctx, sourcestest.SampleConfig("b"), v)
+	require.Error(t, err, "a save on a vanished label")
+	require.NotContains(t, rawLabels(t, api), s.opts.Label)
+
+	fresh, err := NewStore(s.c, StoreOptions{Label: s.opts.Label})
+	require.NoError(t, err)
+	cfg, _, err = fresh.Load(ctx)
+	require.NoError(t, err, "a store that never saw the label")
+	require.Empty(t, cfg.Groups)
+
+	setRawLabel(t, api, s.opts.Label, value, false)
+	cfg, got, err := s.Load(ctx)
+	require.NoError(t, err, "back")
+	require.Equal(t, v, got)
+	require.Len(t, cfg.Groups, 1)
+	empty, err := EncodeLabel(sources.Config{})
+	require.NoError(t, err)
+	setRawLabel(t, api, s.opts.Label, empty, false)
+	cfg, _, err = s.Load(ctx)
+	require.NoError(t, err, "reset to no groups")
+	require.Empty(t, cfg.Groups)
+}
