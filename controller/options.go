@@ -73,7 +73,10 @@ type Options struct {
 	// leader always waits for the lease bound.
 	HandoverRecord sources.Handover
 	// HandoverMargin is added to LeaseDuration to bound a fenced new
-	// leader's wait when no release comes. Defaults to 250ms.
+	// leader's wait when no release comes: it covers a call the old leader
+	// registered just before its lease lapsed, a source that tells the old
+	// leader "leader" a moment after it named the new one, and the two
+	// monotonic clocks' rates. Defaults to 100ms.
 	HandoverMargin time.Duration
 	// Claims are exclusive holds taken at start and verified every resync
 	// interval (see Claim). Another process holding one refuses the start
@@ -105,7 +108,7 @@ func DefaultOptions() Options {
 		ResyncInterval: 10 * time.Second,
 		Workers:        8,
 		Handover:       HandoverFenced,
-		HandoverMargin: 250 * time.Millisecond,
+		HandoverMargin: 100 * time.Millisecond,
 		Clock:          clock.RealClock{},
 		Log:            logr.Discard(),
 	}

@@ -188,7 +188,7 @@ func (h *harness) swarmRounds(ctx context.Context, l lab, mode string) ([]row, e
 			freeToCommit = append(freeToCommit, time.Duration(committed-freed))
 		}
 		h.log.Info("demote round done", "round", round+1, "toCommit", ms(toCommit[len(toCommit)-1]))
-		if _, err := l.run(ctx, time.Minute, "promote", strconv.Itoa(lead)); err != nil {
+		if err := promote(ctx, l, lead); err != nil {
 			return nil, err
 		}
 		if _, err := l.run(ctx, 3*time.Minute, "wait", strconv.Itoa(swarmNodes), "120"); err != nil {
@@ -228,6 +228,21 @@ func (h *harness) swarmRounds(ctx context.Context, l lab, mode string) ([]row, e
 		infoRow(prefix+"old leader's free to new leader's commit (negative: overlap)", signedSummary(fc), ""),
 		infoRow(swarmMeasure+" (--handover fast)", fmt.Sprintf("p50 %s, max %s (n=%d)", ms(tc.P50), ms(tc.Max), tc.N), swarmOrig),
 	}, nil
+}
+
+// promote promotes node i back, trying again a few times: a 20.10 engine
+// sometimes answers "update out of sequence" while the last demote settles.
+func promote(ctx context.Context, l lab, i int) error {
+	var err error
+	for range 5 {
+		if _, err = l.run(ctx, time.Minute, "promote", strconv.Itoa(i)); err == nil || !strings.Contains(err.Error(), "out of sequence") {
+			return err
+		}
+		if err := sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // signedSummary renders p50, min and max of durations that may be negative.
