@@ -22,8 +22,8 @@ func causes() map[string]string {
 			"overlapping the pretend call with the temp-file write and fsync (rename only once the plugin " +
 			"said yes) would recover about one round trip: the store side exists (sources.Stager, Prepare " +
 			"then Commit); the controller's use of it is in controller/batch.go.",
-		measureGain:    contention,
-		measureLoss:    contention,
+		measureGain: contention,
+		measureLoss: contention,
 		measureOverlap: "With --handover fenced an overlap means the gate let a new leader act before the old " +
 			"one released (controller/handover.go, sources/file_handover.go): a bug, not load.",
 		measureGap: contention + " A fenced handover adds, in sequence, the old leader's free, its " +
