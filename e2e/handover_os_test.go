@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,6 +71,11 @@ func TestHandoverOSFlips(t *testing.T) {
 			}
 			t.Logf("handover: os %s: overlap in %d of %d flips%s; gap %s; flip to new leader's commit %s",
 				mode, len(overlaps), n, spanOf(overlaps), percentiles(gaps), percentiles(toCommit))
+			// The original manager reads global.config alone: still the
+			// original format, the handover record beside it.
+			require.Equal(t, []string{"cattle"}, c.stored())
+			_, err := os.Stat(filepath.Join(c.storeDir, "handover.json"))
+			require.NoError(t, err)
 			if mode == "fenced" {
 				require.Empty(t, overlaps, "a fenced handover never overlaps")
 				require.Zero(t, oldCommits, "an old leader committed after a flip")
