@@ -20,7 +20,8 @@ type writeReq struct {
 	id        plugin.ID
 	mutate    func(*sources.Config) // idempotent: may run more than once
 	validated <-chan error
-	verdict   error // set once validated delivered
+	verdict   error  // set once validated delivered
+	onSaved   func() // run once stored, with storeMu held; may be nil
 	done      chan error
 }
 
@@ -54,8 +55,10 @@ type writer struct {
 }
 
 // write queues one change and waits until it is durable or has failed.
-func (w *writer) write(id plugin.ID, mutate func(*sources.Config), validated <-chan error) error {
-	req := &writeReq{id: id, mutate: mutate, validated: validated, done: make(chan error, 1)}
+// onSaved, if not nil, runs once the change is stored, before storeMu is
+// let go.
+func (w *writer) write(id plugin.ID, mutate func(*sources.Config), validated <-chan error, onSaved func()) error {
+	req := &writeReq{id: id, mutate: mutate, validated: validated, onSaved: onSaved, done: make(chan error, 1)}
 	w.mu.Lock()
 	w.pending = append(w.pending, req)
 	flusher := !w.flushing
@@ -121,60 +124,55 @@ func verdicts(reqs []*writeReq) []*writeReq {
 // term's context: a deposed or frozen leader never writes the store. It
 // returns the members it tried to store (the others were rejected by the
 // downstream) and the error of that save.
+//
+// No mutex is held across the leadership check or the wait for the
+// members' verdicts: storeMu is taken after the check, and with a
+// two-phase store it is let go while the verdicts arrive (the prepared save
+// is committed only if the desired cache still holds the version it was
+// built on; only this writer saves, so a sync in between re-reads the same
+// version).
 func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	r := w.r
-	r.storeMu.Lock()
-	defer r.storeMu.Unlock()
 	t, err := r.lease.confirmWrite(context.Background())
 	if err != nil {
 		return verdicts(reqs), err
 	}
 	defer t.release()
+	if st, ok := r.stager(); ok && pendingVerdicts(reqs) && !r.savesChanges() {
+		live, done, err := w.twoPhase(t, st, reqs)
+		if done {
+			return live, err
+		}
+		if reqs = live; len(reqs) == 0 {
+			return nil, nil
+		}
+	}
+	reqs = verdicts(reqs)
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	r.storeMu.Lock()
+	defer r.storeMu.Unlock()
 	base, v, cached := r.desired.base()
 	if cached && r.savesChanges() {
 		// One key per group (etcd): save just the changed groups; the
 		// whole config is never copied, so a commit's cost does not grow
 		// with the stored groups.
-		live, done, err := w.saveDelta(t, base, v, reqs)
+		done, err := w.saveDelta(t, base, v, reqs)
 		if done {
-			return live, err
+			return reqs, err
 		}
-		reqs = live // someone else wrote the store: read it again below
-		cached = false
+		cached = false // someone else wrote the store: read it again below
 	}
-	var next sources.Config
-	if cached {
-		next = build(base, reqs)
-		if st, ok := r.stager(); ok && pendingVerdicts(reqs) {
-			live, err := w.twoPhase(t, st, next, v, reqs)
-			if err == nil {
-				return live, nil
-			}
-			if !errors.Is(err, errRetryPlain) {
-				return live, storeErr(err, t)
-			}
-			if reqs = live; len(reqs) == 0 {
-				return nil, nil
-			}
-			next = build(base, reqs)
-		}
-	}
-	live := verdicts(reqs)
-	if len(live) == 0 {
-		return nil, nil
-	}
-	if cached && len(live) != len(reqs) {
-		next = build(base, live) // a rejected member is never stored
-	}
-	reqs = live
 	ids := idsOf(reqs)
 	if cached {
+		next := build(base, reqs)
 		start := time.Now()
 		nv, err := r.store.Save(t.ctx, next, v)
 		r.metrics.StoreSaved(time.Since(start), err)
 		if err == nil {
-			r.desired.apply(next, nv, ids)
-			r.metrics.SetStoredGroups(len(next.Groups))
+			r.desired.apply(next, nv, ids, t.id)
+			w.saved(reqs, len(next.Groups))
 			return reqs, nil
 		}
 		if done, ferr := w.failed(err, t); done {
@@ -191,44 +189,67 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	if err != nil {
 		return reqs, storeErr(err, t)
 	}
-	r.desired.install(cfg, nv)
-	r.metrics.SetStoredGroups(len(cfg.Groups))
+	r.desired.install(cfg, nv, t.id)
+	w.saved(reqs, len(cfg.Groups))
 	return reqs, nil
 }
 
-// errRetryPlain: the two-phase save could not finish as prepared (a member
-// was rejected, or the store changed); save again the plain way.
-var errRetryPlain = errors.New("save again")
+// saved runs after a batch is stored, with storeMu held: each member's
+// onSaved (the front's intent is recorded together with the store change,
+// before any sync can read the store again) and the metrics.
+func (w *writer) saved(reqs []*writeReq, groups int) {
+	for _, req := range reqs {
+		if req.onSaved != nil {
+			req.onSaved()
+		}
+	}
+	w.r.metrics.SetStoredGroups(groups)
+}
 
-// twoPhase prepares next while the members' pretend commits run, then
-// commits it if every member was accepted.
-func (w *writer) twoPhase(t *term, st sources.Stager, next sources.Config, v sources.Version, reqs []*writeReq) ([]*writeReq, error) {
+// twoPhase prepares the batch while the members' pretend commits run and
+// commits it if every member was accepted and the store is unchanged. done
+// is false when the batch must be saved the plain way (with the members
+// returned: a rejected one is dropped).
+func (w *writer) twoPhase(t *term, st sources.Stager, reqs []*writeReq) (live []*writeReq, done bool, err error) {
 	r := w.r
+	r.storeMu.Lock()
+	base, v, cached := r.desired.base()
+	if !cached {
+		r.storeMu.Unlock()
+		return reqs, false, nil
+	}
+	next := build(base, reqs)
 	start := time.Now()
 	p, perr := st.Prepare(t.ctx, next, v)
-	live := verdicts(reqs)
+	r.storeMu.Unlock()
+	live = verdicts(reqs) // no lock held while the downstream answers
 	if perr != nil {
 		if errors.Is(perr, sources.ErrConflict) {
-			return live, errRetryPlain
+			return live, false, nil
 		}
 		r.metrics.StoreSaved(time.Since(start), perr)
-		return live, perr
+		return live, true, storeErr(perr, t)
 	}
 	defer p.Abort()
 	if len(live) != len(reqs) {
-		return live, errRetryPlain // prepared with a rejected member
+		return live, false, nil // prepared with a rejected member
+	}
+	r.storeMu.Lock()
+	defer r.storeMu.Unlock()
+	if _, now, ok := r.desired.base(); !ok || now != v {
+		return live, false, nil
 	}
 	nv, err := p.Commit(t.ctx)
 	r.metrics.StoreSaved(time.Since(start), err)
 	if err != nil {
 		if done, ferr := w.failed(err, t); done {
-			return live, ferr
+			return live, true, ferr
 		}
-		return live, errRetryPlain
+		return live, false, nil
 	}
-	r.desired.apply(next, nv, idsOf(live))
-	r.metrics.SetStoredGroups(len(next.Groups))
-	return live, nil
+	r.desired.apply(next, nv, idsOf(live), t.id)
+	w.saved(live, len(next.Groups))
+	return live, true, nil
 }
 
 // failed handles a failed save: done is false for a conflict (read the
@@ -252,7 +273,7 @@ func (w *writer) failed(err error, t *term) (done bool, out error) {
 // build applies the members' changes to a shallow copy of base (entries
 // are never changed in place).
 func build(base sources.Config, reqs []*writeReq) sources.Config {
-	next := sources.Config{Groups: maps.Clone(base.Groups)}
+	next := sources.Config{Groups: maps.Clone(base.Groups), Destroying: maps.Clone(base.Destroying)}
 	if next.Groups == nil {
 		next.Groups = map[plugin.ID]sources.Entry{}
 	}
@@ -264,36 +285,35 @@ func build(base sources.Config, reqs []*writeReq) sources.Config {
 
 // saveDelta saves the members' changes through a sources.ChangeSaver,
 // handing it only the changed groups (it looks at no other). done is false
-// when the store changed since v: the caller reads it again.
-func (w *writer) saveDelta(t *term, base sources.Config, v sources.Version, reqs []*writeReq) (live []*writeReq, done bool, err error) {
+// when the store changed since v: the caller reads it again. storeMu is held.
+func (w *writer) saveDelta(t *term, base sources.Config, v sources.Version, reqs []*writeReq) (done bool, err error) {
 	r := w.r
-	live = verdicts(reqs)
-	if len(live) == 0 {
-		return nil, true, nil
-	}
-	ids := idsOf(live)
-	delta := sources.Config{Groups: make(map[plugin.ID]sources.Entry, len(live))}
+	ids := idsOf(reqs)
+	delta := sources.Config{Groups: make(map[plugin.ID]sources.Entry, len(reqs)), Destroying: map[plugin.ID]sources.Entry{}}
 	for _, id := range ids {
 		if e, ok := base.Groups[id]; ok {
 			delta.Groups[id] = e
 		}
+		if e, ok := base.Destroying[id]; ok {
+			delta.Destroying[id] = e
+		}
 	}
-	for _, req := range live {
+	for _, req := range reqs {
 		req.mutate(&delta)
 	}
 	start := time.Now()
 	nv, err := r.store.(*boundedStore).SaveChanged(t.ctx, delta, v, ids)
 	r.metrics.StoreSaved(time.Since(start), err)
 	if err == nil {
-		r.desired.applyDelta(delta, nv, ids)
+		r.desired.applyDelta(delta, nv, ids, t.id)
 		n, _, _ := r.desired.count()
-		r.metrics.SetStoredGroups(n)
-		return live, true, nil
+		w.saved(reqs, n)
+		return true, nil
 	}
 	if done, ferr := w.failed(err, t); done {
-		return live, true, ferr
+		return true, ferr
 	}
-	return live, false, nil
+	return false, nil
 }
 
 func pendingVerdicts(reqs []*writeReq) bool {

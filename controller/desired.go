@@ -10,7 +10,11 @@ import (
 
 // desired is the one owner of desired state: the stored config as this
 // replica last read or wrote it, raw (for the next save) and decoded (for
-// planning and InspectGroups). Writers: the sync loop (reads) and the
+// planning and InspectGroups), pending destroys (Config.Destroying)
+// included. It is fresh for a leadership term only if the read that
+// installed it began in that term (or a save of that term wrote it): a read
+// that began before this replica gained leadership may predate the previous
+// leader's last write. Writers: the sync loop (reads) and the
 // writer (saves), both under reconciler.storeMu. Entries are never changed
 // in place, so a shallow copy of cfg.Groups is a safe base for a save.
 type desired struct {
@@ -18,43 +22,56 @@ type desired struct {
 	cfg     sources.Config
 	version sources.Version
 	specs   map[plugin.ID]plugin.Spec
-	invalid map[plugin.ID]error // stored entries that do not decode
-	loaded  bool                // cfg is what the store held at version
-	fresh   bool                // loaded or written during the current term
-	err     error               // why the store is unreadable, if it is
-	sorted  []plugin.Spec       // InspectGroups answer for version; nil: rebuild
+	invalid map[plugin.ID]error       // stored entries that do not decode
+	dest    map[plugin.ID]plugin.Spec // pending destroys; a zero Spec if it does not decode
+	loaded  bool                      // cfg is what the store held at version
+	term    uint64                    // the leadership term in which the read that installed cfg began
+	err     error                     // why the store is unreadable, if it is
+	sorted  []plugin.Spec             // InspectGroups answer for version; nil: rebuild
 }
 
 func newDesired() *desired {
-	return &desired{specs: map[plugin.ID]plugin.Spec{}, invalid: map[plugin.ID]error{}}
+	return &desired{specs: map[plugin.ID]plugin.Spec{}, invalid: map[plugin.ID]error{}, dest: map[plugin.ID]plugin.Spec{}}
 }
 
-// install records a config read from the store. An unchanged version is
-// not decoded again.
-func (d *desired) install(cfg sources.Config, v sources.Version) {
+// install records a config read from the store by a read that began in
+// term. An unchanged version is not decoded again.
+func (d *desired) install(cfg sources.Config, v sources.Version, term uint64) {
 	d.mu.RLock()
 	same := d.loaded && v != "" && v == d.version
 	d.mu.RUnlock()
 	if same {
 		d.mu.Lock()
-		d.fresh, d.err = true, nil
+		d.term, d.err = term, nil
 		d.mu.Unlock()
 		return
 	}
 	good, bad := specsOf(cfg)
+	dest := destSpecs(cfg.Destroying)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.cfg, d.version, d.specs, d.invalid = cfg, v, good, bad
-	d.loaded, d.fresh, d.err, d.sorted = true, true, nil, nil
+	d.cfg, d.version, d.specs, d.invalid, d.dest = cfg, v, good, bad, dest
+	d.loaded, d.term, d.err, d.sorted = true, term, nil, nil
+}
+
+// destSpecs decodes pending destroys; one that does not decode is kept
+// with a zero Spec (it is destroyed by ID, never committed first).
+func destSpecs(m map[plugin.ID]sources.Entry) map[plugin.ID]plugin.Spec {
+	out := make(map[plugin.ID]plugin.Spec, len(m))
+	for id, e := range m {
+		good, _ := specsOf(sources.Config{Groups: map[plugin.ID]sources.Entry{id: e}})
+		out[id] = good[id]
+	}
+	return out
 }
 
 // apply records a config this replica saved, which differs from the
 // loaded one only in ids: only those are decoded again.
-func (d *desired) apply(cfg sources.Config, v sources.Version, ids []plugin.ID) {
+func (d *desired) apply(cfg sources.Config, v sources.Version, ids []plugin.ID, term uint64) {
 	d.mu.Lock()
 	if !d.loaded {
 		d.mu.Unlock()
-		d.install(cfg, v)
+		d.install(cfg, v, term)
 		return
 	}
 	defer d.mu.Unlock()
@@ -68,16 +85,20 @@ func (d *desired) apply(cfg sources.Config, v sources.Version, ids []plugin.ID) 
 			maps.Copy(d.specs, good)
 			maps.Copy(d.invalid, bad)
 		}
+		delete(d.dest, id)
+		if e, ok := cfg.Destroying[id]; ok {
+			maps.Copy(d.dest, destSpecs(map[plugin.ID]sources.Entry{id: e}))
+		}
 	}
 	d.cfg, d.version = cfg, v
-	d.fresh, d.err, d.sorted = true, nil, nil
+	d.term, d.err, d.sorted = term, nil, nil
 }
 
 // applyDelta records a save of the groups ids alone: delta holds their new
 // entries (a missing one was removed). The cached config changes in place:
 // nothing outside this cache holds its map (the writer reads it under
 // storeMu, the store was handed only delta).
-func (d *desired) applyDelta(delta sources.Config, v sources.Version, ids []plugin.ID) {
+func (d *desired) applyDelta(delta sources.Config, v sources.Version, ids []plugin.ID, term uint64) {
 	d.mu.Lock()
 	if !d.loaded {
 		d.mu.Unlock()
@@ -88,6 +109,16 @@ func (d *desired) applyDelta(delta sources.Config, v sources.Version, ids []plug
 		d.cfg.Groups = map[plugin.ID]sources.Entry{}
 	}
 	for _, id := range ids {
+		delete(d.dest, id)
+		if e, ok := delta.Destroying[id]; ok {
+			if d.cfg.Destroying == nil {
+				d.cfg.Destroying = map[plugin.ID]sources.Entry{}
+			}
+			d.cfg.Destroying[id] = e
+			maps.Copy(d.dest, destSpecs(map[plugin.ID]sources.Entry{id: e}))
+		} else {
+			delete(d.cfg.Destroying, id)
+		}
 		delete(d.specs, id)
 		delete(d.invalid, id)
 		e, ok := delta.Groups[id]
@@ -101,7 +132,7 @@ func (d *desired) applyDelta(delta sources.Config, v sources.Version, ids []plug
 		maps.Copy(d.invalid, bad)
 	}
 	d.version = v
-	d.fresh, d.err, d.sorted = true, nil, nil
+	d.term, d.err, d.sorted = term, nil, nil
 }
 
 // fail records that the store could not be read: desired state is unknown
@@ -109,15 +140,7 @@ func (d *desired) applyDelta(delta sources.Config, v sources.Version, ids []plug
 func (d *desired) fail(err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.loaded, d.fresh, d.err = false, false, err
-}
-
-// stale marks the cache as not read during the current term: a new leader
-// re-reads the store before it acts.
-func (d *desired) stale() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.fresh = false
+	d.loaded, d.term, d.err = false, 0, err
 }
 
 // base returns the config to build the next save on, if one is loaded.
@@ -129,29 +152,38 @@ func (d *desired) base() (sources.Config, sources.Version, bool) {
 
 // desiredView is what planning needs of one group.
 type desiredView struct {
-	fresh   bool
-	err     error // the store is unreadable
-	spec    plugin.Spec
-	stored  bool
-	invalid error
+	fresh      bool  // read or written in the term planning asked about
+	err        error // the store is unreadable
+	spec       plugin.Spec
+	stored     bool
+	invalid    error
+	destroying bool        // a destroy is pending (stored in Destroying)
+	destSpec   plugin.Spec // its last stored spec (zero if it does not decode)
 }
 
-func (d *desired) get(id plugin.ID) desiredView {
+// get is what planning in leadership term term needs of id (term 0: not
+// leading, never fresh).
+func (d *desired) get(id plugin.ID, term uint64) desiredView {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	s, ok := d.specs[id]
-	return desiredView{fresh: d.fresh && d.loaded, err: d.err, spec: s, stored: ok, invalid: d.invalid[id]}
+	ds, dok := d.dest[id]
+	return desiredView{fresh: d.loaded && term != 0 && d.term == term, err: d.err, spec: s, stored: ok,
+		invalid: d.invalid[id], destroying: dok, destSpec: ds}
 }
 
-// keys returns every stored ID, decodable or not.
+// keys returns every stored ID, decodable or not, and every pending destroy.
 func (d *desired) keys() []plugin.ID {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	out := make([]plugin.ID, 0, len(d.specs)+len(d.invalid))
+	out := make([]plugin.ID, 0, len(d.specs)+len(d.invalid)+len(d.dest))
 	for id := range d.specs {
 		out = append(out, id)
 	}
 	for id := range d.invalid {
+		out = append(out, id)
+	}
+	for id := range d.dest {
 		out = append(out, id)
 	}
 	return out
@@ -186,4 +218,11 @@ func (d *desired) count() (int, sources.Version, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return len(d.specs) + len(d.invalid), d.version, d.err
+}
+
+// pending is the number of pending destroys.
+func (d *desired) pending() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.dest)
 }

@@ -10,25 +10,40 @@
 //     (leader, not leader, unknown) into a role with a lease and terms.
 //     Unknown keeps the role for at most Options.LeaseDuration. confirm is
 //     the gate in front of every downstream change and store write: a
-//     confirmation older than two renewals is re-checked first, so a frozen
-//     process never acts on stale leadership.
+//     confirmation from a check that began more than one renewal interval
+//     ago is re-checked first, so a frozen process never acts on stale
+//     leadership.
 //   - handover (handover.go, handover_status.go) keeps a new term's gate
 //     closed for downstream changes (Options.Handover fenced) until every
 //     earlier term's holder has released in the mode's handover record
 //     (os: the store directory's handover.json) or the lease bound has
 //     passed since this replica first saw itself lead; on a loss it records
 //     the release once the downstream runs nothing.
-//   - front (front.go) is the Group API. It validates, stores durably
-//     (writer, batch.go: group commit), records the user's intent for the
-//     group (intents.go), enqueues it and waits for the result. It never
-//     calls Commit, Free or Destroy downstream.
+//   - front (front.go) is the Group API. It validates and hands every
+//     write to the reconciler through one call, submit (submit.go): the
+//     store change and the user's intent are recorded together (the intent
+//     under storeMu, before any sync can read the store again), then the
+//     group is enqueued and the answer awaited. The front never calls
+//     Commit, Free or Destroy downstream, and no other reconciler internals
+//     for writes.
+//   - destroy is a durable intent, a finalizer: submit moves the group's
+//     entry from Groups to sources.Config.Destroying in one save. Planning
+//     never frees a group that is pending there; the leader, whichever it is,
+//     destroys it (destroy.go: the last stored spec is committed first when
+//     the downstream does not watch the group) and then removes the record
+//     through the writer. A group this leader destroyed that a late commit
+//     brings back is destroyed again (observed.gone, this term only). A
+//     follower that steps down frees its own downstream's groups, pending
+//     ones included: destroying is the leader's job.
 //   - reconciler (loop.go, reconcile.go) is the only actor on the
 //     downstream. Desired state has one owner (desired.go: written by syncs
-//     and saves under storeMu); observed state has one writer (observed.go:
+//     and saves under storeMu, fresh only for the term in which its read
+//     began); observed state has one writer (observed.go:
 //     syncs install InspectGroups answers, workers record their own calls,
 //     sequence numbers keep a late answer from undoing a newer change).
 //     plan is a pure function of role, desired, observed, last-applied and
 //     intent; execute goes through the lease gate under the term's context.
+//     Each ended term's drain is counted on its own.
 //
 // Health and misconfiguration (health.go, claims.go, bounded_write.go): the
 // bounded store keeps the last write's failure (no space, read-only, EBUSY,
@@ -42,21 +57,37 @@
 // /readyz report all of it, the store vanished (sources.ErrStoreGone) and a
 // downstream not found; /readyz reads the store through the bounded store.
 //
+// Leader location (location.go): with Options.Locations and Advertise the
+// leader publishes its URL (replacing a former leader's) and clears it on
+// stepping down or stopping; followers re-read it every LocationInterval
+// and use it only while it names the holder the leadership source names.
+// LeaderLocation, Status and /readyz answer from what it holds. Options.TCP
+// serves the same Group API over TCP, and Options.Wrap puts a layer in front
+// of both listeners (package forward), never inside the front.
+//
 // Lock order (the only nesting): reconciler.storeMu before desired.mu;
 // lease.notify before lease.mu. Every other mutex is a leaf, and none is held
-// across a downstream call, a store call or a leadership check. Per-group
+// across a downstream call or a leadership check; storeMu is held across
+// store calls only (the writer confirms leadership before taking it and
+// lets it go while the pretend commits' verdicts arrive). Per-group
 // serialisation comes from the work queue: a key is never processed by two
 // workers at once.
 //
 // Limits: os and swarm leadership is detected, not elected, and their
-// writes are not fenced: the gate narrows the window of a stale leader to
-// the time between its last check and its call (microseconds), but a process
-// frozen exactly there acts once on waking and is undone at once when it
-// steps down. The fenced handover bounds the old leader by its lease as
-// measured on the new leader's monotonic clock: it assumes the two clocks
-// run at about the same rate (the margin covers the rest) and that the
-// source does not tell the old leader "leader" after it named the new one. The last-applied record is in memory: after a restart a
-// normalising plugin costs one commit per group. DescribeGroup is answered by
+// writes are not fenced: the gate lets a leader act on a check that began at
+// most one --poll-interval (RenewInterval) before the call, so a leader file
+// that names another manager can see one more change from the old leader
+// within that window (plus the call itself); a process frozen between its
+// check and its call acts once on waking and is undone when it steps down.
+// The fenced handover bounds the old leader by its lease as measured on
+// the new leader's monotonic clock: it assumes the two clocks run at
+// about the same rate (the margin covers the rest) and that the source
+// does not tell the old leader "leader" after it named the new one.
+// A destroy carried out downstream whose store record could not be removed
+// (leadership lost in between) is carried out again by the next leader: it
+// commits the last stored spec and destroys it again. The last-applied
+// record is in memory: after a restart a normalising plugin costs one
+// commit per group. DescribeGroup is answered by
 // this replica's downstream, so a follower answers "not being watched";
 // InspectGroups answers the shared store on every replica, from memory while
 // the store is unchanged.

@@ -23,6 +23,9 @@ var (
 	// ErrLeadershipUnknown: --once could not learn whether this replica
 	// leads, so it acted on nothing.
 	ErrLeadershipUnknown = errors.New("leadership unknown")
+	// ErrDestroyPending: the group's destroy is recorded and not yet
+	// carried out; a free does not cancel it (a commit does).
+	ErrDestroyPending = errors.New("destroy pending")
 	// ErrMisconfigured: another process holds a claim this replica needs
 	// (a second manager with the same --name on one store, or driving the
 	// same downstream): this replica refuses to act.

@@ -9,7 +9,6 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/infrakit-manager/manager/plugin"
-	"github.com/infrakit-manager/manager/sources"
 )
 
 // front is the Group API the manager serves under its --name. It never
@@ -24,6 +23,7 @@ type front struct {
 	pluginName    string // recorded in stored entries, as the original did
 	applyWait     time.Duration
 	log           logr.Logger
+	loc           *locator // where the leader is (location.go)
 }
 
 var _ plugin.Group = (*front)(nil)
@@ -62,16 +62,20 @@ func (f *front) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool)
 		_, err := f.r.down.CommitGroup(ctx, spec, true)
 		validated <- err
 	}()
-	since := f.r.obs.mark()
-	if err := f.r.w.write(spec.ID, func(cfg *sources.Config) { cfg.Groups[spec.ID] = entry }, validated); err != nil {
+	rc, err := f.r.submit(ctx, change{id: spec.ID, op: opCommit, entry: entry, validated: validated}, f.applyWait)
+	if err != nil {
 		var rej *rejectedError
 		if errors.As(err, &rej) {
 			return "", f.rejected(spec.ID, rej.err)
 		}
 		return "", err
 	}
-	f.log.Info("stored group", "group", spec.ID)
-	out := f.await(ctx, spec.ID, opCommit, true, since)
+	if rc.pending {
+		f.log.Info("stored group; it supersedes the pending destroy", "group", spec.ID)
+	} else {
+		f.log.Info("stored group", "group", spec.ID)
+	}
+	out := rc.out
 	switch {
 	case out.err == nil:
 		return out.details, nil
@@ -95,62 +99,65 @@ func (f *front) rejected(id plugin.ID, err error) error {
 }
 
 // FreeGroup removes the group from the store and has the reconciler free
-// it downstream: its instances keep running, unmanaged.
+// it downstream: its instances keep running, unmanaged. A group whose
+// destroy is pending is not freed: the destroy stays and is carried out.
 func (f *front) FreeGroup(ctx context.Context, id plugin.ID) error {
-	return f.remove(ctx, id, opFree)
-}
-
-// DestroyGroup removes the group from the store and has the reconciler
-// destroy it downstream, retrying until it succeeds or leadership ends. A
-// destroyed group never comes back on a later leadership gain.
-func (f *front) DestroyGroup(ctx context.Context, id plugin.ID) error {
-	return f.remove(ctx, id, opDestroy)
-}
-
-func (f *front) remove(ctx context.Context, id plugin.ID, o op) error {
 	if err := f.leading(); err != nil {
 		return err
 	}
-	stored := false
-	since := f.r.obs.mark()
-	if err := f.r.w.write(id, func(cfg *sources.Config) {
-		_, stored = cfg.Groups[id]
-		delete(cfg.Groups, id)
-	}, nil); err != nil {
+	rc, err := f.r.submit(ctx, change{id: id, op: opFree}, f.applyWait)
+	switch {
+	case err != nil:
 		return err
+	case rc.pending:
+		return fmt.Errorf("group %s has a pending destroy, which a free does not cancel: it will be destroyed (%w)", id, ErrDestroyPending)
+	case rc.wasStored:
+		f.log.Info("removed group from store", "group", id, "op", opFree.String())
 	}
-	if stored {
-		f.log.Info("removed group from store", "group", id, "op", o.String())
-	}
-	out := f.await(ctx, id, o, stored, since)
+	out := rc.out
 	switch {
 	case out.err == nil:
 		return nil
 	case notWatched(out.err):
 		return errors.Unwrap(out.err) // neither stored nor running: the plugin's own answer
 	case errors.Is(out.err, ErrNotLeader):
-		return fmt.Errorf("group %s removed from the store; leadership was lost before the %s downstream (%w)", id, o, ErrNotLeader)
-	case o == opDestroy:
-		return fmt.Errorf("group %s removed from the store; destroy downstream failed, will retry: %w", id, out.err)
+		return fmt.Errorf("group %s removed from the store; leadership was lost before the free downstream (%w)", id, ErrNotLeader)
 	}
 	return fmt.Errorf("group %s removed from the store; free downstream failed, will retry: %w", id, out.err)
 }
 
-// await records the intent, enqueues the group and waits for the
-// reconciler's answer, at most applyWait (then the work goes on).
-func (f *front) await(ctx context.Context, id plugin.ID, o op, wasStored bool, since uint64) outcome {
-	ch := f.r.intents.record(id, o, wasStored, since)
-	f.r.queue.Add(id)
-	timer := time.NewTimer(f.applyWait)
-	defer timer.Stop()
-	select {
-	case out := <-ch:
-		return out
-	case <-ctx.Done():
-		return outcome{err: fmt.Errorf("%w: the caller gave up waiting (%w)", ErrNotApplied, ctx.Err())}
-	case <-timer.C:
-		return outcome{err: fmt.Errorf("%w: not done within %s, still being applied", ErrNotApplied, f.applyWait)}
+// DestroyGroup moves the group's stored entry to the store's pending
+// destroys (one durable save) and has the reconciler destroy it
+// downstream. The destroy stays recorded until the downstream destroy
+// succeeds, whichever manager leads by then (after a handover, a restart or
+// a crash); a later commit of the same ID supersedes it. The caller gets nil
+// only once the downstream destroyed the group, otherwise an error saying
+// that the destroy is recorded and will be carried out.
+func (f *front) DestroyGroup(ctx context.Context, id plugin.ID) error {
+	if err := f.leading(); err != nil {
+		return err
 	}
+	rc, err := f.r.submit(ctx, change{id: id, op: opDestroy}, f.applyWait)
+	if err != nil {
+		return err
+	}
+	if rc.wasStored {
+		f.log.Info("recorded the destroy of the group in the store", "group", id)
+	}
+	out := rc.out
+	switch {
+	case out.err == nil:
+		return nil
+	case notWatched(out.err) && !rc.pending:
+		return errors.Unwrap(out.err) // neither stored nor running: the plugin's own answer
+	case errors.Is(out.err, errSuperseded):
+		return fmt.Errorf("group %s: the destroy was superseded by a later request for the group (a commit keeps it): %w", id, out.err)
+	case !rc.pending:
+		return fmt.Errorf("group %s is not stored; destroy downstream failed: %w", id, out.err)
+	case errors.Is(out.err, ErrNotLeader):
+		return fmt.Errorf("group %s: the destroy is recorded in the store and will be carried out by the next leader; leadership was lost before it was (%w)", id, ErrNotLeader)
+	}
+	return fmt.Errorf("group %s: the destroy is recorded in the store and will be carried out; the destroy downstream failed, will retry: %w", id, out.err)
 }
 
 // DescribeGroup is answered by this replica's downstream.

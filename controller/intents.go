@@ -34,10 +34,12 @@ type outcome struct {
 	err     error
 }
 
-// intent is a user's request for one group, recorded by the front after
-// the store write and carried out by the reconciler, the only actor on the
-// downstream. wasStored says whether the group was stored before a free or
-// destroy removed it: a plugin that does not run it then answers success.
+// intent is a user's request for one group, recorded by submit together
+// with the store write (storeMu held) and carried out by the reconciler,
+// the only actor on the downstream. It carries the waiters; what must
+// outlive this process (a destroy) is in the store itself. wasStored says
+// whether the group was stored (or its destroy pending) before a free or
+// destroy: a plugin that does not run it then answers success.
 type intent struct {
 	op        op
 	wasStored bool

@@ -74,8 +74,8 @@ type leaseChange struct {
 // newest answer wins and a stuck check never delays the next.
 //
 // Before every downstream change the reconciler calls confirm, which
-// re-checks synchronously when the last confirmation is older than twice
-// the renewal interval (a frozen process, a failing source) and allows the
+// re-checks synchronously when the last confirmation is older than one
+// renewal interval (a frozen process, a failing source) and allows the
 // change only while a confirmation younger than the lease stands.
 type lease struct {
 	src      sources.Leadership
@@ -137,10 +137,13 @@ func newLease(src sources.Leadership, o leaseOptions, onChange func(leaseChange)
 }
 
 // fresh is the age under which a confirmation is acted on without a
-// re-check: two renewal intervals (one renewal may be in flight), at most
-// the lease.
+// re-check: one renewal interval (the renewal ticker starts a check that
+// often, so a live leader rarely waits), at most the lease. This is the gate
+// window of os and swarm mode, whose writes are not fenced: a change is
+// made only if a check that began at most this long before it said
+// "leader". Shorter would mean a synchronous check before most changes.
 func (l *lease) fresh() time.Duration {
-	return min(2*l.o.renew, l.o.duration)
+	return min(l.o.renew, l.o.duration)
 }
 
 // validUntilLocked is when the current confirmation lapses.

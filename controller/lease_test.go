@@ -101,7 +101,21 @@ func TestLease_NotLeaderEndsTheTermAtOnce(t *testing.T) {
 	require.Contains(t, f.changes[1].reason, "group2 leads")
 }
 
-// A leader whose last confirmation is older than two renewals re-checks
+// The gate window is one renewal: a confirmation older than one renewal
+// interval (a tick's check has not answered yet, or was missed) is
+// re-checked before a change (it was two renewals before).
+func TestLease_GateWindowIsOneRenewal(t *testing.T) {
+	f := newLeaseFixture(t, true)
+	require.NoError(t, f.check(t))
+	checks := f.src.Checks()
+	f.clk.Step(f.l.o.renew + time.Millisecond)
+	tm, err := f.l.confirm(context.Background())
+	require.NoError(t, err)
+	tm.release()
+	require.Equal(t, checks+1, f.src.Checks(), "a confirmation older than one renewal is re-checked first")
+}
+
+// A leader whose last confirmation is older than one renewal re-checks
 // before it acts: the frozen process that wakes after another replica took
 // over must not act on its stale confirmation.
 func TestLease_ConfirmRechecksAStaleConfirmation(t *testing.T) {

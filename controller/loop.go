@@ -50,8 +50,10 @@ type reconciler struct {
 
 	// storeMu serialises this replica's store reads and writes, so a sync's
 	// read never installs a config older than a write we made.
-	storeMu  sync.Mutex
-	draining atomic.Bool // a term ended and its calls have not all returned
+	storeMu sync.Mutex
+	// draining counts the ended terms whose calls have not all returned:
+	// one per term, so the end of one term's drain never hides another's.
+	draining atomic.Int32
 	queue    *workqueue.Queue[plugin.ID]
 	syncCh   chan struct{}
 	rid      atomic.Uint64
@@ -103,22 +105,36 @@ func (r *reconciler) onLeaseChange(c leaseChange) {
 	r.metrics.SetTerm(v.Term)
 	r.metrics.SetLease(v.state())
 	if c.role == RoleLeader {
-		r.desired.stale()
+		// desired state is fresh for this term only once a read that
+		// began in it (or a save of it) is installed: see desired.
 		r.triggerSync()
 		return
 	}
+	r.obs.forgetDestroyed() // the next leader owns what happens to them
 	if c.term == nil {
 		r.triggerSync()
 		return
 	}
-	r.draining.Store(true)
+	r.draining.Add(1)
 	go func() {
 		if !c.term.wait(r.callTimeout + time.Second) {
 			r.log.Info("calls of the ended term still running, freeing anyway", "term", id)
 		}
-		r.draining.Store(false)
+		r.draining.Add(-1)
 		r.triggerSync()
 	}()
+}
+
+// isDraining reports whether an ended term's calls may still be running.
+func (r *reconciler) isDraining() bool { return r.draining.Load() > 0 }
+
+// leaderTerm is the term to plan in: the current one while leading, 0
+// (never fresh) otherwise.
+func (r *reconciler) leaderTerm(v leaseView) uint64 {
+	if v.Role != RoleLeader {
+		return 0
+	}
+	return v.Term
 }
 
 func (r *reconciler) triggerSync() {
@@ -134,9 +150,10 @@ func (r *reconciler) triggerSync() {
 func (r *reconciler) sync(ctx context.Context) error {
 	var errs []error
 	r.storeMu.Lock()
+	term := r.lease.view().Term // the term in which this read begins
 	cfg, v, err := r.store.Load(ctx)
 	if err == nil {
-		r.desired.install(cfg, v)
+		r.desired.install(cfg, v, term)
 		r.metrics.SetStoredGroups(len(cfg.Groups))
 	} else {
 		r.desired.fail(err)
@@ -294,7 +311,7 @@ func (r *reconciler) record(p Plan, err error) {
 	switch {
 	case p.Action == ActionNoop && err == nil && r.ledgerHas(p.ID):
 		// A converged group keeps its last real action in the ledger.
-	case (p.Action == ActionFree || p.Action == ActionDestroy) && err == nil && !r.desired.get(p.ID).stored:
+	case (p.Action == ActionFree || p.Action == ActionDestroy) && err == nil && !r.desired.get(p.ID, 0).stored:
 		r.ledger.Forget(p.ID)
 	default:
 		r.ledger.Record(p.ID, string(p.Action), err, p.Reason)

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ type Manager struct {
 	mu      sync.Mutex
 	started bool
 	server  *plugin.Server
+	tcp     *plugin.Server // nil without Options.TCP
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
@@ -57,13 +59,15 @@ func New(opts Options) (*Manager, error) {
 	}
 	r.lease.o.fenced = opts.Handover == HandoverFenced
 	h := newHandover(&opts, r)
+	loc := &locator{store: opts.Locations, advertise: opts.Advertise, lease: r.lease, clock: opts.Clock,
+		every: cmp.Or(opts.LocationInterval, opts.RenewInterval), timeout: opts.CheckTimeout, log: opts.Log.WithName("location")}
 	r.store.(*boundedStore).log = opts.Log.WithName("store")
 	m := &Manager{
 		opts: opts,
 		r:    r,
 		h:    h,
 		f: &front{r: r, name: opts.Name, mode: opts.Mode, storeLocation: opts.StoreLocation,
-			pluginName: opts.ProxyFor, applyWait: opts.applyWait(), log: opts.Log},
+			pluginName: opts.ProxyFor, applyWait: opts.applyWait(), log: opts.Log, loc: loc},
 		poke:    make(chan struct{}, 1),
 		stopped: make(chan struct{}),
 	}
@@ -76,6 +80,25 @@ func (m *Manager) SocketPath() string { return filepath.Join(m.opts.PluginDir, m
 
 // Group returns the Group API the manager serves, for in-process callers.
 func (m *Manager) Group() plugin.Group { return m.f }
+
+// Served is what the socket and the TCP listener serve: the Group API,
+// wrapped by Options.Wrap when set.
+func (m *Manager) Served() plugin.Group {
+	if m.opts.Wrap != nil {
+		return m.opts.Wrap(m.f)
+	}
+	return m.f
+}
+
+// TCPAddr is the address the TCP listener is bound to, "" without one.
+func (m *Manager) TCPAddr() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tcp == nil {
+		return ""
+	}
+	return m.tcp.Addr().String()
+}
 
 // Role returns this replica's role now.
 func (m *Manager) Role() Role { return m.r.lease.view().Role }
@@ -103,7 +126,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	if m.opts.Metrics != nil {
 		so.Observer = m.opts.Metrics
 	}
-	srv, err := plugin.Serve(m.SocketPath(), m.f, so)
+	served := m.Served()
+	srv, err := plugin.Serve(m.SocketPath(), served, so)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("serve group API: %w", err)
@@ -118,8 +142,26 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.server = srv
 	m.opts.Log.Info("listening", "path", m.SocketPath(), "proxyFor", m.opts.ProxyFor,
 		"role", m.Role().String(), "lease", m.opts.LeaseDuration)
+	if t := m.opts.TCP; t != nil {
+		if t.TLS == nil && !plugin.IsLoopback(t.Addr) {
+			m.opts.Log.Info("WARNING: serving the Group API over plaintext TCP on a non-loopback address (--insecure): anyone who reaches it can change groups",
+				"addr", t.Addr)
+		}
+		tcp, err := plugin.ServeTCP(served, *t, so)
+		if err != nil {
+			m.server = nil
+			_ = srv.Stop(ctx)
+			m.releaseClaims()
+			cancel()
+			return fmt.Errorf("serve group API over TCP: %w", err)
+		}
+		m.tcp = tcp
+		m.opts.Log.Info("listening", "url", tcp.Path(), "tls", t.TLS != nil,
+			"mutualTLS", t.TLS != nil && t.TLS.ClientCAs != nil, "advertise", m.opts.Advertise)
+	}
 
-	m.wg.Add(4 + m.opts.Workers)
+	m.wg.Add(5 + m.opts.Workers)
+	go func() { defer m.wg.Done(); m.f.loc.run(runCtx) }()
 	go func() { defer m.wg.Done(); m.runHealth(runCtx) }()
 	go func() { defer m.wg.Done(); m.r.lease.run(runCtx, m.poke) }()
 	go func() {
@@ -173,7 +215,7 @@ func (m *Manager) Stop(ctx context.Context) error {
 
 func (m *Manager) shutdown(ctx context.Context) error {
 	m.mu.Lock()
-	started, srv, cancel := m.started, m.server, m.cancel
+	started, srv, tcp, cancel := m.started, m.server, m.tcp, m.cancel
 	m.started = true // a Start after Stop fails
 	m.mu.Unlock()
 	if !started {
@@ -182,6 +224,9 @@ func (m *Manager) shutdown(ctx context.Context) error {
 	var errs []error
 	if srv != nil {
 		errs = append(errs, srv.Stop(ctx))
+	}
+	if tcp != nil {
+		errs = append(errs, tcp.Stop(ctx))
 	}
 	m.r.queue.ShutDown()
 	if cancel != nil {

@@ -22,7 +22,16 @@ type observed struct {
 	err     error
 	m       map[plugin.ID]obsEntry
 	applied map[plugin.ID]lastApplied
+	// gone holds the groups this replica destroyed in its current term
+	// (at most maxDestroyed, the oldest dropped first): a commit that
+	// missed its deadline may still land after the destroy, and the group
+	// found running again is destroyed again, never freed. A commit of the
+	// group by this replica, or the end of the term, forgets it.
+	gone map[plugin.ID]uint64
 }
+
+// maxDestroyed bounds observed.gone.
+const maxDestroyed = 4096
 
 type obsEntry struct {
 	spec    plugin.Spec
@@ -43,7 +52,7 @@ type lastApplied struct {
 }
 
 func newObserved() *observed {
-	return &observed{m: map[plugin.ID]obsEntry{}, applied: map[plugin.ID]lastApplied{}}
+	return &observed{m: map[plugin.ID]obsEntry{}, applied: map[plugin.ID]lastApplied{}, gone: map[plugin.ID]uint64{}}
 }
 
 // begin returns the sequence number of an InspectGroups about to be asked.
@@ -92,6 +101,34 @@ func (o *observed) committed(spec plugin.Spec, details string) {
 	o.seq++
 	o.m[spec.ID] = obsEntry{spec: spec, present: true, seq: o.seq}
 	o.applied[spec.ID] = lastApplied{stored: spec.Properties, seq: o.seq, details: details}
+	delete(o.gone, spec.ID)
+}
+
+// destroyed records a successful destroy: the group is gone, and if it is
+// found running again (a late commit) it is destroyed again.
+func (o *observed) destroyed(id plugin.ID) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seq++
+	o.m[id] = obsEntry{seq: o.seq}
+	delete(o.applied, id)
+	if _, ok := o.gone[id]; !ok && len(o.gone) >= maxDestroyed {
+		oldest, at := plugin.ID(""), uint64(0)
+		for g, s := range o.gone {
+			if at == 0 || s < at {
+				oldest, at = g, s
+			}
+		}
+		delete(o.gone, oldest)
+	}
+	o.gone[id] = o.seq
+}
+
+// forgetDestroyed drops every record of a destroy (the term ended).
+func (o *observed) forgetDestroyed() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	clear(o.gone)
 }
 
 // mark returns the current sequence number: a commit recorded later
@@ -119,6 +156,7 @@ type obsView struct {
 	spec    plugin.Spec
 	applied lastApplied
 	hasLA   bool
+	gone    bool // destroyed by this replica in its current term
 }
 
 func (o *observed) get(id plugin.ID) obsView {
@@ -126,7 +164,8 @@ func (o *observed) get(id plugin.ID) obsView {
 	defer o.mu.Unlock()
 	e := o.m[id]
 	la, ok := o.applied[id]
-	return obsView{known: o.known, present: e.present, spec: e.spec, applied: la, hasLA: ok}
+	_, gone := o.gone[id]
+	return obsView{known: o.known, present: e.present, spec: e.spec, applied: la, hasLA: ok, gone: gone}
 }
 
 // keys returns the IDs the downstream runs.

@@ -18,10 +18,14 @@ type Summary struct {
 	Freed     int
 	Failed    int
 	Planned   int // actions planned but not carried out (dry run)
+	// Waiting counts the groups the pass could not decide (something was
+	// unknown) and the destroys still pending in the store afterwards.
+	Waiting int
 }
 
-// Converged reports whether the pass left nothing failed or pending.
-func (s Summary) Converged() bool { return s.Failed == 0 && s.Planned == 0 }
+// Converged reports whether the pass left nothing failed, planned,
+// waiting or pending: only then does --once exit 0.
+func (s Summary) Converged() bool { return s.Failed == 0 && s.Planned == 0 && s.Waiting == 0 }
 
 // runOnce is one full reconcile pass over every stored or running group,
 // through the same plan and execute steps the daemon's workers use, after
@@ -41,7 +45,11 @@ func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (S
 	for _, id := range r.keys() {
 		sum.Groups++
 		if dryRun {
-			p := plan(id, role, r.desired.get(id), r.obs.get(id), intent{}, false, false)
+			v := r.lease.view()
+			p := plan(id, role, r.desired.get(id, r.leaderTerm(v)), r.obs.get(id), intent{}, false, false)
+			if p.Action == ActionWait {
+				sum.Waiting++
+			}
 			if p.Action != ActionNoop && p.Action != ActionWait {
 				sum.Planned++
 				fmt.Fprintf(tw, "%s\t%s\t%s\twould run\n", p.Action, id, p.Reason)
@@ -53,7 +61,10 @@ func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (S
 		log := r.log.WithValues("group", id, "reconcileID", r.rid.Add(1))
 		p, o := r.reconcile(logr.NewContext(ctx, log), id)
 		switch {
-		case errors.Is(o.err, errWaiting), p.Action == ActionNoop:
+		case errors.Is(o.err, errWaiting):
+			sum.Waiting++
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", p.Action, id, p.Reason)
+		case p.Action == ActionNoop:
 			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", p.Action, id, p.Reason)
 		case o.err != nil:
 			sum.Failed++
@@ -67,7 +78,16 @@ func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (S
 		}
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(out, "groups: %d, committed: %d, freed: %d, failed: %d, planned: %d\n",
-		sum.Groups, sum.Committed, sum.Freed, sum.Failed, sum.Planned)
+	if n := r.desired.pending(); n > 0 && role == RoleLeader && !dryRun && sum.Failed == 0 {
+		// Every pending destroy was tried above; one still stored failed
+		// or was not reached (not leading).
+		sum.Waiting = max(sum.Waiting, n)
+	}
+	waiting := ""
+	if sum.Waiting > 0 {
+		waiting = fmt.Sprintf(", waiting: %d", sum.Waiting)
+	}
+	fmt.Fprintf(out, "groups: %d, committed: %d, freed: %d, failed: %d, planned: %d%s\n",
+		sum.Groups, sum.Committed, sum.Freed, sum.Failed, sum.Planned, waiting)
 	return sum, nil
 }

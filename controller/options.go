@@ -3,6 +3,7 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -38,7 +39,7 @@ type Options struct {
 	LeaseDuration time.Duration
 	// RenewInterval is how often leadership is re-checked besides the
 	// source's own pokes. A leader acts without re-checking on a
-	// confirmation younger than twice this. Defaults to 250ms.
+	// confirmation younger than this (the gate window). Defaults to 250ms.
 	RenewInterval time.Duration
 	// CheckTimeout bounds one leadership check. Defaults to 1s.
 	CheckTimeout time.Duration
@@ -88,6 +89,25 @@ type Options struct {
 	// ("os", "<store-dir>/global.config").
 	Mode          string
 	StoreLocation string
+	// Advertise is the URL at which this replica's Group API is reached over
+	// TCP (--advertise, e.g. https://127.0.0.1:24801). As leader it
+	// publishes it in Locations. Empty: nothing is published.
+	Advertise string
+	// Locations is where the leader publishes Advertise and followers read
+	// it (os: a file beside the leader file). Nil: LeaderLocation names the
+	// leader's holder only (infrakit://<holder>).
+	Locations sources.LocationStore
+	// LocationInterval is how often the leader re-checks its published
+	// location and followers re-read it. Defaults to RenewInterval (swarm
+	// mode sets 1s: reading it inspects the whole cluster spec).
+	LocationInterval time.Duration
+	// TCP, when set, serves the Group and Manager API over TCP as well as
+	// on the socket (--listen), with the socket's limits.
+	TCP *plugin.TCPOptions
+	// Wrap, when set, wraps the Group API before it is served on the socket
+	// and over TCP: the forwarding layer (package forward). The wrapper
+	// must pass Manager calls through.
+	Wrap func(plugin.Group) plugin.Group
 	// Clock drives timers and the lease. Defaults to the real clock.
 	Clock clock.WithTicker
 	// Log is the logger. Defaults to discard.
@@ -151,6 +171,19 @@ func (o *Options) Validate() error {
 	}
 	if o.Handover != HandoverFenced && o.Handover != HandoverFast {
 		errs = append(errs, fmt.Errorf("--handover must be %q or %q, got %q", HandoverFenced, HandoverFast, o.Handover))
+	}
+	if o.LocationInterval < 0 {
+		errs = append(errs, fmt.Errorf("location interval must not be negative, got %s", o.LocationInterval))
+	}
+	if o.Advertise != "" {
+		if u, err := url.Parse(o.Advertise); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--advertise must be an https:// or http:// URL with HOST:PORT, got %q", o.Advertise))
+		}
+	}
+	if o.TCP != nil {
+		if err := o.TCP.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("--listen: %w", err))
+		}
 	}
 	if o.Workers <= 0 {
 		errs = append(errs, fmt.Errorf("--workers must be positive, got %d", o.Workers))

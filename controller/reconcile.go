@@ -37,6 +37,11 @@ type Plan struct {
 	role    Role
 	intent  intent
 	hasInt  bool
+	// pending: the destroy is recorded in the store (Destroying); carried:
+	// this replica destroyed it downstream already and only the store
+	// record is left to remove; destroyed: a destroy intent found its group
+	// destroyed already.
+	pending, carried, destroyed bool
 }
 
 // plan decides what to do with one group from a consistent read of the
@@ -57,13 +62,7 @@ func plan(id plugin.ID, role Role, d desiredView, o obsView, it intent, hasInt b
 		}
 		return set(ActionNoop, "not leader, not running")
 	}
-	// Leader.
-	if hasInt && it.op == opDestroy {
-		return set(ActionDestroy, "destroy requested")
-	}
-	if hasInt && it.op == opFree && !d.stored {
-		return set(ActionFree, "free requested")
-	}
+	// Leader. Nothing is decided on a store not read in this term.
 	switch {
 	case d.err != nil:
 		return set(ActionWait, "store unreadable: "+d.err.Error())
@@ -90,6 +89,24 @@ func plan(id plugin.ID, role Role, d desiredView, o obsView, it intent, hasInt b
 			return set(ActionNoop, why)
 		}
 		return set(ActionCommit, "running spec differs from stored spec")
+	case d.destroying:
+		// A pending destroy is carried out, never freed.
+		p.Spec, p.pending = d.destSpec, true
+		if o.gone && !o.present {
+			p.carried = true
+			return set(ActionDestroy, "destroyed downstream, pending destroy still stored")
+		}
+		return set(ActionDestroy, "destroy pending")
+	case hasInt && it.op == opDestroy:
+		if it.wasStored && !o.present {
+			p.destroyed = true
+			return set(ActionNoop, "destroyed since requested")
+		}
+		return set(ActionDestroy, "destroy requested")
+	case hasInt && it.op == opFree:
+		return set(ActionFree, "free requested")
+	case o.present && o.gone:
+		return set(ActionDestroy, "running again after this leader destroyed it (a late commit)")
 	case o.present:
 		return set(ActionFree, "running downstream, not stored")
 	}
@@ -129,21 +146,19 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 		r.obs.committed(p.Spec, details)
 		log.Info("committed group", "details", details)
 		return outcome{details: details}
-	case ActionFree, ActionDestroy:
-		call, verb := r.down.FreeGroup, "freed group"
-		if p.Action == ActionDestroy {
-			call, verb = r.down.DestroyGroup, "destroyed group"
-		}
-		err := call(ctx, p.ID)
+	case ActionDestroy:
+		return r.destroy(ctx, log, p, lost)
+	case ActionFree:
+		err := r.down.FreeGroup(ctx, p.ID)
 		switch {
 		case err == nil:
-			log.Info(verb)
+			log.Info("freed group")
 		case notWatched(err):
 			// Not running there: the goal is reached. The user who asked
 			// for a group that was neither stored nor running gets the
 			// plugin's own answer.
 			log.V(1).Info("group not running downstream", "answer", err.Error())
-			if p.hasInt && !p.intent.wasStored && p.intent.op != opCommit {
+			if p.hasInt && !p.intent.wasStored {
 				r.obs.removed(p.ID)
 				return outcome{err: Terminal(err)}
 			}
@@ -160,7 +175,8 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 // intent, read both sides, decide, act, answer the intent's waiters.
 func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome) {
 	it, hasInt := r.intents.take(id)
-	p := plan(id, r.lease.view().Role, r.desired.get(id), r.obs.get(id), it, hasInt, r.draining.Load())
+	v := r.lease.view()
+	p := plan(id, v.Role, r.desired.get(id, r.leaderTerm(v)), r.obs.get(id), it, hasInt, r.isDraining())
 	var out outcome
 	switch p.Action {
 	case ActionNoop:
@@ -193,6 +209,8 @@ func (r *reconciler) answer(p Plan, it intent, out outcome) {
 		out.err = fmt.Errorf("%w: %s", ErrNotApplied, p.Reason)
 	case errors.Is(out.err, errWaiting):
 		out.err = fmt.Errorf("%w: %s", errWaiting, p.Reason)
+	case it.op == opDestroy && out.err == nil && p.Action != ActionDestroy && !p.destroyed:
+		out.err = fmt.Errorf("destroy of %q: %w (the group is stored again)", p.ID, errSuperseded)
 	}
 	if it.op == opDestroy && (out.err == nil || p.role != RoleLeader || IsTerminal(out.err)) {
 		r.intents.done(p.ID, opDestroy)

@@ -23,15 +23,13 @@ func (f *front) IsLeader(context.Context) (bool, error) {
 }
 
 // LeaderLocation answers Manager.LeaderLocation: where the leader's Group
-// API is, when the source names the leader (os: the leader file's content is
-// the leader's --name; etcd: its candidate value), as an infrakit URL
-// ("infrakit://<holder>"); nil when nobody is known to lead.
+// API is. With a location store (--advertise) that is the URL the leader
+// published, once it names the current holder; otherwise, when the source
+// names the leader (os: the leader file's content is the leader's --name;
+// etcd: its candidate value), an infrakit URL ("infrakit://<holder>"); nil
+// when nobody is known to lead.
 func (f *front) LeaderLocation(context.Context) (*url.URL, error) {
-	v := f.r.lease.view()
-	if v.Holder == "" || v.Role == RoleUnknown {
-		return nil, nil
-	}
-	return &url.URL{Scheme: "infrakit", Host: v.Holder}, nil
+	return f.loc.location(f.r.lease.view()), nil
 }
 
 // Status answers Manager.Status from what the controller holds; it calls
@@ -107,6 +105,13 @@ func (m *Manager) addChecks() {
 			return nil
 		}
 		return r.leaseBeat.Check(4*m.opts.RenewInterval + time.Second)(ctx)
+	})
+	c.AddReadyDetail("leader", func(context.Context) string {
+		// Only a published location: "infrakit://<holder>" says little.
+		if u := m.f.loc.location(r.lease.view()); u != nil && (u.Scheme == "https" || u.Scheme == "http") {
+			return u.String()
+		}
+		return ""
 	})
 	c.AddReady("leadership", func(context.Context) error {
 		if v := r.lease.view(); v.Role == RoleUnknown {

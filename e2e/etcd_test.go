@@ -43,6 +43,7 @@ func TestEtcd(t *testing.T) {
 		{"kill -9 of the etcd Raft leader member", etcdKillTheRaftLeader},
 		{"leader cut off from etcd frees before the new leader commits", etcdCutOffTheLeader},
 		{"etcd unreachable at start", etcdUnreachableAtStart},
+		{"a pending destroy survives kill -9 of the leader", etcdPendingDestroyAcrossAKill},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {

@@ -219,7 +219,7 @@ const frozenSwarmRounds = 3
 
 // The leading manager process is frozen (SIGSTOP), its node demoted; the new
 // leader's manager takes over; 2.5 s later the old manager resumes. Its
-// stale confirmation is far older than two renewals, so it re-checks (the
+// stale confirmation is far older than one renewal, so it re-checks (the
 // engine says: a worker now) before anything else it does, steps down and
 // frees: it never commits on the leadership it had when it froze.
 func swarmFrozenLeaderManager(t *testing.T, lab *swarmtest.Lab) {

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ type ClientOptions struct {
 	// Call and Implements. A shorter deadline in the caller's ctx wins.
 	// Defaults to 10s when 0 or negative.
 	Timeout time.Duration
+	// Header is added to every request (e.g. HeaderForwarded). Optional.
+	Header http.Header
 }
 
 // DefaultClientOptions returns the defaults.
@@ -38,7 +41,9 @@ func DefaultClientOptions() ClientOptions { return ClientOptions{Timeout: Defaul
 // (success or mismatch) and retrying it after a transport error. It is safe
 // for concurrent use.
 type Client struct {
-	path      string
+	path      string // socket path, or the URL of a TCP client
+	endpoint  string // URL posted to
+	header    http.Header
 	timeout   time.Duration
 	transport *http.Transport
 	http      *http.Client
@@ -77,7 +82,8 @@ func newClient(socketPath string, opts ClientOptions, beforeDial func() error) *
 		MaxIdleConnsPerHost: 8,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	return &Client{path: socketPath, timeout: opts.Timeout, transport: tr, http: &http.Client{Transport: tr}}
+	return &Client{path: socketPath, endpoint: "http://a/", header: opts.Header, timeout: opts.Timeout,
+		transport: tr, http: &http.Client{Transport: tr}}
 }
 
 // Path returns the socket path.
@@ -119,8 +125,9 @@ type clientRequest struct {
 type clientResponse struct {
 	Result json.RawMessage `json:"result"`
 	Error  *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
+		Code    int             `json:"code"`
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
 	} `json:"error"`
 }
 
@@ -139,11 +146,17 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	if err != nil {
 		return fmt.Errorf("call %s: encode request: %w", method, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://a/", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("call %s: %w", method, err)
 	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
+	if dl, ok := ctx.Deadline(); ok {
+		req.Header.Set(HeaderTimeout, strconv.FormatInt(max(1, time.Until(dl).Milliseconds()), 10))
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return c.transportError(ctx, err)
@@ -173,7 +186,11 @@ func decodeResponse(method string, data []byte, result any, malformed func(error
 		return malformed(fmt.Errorf("invalid JSON-RPC response: %w", err))
 	}
 	if resp.Error != nil {
-		return &RPCError{Code: resp.Error.Code, Message: resp.Error.Message}
+		rerr := &RPCError{Code: resp.Error.Code, Message: resp.Error.Message}
+		if d := resp.Error.Data; len(d) > 0 && string(d) != "null" {
+			rerr.Data = d
+		}
+		return rerr
 	}
 	if len(resp.Result) == 0 || string(resp.Result) == "null" {
 		return ErrNullResult

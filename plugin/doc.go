@@ -38,8 +38,18 @@
 // reached (*TransportError, ErrUnreachable) or did not answer in time
 // ("timed out after 2s", ErrTimeout).
 //
+// Over TCP (ServeTCP, NewURLClient) the same handler and limits serve the
+// same API, with TLS and, given a client CA, mutual TLS (TLSFiles); failed
+// handshakes are logged as refused connections. Two request headers, which
+// the original ignores, ride beside the body: HeaderTimeout (the caller's
+// remaining time, which bounds the call) and HeaderForwarded (a follower's
+// forwarded request; more than one is refused). An error that implements
+// DataError answers its data member (a not-a-leader naming the leader:
+// NotLeaderData); the message stays the error's text.
+//
 // Limits: only the Group interface (version 0.1.0) is served and required;
-// batch requests are not supported (as in the original); there is no
-// authentication beyond the socket's file mode (0600) and its directory's
-// (0700 when created here).
+// batch requests are not supported (as in the original); on the socket
+// there is no authentication beyond its file mode (0600) and its
+// directory's (0700 when created here); over TCP, a client certificate from
+// the CA, and nothing finer.
 package plugin

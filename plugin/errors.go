@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -51,6 +52,9 @@ const (
 type RPCError struct {
 	Code    int
 	Message string
+	// Data is the error's data member as answered (nil when null), e.g.
+	// NotLeaderData.
+	Data json.RawMessage
 }
 
 func (e *RPCError) Error() string { return e.Message }
@@ -59,7 +63,7 @@ func (e *RPCError) Error() string { return e.Message }
 // ErrUnreachable) is true for it, and errors.Is(err, ErrTimeout) too when
 // the call's deadline passed (After > 0).
 type TransportError struct {
-	Path  string        // socket path
+	Path  string        // socket path, or URL
 	Err   error         // the cause
 	After time.Duration // when > 0, the call timed out after this long
 }

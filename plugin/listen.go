@@ -143,10 +143,11 @@ func (l *socketListener) Close() error {
 	return l.closeErr
 }
 
-// Server serves a Group on a unix socket. Create it with Serve.
+// Server serves a Group on a unix socket (Serve) or a TCP address
+// (ServeTCP).
 type Server struct {
-	path   string
-	ln     *socketListener
+	path   string // socket path, or the URL served
+	ln     net.Listener
 	conns  *connLimiter
 	http   *http.Server
 	served chan struct{}
@@ -174,11 +175,17 @@ func Serve(path string, g Group, opts ServerOptions) (*Server, error) {
 	if replaced {
 		opts.Log.Info("replaced stale socket", "path", path)
 	}
+	return serveOn(ln, path, g, opts), nil
+}
+
+// serveOn serves g on ln (the raw listener, TLS already layered on it if
+// any) with the connection cap and deadlines of opts (defaults applied).
+func serveOn(ln net.Listener, label string, g Group, opts ServerOptions) *Server {
 	lim := newConnLimiter(ln, opts.MaxConns, opts.Log)
 	h := newHandler(g, opts)
 	h.conns = lim
 	s := &Server{
-		path:  path,
+		path:  label,
 		ln:    ln,
 		conns: lim,
 		http: &http.Server{
@@ -196,12 +203,12 @@ func Serve(path string, g Group, opts ServerOptions) (*Server, error) {
 	go func() {
 		defer close(s.served)
 		if err := s.http.Serve(lim); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			opts.Log.Error(err, "serve failed", "path", path)
+			opts.Log.Error(err, "serve failed", "path", label)
 		}
 	}()
 	// The caller logs the one info-level "listening" line, with what it knows.
-	opts.Log.V(1).Info("serving", "path", path, "maxConns", opts.MaxConns)
-	return s, nil
+	opts.Log.V(1).Info("serving", "path", label, "maxConns", opts.MaxConns)
+	return s
 }
 
 // Path returns the socket path.
@@ -228,6 +235,13 @@ func (s *Server) Stop(ctx context.Context) error {
 type logWriter struct{ log logr.Logger }
 
 func (w logWriter) Write(p []byte) (int, error) {
-	w.log.V(1).Info("http server error", "error", strings.TrimSpace(string(p)))
+	msg := strings.TrimSpace(string(p))
+	if strings.Contains(msg, "TLS handshake error") {
+		// A client without a certificate, with one from another CA, or
+		// speaking plaintext to the TLS port: refused, and said so.
+		w.log.Info("refused connection", "reason", msg)
+		return len(p), nil
+	}
+	w.log.V(1).Info("http server error", "error", msg)
 	return len(p), nil
 }

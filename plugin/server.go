@@ -273,8 +273,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.V(1).Info("read request body failed", "error", err.Error())
 		return
 	}
+	ctx := r.Context()
+	by, forwarded, ferr := forwardedHeader(r.Header.Values(HeaderForwarded))
+	if ferr != nil {
+		h.log.Info("refused request", "reason", ferr.Error(), "remote", r.RemoteAddr)
+		var id json.RawMessage
+		if req, perr := parseRequest(body); perr == nil {
+			id = req.ID
+		}
+		_ = writeResponse(w, h.write, id, nil, &wireError{Code: CodeInvalidRequest, Message: ferr.Error()})
+		return
+	}
+	if forwarded {
+		ctx = WithForwardedBy(ctx, by)
+	}
+	ctx, cancel := withTimeoutHeader(ctx, r.Header)
+	defer cancel()
 	h.conns.busy(r.Context(), true) // a call runs: not to be shed
-	req, result, werr, answer := h.handle(r.Context(), body)
+	req, result, werr, answer := h.handle(ctx, body)
 	if !answer {
 		return
 	}
@@ -330,6 +346,10 @@ func (h *handler) dispatch(ctx context.Context, req *request) (any, *wireError) 
 		var werr *wireError
 		if errors.As(err, &werr) {
 			return nil, werr
+		}
+		var derr DataError
+		if errors.As(err, &derr) {
+			return nil, &wireError{Code: CodeApplication, Message: err.Error(), Data: derr.WireData()}
 		}
 		return nil, appError(err.Error())
 	}

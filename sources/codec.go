@@ -12,20 +12,24 @@ import (
 
 // EncodeConfig renders cfg in the original's stored format:
 // json.MarshalIndent with prefix "  " and indent "  ", keys sorted, no
-// trailing newline. An empty config is written as {"Groups": {}}.
+// trailing newline. An empty config is written as {"Groups": {}}. Pending
+// destroys (Config.Destroying) follow as "Destroying", only when there are any.
 func EncodeConfig(cfg Config) ([]byte, error) {
 	groups := cfg.Groups
 	if groups == nil {
 		groups = map[plugin.ID]Entry{}
 	}
-	for id, e := range groups {
-		if len(e.Properties) > 0 && !json.Valid(e.Properties) {
-			return nil, fmt.Errorf("encode config: group %q: properties are not valid JSON", id)
+	for _, m := range []map[plugin.ID]Entry{groups, cfg.Destroying} {
+		for id, e := range m {
+			if len(e.Properties) > 0 && !json.Valid(e.Properties) {
+				return nil, fmt.Errorf("encode config: group %q: properties are not valid JSON", id)
+			}
 		}
 	}
 	out, err := json.MarshalIndent(struct {
-		Groups map[plugin.ID]Entry
-	}{groups}, "  ", "  ")
+		Groups     map[plugin.ID]Entry
+		Destroying map[plugin.ID]Entry `json:",omitempty"`
+	}{groups, cfg.Destroying}, "  ", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode config: %w", err)
 	}
@@ -40,7 +44,8 @@ func DecodeConfig(data []byte) (Config, error) {
 		return Config{Groups: map[plugin.ID]Entry{}}, nil
 	}
 	var raw struct {
-		Groups map[plugin.ID]Entry
+		Groups     map[plugin.ID]Entry
+		Destroying map[plugin.ID]Entry
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&raw); err != nil {
@@ -54,7 +59,10 @@ func DecodeConfig(data []byte) (Config, error) {
 	if raw.Groups == nil {
 		raw.Groups = map[plugin.ID]Entry{}
 	}
-	return Config{Groups: raw.Groups}, nil
+	if len(raw.Destroying) == 0 {
+		raw.Destroying = nil
+	}
+	return Config{Groups: raw.Groups, Destroying: raw.Destroying}, nil
 }
 
 func positionError(data []byte, err error) error {

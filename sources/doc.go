@@ -1,6 +1,10 @@
 // Package sources says where desired state and authority come from: the
 // Store (the committed group specs, loaded with a version and saved against
 // an expected version) and the Leadership (is this replica the one that acts).
+// A Config also holds the pending destroys (Config.Destroying: each group
+// whose destroy was accepted and not yet carried out, with its last stored
+// entry); every Store round-trips them (the contract), the file and label as
+// a top-level "Destroying" after "Groups" that the original manager ignores.
 //
 // The file implementations live here. FileStore keeps <dir>/global.config in
 // the original manager's byte format, versioned by a digest of the config;
@@ -22,6 +26,13 @@
 // writer should use. The Docker Swarm implementations live in sources/swarm,
 // the only package that imports the Docker client. Fakes and the contract
 // tests every implementation passes are in sources/sourcestest.
+//
+// LocationStore keeps where the leader's Group API is reached (its
+// advertised URL and its holder name): FileLocation is <leader-file>.location
+// (written atomically and fsynced; the original ignores it),
+// sources/swarm.Location a cluster spec label of its own, and
+// sources/etcd.Location a key beside the election. All pass
+// RunLocationContract.
 //
 // Limits: leadership is detection, not election. Nothing here fences a
 // deposed leader; the controller keeps its downstream actions idempotent and

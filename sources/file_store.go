@@ -211,7 +211,7 @@ func (s *FileStore) Load(ctx context.Context) (Config, Version, error) {
 	if err != nil {
 		return Config{}, "", err
 	}
-	return Config{Groups: maps.Clone(st.decoded())}, st.version, nil
+	return Config{Groups: maps.Clone(st.decoded()), Destroying: cloneEntries(st.layout.dest)}, st.version, nil
 }
 
 // Save writes cfg if the stored version still equals expected and returns
@@ -295,6 +295,9 @@ func (s *FileStore) parse(data []byte, st stamp) (*fileState, error) {
 		frags[id] = f
 	}
 	l := newLayout(frags)
+	if err := l.setDestroying(cfg.Destroying); err != nil {
+		return nil, fmt.Errorf("config file %s: %w: %w", s.path, ErrCorrupt, err)
+	}
 	return &fileState{exists: true, stamp: st, layout: l, version: l.version()}, nil
 }
 

@@ -25,8 +25,12 @@ const (
 	// two levels of indent (the root object and Groups).
 	entryIndent = "      "
 	frameOpen   = "{\n    \"Groups\": {"
-	frameClose  = "\n    }\n  }"
 	frameEmpty  = "{\n    \"Groups\": {}\n  }"
+	// groupsClose ends the Groups object, rootClose the file; pending
+	// destroys (the tail) sit between them.
+	groupsClose = "\n    }"
+	rootClose   = "\n  }"
+	emptyOpen   = "{\n    \"Groups\": {}"
 	// versionPrefix marks a FileStore Version: the digest of the config.
 	versionPrefix = "cfg:"
 )
@@ -169,8 +173,13 @@ func (f *fragment) holds(e Entry) bool {
 type layout struct {
 	frags map[plugin.ID]*fragment
 	order []*fragment // sorted by id: the file's order, walked without hashing
-	sum   digest
-	text  int64 // bytes of all fragments' text
+	sum   digest      // the fragments' and the tail's
+	text  int64       // bytes of all fragments' text
+	// dest are the pending destroys (Config.Destroying), owned and never
+	// changed; tail is their encoding, `,\n    "Destroying": {…}`, or nil.
+	// There are few, so the tail is encoded whole when they change.
+	dest map[plugin.ID]Entry
+	tail []byte
 }
 
 func newLayout(frags map[plugin.ID]*fragment) *layout {
@@ -189,10 +198,10 @@ func byID(a, b *fragment) int { return strings.Compare(string(a.id), string(b.id
 // size is the number of bytes of the assembled file.
 func (l *layout) size() int64 {
 	if len(l.order) == 0 {
-		return int64(len(frameEmpty))
+		return int64(len(emptyOpen) + len(l.tail) + len(rootClose))
 	}
 	// "\n" before each fragment, "," between two
-	return int64(len(frameOpen)+len(frameClose)+2*len(l.order)-1) + l.text
+	return int64(len(frameOpen)+len(groupsClose)+len(l.tail)+len(rootClose)+2*len(l.order)-1) + l.text
 }
 
 func (l *layout) version() Version { return l.sum.version() }
@@ -200,7 +209,8 @@ func (l *layout) version() Version { return l.sum.version() }
 // appendTo appends the assembled file to dst.
 func (l *layout) appendTo(dst []byte) []byte {
 	if len(l.order) == 0 {
-		return append(dst, frameEmpty...)
+		dst = append(dst, emptyOpen...)
+		return append(append(dst, l.tail...), rootClose...)
 	}
 	dst = append(dst, frameOpen...)
 	for i, f := range l.order {
@@ -210,7 +220,8 @@ func (l *layout) appendTo(dst []byte) []byte {
 		dst = append(dst, '\n')
 		dst = append(dst, f.text...)
 	}
-	return append(dst, frameClose...)
+	dst = append(dst, groupsClose...)
+	return append(append(dst, l.tail...), rootClose...)
 }
 
 // bytes assembles the file in memory.
@@ -222,8 +233,9 @@ func (l *layout) matches(data []byte) bool {
 	if int64(len(data)) != l.size() {
 		return false
 	}
+	closing := groupsClose + string(l.tail) + rootClose
 	if len(l.order) == 0 {
-		return string(data) == frameEmpty
+		return string(data) == emptyOpen+string(l.tail)+rootClose
 	}
 	rest, ok := bytes.CutPrefix(data, []byte(frameOpen))
 	for i, f := range l.order {
@@ -240,12 +252,65 @@ func (l *layout) matches(data []byte) bool {
 			return false
 		}
 	}
-	return string(rest) == frameClose
+	return string(rest) == closing
 }
 
 // next returns the layout of cfg, reusing l's fragments for unchanged
 // groups and encoding the others; l itself when cfg is what l holds.
 func (l *layout) next(cfg Config) (*layout, error) {
+	n, err := l.nextGroups(cfg)
+	if err != nil || sameEntries(n.dest, cfg.Destroying) {
+		return n, err
+	}
+	if n == l {
+		n = &layout{frags: l.frags, order: l.order, sum: l.sum, text: l.text, dest: l.dest, tail: l.tail}
+	}
+	return n, n.setDestroying(cfg.Destroying)
+}
+
+// setDestroying makes dest the pending destroys of a layout under
+// construction, encoding its tail.
+func (l *layout) setDestroying(dest map[plugin.ID]Entry) error {
+	if len(l.tail) > 0 {
+		l.sum = l.sum.sub(digestOf(l.tail))
+	}
+	l.dest, l.tail = nil, nil
+	if len(dest) == 0 {
+		return nil
+	}
+	owned := make(map[plugin.ID]Entry, len(dest))
+	for id, e := range dest {
+		if len(e.Properties) > 0 && !json.Valid(e.Properties) {
+			return fmt.Errorf("encode config: group %q: properties are not valid JSON", id)
+		}
+		owned[id] = Entry{Plugin: e.Plugin, Properties: bytes.Clone(e.Properties)}
+	}
+	body, err := json.MarshalIndent(owned, "    ", "  ")
+	if err != nil {
+		return fmt.Errorf("encode config: pending destroys: %w", err)
+	}
+	l.dest = owned
+	l.tail = append([]byte(",\n    \"Destroying\": "), body...)
+	l.sum = l.sum.add(digestOf(l.tail))
+	return nil
+}
+
+// sameEntries reports whether two entry maps hold the same entries.
+func sameEntries(a, b map[plugin.ID]Entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for id, e := range a {
+		o, ok := b[id]
+		if !ok || o.Plugin != e.Plugin || !bytes.Equal(o.Properties, e.Properties) {
+			return false
+		}
+	}
+	return true
+}
+
+// nextGroups is next for the groups alone; the result keeps l's tail.
+func (l *layout) nextGroups(cfg Config) (*layout, error) {
 	var changed map[plugin.ID]*fragment
 	kept, replaced := 0, 0
 	for id, e := range cfg.Groups {
@@ -269,7 +334,7 @@ func (l *layout) next(cfg Config) (*layout, error) {
 	if changed == nil && kept == len(l.frags) {
 		return l, nil
 	}
-	n := &layout{frags: maps.Clone(l.frags), sum: l.sum, text: l.text}
+	n := &layout{frags: maps.Clone(l.frags), sum: l.sum, text: l.text, dest: l.dest, tail: l.tail}
 	if n.frags == nil {
 		n.frags = map[plugin.ID]*fragment{}
 	}

@@ -21,7 +21,9 @@ func layoutOf(t testing.TB, cfg Config) *layout {
 		require.NoError(t, err)
 		frags[id] = f
 	}
-	return newLayout(frags)
+	l := newLayout(frags)
+	require.NoError(t, l.setDestroying(cfg.Destroying))
+	return l
 }
 
 // requireSameAsEncodeConfig checks the assembled bytes, the size and the
@@ -120,6 +122,38 @@ func TestLayout_NextEncodesOnlyWhatChanged(t *testing.T) {
 	requireSameAsEncodeConfig(t, base, Config{Groups: trickyGroups}) // base never changed
 }
 
+// Pending destroys are a top-level "Destroying" after "Groups", written
+// only when there are any; a file with them still reads as its groups to a
+// reader that knows only Groups (the original manager).
+func TestLayout_PendingDestroys(t *testing.T) {
+	web := trickyGroups["web"]
+	steps := []Config{
+		{Groups: map[plugin.ID]Entry{}, Destroying: map[plugin.ID]Entry{"web": web}},
+		{Groups: trickyGroups, Destroying: map[plugin.ID]Entry{"old": web, "<&>": trickyGroups["<&>"]}},
+		{Groups: trickyGroups, Destroying: map[plugin.ID]Entry{"old": web}},
+		{Groups: trickyGroups},
+		{Groups: map[plugin.ID]Entry{"a": web}, Destroying: map[plugin.ID]Entry{"web": web}},
+	}
+	cur := layoutOf(t, Config{})
+	for i, cfg := range steps {
+		next, err := cur.next(cfg)
+		require.NoError(t, err, "step %d", i)
+		requireSameAsEncodeConfig(t, next, cfg)
+		back, err := DecodeConfig(next.bytes())
+		require.NoError(t, err)
+		require.Len(t, back.Destroying, len(cfg.Destroying), "step %d", i)
+		var original struct{ Groups map[plugin.ID]Entry }
+		require.NoError(t, json.Unmarshal(next.bytes(), &original), "step %d: the original's reader", i)
+		require.Len(t, original.Groups, len(cfg.Groups), "step %d", i)
+		if len(cfg.Destroying) == 0 {
+			require.NotContains(t, string(next.bytes()), "Destroying", "step %d: the original format", i)
+		}
+		cur = next
+	}
+	_, err := cur.next(Config{Destroying: map[plugin.ID]Entry{"x": {Plugin: "p", Properties: json.RawMessage(`{`)}}})
+	require.Error(t, err)
+}
+
 func TestLayout_RefusesInvalidProperties(t *testing.T) {
 	base := layoutOf(t, Config{Groups: map[plugin.ID]Entry{"a": {Plugin: "p"}}})
 	_, err := base.next(Config{Groups: map[plugin.ID]Entry{"a": {Plugin: "p", Properties: json.RawMessage(`{"ID":`)}}})
@@ -132,6 +166,7 @@ func FuzzLayout(f *testing.F) {
 	f.Add(original, []byte(`{"Groups":{"b":{"Plugin":"q"}}}`))
 	f.Add([]byte(`{"Groups":{"a":{"Plugin":"p","Properties":[1,{"<":">"}]},"c":{}}}`), []byte(`{"Groups":{"a":{"Plugin":"p","Properties":[1, {"<":">"}]}}}`))
 	f.Add([]byte(`{}`), []byte(`{"Groups":{"\u2028":{"Properties":"\ud800"}}}`))
+	f.Add([]byte(`{"Groups":{"a":{"Plugin":"p"}},"Destroying":{"b":{"Plugin":"q","Properties":{"<":1}}}}`), []byte(`{"Destroying":{"a":{"Plugin":"p"}}}`))
 	f.Fuzz(func(t *testing.T, first, second []byte) {
 		a, err := DecodeConfig(first)
 		if err != nil {

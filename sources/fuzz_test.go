@@ -21,6 +21,8 @@ func FuzzDecodeConfig(f *testing.F) {
 		`{"Groups":{"a":{"Plugin":7}}}`,
 		`{"Groups":{"":{"Plugin":"p","Properties":{"ID":""}}}}`,
 		"{\"Groups\":{\"\xff\":{\"Properties\":\"\xfe\"}}}",
+		`{"Groups":{},"Destroying":{"a":{"Plugin":"p","Properties":{"ID":"a"}}}}`,
+		`{"Destroying":{"":{"Plugin":"p","Properties":null}},"Groups":{"a":{}}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -41,6 +43,7 @@ func FuzzDecodeConfig(f *testing.F) {
 			require.Equal(t, e.Plugin, g.Plugin)
 			require.JSONEq(t, rawOrNull(e.Properties), rawOrNull(g.Properties), "properties of %q", id)
 		}
+		require.Len(t, again.Destroying, len(cfg.Destroying), "pending destroys")
 		// Equal configs encode to the same bytes: the stored form is a fixed point.
 		enc2, err := sources.EncodeConfig(again)
 		require.NoError(t, err)

@@ -50,6 +50,16 @@ type Entry struct {
 // Config is the whole stored configuration (the original's GlobalSpec).
 type Config struct {
 	Groups map[plugin.ID]Entry
+	// Destroying holds the last stored entry of each group whose destroy
+	// was accepted and not yet carried out downstream (a Kubernetes
+	// finalizer): the group is no longer in Groups, and whichever manager
+	// leads destroys it, then removes it from here. A later commit of the
+	// same ID removes it from here too (the commit supersedes the destroy).
+	// Nil or empty: no destroy pending. The file and label formats write it
+	// as a top-level field after "Groups", only when it is not empty, so
+	// the original manager (which ignores fields it does not know) still
+	// reads them.
+	Destroying map[plugin.ID]Entry
 }
 
 // Version identifies one stored state of a Config. It is opaque; the empty

@@ -67,15 +67,20 @@ func pause(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Clone returns a deep copy: the Groups map and every Properties message are
-// copied, so changing the copy never changes c. A nil map stays nil.
+// Clone returns a deep copy: the Groups and Destroying maps and every
+// Properties message are copied, so changing the copy never changes c. A
+// nil map stays nil.
 func (c Config) Clone() Config {
-	if c.Groups == nil {
-		return Config{}
+	return Config{Groups: cloneEntries(c.Groups), Destroying: cloneEntries(c.Destroying)}
+}
+
+func cloneEntries(m map[plugin.ID]Entry) map[plugin.ID]Entry {
+	if m == nil {
+		return nil
 	}
-	groups := make(map[plugin.ID]Entry, len(c.Groups))
-	for id, e := range c.Groups {
-		groups[id] = Entry{Plugin: e.Plugin, Properties: bytes.Clone(e.Properties)}
+	out := make(map[plugin.ID]Entry, len(m))
+	for id, e := range m {
+		out[id] = Entry{Plugin: e.Plugin, Properties: bytes.Clone(e.Properties)}
 	}
-	return Config{Groups: groups}
+	return out
 }

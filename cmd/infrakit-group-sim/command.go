@@ -27,6 +27,8 @@ type flags struct {
 	latency   time.Duration
 	fail      string
 	hang      string
+	late      string
+	lateBy    time.Duration
 	events    string
 	echo      string
 	log       int
@@ -53,6 +55,8 @@ func newCommand() *cobra.Command {
 	fl.DurationVar(&f.latency, "latency", 0, "latency added to every call")
 	fl.StringVar(&f.fail, "fail", "", "comma-separated methods that fail with \"simulated failure: <Method>\"")
 	fl.StringVar(&f.hang, "hang", "", "comma-separated methods that block until the caller gives up")
+	fl.StringVar(&f.late, "late", "", "comma-separated methods (CommitGroup) whose non-pretend calls wait --late-by and are then carried out even if the caller gave up")
+	fl.DurationVar(&f.lateBy, "late-by", time.Second, "how long --late methods wait")
 	fl.StringVar(&f.events, "events", "", "append a JSON line per completed commit, free and destroy to this file")
 	fl.StringVar(&f.echo, "echo", groupsim.DefaultOptions().Echo, "how InspectGroups answers a committed spec: normalised (like the original plugin: unknown fields dropped, absent Instance/Flavor filled) or verbatim")
 	fl.IntVar(&f.log, "log", 4, "log level 0 (panic) … 5 (debug), as logrus levels")
@@ -73,6 +77,10 @@ func (f flags) options(log logr.Logger) (groupsim.Options, error) {
 	if opts.Faults.Hang, err = groupsim.ParseMethods(f.hang); err != nil {
 		return opts, fmt.Errorf("--hang: %w", err)
 	}
+	if opts.Faults.Late, err = groupsim.ParseMethods(f.late); err != nil {
+		return opts, fmt.Errorf("--late: %w", err)
+	}
+	opts.Faults.LateBy = f.lateBy
 	if f.latency < 0 {
 		return opts, fmt.Errorf("--latency must not be negative, got %s", f.latency)
 	}

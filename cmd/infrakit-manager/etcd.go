@@ -69,7 +69,12 @@ global.config (or a Swarm label's contents) in and out.`,
 			defer s.Close()
 			// The election lease is the controller's lease too; Status.Expires
 			// (last keep-alive answer + TTL - margin) bounds every confirmation.
-			return runManager(cmd, g, log, l, s, modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval, mode: "etcd", store: "etcd " + f.prefix + "/groups/"})
+			locs, err := etcd.NewLocation(cli, f.prefix, f.timeout)
+			if err != nil {
+				return usageError{err}
+			}
+			return runManager(cmd, g, log, l, s, modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval,
+				mode: "etcd", store: "etcd " + f.prefix + "/groups/", locations: locs})
 		},
 	}
 	pf := cmd.PersistentFlags()

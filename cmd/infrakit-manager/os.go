@@ -56,6 +56,9 @@ Two managers with the same --name on one store are refused (a lock file
 			if mo.record, err = sources.NewFileHandover(storeDir); err != nil {
 				return usageError{err}
 			}
+			if mo.locations, err = sources.NewFileLocation(leaderFile); err != nil {
+				return usageError{err}
+			}
 			mo.claims = append(mo.claims, controller.NameClaim(storeDir, g.name))
 			return runManager(cmd, g, log, l, s, mo)
 		},
@@ -65,7 +68,7 @@ Two managers with the same --name on one store are refused (a lock file
 	f.StringVar(&storeDir, "store-dir", envOr("INFRAKIT_STORE_DIR", "configs"), "directory of global.config ($INFRAKIT_STORE_DIR, else ~/.infrakit/configs)")
 	f.BoolVar(&create, "store-create", false, "create --store-dir (0700) if it does not exist; without it a missing --store-dir is an error")
 	f.Int64Var(&maxConfig, "max-config-bytes", sources.DefaultFileStoreOptions().MaxBytes, "refuse to write, or to read, a global.config larger than this many bytes")
-	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often the leader file is re-read besides inotify events; a leader acts without re-reading on a read younger than twice this")
+	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often the leader file is re-read besides inotify events; a leader acts without re-reading on a read younger than this")
 	f.DurationVar(&mo.lease, "lease-duration", mo.lease, "how long an unreadable leader file keeps the current role before stepping down (another manager can be named at any moment: keep it short)")
 	mo.addHandoverFlags(cmd)
 	return cmd

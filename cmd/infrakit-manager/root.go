@@ -36,6 +36,7 @@ type globals struct {
 	maxBackoff   time.Duration
 	shutdownWait time.Duration
 	metricsAddr  string
+	net          listenFlags
 	log          logr.Logger // built from --log and --log-format before any subcommand runs
 	flushLog     func()
 }
@@ -89,6 +90,7 @@ func newRootCmd() *cobra.Command {
 	pf.DurationVar(&g.maxBackoff, "max-backoff", 0, "cap of the per-group retry delay (0: the work queue's default, 30s)")
 	pf.DurationVar(&g.shutdownWait, "shutdown-timeout", 10*time.Second, "how long SIGINT/SIGTERM waits for in-flight requests")
 	pf.StringVar(&g.metricsAddr, "metrics-addr", ops.DefaultMetricsAddr, "HOST:PORT serving /metrics, /healthz and /readyz, e.g. "+ops.SuggestedMetricsAddr+" (default off; not with --once)")
+	g.net.register(pf)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 
 	root.AddCommand(newOSCmd(g), newSwarmCmd(g), newEtcdCmd(g), newVersionCmd())

@@ -28,6 +28,11 @@ type modeOptions struct {
 	handover       string
 	handoverMargin time.Duration    // --handover-margin
 	record         sources.Handover // os: the store directory's handover record
+	// locations is where the leader publishes its --advertise URL; nil in a
+	// mode that publishes none.
+	locations sources.LocationStore
+	// locationEvery is how often the location is re-read (0: --poll-interval).
+	locationEvery time.Duration
 }
 
 // addHandoverFlags adds --handover and --handover-margin to a mode that
@@ -57,6 +62,7 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 	if m.handover != "" {
 		o.Handover, o.HandoverMargin = m.handover, m.handoverMargin
 	}
+	o.LocationInterval = m.locationEvery
 	o.Claims = m.claims
 	return o
 }
@@ -65,7 +71,11 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 // SIGTERM, or with --once a single reconcile pass.
 func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leadership, s sources.Store, mo modeOptions) error {
 	op := newOperations(g)
-	m, err := controller.New(g.options(log, l, s, mo, op))
+	opts := g.options(log, l, s, mo, op)
+	if err := g.net.apply(&opts, mo.locations, log); err != nil {
+		return usageError{err}
+	}
+	m, err := controller.New(opts)
 	if err != nil {
 		return usageError{err}
 	}
@@ -80,6 +90,9 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 			return exitError{code: 1, msg: err.Error()}
 		}
 		if !sum.Converged() && !g.dryRun {
+			if sum.Waiting > 0 {
+				return exitError{code: 1, msg: fmt.Sprintf("not converged: %d action(s) failed, %d group(s) waiting or still to be destroyed", sum.Failed, sum.Waiting)}
+			}
 			return exitError{code: 1, msg: fmt.Sprintf("not converged: %d action(s) failed", sum.Failed)}
 		}
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +39,11 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 			}
 			s, err := swarm.NewStore(c, swarm.StoreOptions{MaxLabelBytes: maxLabel, Log: log.WithName("store")})
 			if err != nil {
+				return usageError{err}
+			}
+			// Reading the location inspects the whole cluster spec: once a second.
+			mo.locationEvery = time.Second
+			if mo.locations, err = swarm.NewLocation(c, ""); err != nil {
 				return usageError{err}
 			}
 			return runManager(cmd, g, log, l, s, mo)

@@ -36,6 +36,7 @@ type app struct {
 	logLevel  int
 	pluginDir string
 	timeout   time.Duration
+	remote    hostFlags
 	log       logr.Logger
 	now       func() time.Time
 }
@@ -72,7 +73,9 @@ func execute(ctx context.Context, args []string, s streams) int {
 		return exitOK
 	case errors.As(err, &f):
 		if !errors.Is(f.err, errUnhealthy) { // the status printed says why
-			fmt.Fprintln(s.err, fatalLine(a.now(), f.err.Error()))
+			// A not-a-leader answer keeps its msg (the original's text)
+			// and names the leader in a field.
+			fmt.Fprintln(s.err, fatalLine(a.now(), f.err.Error())+notLeaderFields(f.err))
 		}
 		return exitFailure
 	default:
@@ -98,7 +101,7 @@ func (a *app) rootCommand() *cobra.Command {
 				return fmt.Errorf("--timeout must be positive, got %s", a.timeout)
 			}
 			a.log = log
-			return nil
+			return a.remote.connect(a.clientOptions())
 		},
 	}
 	// `infrakit completion bash|zsh|fish|powershell` is cobra's default command.
@@ -106,6 +109,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.IntVar(&a.logLevel, "log", 4, "log level 0 (panic) … 5 (debug), as logrus levels")
 	pf.StringVar(&a.pluginDir, "plugin-dir", plugin.DefaultDir(), "plugin directory ($"+plugin.PluginsDirEnv+" or ~/.infrakit/plugins)")
 	pf.DurationVar(&a.timeout, "timeout", defaultTimeout, "deadline of each plugin call")
+	a.remote.register(pf)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
 	root.AddCommand(a.groupCommand(), a.managerCommand(), a.pluginCommand(), a.versionCommand())
 	return root

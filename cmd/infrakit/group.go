@@ -17,6 +17,9 @@ import (
 func (a *app) groupCommand() *cobra.Command {
 	var name string
 	client := func() plugin.Group {
+		if a.remote.remote != nil {
+			return a.remote.remote
+		}
 		a.log.V(1).Info("using group plugin", "plugin", name, "path", a.pluginDir)
 		return plugin.NewNamedClient(a.dir(), name, a.clientOptions())
 	}

@@ -22,7 +22,10 @@ var errUnhealthy = errors.New("manager not healthy")
 // managerCommand is `infrakit manager`: the Manager API of the manager --name.
 func (a *app) managerCommand() *cobra.Command {
 	var name string
-	client := func() *plugin.NamedClient {
+	client := func() plugin.Manager {
+		if a.remote.remote != nil {
+			return a.remote.remote
+		}
 		return plugin.NewNamedClient(a.dir(), name, a.clientOptions())
 	}
 	cmd := &cobra.Command{

@@ -59,7 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		o.Takeovers = counts
 		return err
 	})
-	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, swarm, etcd (default all)", func(v string) error {
+	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, forward, swarm, etcd (default all)", func(v string) error {
 		o.Sections = strings.Split(v, ",")
 		return nil
 	})
@@ -147,6 +147,7 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 		{name: "flips", measure: "leader-file flip to first RPC", run: h.flips},
 		{name: "handovers", measure: "two-manager handover", run: h.handovers},
 		{name: "takeovers", measure: "takeover", run: h.takeovers},
+		{name: "forward", measure: measureForward, run: h.forward},
 		{name: "swarm", measure: swarmMeasure, orig: swarmOrig,
 			run: h.swarm, skip: h.swarmSkip},
 		{name: "etcd", measure: etcdMeasure, run: h.etcd, skip: h.etcdSkip},

@@ -160,7 +160,7 @@ func (o *Options) validate() error {
 	if o.CPUProfileDir == "" {
 		o.CPUProfileDir = filepath.Join(o.Build, "bench-profiles")
 	}
-	known := []string{"commits", "flips", "handovers", "takeovers", "swarm", "etcd", "profile"}
+	known := []string{"commits", "flips", "handovers", "takeovers", "forward", "swarm", "etcd", "profile"}
 	for _, s := range o.Sections {
 		if !slices.Contains(known, s) {
 			errs = append(errs, fmt.Errorf("bench: unknown section %q (known: %s)", s, strings.Join(known, ", ")))

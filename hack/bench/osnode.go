@@ -102,6 +102,11 @@ func (c *osCluster) store(n int) ([]string, error) {
 // node starts a simulator and a manager called name in a plugin directory
 // of their own, and waits until both serve.
 func (c *osCluster) node(ctx context.Context, name string, simArgs ...string) (*osNode, error) {
+	return c.nodeWith(ctx, name, simArgs)
+}
+
+// nodeWith is node with extra flags for the manager.
+func (c *osCluster) nodeWith(ctx context.Context, name string, simArgs []string, mgrArgs ...string) (*osNode, error) {
 	n := &osNode{name: name, pluginDir: filepath.Join(c.dir, name)}
 	if err := os.MkdirAll(n.pluginDir, 0o700); err != nil {
 		return nil, err
@@ -113,8 +118,8 @@ func (c *osCluster) node(ctx context.Context, name string, simArgs ...string) (*
 		return nil, err
 	}
 	n.mgrStart = time.Now().UnixNano()
-	args := []string{"--name", name, "--plugin-dir", n.pluginDir, "--metrics-addr", "127.0.0.1:0",
-		"os", "--leader-file", c.leaderFile, "--store-dir", c.storeDir, "--poll-interval", leaderPoll}
+	args := append([]string{"--name", name, "--plugin-dir", n.pluginDir, "--metrics-addr", "127.0.0.1:0",
+		"os", "--leader-file", c.leaderFile, "--store-dir", c.storeDir, "--poll-interval", leaderPoll}, mgrArgs...)
 	if c.handover != "" {
 		args = append(args, "--handover", c.handover)
 	}

@@ -171,6 +171,15 @@ var method = []string{
 		"separate process; the store's Load/Save and the downstream's pretend and real CommitGroup are timed " +
 		"through wrappers, which splits a commit's p50 into parts (\"rest\" is the client's hop, the server, " +
 		"locks), beside an fsync probe taken at the same time. Profiles go to <build>/bench-profiles.",
+	"Forward: three os-mode managers (m1 leads), each with its own simulator and `--listen tcp://127.0.0.1:PORT` " +
+		"with mutual TLS (certificates from internal/certgen, as hack/certs makes them). One Go client (plugin." +
+		"NewURLClient, client certificate \"cli\") re-commits one group with rising generations, alternating 4 " +
+		"rounds through the leader's port and through m2's port (forwarded to m1): the overhead is the difference " +
+		"of the two p50s, same run. Handover: 4 clients send 200 commits of new groups through m3 while the leader " +
+		"file moves from m1 to m2 after the 50th answer; errors are failed calls, duplicates groups applied twice " +
+		"(the new leader's simulator describes other than the one instance each spec asks for), lost are " +
+		"acknowledged groups missing from global.config; resent are commits the old leader stored but did not " +
+		"apply that the follower sent to the new leader too (their \"stored group\" line is in two logs).",
 	"Swarm: hack/swarm-lab.sh up 3 (one engine per node in a private network namespace), one " +
 		"`infrakit-manager swarm` and one simulator per node; each round demotes the leader's node " +
 		"(swarm-lab.sh demote, timed from the start of that command, which first looks up the node), waits for " +

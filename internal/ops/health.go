@@ -30,9 +30,46 @@ type CheckFunc func(ctx context.Context) error
 // order added; the probe fails with "name: error" for each failing one, one
 // per line. With no checks a probe answers ok. Safe for concurrent use.
 type Checks struct {
-	mu    sync.Mutex
-	live  []namedCheck
-	ready []namedCheck
+	mu      sync.Mutex
+	live    []namedCheck
+	ready   []namedCheck
+	details []namedDetail
+}
+
+// Detailer adds lines to the /readyz answer (pass or fail), e.g. where the
+// leader is. It must answer from memory.
+type Detailer interface {
+	ReadyDetails(ctx context.Context) []string
+}
+
+// DetailFunc returns one "name: value" line of /readyz, "" for none.
+type DetailFunc func(ctx context.Context) string
+
+// AddReadyDetail adds a line to /readyz, printed as "name: value" when fn
+// returns a value.
+func (c *Checks) AddReadyDetail(name string, fn DetailFunc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.details = append(c.details, namedDetail{name, fn})
+}
+
+// ReadyDetails returns the detail lines, in the order added.
+func (c *Checks) ReadyDetails(ctx context.Context) []string {
+	c.mu.Lock()
+	ds := append([]namedDetail(nil), c.details...)
+	c.mu.Unlock()
+	var out []string
+	for _, d := range ds {
+		if v := d.fn(ctx); v != "" {
+			out = append(out, d.name+": "+v)
+		}
+	}
+	return out
+}
+
+type namedDetail struct {
+	name string
+	fn   DetailFunc
 }
 
 type namedCheck struct {
@@ -40,7 +77,10 @@ type namedCheck struct {
 	fn   CheckFunc
 }
 
-var _ Health = (*Checks)(nil)
+var (
+	_ Health   = (*Checks)(nil)
+	_ Detailer = (*Checks)(nil)
+)
 
 // AddLive adds a liveness check (/healthz).
 func (c *Checks) AddLive(name string, fn CheckFunc) {

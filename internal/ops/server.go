@@ -93,8 +93,12 @@ func Listen(opts ServerOptions) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", opts.Metrics.Handler())
-	mux.Handle("/healthz", probe(opts.Health.Healthz, opts.CheckTimeout))
-	mux.Handle("/readyz", probe(opts.Health.Readyz, opts.CheckTimeout))
+	mux.Handle("/healthz", probe(opts.Health.Healthz, nil, opts.CheckTimeout))
+	var details func(context.Context) []string
+	if d, ok := opts.Health.(Detailer); ok {
+		details = d.ReadyDetails
+	}
+	mux.Handle("/readyz", probe(opts.Health.Readyz, details, opts.CheckTimeout))
 	s := &Server{
 		ln: ln,
 		http: &http.Server{
@@ -130,8 +134,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // probe answers GET/HEAD with 200 "ok" when check passes and 503 with the
-// failure otherwise, never waiting more than timeout.
-func probe(check func(context.Context) error, timeout time.Duration) http.Handler {
+// failure otherwise, never waiting more than timeout. Lines from details, if
+// any, follow ("leader: https://…").
+func probe(check func(context.Context) error, details func(context.Context) []string, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -148,11 +153,17 @@ func probe(check func(context.Context) error, timeout time.Duration) http.Handle
 		case <-ctx.Done():
 			err = fmt.Errorf("%w (%s)", ErrCheckTimeout, timeout)
 		}
+		extra := ""
+		if details != nil {
+			for _, l := range details(ctx) {
+				extra += "\n" + l
+			}
+		}
 		if err != nil {
-			text(w, http.StatusServiceUnavailable, strings.TrimSpace(err.Error()))
+			text(w, http.StatusServiceUnavailable, strings.TrimSpace(err.Error())+extra)
 			return
 		}
-		text(w, http.StatusOK, "ok")
+		text(w, http.StatusOK, "ok"+extra)
 	})
 }
 

@@ -103,3 +103,31 @@ func TestHeartbeat(t *testing.T) {
 	require.NoError(t, check(context.Background()))
 	require.Equal(t, clk.Now(), h.Last().UTC())
 }
+
+func TestServer_ReadyDetails(t *testing.T) {
+	var leader atomic.Pointer[string]
+	checks := &Checks{}
+	ready := atomic.Bool{}
+	checks.AddReady("leadership", func(context.Context) error {
+		if !ready.Load() {
+			return errors.New("not known yet")
+		}
+		return nil
+	})
+	checks.AddReadyDetail("leader", func(context.Context) string {
+		if p := leader.Load(); p != nil {
+			return *p
+		}
+		return ""
+	})
+	s := listen(t, ServerOptions{Addr: "127.0.0.1:0", Metrics: NewMetrics(DefaultMetricsOptions()), Health: checks})
+	base := "http://" + s.Addr()
+
+	require.Equal(t, "leadership: not known yet", get(t, base+"/readyz", http.StatusServiceUnavailable), "no detail: no line")
+	url := "https://127.0.0.1:24801"
+	leader.Store(&url)
+	require.Equal(t, "leadership: not known yet\nleader: "+url, get(t, base+"/readyz", http.StatusServiceUnavailable))
+	ready.Store(true)
+	require.Equal(t, "ok\nleader: "+url, get(t, base+"/readyz", http.StatusOK))
+	require.Equal(t, "ok", get(t, base+"/healthz", http.StatusOK), "liveness has no details")
+}

@@ -40,6 +40,12 @@ type Faults struct {
 	// the Plugin is closed (after Latency). Hang wins over Fail.
 	// Defaults to none.
 	Hang []string
+	// Late names methods whose non-pretend calls wait LateBy and are then
+	// carried out even if the caller gave up meanwhile, like a slow plugin
+	// that ignores cancellation: a commit that missed the caller's
+	// deadline lands afterwards. Defaults to none.
+	Late   []string
+	LateBy time.Duration
 }
 
 // validate checks the fault settings and returns them with method names in
@@ -56,7 +62,14 @@ func (f Faults) validate() (Faults, error) {
 	if err != nil {
 		return Faults{}, fmt.Errorf("--hang: %w", err)
 	}
-	return Faults{Latency: f.Latency, Fail: fail, Hang: hang}, nil
+	late, err := canonicalMethods(f.Late)
+	if err != nil {
+		return Faults{}, fmt.Errorf("--late: %w", err)
+	}
+	if f.LateBy < 0 {
+		return Faults{}, fmt.Errorf("--late-by must not be negative, got %s", f.LateBy)
+	}
+	return Faults{Latency: f.Latency, Fail: fail, Hang: hang, Late: late, LateBy: f.LateBy}, nil
 }
 
 func canonicalMethods(names []string) ([]string, error) {

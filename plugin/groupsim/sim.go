@@ -105,6 +105,23 @@ func (p *Plugin) enter(ctx context.Context, method string) error {
 	return nil
 }
 
+// late waits Faults.LateBy for a method named in Faults.Late, whatever the
+// caller does meanwhile (only Close cuts it short).
+func (p *Plugin) late(method string) {
+	p.mu.Lock()
+	f := p.faults
+	p.mu.Unlock()
+	if f.LateBy <= 0 || !slices.Contains(f.Late, method) {
+		return
+	}
+	t := p.clock.NewTimer(f.LateBy)
+	defer t.Stop()
+	select {
+	case <-t.C():
+	case <-p.closed:
+	}
+}
+
 // CommitGroup implements plugin.Group.
 func (p *Plugin) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool) (details string, err error) {
 	if !pretend {
@@ -112,6 +129,9 @@ func (p *Plugin) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool
 	}
 	if err := p.enter(ctx, MethodCommitGroup); err != nil {
 		return "", err
+	}
+	if !pretend {
+		p.late(MethodCommitGroup)
 	}
 	want, err := parseSpec(spec, p.maxInstances)
 	if err != nil {

@@ -30,6 +30,7 @@ type cache struct {
 	bad     map[plugin.ID]int64 // unreadable keys and their ModRevision
 	metaRev int64
 	rev     int64
+	dest    *cache // pending destroys (destroying.go); nil: none seen
 }
 
 func newCache() *cache {
@@ -58,6 +59,7 @@ func (c *cache) snapshot() sources.Config {
 	for id, g := range c.groups {
 		out.Groups[id] = sources.Entry{Plugin: g.entry.Plugin, Properties: bytes.Clone(g.entry.Properties)}
 	}
+	out.Destroying = c.snapshotDestroying()
 	return out
 }
 
@@ -114,7 +116,17 @@ func (c *cache) apply(keys layout, key string, value []byte, isPut bool, modRev 
 		}
 		return
 	}
-	id, err := UnescapeID(strings.TrimPrefix(key, keys.groups()))
+	seg := strings.TrimPrefix(key, keys.groups())
+	if rest, ok := strings.CutPrefix(key, keys.destroyingDir()); ok {
+		c.destCache().applyID(key, rest, value, isPut, modRev, maxBytes, bad)
+		return
+	}
+	c.applyID(key, seg, value, isPut, modRev, maxBytes, bad)
+}
+
+// applyID folds one entry key's put or delete in; seg is its escaped ID.
+func (c *cache) applyID(key, seg string, value []byte, isPut bool, modRev int64, maxBytes int, bad applyFunc) {
+	id, err := UnescapeID(seg)
 	if err != nil {
 		bad(key, "", fmt.Errorf("key is not an escaped group ID: %w", err))
 		return

@@ -14,8 +14,9 @@
 // Store keeps one key per group under <prefix>/groups/<escaped ID> (see
 // EscapeID), the value being the original's stored entry
 // ({"Plugin":…,"Properties":…}), plus the version key <prefix>/groups/ that
-// every Save bumps. A watch keeps an in-memory cache: Load answers from it,
-// and a commit on the leader reaches followers' caches within one watch
+// every Save bumps; pending destroys (sources.Config.Destroying) are keys
+// of their own under <prefix>/groups/~destroying/ (see destroying.go). A
+// watch keeps an in-memory cache: Load answers from it, and a commit on the leader reaches followers' caches within one watch
 // event. Save diffs the whole Config against the cache (SaveChanged, the
 // sources.ChangeSaver the controller uses, only the groups it is told
 // changed, so a commit costs the same with 10 or 10,000 groups stored) and

@@ -61,6 +61,7 @@ func (s *Store) list(ctx context.Context) (int64, error) {
 			next.groups[id] = g
 		}
 	}
+	next.keepDestroying(s.c, at)
 	if s.c.metaRev > at {
 		next.metaRev = s.c.metaRev
 	}

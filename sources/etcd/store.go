@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -153,6 +152,7 @@ func (s *Store) waitReady(ctx context.Context) error {
 
 // change is one key a Save writes.
 type change struct {
+	dest   bool // a pending destroy's key (destroying.go), not a group's
 	id     plugin.ID
 	value  []byte // nil: delete
 	modRev int64  // what the cache held (0: absent)
@@ -201,7 +201,7 @@ func (s *Store) save(ctx context.Context, expected sources.Version, diff func() 
 	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.keys.versionKey()), "=", metaRev)}
 	ops := make([]clientv3.Op, 0, len(changes)+1)
 	for _, ch := range changes {
-		key := s.keys.group(ch.id)
+		key := s.keys.keyOf(ch)
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", ch.modRev))
 		if ch.value == nil {
 			ops = append(ops, clientv3.OpDelete(key))
@@ -235,7 +235,7 @@ func (s *Store) save(ctx context.Context, expected sources.Version, diff func() 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ch := range changes {
-		s.c.apply(s.keys, s.keys.group(ch.id), ch.value, ch.value != nil, rev, s.opts.MaxEntryBytes, s.logBad)
+		s.c.apply(s.keys, s.keys.keyOf(ch), ch.value, ch.value != nil, rev, s.opts.MaxEntryBytes, s.logBad)
 	}
 	s.c.apply(s.keys, s.keys.versionKey(), []byte{}, true, rev, s.opts.MaxEntryBytes, s.logBad)
 	return sources.Version(strconv.FormatInt(rev, 10)), nil
@@ -270,7 +270,12 @@ func (s *Store) diff(cfg sources.Config, expected sources.Version) ([]change, in
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	dest, err := s.diffDestroying(cfg.Destroying, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	out = append(out, dest...)
+	sortChanges(out)
 	return out, s.c.metaRev, nil
 }
 
@@ -304,7 +309,12 @@ func (s *Store) diffOnly(cfg sources.Config, expected sources.Version, ids []plu
 			out = append(out, change{id: id, modRev: old.modRev})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	dest, err := s.diffDestroying(cfg.Destroying, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	out = append(out, dest...)
+	sortChanges(out)
 	return out, s.c.metaRev, nil
 }
 
@@ -312,10 +322,16 @@ func (s *Store) diffOnly(cfg sources.Config, expected sources.Version, ids []plu
 // holds it already) and whether the cache holds id. An unreadable stored
 // value is never overwritten. s.mu is held.
 func (s *Store) compare(id plugin.ID, e sources.Entry) (*change, bool, error) {
-	if _, bad := s.c.bad[id]; bad {
+	return s.compareIn(s.c, id, e)
+}
+
+// compareIn is compare against the entries of c (the groups or the
+// pending destroys).
+func (s *Store) compareIn(c *cache, id plugin.ID, e sources.Entry) (*change, bool, error) {
+	if _, bad := c.bad[id]; bad {
 		return nil, false, fmt.Errorf("save group %q: %w: %w", id, sources.ErrCorrupt, errUnreadable)
 	}
-	old, ok := s.c.groups[id]
+	old, ok := c.groups[id]
 	if ok && old.entry.Plugin == e.Plugin && string(old.entry.Properties) == string(e.Properties) {
 		return nil, true, nil
 	}

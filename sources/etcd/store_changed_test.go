@@ -13,7 +13,7 @@ import (
 )
 
 // allChanged is a Store whose Save is SaveChanged naming every group of
-// cfg and of the stored config: with the full list it must keep Save's
+// cfg and of the stored config (pending destroys included): with the full list it must keep Save's
 // whole contract.
 type allChanged struct{ *Store }
 
@@ -28,6 +28,11 @@ func (s allChanged) Save(ctx context.Context, cfg sources.Config, expected sourc
 	}
 	for id := range stored.Groups {
 		ids = append(ids, id) // duplicates included on purpose
+	}
+	for _, m := range []map[plugin.ID]sources.Entry{cfg.Destroying, stored.Destroying} {
+		for id := range m {
+			ids = append(ids, id) // a changed ID names its pending destroy too
+		}
 	}
 	return s.SaveChanged(ctx, cfg, expected, ids)
 }

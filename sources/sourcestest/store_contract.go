@@ -45,6 +45,32 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) sources.Store) {
 		RequireEqualConfig(t, want, got)
 	})
 
+	t.Run("pending destroys round-trip", func(t *testing.T) {
+		s := newStore(t)
+		want := SampleConfig("cattle")
+		want.Destroying = map[plugin.ID]sources.Entry{"pets": SampleEntry("pets"), "odd/ü": SampleEntry("odd/ü")}
+		v1, err := s.Save(ctx, want, "")
+		require.NoError(t, err)
+		got, loaded, err := s.Load(ctx)
+		require.NoError(t, err)
+		require.Equal(t, v1, loaded)
+		RequireEqualConfig(t, want, got)
+		// The destroy is carried out and the same ID committed again.
+		next := SampleConfig("cattle", "pets")
+		next.Destroying = map[plugin.ID]sources.Entry{"odd/ü": SampleEntry("odd/ü")}
+		v2, err := s.Save(ctx, next, v1)
+		require.NoError(t, err)
+		require.NotEqual(t, v1, v2, "a change of the pending destroys alone is a new version")
+		got, _, err = s.Load(ctx)
+		require.NoError(t, err)
+		RequireEqualConfig(t, next, got)
+		_, err = s.Save(ctx, SampleConfig("cattle", "pets"), v2)
+		require.NoError(t, err)
+		got, _, err = s.Load(ctx)
+		require.NoError(t, err)
+		require.Empty(t, got.Destroying)
+	})
+
 	t.Run("stale version conflicts and changes nothing", func(t *testing.T) {
 		s := newStore(t)
 		v1, err := s.Save(ctx, SampleConfig("a"), "")
@@ -176,21 +202,28 @@ func SampleConfig(ids ...plugin.ID) sources.Config {
 
 // RequireEqualConfig fails t unless want and got hold the same groups with
 // the same plugins and JSON-equal properties (stores re-indent properties,
-// so their bytes may differ). A nil and an empty Groups map are equal.
+// so their bytes may differ), and the same pending destroys (Destroying).
+// A nil and an empty map are equal.
 func RequireEqualConfig(t testing.TB, want, got sources.Config) {
 	t.Helper()
-	ids := func(c sources.Config) []plugin.ID {
+	requireEqualEntries(t, "group", want.Groups, got.Groups)
+	requireEqualEntries(t, "pending destroy", want.Destroying, got.Destroying)
+}
+
+func requireEqualEntries(t testing.TB, what string, want, got map[plugin.ID]sources.Entry) {
+	t.Helper()
+	ids := func(m map[plugin.ID]sources.Entry) []plugin.ID {
 		out := []plugin.ID{}
-		for id := range c.Groups {
+		for id := range m {
 			out = append(out, id)
 		}
 		return out
 	}
-	require.ElementsMatch(t, ids(want), ids(got), "group IDs")
-	for id, w := range want.Groups {
-		g := got.Groups[id]
-		require.Equal(t, w.Plugin, g.Plugin, "plugin of group %q", id)
-		require.JSONEq(t, rawOrNull(w.Properties), rawOrNull(g.Properties), "properties of group %q", id)
+	require.ElementsMatch(t, ids(want), ids(got), "%s IDs", what)
+	for id, w := range want {
+		g := got[id]
+		require.Equal(t, w.Plugin, g.Plugin, "plugin of %s %q", what, id)
+		require.JSONEq(t, rawOrNull(w.Properties), rawOrNull(g.Properties), "properties of %s %q", what, id)
 	}
 }
 
