@@ -12,8 +12,9 @@ IMAGE    ?= infrakit-manager:$(VERSION)
 DOCKER   ?= docker
 FUZZTIME ?= 5m
 TESTFLAGS ?=
+TESTTIMEOUT ?= 10m
 
-.PHONY: all binaries static image test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean
+.PHONY: all binaries static image docker-engine test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean sim sim-long chaos
 
 all: lint binaries test
 
@@ -30,21 +31,46 @@ static:
 		CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" -o $(BUILD)/image/$$b ./cmd/$$b || exit 1; \
 	done
 
-# The container image: the static binaries on scratch (see Dockerfile).
-image: static
+# The container image: the static binaries on scratch (see Dockerfile). The
+# Docker engine is checked first, before minutes of compiling.
+image: docker-engine static
 	$(DOCKER) build -f Dockerfile -t $(IMAGE) $(BUILD)/image
+
+docker-engine:
+	@$(DOCKER) info >/dev/null 2>&1 || { echo "make image: no Docker engine answers '$(DOCKER) info' (DOCKER_HOST=$${DOCKER_HOST:-unix:///var/run/docker.sock}): start dockerd, or set DOCKER_HOST or DOCKER=" >&2; exit 1; }
 
 # The whole suite, race detector on. Tests that need a Docker engine run when
 # one can be started here (root, dockerd installed) and skip with the reason
 # otherwise; with CI=true they never skip. The last line names every skipped
 # test and why (hack/testsummary); TESTFLAGS=-v prints every line.
+# TESTTIMEOUT bounds each package's test binary: a test that hangs is killed
+# then, and the summary names it ("HUNG <package> <test>") with the last
+# lines it printed; a lab it started goes down with it (labscript.ReapAfter).
 test:
-	set -o pipefail; $(GO) test -race -count=1 -timeout 30m -json $(TESTFLAGS) ./... \
+	set -o pipefail; $(GO) test -race -count=1 -timeout $(TESTTIMEOUT) -json $(TESTFLAGS) ./... \
 		| $(GO) run ./hack/testsummary $(if $(filter -v,$(TESTFLAGS)),-v)
 
 # Unit tests only (no e2e processes, no Docker).
 test-short:
 	$(GO) test -race -short -count=1 ./...
+
+# The seeded simulator of the controller (controller/sim): make test runs
+# 200 seeds (TestSim). sim replays one seed, 16 times (SEED=N, printed by a
+# failing run); sim-long runs seeds until stopped (Ctrl-C).
+SEED ?= 1
+sim:
+	SIM_SEED=$(SEED) $(GO) test -race -count=1 -v -timeout 10m -run 'TestSimSeed$$' ./controller/sim
+
+sim-long:
+	SIM_LONG=1 $(GO) test -race -count=1 -v -timeout 0 -run 'TestSimLong$$' ./controller/sim
+
+# The chaos run over real processes (hack/chaos): three managers with
+# their own simulators, os and etcd mode, a seeded fault schedule, the
+# invariants checked on the event logs and client history. CHAOS_ARGS, e.g.
+# --duration 10m --seed 7 --modes os.
+CHAOS_ARGS ?=
+chaos: binaries
+	$(GO) run ./hack/chaos --bin $(BUILD) $(CHAOS_ARGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -54,6 +80,9 @@ lint:
 demo: binaries
 	BUILD=$(BUILD) hack/demo.sh
 
+# Runs every benchmark section (a few minutes; the swarm and etcd sections
+# need root, dockerd and etcd) and REWRITES the tracked docs/benchmarks.md
+# with the run's figures: review the diff before committing it.
 bench: binaries
 	BUILD=$(BUILD) hack/bench.sh
 

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -187,7 +188,7 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 		return nil
 	})
 	if err != nil {
-		return reqs, storeErr(err, t)
+		return reqs, writeErr(err, t)
 	}
 	r.desired.install(cfg, nv, t.id)
 	w.saved(reqs, len(cfg.Groups))
@@ -267,7 +268,7 @@ func (w *writer) failed(err error, t *term) (done bool, out error) {
 	if errors.Is(err, sources.ErrConflict) {
 		return false, nil
 	}
-	return true, storeErr(err, t)
+	return true, writeErr(err, t)
 }
 
 // build applies the members' changes to a shallow copy of base (entries
@@ -344,6 +345,17 @@ func storeErr(err error, t *term) error {
 		return ErrNotLeader
 	}
 	return &storeError{err}
+}
+
+// writeErr is storeErr for a write that may have reached the store (a
+// Save, a Commit): cut short by the end of the term, its outcome is
+// unknown, and a bare not-a-leader would say that nothing was done (clients
+// and forwarding followers resend on it). Fenced, it was refused.
+func writeErr(err error, t *term) error {
+	if t.ctx.Err() != nil && !errors.Is(err, sources.ErrFenced) && !errors.As(err, new(*storeError)) {
+		return fmt.Errorf("store write cut short by the end of leadership, its outcome is unknown: %w (%w)", err, ErrNotLeader)
+	}
+	return storeErr(err, t)
 }
 
 // storeError is a store failure, worded for the user.

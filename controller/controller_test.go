@@ -134,8 +134,10 @@ func TestReconcile_EchoedSpecWithNullsIsNotADifference(t *testing.T) {
 	require.NoError(t, err)
 	// Many resyncs later the group was committed exactly once: the plugin's
 	// echo with "LogicalIDs":null and its own key order compares equal.
-	time.Sleep(200 * time.Millisecond) //nolint:forbidigo // letting resyncs happen is the point
-	require.Equal(t, 1, e.down.count(e.down.commits, "cattle"))
+	eventually(t, func() bool { return e.down.count(e.down.commits, "cattle") == 1 }, "the commit reached the downstream")
+	after := e.down.inspected()
+	eventually(t, func() bool { return e.down.inspected() >= after+10 }, "ten resyncs")
+	require.Equal(t, 1, e.down.count(e.down.commits, "cattle"), "a resync re-committed an equal spec")
 }
 
 func TestDestroy_NeverComesBack(t *testing.T) {
@@ -176,7 +178,9 @@ func TestCorruptStore_NoActionAndClearErrors(t *testing.T) {
 	require.NoError(t, err)
 	e.store.SetLoadError(errors.Join(sources.ErrCorrupt, errors.New("global.config: line 3, column 1")))
 	e.start(t)
-	time.Sleep(100 * time.Millisecond) //nolint:forbidigo // proving that nothing happens needs time to pass
+	// Proving that nothing happens needs the resyncs to have run: each one
+	// reads the store (and fails).
+	eventually(t, func() bool { return e.store.Loads() >= 10 }, "ten resyncs reading the unreadable store")
 	require.Equal(t, []plugin.ID{"precious"}, e.running(t), "a leader that cannot read its store must not free anything")
 	require.Zero(t, e.down.count(e.down.frees, "precious"))
 	_, err = e.m.Group().InspectGroups(t.Context())

@@ -20,6 +20,7 @@ func (r *reconciler) destroy(ctx context.Context, log logr.Logger, p Plan, lost 
 		err := r.down.DestroyGroup(ctx, p.ID)
 		if notWatched(err) && p.pending && p.Spec.ID != "" {
 			log.Info("group not watched downstream: committing its last stored spec first, then destroying it")
+			r.obs.committing(p.ID)
 			details, cerr := r.down.CommitGroup(ctx, p.Spec, false)
 			if cerr != nil {
 				return outcome{err: lost(cerr)}

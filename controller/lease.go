@@ -227,8 +227,11 @@ func (l *lease) apply(c *checkCall) {
 		l.holder = c.st.Holder
 		if l.role != RoleFollower {
 			reason := "another replica leads"
-			if l.holder != "" {
+			switch {
+			case l.holder != "":
 				reason = fmt.Sprintf("%s leads", l.holder)
+			case c.st.Reason != "":
+				reason = c.st.Reason
 			}
 			ch = l.loseLocked(now, reason)
 		}
@@ -288,7 +291,7 @@ func (l *lease) loseLocked(now time.Time, reason string) *leaseChange {
 
 func (l *lease) recoveredLocked() {
 	if l.lastErr != nil {
-		l.o.log.Info("leadership known again", "unknownFor", l.o.clock.Since(l.errSince).Round(time.Millisecond))
+		l.o.log.Info("leadership known again", "unknownFor", l.o.clock.Since(l.errSince).Round(time.Millisecond).String())
 	}
 	l.lastErr, l.lastLog = nil, ""
 }
@@ -301,9 +304,9 @@ func (l *lease) logUnknownLocked(err error, now time.Time) {
 	l.lastLog = err.Error()
 	switch l.role {
 	case RoleLeader:
-		l.o.log.Info("leadership unknown, holding the role until the lease runs out",
-			"error", err.Error(), "leaseLeft", l.validUntilLocked().Sub(now).Round(time.Millisecond))
+		l.o.log.Error(err, "leadership unknown, holding the role until the lease runs out",
+			"leaseLeft", l.validUntilLocked().Sub(now).Round(time.Millisecond).String())
 	default:
-		l.o.log.Info("leadership unknown", "role", l.role.String(), "error", err.Error())
+		l.o.log.Error(err, "leadership unknown", "role", l.role.String())
 	}
 }

@@ -208,11 +208,16 @@ func (r *reconciler) keys() []plugin.ID {
 	return out
 }
 
+// enqueueAll enqueues every group that is stored, running or asked for,
+// and forgets the ledger records of every other group (a free of a group
+// nobody ran, a group gone from both sides), so that the state kept per
+// group stays bounded by the groups that are.
 func (r *reconciler) enqueueAll() int {
 	keys := r.keys()
 	for _, id := range keys {
 		r.queue.Add(id)
 	}
+	r.ledger.Retain(keys)
 	return len(keys)
 }
 
@@ -268,6 +273,10 @@ func (r *reconciler) runWorker(ctx context.Context) {
 		id, shutdown := r.queue.Get()
 		if shutdown {
 			return
+		}
+		if ctx.Err() != nil { // stopping: the queue hands out what was pending; act on none of it
+			r.queue.Done(id)
+			continue
 		}
 		r.processOne(ctx, id)
 	}

@@ -117,8 +117,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.cancel = cancel
 	m.r.lease.setBase(runCtx)
 	if _, err := m.r.lease.checkNow(ctx); err != nil {
-		m.opts.Log.Info("leadership unknown at start, acting on nothing until it is known or the lease runs out",
-			"error", err.Error(), "lease", m.opts.LeaseDuration)
+		m.opts.Log.Error(err, "leadership unknown at start, acting on nothing until it is known or the lease runs out",
+			"lease", m.opts.LeaseDuration.String())
 	}
 	m.h.settle(ctx)
 
@@ -141,7 +141,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 	m.server = srv
 	m.opts.Log.Info("listening", "path", m.SocketPath(), "proxyFor", m.opts.ProxyFor,
-		"role", m.Role().String(), "lease", m.opts.LeaseDuration)
+		"role", m.Role().String(), "lease", m.opts.LeaseDuration.String())
 	if t := m.opts.TCP; t != nil {
 		if t.TLS == nil && !plugin.IsLoopback(t.Addr) {
 			m.opts.Log.Info("WARNING: serving the Group API over plaintext TCP on a non-loopback address (--insecure): anyone who reaches it can change groups",
@@ -228,10 +228,10 @@ func (m *Manager) shutdown(ctx context.Context) error {
 	if tcp != nil {
 		errs = append(errs, tcp.Stop(ctx))
 	}
-	m.r.queue.ShutDown()
-	if cancel != nil {
+	if cancel != nil { // first: workers drain what the queue still holds without acting
 		cancel()
 	}
+	m.r.queue.ShutDown()
 	done := make(chan struct{})
 	go func() { m.wg.Wait(); m.h.wg.Wait(); close(done) }()
 	select {

@@ -26,7 +26,8 @@ type observed struct {
 	// (at most maxDestroyed, the oldest dropped first): a commit that
 	// missed its deadline may still land after the destroy, and the group
 	// found running again is destroyed again, never freed. A commit of the
-	// group by this replica, or the end of the term, forgets it.
+	// group sent by this replica (whatever its outcome), or the end of the
+	// term, forgets it.
 	gone map[plugin.ID]uint64
 }
 
@@ -102,6 +103,16 @@ func (o *observed) committed(spec plugin.Spec, details string) {
 	o.m[spec.ID] = obsEntry{spec: spec, present: true, seq: o.seq}
 	o.applied[spec.ID] = lastApplied{stored: spec.Properties, seq: o.seq, details: details}
 	delete(o.gone, spec.ID)
+}
+
+// committing records that a commit of id is about to be sent: whatever
+// comes of it (an answer lost to a deadline may hide a commit that landed),
+// this replica no longer knows the group to be gone, so a pending destroy
+// is sent downstream again rather than taken as carried out.
+func (o *observed) committing(id plugin.ID) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.gone, id)
 }
 
 // destroyed records a successful destroy: the group is gone, and if it is

@@ -109,7 +109,7 @@ type Options struct {
 	// must pass Manager calls through.
 	Wrap func(plugin.Group) plugin.Group
 	// Clock drives timers and the lease. Defaults to the real clock.
-	Clock clock.WithTicker
+	Clock clock.WithTickerAndDelayedExecution
 	// Log is the logger. Defaults to discard.
 	Log logr.Logger
 }

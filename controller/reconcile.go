@@ -139,6 +139,7 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 	}
 	switch p.Action {
 	case ActionCommit:
+		r.obs.committing(p.ID)
 		details, err := r.down.CommitGroup(ctx, p.Spec, false)
 		if err != nil {
 			return outcome{err: lost(err)}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -32,6 +33,17 @@ func (f *front) LeaderLocation(context.Context) (*url.URL, error) {
 	return f.loc.location(f.r.lease.view()), nil
 }
 
+// groupStatus is the ledger's record of every group that is stored, running
+// or asked for; none when there is none (the ledger answers every record it
+// holds when given no IDs).
+func (r *reconciler) groupStatus() []plugin.GroupStatus {
+	keys := r.keys()
+	if len(keys) == 0 {
+		return []plugin.GroupStatus{}
+	}
+	return r.ledger.Groups(keys...)
+}
+
 // Status answers Manager.Status from what the controller holds; it calls
 // neither the store nor the downstream, so it answers at once.
 func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
@@ -48,7 +60,8 @@ func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 		Leader:     loc,
 		Store:      plugin.StoreStatus{Location: f.storeLocation, Version: string(version)},
 		GroupCount: n,
-		Groups:     r.ledger.Groups(r.keys()...),
+		Stored:     sortedIDs(r.desired.keys()),
+		Groups:     r.groupStatus(),
 		Time:       r.clock.Now(),
 		Handover:   r.lease.hand.view(),
 	}
@@ -72,6 +85,12 @@ func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 	}
 	st.Healthy = len(st.Problems) == 0
 	return st, nil
+}
+
+// sortedIDs sorts ids in place and returns them.
+func sortedIDs(ids []plugin.ID) []plugin.ID {
+	slices.Sort(ids)
+	return ids
 }
 
 func roleName(r Role) string {

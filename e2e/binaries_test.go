@@ -171,6 +171,9 @@ func startProc(t *testing.T, bin string, env []string, args ...string) *proc {
 	stderr, err := os.Create(p.stderr)
 	require.NoError(t, err)
 	p.cmd.Stdout, p.cmd.Stderr = stdout, stderr
+	// A test binary killed by go test's -timeout runs no cleanup: the
+	// kernel kills the process with it.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	require.NoError(t, p.cmd.Start(), "start %s", name)
 	go func() {
 		p.err = p.cmd.Wait()

@@ -43,6 +43,13 @@ func TestEtcd(t *testing.T) {
 		{"kill -9 of the etcd Raft leader member", etcdKillTheRaftLeader},
 		{"leader cut off from etcd frees before the new leader commits", etcdCutOffTheLeader},
 		{"etcd unreachable at start", etcdUnreachableAtStart},
+		{"import strict and idempotent", etcdImportStrict},
+		{"sub-TTL freeze of the leader keeps the term", etcdSubTTLFreeze},
+		{"delay on the leader hands over", etcdDelayOnTheLeader},
+		{"compacted frozen follower wins on a current view", etcdCompactedFrozenFollowerWins},
+		{"lagging streams at the new leader", etcdLaggingStreamsAtNewLeader},
+		{"SIGTERM of the leader hands over without overlap", etcdSigtermHandover},
+		{"slow link to the leader keeps the term", etcdSlowLinkKeepsTheTerm},
 		{"a pending destroy survives kill -9 of the leader", etcdPendingDestroyAcrossAKill},
 	}
 	for _, s := range scenarios {
@@ -141,7 +148,7 @@ func (c *etcdCluster) leader(except ...*swarmNode) *swarmNode {
 	// lease renews every poll interval, and a loaded machine is slow).
 	mgr := groupClient(c.t, found.socket())
 	require.Eventually(c.t, func() bool {
-		ok, err := mgr.IsLeader(context.Background())
+		ok, err := mgr.IsLeader(etcdtest.Context(c.t))
 		return err == nil && ok
 	}, 3*etcdLease, tick, "node %d holds the election but its manager does not lead", found.i)
 	return found
@@ -194,7 +201,7 @@ func etcdCommitOnTheLeader(t *testing.T, lab *etcdtest.Lab) {
 	require.Contains(t, out, "infrakit.group=cattle,project=infrakit,tier=web")
 	c.runsOnly(leader, c.others(leader), eventually, "cattle")
 
-	resp, err := c.cli.Get(context.Background(), c.prefix+"/groups/cattle")
+	resp, err := c.cli.Get(etcdtest.Context(t), c.prefix+"/groups/cattle")
 	require.NoError(t, err)
 	require.Len(t, resp.Kvs, 1)
 	require.Contains(t, string(resp.Kvs[0].Value), `"Plugin":"group-stateless"`)

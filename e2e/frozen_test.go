@@ -53,7 +53,8 @@ func TestFrozenLeaderNeverActsOnStaleLeadership(t *testing.T) {
 	}
 	nodes := []*osNode{a, b}
 	leader := 0
-	ctx := t.Context()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute) // every call to a manager has a deadline
+	defer cancel()
 	total := 0
 	for round := 1; round <= 2*frozenRounds; round++ {
 		inFlight := round > frozenRounds
@@ -64,7 +65,7 @@ func TestFrozenLeaderNeverActsOnStaleLeadership(t *testing.T) {
 		if inFlight {
 			pending = make(chan error, 1)
 			go func() {
-				_, err := groupClient(t, old.socket()).CommitGroup(context.Background(), faultSpec("inflight-"+id), false)
+				_, err := groupClient(t, old.socket()).CommitGroup(ctx, faultSpec("inflight-"+id), false)
 				pending <- err
 			}()
 			time.Sleep(time.Duration(round%4) * 10 * time.Millisecond) //nolint:forbidigo // freeze at different stages of the request

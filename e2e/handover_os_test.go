@@ -109,7 +109,7 @@ func TestHandoverOSOldLeaderGone(t *testing.T) {
 			c.setLeader(nameB)
 			require.Eventually(t, func() bool {
 				out, _, _ := runCLI(t, b.dir, "manager", "--name", b.name, "status")
-				return containsAll(out, "Handover:", "waiting for release", "not released yet")
+				return hasAll(out, "Handover:", "waiting for release", "not released yet")
 			}, eventually, tick, "the new leader's status shows the handover in progress")
 			committed := b.firstEvent(flip, "commit", "cattle")
 			waited := time.Duration(committed - flip)
@@ -133,7 +133,7 @@ func TestHandoverOSOldLeaderGone(t *testing.T) {
 	}
 }
 
-func containsAll(s string, subs ...string) bool {
+func hasAll(s string, subs ...string) bool {
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {
 			return false

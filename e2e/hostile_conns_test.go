@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -176,15 +178,44 @@ func TestHostileNonReadingClients(t *testing.T) {
 	require.Eventually(t, func() bool { return statsOf(t, a.mgr.Pid()).fds <= before.fds+2 }, 30*time.Second, 100*time.Millisecond,
 		"the non-reading clients were never dropped")
 	dropped := statsOf(t, a.mgr.Pid())
-	for _, conn := range conns {
+	// The fault happened: the clients the server dropped (all but the two
+	// the descriptor count above allows) had part of an answer waiting unread
+	// when it gave up on them: some bytes, then the end, never the whole.
+	cut := 0
+	for i, conn := range conns {
+		got, closed := unreadBytes(t, conn)
+		if closed {
+			cut++
+			require.Positive(t, got, "client %d: the server never started its answer", i)
+			require.Less(t, got, int64(size), "client %d: the whole answer was buffered for a client that did not read", i)
+		}
 		_ = conn.Close()
 	}
+	require.GreaterOrEqual(t, cut, len(conns)-2, "the server dropped only %d of %d non-reading clients", cut, len(conns))
 	require.False(t, a.mgr.exited())
+	// The outcome: answers are streamed, not held whole per client. Holding
+	// them would grow the manager by 50 answers; streaming by a few specs
+	// each.
+	grew := int64(peak.rssKB-before.rssKB) * 1024
+	require.Less(t, grew, int64(50*size)/2, "the manager grew by %d MB with 50 non-readers of a %.1f MB answer", grew>>20, float64(size)/1e6)
 	t.Logf("FIGURE RSS with 50 non-reading clients on a %.1f MB store (ls answer %.1f MB): %.1f MB before, %.1f MB peak (%d fds), %.1f MB after they were dropped (%d fds); "+
 		"a commit beside them took %s (%s with none)",
 		float64(fileSize(c.storePath()))/1e6, float64(size)/1e6, float64(before.rssKB)/1024, float64(peak.rssKB)/1024, peak.fds,
 		float64(dropped.rssKB)/1024, dropped.fds, commitTook.Round(time.Millisecond), baseline.Round(time.Millisecond))
 	require.Equal(t, 0, a.mgr.Stop())
+}
+
+// unreadBytes reads what the server left in conn for up to 2s and returns
+// how much that was and whether the server had closed the connection.
+func unreadBytes(t *testing.T, conn net.Conn) (int64, bool) {
+	t.Helper()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(2*time.Second)))
+	n, err := io.Copy(io.Discard, conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return n, false // still open: the server had not dropped it (yet)
+	}
+	return n, true
 }
 
 // rawPost is a raw HTTP/1.1 POST of body.

@@ -187,11 +187,14 @@ func TestOSManagerStatus(t *testing.T) {
 	// status is the JSON status of n, and the CLI's output when it failed.
 	status := func(n *osNode) (plugin.ManagerStatus, string) {
 		out, errOut, exit := runCLI(t, n.dir, "manager", "--name", n.name, "status", "-o", "json")
-		var s plugin.ManagerStatus
-		if exit != 0 || json.Unmarshal([]byte(out), &s) != nil {
-			return s, "exit " + strconv.Itoa(exit) + ": " + out + errOut
+		var s struct {
+			plugin.ManagerStatus
+			Leader *string // -o json prints the leader's URL as a string
 		}
-		return s, ""
+		if exit != 0 || json.Unmarshal([]byte(out), &s) != nil {
+			return s.ManagerStatus, "exit " + strconv.Itoa(exit) + ": " + out + errOut
+		}
+		return s.ManagerStatus, ""
 	}
 	check := func(n *osNode, role string) {
 		t.Helper()
@@ -207,6 +210,7 @@ func TestOSManagerStatus(t *testing.T) {
 		require.Equal(t, "os", s.Mode)
 		require.True(t, s.Healthy, "problems: %v", s.Problems)
 		require.Equal(t, 1, s.GroupCount)
+		require.Equal(t, []plugin.ID{"cattle"}, s.Stored, "%s lists the stored groups, follower or not", n.name)
 		require.Contains(t, s.Store.Location, c.storeDir)
 		require.NotEmpty(t, s.Store.Version)
 		require.NotEmpty(t, s.Lease)

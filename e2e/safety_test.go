@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/infrakit-manager/manager/plugin/groupsim"
 )
 
 // The safety suite: each fault that broke "exactly the leader runs exactly
@@ -40,6 +42,21 @@ func (n *osNode) allEvents(since int64, op string, ids ...string) int {
 	return count
 }
 
+// resyncsSince counts the manager's reads of its downstream since the mark
+// (InspectGroups, one per resync), failed ones too: a test that proves that
+// resyncs do nothing waits for them with this, calling no ls of its own.
+func (n *osNode) resyncsSince(since int64) int {
+	n.c.t.Helper()
+	return len(n.eventsSince(since, groupsim.OpInspect, ""))
+}
+
+// waitResyncs waits until the manager has resynced k times since the mark.
+func (n *osNode) waitResyncs(since int64, k int) {
+	n.c.t.Helper()
+	require.Eventually(n.c.t, func() bool { return n.resyncsSince(since) >= k }, eventually, tick,
+		"node %s: fewer than %d resyncs since the mark", n.name, k)
+}
+
 // countLines counts the manager's log lines holding msg.
 func countLines(log, msg string) int { return strings.Count(log, msg) }
 
@@ -54,10 +71,10 @@ func TestSafetyConvergesOnANormalisingPlugin(t *testing.T) {
 	mark := time.Now().UnixNano()
 	_, errOut, exit := a.cli("commit", c.writeSpec("odd", spec))
 	require.Equal(t, 0, exit, errOut)
-	// Five resyncs at --resync-interval 500ms, with margin.
-	time.Sleep(3 * time.Second) //nolint:forbidigo // proving that resyncs do nothing needs them to happen
+	// Proving that resyncs do nothing needs them to happen: five of them.
+	a.waitResyncs(mark, 5)
 	commits := a.okEvents(mark, "commit", "odd")
-	t.Logf("normalising plugin: commits of the group after 5 resyncs: %d", commits)
+	t.Logf("normalising plugin: commits of the group after %d resyncs: %d", a.resyncsSince(mark), commits)
 	require.Equal(t, 1, commits)
 	require.True(t, a.runs("odd"))
 	require.Contains(t, a.mgr.Stderr(), "committed group", "every downstream change is logged at info")
@@ -101,6 +118,7 @@ func TestSafetyOnceWithAMistypedLeaderFile(t *testing.T) {
 	require.Equal(t, 1, exit, "stdout: %s\nstderr: %s", out, errOut)
 	require.Contains(t, out, "acting on nothing")
 	require.Contains(t, out, ".typo")
+	require.Contains(t, out, "--leader-file", "the message names the flag to correct")
 	require.Zero(t, calls)
 	require.True(t, a.runs(stored...))
 }
@@ -155,10 +173,16 @@ func TestSafetyDescriptorExhaustionFreesNothingBeforeTheLease(t *testing.T) {
 		}
 		conns = append(conns, cn)
 	}
-	time.Sleep(1500 * time.Millisecond) //nolint:forbidigo // within the lease nothing may happen
+	// The fault first: the manager ran out of descriptors (it says so).
+	require.Eventually(t, func() bool { return strings.Contains(a.mgr.Stderr(), "too many open files") }, eventually, tick,
+		"the manager never hit EMFILE")
+	emfileAfter := time.Since(time.Unix(0, mark))
+	// Then the outcome: within the lease (2s) nothing is freed. The window
+	// is the lease itself, so it is waited out, from the mark.
+	time.Sleep(1500*time.Millisecond - time.Since(time.Unix(0, mark))) //nolint:forbidigo // within the lease nothing may happen
 	early := a.allEvents(mark, "free", stored...)
-	t.Logf("descriptor exhaustion (RLIMIT_NOFILE=%d, %d connections held): frees within 1.5s=%d, manager log has EMFILE=%t",
-		limit, len(conns), early, strings.Contains(a.mgr.Stderr(), "too many open files"))
+	t.Logf("descriptor exhaustion (RLIMIT_NOFILE=%d, %d connections held): EMFILE in the manager log after %s, frees within 1.5s=%d",
+		limit, len(conns), emfileAfter.Round(time.Millisecond), early)
 	require.Zero(t, early, "freed before the lease ran out")
 	for _, cn := range conns {
 		_ = cn.Close()
@@ -193,7 +217,8 @@ func TestSafetyUnreadableStoreFreesNothing(t *testing.T) {
 			require.Eventually(t, func() bool { return a.runs(stored...) }, eventually, tick)
 			mark := time.Now().UnixNano()
 			tc.breakIt(t, c.storePath())
-			time.Sleep(3 * time.Second) //nolint:forbidigo // several resyncs must pass without action
+			// Several resyncs over the broken store must pass without action.
+			a.waitResyncs(mark, 5)
 			frees := a.allEvents(mark, "free", stored...)
 			threads := procThreads(t, a.mgr.Pid())
 			mgr := groupClient(t, a.socket())

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,7 +90,7 @@ func (c *swarmCluster) leader() *swarmNode {
 	n := c.node(c.lab.Leader(c.t))
 	mgr := groupClient(c.t, n.socket())
 	require.Eventually(c.t, func() bool {
-		ok, err := mgr.IsLeader(context.Background())
+		ok, err := mgr.IsLeader(swarmtest.Context(c.t))
 		return err == nil && ok
 	}, eventually, tick, "node %d's engine leads but its manager does not", n.i)
 	return n

@@ -3,9 +3,13 @@
 # tests and demos (Debian's etcd-server/etcd-client packages).
 #
 # Every member has its own data dir, log and pidfile under $LAB/nI. Ports are
-# picked free at `up` (two per member, client and peer, on 127.0.0.1) and
-# recorded in $LAB/nI/ports, so several labs can run at once. Only processes
-# whose command line names this lab's directory are ever signalled.
+# picked free at `up` (two per member, client and peer, on 127.0.0.1) below
+# the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by
+# default), so no outgoing connection can take a member's port while it is
+# down, and recorded in $LAB/nI/ports, so several labs can run at once. Only
+# processes whose command line names this lab's directory are ever signalled.
+# A member stopped with `kill` is marked stopped ($LAB/nI/stopped) until
+# `start`; every other member is one the lab started and must be running.
 #
 #   etcd-lab.sh install         apt-get install etcd-server etcd-client if
 #                               missing (a policy-rc.d guard keeps the
@@ -15,16 +19,20 @@
 #   etcd-lab.sh endpoints       print the client URLs, comma-separated
 #   etcd-lab.sh endpoint I      print member I's client URL
 #   etcd-lab.sh pid I           print member I's PID
-#   etcd-lab.sh kill I          SIGKILL member I and wait for it to go
+#   etcd-lab.sh kill I          SIGKILL member I, wait for it to go and for
+#                               its ports to be free; mark it stopped
 #   etcd-lab.sh pause I         SIGSTOP member I
 #   etcd-lab.sh resume I        SIGCONT member I
-#   etcd-lab.sh start I         (re)start member I with its data dir
+#   etcd-lab.sh start I         (re)start member I with its data dir, once
+#                               its ports are free
 #   etcd-lab.sh wipe I          replace member I by an empty one: member
 #                               remove, kill, delete its data dir, member add,
-#                               start; it catches up from the others
+#                               start once its ports are free; it catches
+#                               up from the others
 #   etcd-lab.sh leader          print the index of the Raft leader member
-#   etcd-lab.sh wait [T]        wait up to T s (default 30) until every running
-#                               member is healthy
+#   etcd-lab.sh wait [T]        wait up to T s (default 30) until every member
+#                               not stopped with `kill` is healthy; fails at
+#                               once, with its log, if one is not running
 #   etcd-lab.sh status          etcdctl endpoint status of every member
 #
 # Environment:
@@ -63,11 +71,25 @@ pid_of() {
   p=$(cat "$(mdir "$1")/pid" 2>/dev/null || true)
   if ours "$p"; then echo "$p"; fi
 }
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# port_free P: no live socket on this host has local port P: none listens on
+# it and no connection uses it (an outgoing one would make etcd's bind fail).
+# Sockets a killed member left closing (FIN-WAIT, TIME-WAIT) are no obstacle:
+# they carry SO_REUSEADDR like etcd's listener.
+port_free() {
+  if command -v ss >/dev/null; then
+    [[ -z "$(ss -Htan state listening state established state syn-sent state syn-recv state close-wait "sport = :$1" 2>/dev/null)" ]]
+  else
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+# The ports a lab hands out: from 10000 up to just below the ephemeral range.
+PORT_LO=10000
+PORT_HI=$(( $(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1 ))
+((PORT_HI > PORT_LO + 1000)) || PORT_HI=32767
 pick_port() { # a free port not yet handed out by this lab
   local p
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO)))
     if port_free "$p" && ! grep -qw "$p" "$LAB"/n*/ports 2>/dev/null; then echo "$p"; return 0; fi
   done
   die "no free port found"
@@ -91,9 +113,21 @@ cmd_install() {
   "$ETCD" --version | head -1
 }
 
+# ports_free I: wait up to 10 s until member I's ports are free, or fail
+# naming the port and what holds it.
+ports_free() {
+  local p
+  for p in $(cport "$1") $(pport "$1"); do
+    for _ in $(seq 100); do port_free "$p" && continue 2; sleep 0.1; done
+    die "member $1: port $p still in use after 10 s: $(ss -Htanp state listening state established state syn-sent state syn-recv state close-wait "sport = :$p" 2>/dev/null | head -3 | tr '\n' ' ')"
+  done
+}
+
 launch() { # launch I STATE
   local i=$1 d
   d=$(mdir "$i")
+  ports_free "$i"
+  rm -f "$d/stopped"
   setsid "$ETCD" --name "n$i" --data-dir "$d/data" \
     --listen-client-urls "$(curl_of "$i")" --advertise-client-urls "$(curl_of "$i")" \
     --listen-peer-urls "http://127.0.0.1:$(pport "$i")" \
@@ -143,10 +177,13 @@ cmd_kill() {
   need_index "$1"
   local p
   p=$(pid_of "$1")
+  touch "$(mdir "$1")/stopped"
   [[ -n "$p" ]] || return 0
+  kill -CONT "$p" 2>/dev/null || true
   kill -KILL "$p"
-  for _ in $(seq 100); do [[ -z "$(pid_of "$1")" ]] && return 0; sleep 0.05; done
-  die "member $1 (pid $p) did not exit"
+  for _ in $(seq 100); do [[ -z "$(pid_of "$1")" ]] && break; sleep 0.05; done
+  [[ -z "$(pid_of "$1")" ]] || die "member $1 (pid $p) did not exit"
+  ports_free "$1"
 }
 
 cmd_signal() { # signal I SIG
@@ -196,20 +233,41 @@ cmd_wipe() {
 
 healthy() { "$ETCDCTL" --endpoints "$(curl_of "$1")" --dial-timeout 1s --command-timeout 2s endpoint health >/dev/null 2>&1; }
 
+# gone I: member I's launched process has exited. (A process just launched
+# may not show etcd's command line yet: it is still the forked shell.)
+gone() {
+  local p
+  p=$(cat "$(mdir "$1")/pid" 2>/dev/null || true)
+  [[ -z "$p" ]] || ! kill -0 "$p" 2>/dev/null
+}
+
+# down_member I: member I was started (not stopped with kill) and is not
+# running: fail with its last log lines.
+down_member() {
+  echo "etcd-lab: member $1 ($(curl_of "$1")) is not running; the end of $(mdir "$1")/etcd.out and etcd.log:" >&2
+  tail -5 "$(mdir "$1")/etcd.out" >&2 2>/dev/null || true
+  tail -5 "$(mdir "$1")/etcd.log" >&2 2>/dev/null || true
+  die "member $1 is down (start it, or kill it first if that is meant)"
+}
+
 cmd_wait() {
   local t=${1:-30} i ok
   local until=$((SECONDS + t))
   while ((SECONDS < until)); do
     ok=1
     for i in $(members); do
-      [[ -n "$(pid_of "$i")" ]] || continue
+      [[ -e "$(mdir "$i")/stopped" ]] && continue
+      gone "$i" && down_member "$i"
       healthy "$i" || { ok=0; break; }
     done
     ((ok)) && return 0
     sleep 0.2
   done
-  for i in $(members); do tail -5 "$(mdir "$i")/etcd.log" >&2 2>/dev/null || true; done
-  die "members not healthy after ${t}s"
+  for i in $(members); do
+    echo "etcd-lab: member $i ($(curl_of "$i")):" >&2
+    tail -5 "$(mdir "$i")/etcd.log" >&2 2>/dev/null || true
+  done
+  die "members not healthy after ${t}s: $(for i in $(members); do [[ -e "$(mdir "$i")/stopped" ]] || healthy "$i" || printf 'n%s ' "$i"; done)"
 }
 
 cmd_leader() {

@@ -29,7 +29,8 @@
 #   swarm-lab.sh wait [N] [T]       wait up to T s (default 60) until every
 #                                   manager (N of them; default: as many as the
 #                                   swarm lists) answers and is Ready and Leader
-#                                   or Reachable, with one leader
+#                                   or Reachable, with one leader; fails at once
+#                                   if a daemon not stopped with `stop` is down
 #   swarm-lab.sh status             node list and each daemon's own view
 #
 # Environment:
@@ -152,7 +153,7 @@ start_one() { # I [driver]
   # On 20.10 this exists only as a daemon.json key, not as a flag.
   printf '{ "deprecated-key-path": "%s/key.json" }\n' "$d" >"$d/daemon.json"
   if [[ -z "$drv" ]]; then drv=$(cat "$d/driver" 2>/dev/null || echo overlay2); fi
-  rm -f "$d/pid"
+  rm -f "$d/pid" "$d/stopped"
   # nsenter execs dockerd, so $! is dockerd's own PID. With no system
   # containerd, dockerd supervises its own under exec/containerd.
   nsexec
@@ -178,6 +179,7 @@ start_one() { # I [driver]
 
 stop_one() { # I [SIG]: signal dockerd, wait up to 15 s, then KILL
   local i=$1 sig=${2:-TERM} p c n=0
+  [[ -d "$(ndir "$i")" ]] && touch "$(ndir "$i")/stopped" # `wait` expects it down
   p=$(pid_of "$i")
   c=$(ctr_pid_of "$i")
   if [[ -n "$p" ]]; then
@@ -236,6 +238,14 @@ wait_healthy() { # N|auto TIMEOUT_S
   [[ "$t" =~ ^[0-9]+$ ]] || die "wait: TIMEOUT must be whole seconds"
   end=$((SECONDS + t))
   while ((SECONDS < end)); do
+    # a daemon the lab started and nobody stopped must be running
+    for i in $(nodes); do
+      if ! alive "$i" && [[ ! -e "$(ndir "$i")/stopped" ]]; then
+        echo "swarm-lab: n$i is not running and was not stopped; the end of $(ndir "$i")/dockerd.log:" >&2
+        tail -5 "$(ndir "$i")/dockerd.log" >&2 2>/dev/null || true
+        die "n$i is down (start it, or stop it first if that is meant)"
+      fi
+    done
     seen='' answered=0
     # every live manager must answer on its own socket, with the same view
     for i in $(nodes); do
@@ -250,7 +260,11 @@ wait_healthy() { # N|auto TIMEOUT_S
     fi
     sleep 0.5
   done
-  echo "swarm-lab: managers not healthy (want $n) after ${t}s" >&2
+  echo "swarm-lab: managers not healthy (want $n) after ${t}s; each daemon's own view:" >&2
+  for i in $(nodes); do
+    alive "$i" || { echo "n$i: stopped" >&2; continue; }
+    echo "n$i: $(dkt 3 "$i" node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}' 2>&1 | tr '\n' ';')" >&2
+  done
   return 1
 }
 

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -218,6 +219,12 @@ func (c *Client) withDeadline(ctx context.Context) (context.Context, context.Can
 // transportError wraps err; when the call's deadline has passed it reports
 // a timeout "after" the call's whole budget (e.g. 2s), not "unreachable".
 func (c *Client) transportError(ctx context.Context, err error) error {
+	// net/http wraps a failure as `Post "http://a/": <cause>`: the URL is a
+	// placeholder (the socket is Path), so only the cause is kept.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
 	te := &TransportError{Path: c.path, Err: err}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		te.After = c.timeout

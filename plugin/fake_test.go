@@ -162,7 +162,7 @@ func serveFake(t *testing.T, g Group, opts ServerOptions) *Server {
 	t.Helper()
 	s, err := Serve(filepath.Join(sockDir(t), "group"), g, opts)
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Stop(context.Background())) })
+	t.Cleanup(func() { require.NoError(t, s.Stop(stopCtx(t))) })
 	return s
 }
 

@@ -44,7 +44,7 @@ func TestServeReplacesStaleSocket(t *testing.T) {
 
 	s, err := Serve(path, newFakeGroup(), ServerOptions{Log: log})
 	require.NoError(t, err)
-	defer func() { require.NoError(t, s.Stop(context.Background())) }()
+	defer func() { require.NoError(t, s.Stop(stopCtx(t))) }()
 	inspectOK(t, path)
 	mu.Lock()
 	defer mu.Unlock()
@@ -135,9 +135,9 @@ func TestStopRemovesSocketAndIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, path, s.Path())
 	inspectOK(t, path)
-	require.NoError(t, s.Stop(context.Background()))
+	require.NoError(t, s.Stop(stopCtx(t)))
 	require.NoFileExists(t, path)
-	require.NoError(t, s.Stop(context.Background()))
+	require.NoError(t, s.Stop(stopCtx(t)))
 
 	_, err = NewClient(path, ClientOptions{}).InspectGroups(context.Background())
 	require.ErrorIs(t, err, ErrUnreachable)
@@ -152,9 +152,9 @@ func TestStopLeavesSuccessorSocket(t *testing.T) {
 	require.NoError(t, os.Remove(path))
 	s2, err := Serve(path, newFakeGroup(), ServerOptions{})
 	require.NoError(t, err)
-	defer func() { require.NoError(t, s2.Stop(context.Background())) }()
+	defer func() { require.NoError(t, s2.Stop(stopCtx(t))) }()
 
-	require.NoError(t, old.Stop(context.Background()))
+	require.NoError(t, old.Stop(stopCtx(t)))
 	require.FileExists(t, path)
 	inspectOK(t, path)
 }

@@ -48,6 +48,7 @@ type ManagerStatus struct {
 	Leader     *url.URL // where the leader is, nil when unknown
 	Store      StoreStatus
 	GroupCount int             // groups in the store
+	Stored     []ID            // the stored groups' IDs, sorted: what a follower would run if it led
 	Groups     []GroupStatus   // per group, sorted by ID
 	Healthy    bool            // false when Problems is not empty
 	Problems   []string        // what is wrong, one short sentence each

@@ -33,7 +33,7 @@ func TestNamedClientFindsPluginStartedLater(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []InterfaceSpec{GroupInterface}, apis)
 
-	require.NoError(t, s.Stop(context.Background()))
+	require.NoError(t, s.Stop(stopCtx(t)))
 	_, err = n.InspectGroups(context.Background())
 	require.ErrorIs(t, err, ErrPluginNotFound, "a stopped plugin is gone")
 }

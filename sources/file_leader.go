@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"time"
@@ -130,6 +131,9 @@ func (l *FileLeadership) Check(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	data, err := readRegular(l.path, leaderFileMaxBytes)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Status{}, fmt.Errorf("leader file (--leader-file) %s does not exist: write the leading manager's --name into it, or correct the path: %w", l.path, err)
+	}
 	if err != nil {
 		return Status{}, fmt.Errorf("leader file (--leader-file): %w", err)
 	}

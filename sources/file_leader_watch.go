@@ -102,7 +102,7 @@ func (w *leaderWatch) addWatch() bool {
 	if err := w.fsw.Add(w.dir); err != nil {
 		if err.Error() != w.watchErr {
 			w.watchErr = err.Error()
-			w.log.Info("cannot watch leader file directory, polling", "dir", w.dir, "error", err.Error())
+			w.log.Error(err, "cannot watch leader file directory, polling", "dir", w.dir)
 		}
 		return false
 	}

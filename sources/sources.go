@@ -91,6 +91,11 @@ type Status struct {
 	// monotonic clock (a time.Now() value). The controller applies the
 	// earlier of this and its own lease.
 	Expires time.Time
+	// Reason, when not empty, says why this replica does not lead when no
+	// other replica is known to (etcd: "lease expired at the server",
+	// "renewal timed out", "quorum lost", "shutting down"). The controller
+	// logs it as the reason of a step-down instead of "another replica leads".
+	Reason string
 }
 
 // Leadership tells whether this replica leads. It has three answers:

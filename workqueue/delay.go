@@ -7,17 +7,6 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// armSlack is how far the clock may move while the delay loop arms its
-// timer before the timer is re-armed. A timer is armed for "ready time minus
-// now"; if the clock advances between reading now and creating the timer
-// (a FakeClock stepped by a test, or a preempted goroutine), the timer
-// would fire late by that much. Real clocks always move a little, so small
-// movements are accepted; maxArmAttempts bounds the retries under load.
-const (
-	armSlack       = 100 * time.Microsecond
-	maxArmAttempts = 8
-)
-
 // AddAfter adds k once d has passed on the queue's clock. d <= 0 adds now.
 // If k is already waiting, the earlier of the two ready times is kept. A
 // delayed key does not count in Len until it is ready. Ignored after
@@ -47,15 +36,15 @@ func (q *Queue[K]) addAfterLocked(k K, d time.Duration) {
 	case readyAt.Before(e.readyAt):
 		e.readyAt = readyAt
 		heap.Fix(&q.waiting, e.index)
+		e.timer.Stop()
 	default:
 		return // already waiting for an earlier (or the same) time
 	}
-	if e.index == 0 {
-		select { // the earliest ready time changed: re-arm the loop's timer
-		case q.wake <- struct{}{}:
-		default:
-		}
-	}
+	// The timer is armed here, in the caller, for the d it asked: the delay
+	// is measured from this call on the queue's clock. Its function starts
+	// the release in a goroutine of its own: a clock may call it holding
+	// its own lock (k8s.io/utils' FakeClock does), and the release reads it.
+	e.timer = q.clock.AfterFunc(d, func() { go q.releaseReady() })
 }
 
 // AddRateLimited adds k after its backoff delay, BaseDelay * 2^NumRequeues(k)
@@ -101,72 +90,36 @@ func backoff(base, limit time.Duration, n int) time.Duration {
 	return min(d, limit)
 }
 
-// delayLoop moves delayed keys into the queue when they become ready. It is
-// the queue's only background goroutine and returns on shutdown.
-func (q *Queue[K]) delayLoop() {
-	defer close(q.loopDone)
-	for {
-		next, ok := q.releaseReady()
-		var fired <-chan time.Time
-		var t clock.Timer
-		if ok {
-			if t = q.armTimer(next); t == nil {
-				continue // became ready while arming
-			}
-			fired = t.C()
-		}
-		select {
-		case <-q.stop:
-		case <-q.wake:
-		case <-fired: // nil when nothing waits: blocks forever
-		}
-		if t != nil {
-			t.Stop()
-		}
-		select {
-		case <-q.stop:
-			return
-		default:
-		}
-	}
-}
-
-// releaseReady queues every delayed key whose time has come and returns the
-// ready time of the earliest one still waiting (ok=false if none).
-func (q *Queue[K]) releaseReady() (next time.Time, ok bool) {
+// releaseReady queues every delayed key whose time has come, earliest ready
+// time first, and stops their timers. Each delayed key's timer calls it, so
+// keys that become ready together come out in ready order whichever timer
+// fires first; a timer whose key was released already finds nothing to do.
+func (q *Queue[K]) releaseReady() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.shuttingDown {
-		return next, false
+		return
 	}
 	now := q.clock.Now()
 	for len(q.waiting) > 0 {
 		e := q.waiting[0]
 		if e.readyAt.After(now) {
-			return e.readyAt, true
+			return
 		}
 		heap.Pop(&q.waiting)
 		delete(q.waitIdx, e.key)
+		e.timer.Stop()
 		q.addLocked(e.key)
 	}
-	return next, false
 }
 
-// armTimer returns a timer that fires at readyAt, or nil if readyAt has
-// already passed. See armSlack.
-func (q *Queue[K]) armTimer(readyAt time.Time) clock.Timer {
-	for attempt := 1; ; attempt++ {
-		before := q.clock.Now()
-		d := readyAt.Sub(before)
-		if d <= 0 {
-			return nil
-		}
-		t := q.clock.NewTimer(d)
-		if q.clock.Since(before) <= armSlack || attempt >= maxArmAttempts {
-			return t
-		}
-		t.Stop()
+// stopWaitingLocked drops every delayed key and stops its timer.
+func (q *Queue[K]) stopWaitingLocked() {
+	for _, e := range q.waiting {
+		e.timer.Stop()
 	}
+	q.waiting = nil
+	clear(q.waitIdx)
 }
 
 // waitEntry is one delayed key in the heap.
@@ -175,6 +128,7 @@ type waitEntry[K comparable] struct {
 	readyAt time.Time
 	seq     uint64 // breaks ties between equal ready times: first added first
 	index   int    // position in the heap, maintained by Swap/Push/Pop
+	timer   clock.Timer
 }
 
 // waitHeap is a min-heap of delayed keys by ready time (container/heap).

@@ -2,13 +2,10 @@ package workqueue_test
 
 import (
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"k8s.io/utils/clock"
-	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/infrakit-manager/manager/workqueue"
 )
@@ -136,8 +133,7 @@ func TestAddRateLimited_ExponentialBackoffCappedAndForget(t *testing.T) {
 }
 
 // requireDelay checks that k, already delayed, becomes pending d after now:
-// not at d-1ms (shown by a marker released at that instant), but at d. Steps
-// are >= 1ms, well above the queue's timer-arming slack (100us).
+// not at d-1ms (shown by a marker released at that instant), but at d.
 func requireDelay(t *testing.T, q *workqueue.Queue[string], step func(time.Duration), k string, d time.Duration, marker string) {
 	t.Helper()
 	q.AddAfter(marker, d-time.Millisecond)
@@ -162,51 +158,15 @@ func TestAddRateLimited_HugeRequeueCountStaysAtMax(t *testing.T) {
 	requireDelay(t, q, clk.Step, "a", workqueue.DefaultMaxDelay, "m2")
 }
 
-// steppingClock is a FakeClock whose next NewTimer first advances the clock
-// by jump: the exact interleaving of a test's Step landing between the
-// queue reading Now and arming its timer.
-type steppingClock struct {
-	*clocktesting.FakeClock
-	jump atomic.Int64 // nanoseconds; consumed by the next NewTimer
-}
-
-func (c *steppingClock) NewTimer(d time.Duration) clock.Timer {
-	if j := c.jump.Swap(0); j > 0 {
-		c.Step(time.Duration(j))
-	}
-	return c.FakeClock.NewTimer(d)
-}
-
-func TestAddAfter_ClockMovingWhileArmingDoesNotDelayKey(t *testing.T) {
-	cases := []struct {
-		name       string
-		jump, step time.Duration // jump while arming, then step: 10ms or more in total
-	}{
-		{name: "jump short of ready time", jump: 4 * time.Millisecond, step: 6 * time.Millisecond},
-		{name: "jump past ready time", jump: 15 * time.Millisecond},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			clk := &steppingClock{FakeClock: newFakeClock()}
-			opts := workqueue.DefaultOptions()
-			opts.Clock = clk
-			q := newQueue[string](t, opts)
-			// Warm up: once "warm" is released, the delay loop has consumed
-			// every wake-up so far, so the next AddAfter arms exactly once.
-			q.AddAfter("warm", time.Millisecond)
-			clk.Step(time.Millisecond)
-			requireNext(t, q, "warm")
-			q.Done("warm")
-
-			clk.jump.Store(int64(c.jump))
-			q.AddAfter("a", 10*time.Millisecond)
-			require.Eventually(t, func() bool { return clk.jump.Load() == 0 }, waitFor, tick)
-			if c.step > 0 {
-				require.Eventually(t, clk.HasWaiters, waitFor, tick)
-				clk.Step(c.step)
-			}
-			requireNext(t, q, "a")
-			q.Done("a")
-		})
-	}
+// A delay is measured from the AddAfter call: its timer is armed before
+// AddAfter returns, so a test stepping the clock right after cannot race it.
+func TestAddAfter_ArmsBeforeReturning(t *testing.T) {
+	q, clk := fakeQueue[string](t)
+	require.False(t, clk.HasWaiters())
+	q.AddAfter("a", 10*time.Millisecond)
+	require.True(t, clk.HasWaiters(), "no timer armed when AddAfter returned")
+	clk.Step(10 * time.Millisecond)
+	requireNext(t, q, "a")
+	q.Done("a")
+	require.False(t, clk.HasWaiters(), "the released key's timer is gone")
 }

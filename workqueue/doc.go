@@ -9,12 +9,16 @@
 // a key on an injected clock, with per-key exponential backoff that Forget
 // resets.
 //
-// Limits: the queue lives in memory only and forgets everything on
-// ShutDown; it carries keys, not payloads, so a worker must re-read state for
-// its key. One background goroutine serves delayed keys from New until
-// ShutDown, so every queue must be shut down. Backoff counters are kept until
-// Forget, so callers must Forget a key once it succeeds or is deleted.
-// With a FakeClock, a Step is honoured even when it races the queue arming
-// its timer, provided the step exceeds 100µs. The package
+// Shutdown follows client-go: ShutDown ignores later adds and drops delayed
+// keys, Get keeps handing out the keys already pending and then reports
+// shutdown, and ShutDownWithDrain also waits until no key is being
+// processed.
+//
+// Limits: the queue lives in memory only; it carries keys, not payloads, so
+// a worker must re-read state for its key. It starts no goroutine: each
+// delayed key waits on its own timer of the injected clock (AfterFunc),
+// armed by AddAfter before it returns, so a delay is measured from that
+// call; ShutDown stops them. Backoff counters are kept until Forget, so
+// callers must Forget a key once it succeeds or is deleted. The package
 // imports nothing from this module.
 package workqueue

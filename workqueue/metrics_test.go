@@ -98,7 +98,13 @@ func TestMetrics(t *testing.T) {
 	require.Equal(t, 2, p.snapshot().retries)
 
 	q.ShutDown()
-	require.Equal(t, 0, p.snapshot().depth, "shutdown drops pending keys from the depth")
+	require.Equal(t, 2, p.snapshot().depth, "shutdown keeps pending keys for the workers")
+	for range 2 {
+		k, shutdown := q.Get()
+		require.False(t, shutdown)
+		q.Done(k)
+	}
+	require.Equal(t, 0, p.snapshot().depth, "drained")
 }
 
 func TestMetrics_NilProvider(t *testing.T) {

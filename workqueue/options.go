@@ -32,7 +32,7 @@ var (
 type Options struct {
 	// Clock is the time source for AddAfter and AddRateLimited. Tests inject
 	// k8s.io/utils/clock/testing.FakeClock. Defaults to clock.RealClock{}.
-	Clock clock.WithTicker
+	Clock clock.WithDelayedExecution
 	// BaseDelay is the delay of the first AddRateLimited of a key; each
 	// further one doubles it. Defaults to 5ms.
 	BaseDelay time.Duration

@@ -16,7 +16,7 @@ import (
 // Done is called). A key may also wait in the delay heap, independently.
 type Queue[K comparable] struct {
 	name      string
-	clock     clock.WithTicker
+	clock     clock.WithDelayedExecution
 	baseDelay time.Duration
 	maxDelay  time.Duration
 	metrics   queueMetrics
@@ -38,13 +38,11 @@ type Queue[K comparable] struct {
 	waiting  waitHeap[K]         // delayed keys, earliest ready time first
 	waitIdx  map[K]*waitEntry[K] // delayed keys by key, for dedup
 	waitSeq  uint64              // insertion order, to keep equal ready times FIFO
-	wake     chan struct{}       // pokes the delay loop when the earliest ready time changes
-	stop     chan struct{}       // closed on shutdown; stops the delay loop
-	loopDone chan struct{}       // closed when the delay loop has returned
 }
 
-// New validates opts (zero fields take their defaults) and returns a running
-// queue. Its delay goroutine runs until ShutDown or ShutDownWithDrain.
+// New validates opts (zero fields take their defaults) and returns a queue.
+// It starts no goroutine: a delayed key waits on a timer of the queue's
+// clock, stopped by ShutDown.
 func New[K comparable](opts Options) (*Queue[K], error) {
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
@@ -62,13 +60,9 @@ func New[K comparable](opts Options) (*Queue[K], error) {
 		processing: make(map[K]struct{}),
 		failures:   make(map[K]int),
 		waitIdx:    make(map[K]*waitEntry[K]),
-		wake:       make(chan struct{}, 1),
-		stop:       make(chan struct{}),
-		loopDone:   make(chan struct{}),
 	}
 	q.ready = sync.NewCond(&q.mu)
 	q.drained = sync.NewCond(&q.mu)
-	go q.delayLoop()
 	return q, nil
 }
 
@@ -108,8 +102,9 @@ func (q *Queue[K]) enqueueLocked(k K) {
 
 // Get blocks until a key is pending or the queue shuts down. It returns the
 // oldest pending key and marks it processing; the caller must call Done(k)
-// when finished. Once the queue is shutting down, Get returns shutdown=true
-// (and the zero key) at once, even if keys were pending.
+// when finished. After ShutDown, Get still hands out the keys that were
+// pending (client-go's contract: workers drain the queue) and returns
+// shutdown=true (and the zero key) once none is left.
 func (q *Queue[K]) Get() (k K, shutdown bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -118,7 +113,7 @@ func (q *Queue[K]) Get() (k K, shutdown bool) {
 		q.ready.Wait()
 		q.getWaiters--
 	}
-	if q.shuttingDown {
+	if len(q.queue) == 0 {
 		return k, true
 	}
 	k = q.queue[0]
@@ -150,14 +145,11 @@ func (q *Queue[K]) Done(k K) {
 		q.metrics.work.Observe(q.clock.Since(t).Seconds())
 		delete(q.startedAt, k)
 	}
-	if q.shuttingDown {
-		if len(q.processing) == 0 {
-			q.drained.Broadcast()
-		}
-		return
-	}
-	if _, ok := q.dirty[k]; ok {
+	if _, ok := q.dirty[k]; ok { // added while processing (before any shutdown)
 		q.enqueueLocked(k)
+	}
+	if q.shuttingDown && len(q.processing) == 0 {
+		q.drained.Broadcast()
 	}
 }
 
@@ -168,28 +160,29 @@ func (q *Queue[K]) Len() int {
 	return len(q.queue)
 }
 
-// ShutDown stops the queue: later adds are ignored, pending and delayed keys
-// are dropped, and every Get (blocked or future) returns shutdown=true. It
-// returns once the delay goroutine has exited. It does not wait for keys
-// being processed; Done on them is still accepted. Calling it again is a
-// no-op.
+// ShutDown stops the queue, as client-go's does: later adds are ignored,
+// delayed keys are dropped (their timers stopped), Get keeps handing out the
+// keys already pending and then returns shutdown=true, to blocked and future
+// callers alike. It does not wait for keys being processed; Done on them is
+// still accepted, and a key added while it was processing (before ShutDown)
+// is pending again after its Done. Calling it again is a no-op.
 func (q *Queue[K]) ShutDown() {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.shutDownLocked()
-	q.mu.Unlock()
-	<-q.loopDone
 }
 
-// ShutDownWithDrain is ShutDown, and then blocks until every key being
-// processed is Done. It blocks forever if a worker never calls Done.
+// ShutDownWithDrain is ShutDown, and then blocks until no key is being
+// processed (client-go's ShutDownWithDrain): workers that keep calling Get
+// and Done empty the queue first. It blocks forever if a worker never calls
+// Done.
 func (q *Queue[K]) ShutDownWithDrain() {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.shutDownLocked()
 	for len(q.processing) > 0 {
 		q.drained.Wait()
 	}
-	q.mu.Unlock()
-	<-q.loopDone
 }
 
 func (q *Queue[K]) shutDownLocked() {
@@ -197,15 +190,7 @@ func (q *Queue[K]) shutDownLocked() {
 		return
 	}
 	q.shuttingDown = true
-	for range q.queue {
-		q.metrics.depth.Dec()
-	}
-	q.queue = nil
-	clear(q.queuedAt)
-	clear(q.dirty)
-	q.waiting = nil
-	clear(q.waitIdx)
-	close(q.stop)
+	q.stopWaitingLocked()
 	q.ready.Broadcast()
 }
 

@@ -9,24 +9,33 @@ import (
 	"github.com/infrakit-manager/manager/workqueue"
 )
 
-func TestShutDown_DropsPendingAndIgnoresAdds(t *testing.T) {
+// As client-go's queue: after ShutDown, Get hands out what was pending,
+// then says shutdown; delayed keys and later adds are dropped.
+func TestShutDown_GetDrainsPendingThenIgnoresAdds(t *testing.T) {
 	q, clk := fakeQueue[string](t)
 	q.Add("pending")
+	q.Add("second")
 	q.AddAfter("delayed", time.Millisecond)
 	require.False(t, q.ShuttingDown())
 
 	q.ShutDown()
 	require.True(t, q.ShuttingDown())
-	require.Equal(t, 0, q.Len(), "pending keys are dropped")
+	require.Equal(t, 2, q.Len(), "pending keys stay for the workers")
 
 	q.Add("a")
 	q.AddAfter("b", 0)
 	q.AddAfter("c", time.Millisecond)
 	q.AddRateLimited("d")
 	clk.Step(time.Hour)
-	require.Equal(t, 0, q.Len())
+	require.Equal(t, 2, q.Len(), "adds after shutdown are ignored, delayed keys dropped")
 	require.False(t, clk.HasWaiters(), "no timer may stay armed after shutdown")
 
+	for _, want := range []string{"pending", "second"} {
+		k, shutdown := q.Get()
+		require.False(t, shutdown)
+		require.Equal(t, want, k)
+		q.Done(k)
+	}
 	k, shutdown := q.Get()
 	require.True(t, shutdown)
 	require.Zero(t, k)
@@ -40,14 +49,18 @@ func TestShutDown_IsIdempotent(t *testing.T) {
 	require.True(t, q.ShuttingDown())
 }
 
+// A key added while it was processing, before ShutDown, is pending again
+// after its Done, as in client-go: the add was accepted.
 func TestShutDown_ProcessingKeyMayStillBeDone(t *testing.T) {
 	q := newQueue[string](t, workqueue.DefaultOptions())
 	q.Add("a")
 	requireNext(t, q, "a")
-	q.Add("a") // would run again after Done, but the queue stops first
+	q.Add("a") // accepted: runs again after Done
 	q.ShutDown()
 	q.Done("a")
-	require.Equal(t, 0, q.Len())
+	require.Equal(t, 1, q.Len())
+	requireNext(t, q, "a")
+	q.Done("a")
 	_, shutdown := q.Get()
 	require.True(t, shutdown)
 }

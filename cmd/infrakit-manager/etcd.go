@@ -27,6 +27,7 @@ type etcdFlags struct {
 	timeout   time.Duration
 	candidate string
 	maxTxnOps int
+	handover  string // on SIGTERM of a leader: "free" (then resign) or "keep"
 }
 
 func newEtcdCmd(g *globals) *cobra.Command {
@@ -44,6 +45,9 @@ global.config (or a Swarm label's contents) in and out.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := g.log
+			if err := f.validate(); err != nil {
+				return err
+			}
 			cli, err := etcd.NewClient(f.client)
 			if err != nil {
 				return usageError{err}
@@ -67,14 +71,28 @@ global.config (or a Swarm label's contents) in and out.`,
 				return err
 			}
 			defer s.Close()
+			// A won election counts once the store's view holds every write
+			// up to the win: a new leader never acts on an old view.
+			l.SetView(s)
+			go func() { // say once why etcd does not answer, if it does not
+				ctx, cancel := context.WithTimeout(cmd.Context(), f.readyWithin())
+				defer cancel()
+				if _, _, err := s.Load(ctx); err != nil && cmd.Context().Err() == nil {
+					log.Info("etcd does not answer", "error", err.Error(), "diagnosis", etcd.Diagnose(f.client))
+				}
+			}()
 			// The election lease is the controller's lease too; Status.Expires
 			// (last keep-alive answer + TTL - margin) bounds every confirmation.
 			locs, err := etcd.NewLocation(cli, f.prefix, f.timeout)
 			if err != nil {
 				return usageError{err}
 			}
-			return runManager(cmd, g, log, l, s, modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval,
-				mode: "etcd", store: "etcd " + f.prefix + "/groups/", locations: locs})
+			mo := modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval,
+				mode: "etcd", store: "etcd " + f.prefix + "/groups/", locations: locs}
+			if f.handover == handoverFree {
+				mo.handover = etcdHandover(l, g, log.WithName("handover"))
+			}
+			return runManager(cmd, g, log, l, s, mo)
 		},
 	}
 	pf := cmd.PersistentFlags()
@@ -88,10 +106,32 @@ global.config (or a Swarm label's contents) in and out.`,
 	pf.IntVar(&f.maxTxnOps, "max-txn-ops", so.MaxTxnOps, "the cluster's --max-txn-ops: one commit changes at most this many groups minus 2")
 	fl := cmd.Flags()
 	fl.DurationVar(&f.lease, "lease-duration", lo.LeaseDuration, "election lease TTL, whole seconds: a dead leader is replaced after about this long")
+	fl.StringVar(&f.handover, "handover", handoverFree, `SIGTERM of the leader: "free" its groups while still holding the election, then resign (no group runs on two downstreams; a takeover waits for the frees), or "keep" them running and resign at once (fastest takeover; both downstreams run them until this manager restarts)`)
 	fl.StringVar(&f.candidate, "candidate", "", "this manager's name in the election, shown as the leader (default <hostname>/<--name>)")
 	cmd.AddCommand(newEtcdImportCmd(f, so), newEtcdExportCmd(f, so))
 	return cmd
 }
+
+// The --handover choices.
+const (
+	handoverFree = "free"
+	handoverKeep = "keep"
+)
+
+// validate refuses flags that would silently mean something else.
+func (f *etcdFlags) validate() error {
+	if f.handover != "" && f.handover != handoverFree && f.handover != handoverKeep {
+		return usageError{fmt.Errorf(`--handover must be "free" or "keep", not %q`, f.handover)}
+	}
+	if f.prefix == "" {
+		return usageError{errors.New(`--prefix must not be empty: give a key prefix such as /infrakit (the default)`)}
+	}
+	return nil
+}
+
+// readyWithin is how long import and export wait for the first listing:
+// connecting (--dial-timeout) and the listing call (5 × --etcd-timeout).
+func (f *etcdFlags) readyWithin() time.Duration { return f.client.DialTimeout + 5*f.timeout }
 
 // store opens an etcd Store (fenced by fence when not nil); errors are usage.
 func (f *etcdFlags) store(cli *clientv3.Client, so etcd.StoreOptions, fence etcd.Fencer, log logr.Logger) (*etcd.Store, error) {
@@ -117,11 +157,14 @@ kept. Running it again writes nothing. A large file is written in several
 commits of at most --max-txn-ops minus 2 groups; if cut short, run it again.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
 			cfg, err := readImport(args[0])
 			if err != nil {
 				return err
 			}
-			cli, s, err := f.openUnfenced(so)
+			cli, s, err := f.openUnfenced(cmd.Context(), so)
 			if err != nil {
 				return err
 			}
@@ -129,7 +172,9 @@ commits of at most --max-txn-ops minus 2 groups; if cut short, run it again.`,
 			defer s.Close()
 			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 			defer cancel()
-			n, err := etcd.Import(ctx, s, cfg, f.maxTxnOps-2)
+			b := etcd.DefaultBatch()
+			b.Groups = f.maxTxnOps - 2
+			n, err := etcd.Import(ctx, s, cfg, b)
 			if err != nil {
 				return fmt.Errorf("import %s: %d group(s) written before: %w", args[0], n, err)
 			}
@@ -145,13 +190,16 @@ func newEtcdExportCmd(f *etcdFlags, so etcd.StoreOptions) *cobra.Command {
 		Short: "Write the groups stored in etcd as a global.config (to FILE, else stdout)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cli, s, err := f.openUnfenced(so)
+			if err := f.validate(); err != nil {
+				return err
+			}
+			cli, s, err := f.openUnfenced(cmd.Context(), so)
 			if err != nil {
 				return err
 			}
 			defer cli.Close()
 			defer s.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.readyWithin())
 			defer cancel()
 			data, err := etcd.Export(ctx, s)
 			if err != nil {
@@ -166,7 +214,10 @@ func newEtcdExportCmd(f *etcdFlags, so etcd.StoreOptions) *cobra.Command {
 	}
 }
 
-func (f *etcdFlags) openUnfenced(so etcd.StoreOptions) (*clientv3.Client, *etcd.Store, error) {
+// openUnfenced opens an unfenced store and waits for its first listing,
+// at most readyWithin: an unreachable endpoint or a TLS mistake fails
+// then, naming the endpoints and etcd's answer.
+func (f *etcdFlags) openUnfenced(ctx context.Context, so etcd.StoreOptions) (*clientv3.Client, *etcd.Store, error) {
 	cli, err := etcd.NewClient(f.client)
 	if err != nil {
 		return nil, nil, usageError{err}
@@ -175,6 +226,14 @@ func (f *etcdFlags) openUnfenced(so etcd.StoreOptions) (*clientv3.Client, *etcd.
 	if err != nil {
 		_ = cli.Close()
 		return nil, nil, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, f.readyWithin())
+	defer cancel()
+	if _, _, err := s.Load(rctx); err != nil {
+		_ = s.Close()
+		_ = cli.Close()
+		return nil, nil, fmt.Errorf("etcd at %s (--endpoints) did not answer within %s (--dial-timeout + 5 × --etcd-timeout): %w; diagnosis: %s",
+			strings.Join(f.client.Endpoints, ","), f.readyWithin(), err, etcd.Diagnose(f.client))
 	}
 	return cli, s, nil
 }
@@ -185,18 +244,21 @@ func readImport(path string) (sources.Config, error) {
 	if err != nil {
 		return sources.Config{}, fmt.Errorf("import: %w", err)
 	}
-	cfg, err := sources.DecodeConfig(data)
-	if err == nil {
-		return cfg, nil
-	}
 	if trimmed := strings.TrimSpace(string(data)); trimmed != "" && !strings.HasPrefix(trimmed, "{") {
-		lcfg, lerr := swarm.DecodeLabel(trimmed)
+		js, lerr := swarm.LabelJSON(trimmed)
 		if lerr != nil {
+			_, err := sources.DecodeConfig(data)
 			return sources.Config{}, fmt.Errorf("import %s: neither a global.config (%v) nor a Swarm label value (%w)", path, err, lerr)
 		}
-		return lcfg, nil
+		data = js
 	}
-	return sources.Config{}, fmt.Errorf("import %s: %w", path, err)
+	// strict: an ID that cannot be stored as written is refused, named,
+	// before anything is written
+	cfg, err := etcd.ParseImport(data)
+	if err != nil {
+		return sources.Config{}, fmt.Errorf("import %s: nothing written: %w", path, err)
+	}
+	return cfg, nil
 }
 
 // writeFileSync replaces path atomically with data: temp file, fsync, rename,

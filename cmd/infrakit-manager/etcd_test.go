@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -105,4 +106,45 @@ func TestEtcd_ImportExport(t *testing.T) {
 	stdout, err = execRoot("etcd", "--endpoints", ep, "--prefix", "/c", "export")
 	require.NoError(t, err)
 	require.JSONEq(t, `{"Groups":{}}`, stdout)
+}
+
+// TestEtcd_StrictFlagsAndEndpoints: an empty --prefix is refused instead of
+// meaning /infrakit, and export from an unreachable endpoint fails within
+// --dial-timeout + 5 × --etcd-timeout, naming the endpoint.
+func TestEtcd_StrictFlagsAndEndpoints(t *testing.T) {
+	_, err := execRoot("etcd", "--endpoints", "http://127.0.0.1:1", "--prefix", "", "export")
+	require.ErrorContains(t, err, "--prefix must not be empty")
+	start := time.Now()
+	_, err = execRoot("etcd", "--endpoints", "http://127.0.0.1:1", "--dial-timeout", "200ms", "--etcd-timeout", "200ms", "export")
+	require.ErrorContains(t, err, "http://127.0.0.1:1")
+	require.ErrorContains(t, err, "diagnosis: http://127.0.0.1:1: cannot connect")
+	t.Logf("export from an unreachable endpoint failed after %s: %v", time.Since(start).Round(time.Millisecond), err)
+}
+
+// TestEtcd_ImportRefusesBadIDs: each bad ID is refused, named, and nothing
+// of the file is written.
+func TestEtcd_ImportRefusesBadIDs(t *testing.T) {
+	lab := etcdtest.StartLab(t, 1)
+	ep := lab.Endpoint(t, 1)
+	dir := t.TempDir()
+	good := `"ok":{"Plugin":"group","Properties":{"ID":"ok"}}`
+	for i, tc := range []struct{ name, entry, named string }{
+		{"empty", `"":{"Plugin":"group","Properties":{"ID":""}}`, `group ""`},
+		{"invalid UTF-8", "\"a\xffb\":{\"Plugin\":\"group\",\"Properties\":{\"ID\":\"a\xffb\"}}", "group \"a\xffb\""},
+		{"lone surrogate", `"a\ud800":{"Plugin":"group","Properties":{"ID":"a\ud800"}}`, `group "a\ud800"`},
+		{"duplicate", good, `group "ok"`},
+		{"key differs from ID", `"web":{"Plugin":"group","Properties":{"ID":"db"}}`, `group "web"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := filepath.Join(dir, fmt.Sprintf("bad%d.config", i))
+			require.NoError(t, os.WriteFile(in, []byte(`{"Groups":{`+good+`,`+tc.entry+`}}`), 0o600))
+			prefix := fmt.Sprintf("/bad%d", i)
+			_, err := execRoot("etcd", "--endpoints", ep, "--prefix", prefix, "import", in)
+			require.ErrorContains(t, err, tc.named)
+			require.ErrorContains(t, err, "nothing written")
+			stdout, err := execRoot("etcd", "--endpoints", ep, "--prefix", prefix, "export")
+			require.NoError(t, err)
+			require.JSONEq(t, `{"Groups":{}}`, stdout)
+		})
+	}
 }

@@ -23,11 +23,15 @@ type modeOptions struct {
 	mode   string             // "os", "swarm", "etcd"
 	store  string             // where the groups are, for status
 	claims []controller.Claim // the mode's claims besides the downstream's
-	// handover is --handover (os, swarm); etcd's election fences the
-	// handover itself, so it acts at once (controller.HandoverFast).
-	handover       string
+	// handoverMode is --handover of os and swarm (controller.Options.
+	// Handover); etcd's election fences the handover itself, so it acts at
+	// once (controller.HandoverFast).
+	handoverMode   string
 	handoverMargin time.Duration    // --handover-margin
 	record         sources.Handover // os: the store directory's handover record
+	// handover, when set, runs on SIGINT/SIGTERM before the manager stops
+	// (etcd: a leader with a rival frees its groups, then resigns).
+	handover func(ctx context.Context, m *controller.Manager)
 	// locations is where the leader publishes its --advertise URL; nil in a
 	// mode that publishes none.
 	locations sources.LocationStore
@@ -40,8 +44,8 @@ type modeOptions struct {
 func (m *modeOptions) addHandoverFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	d := controller.DefaultOptions()
-	m.handover, m.handoverMargin = d.Handover, d.HandoverMargin
-	f.StringVar(&m.handover, "handover", m.handover, "fenced: a new leader changes nothing downstream until the previous one has released or its lease has certainly run out (a frozen or crashed old leader costs a gap of about the lease); fast: act at once (no gap, but the two may both manage the groups for a moment)")
+	m.handoverMode, m.handoverMargin = d.Handover, d.HandoverMargin
+	f.StringVar(&m.handoverMode, "handover", m.handoverMode, "fenced: a new leader changes nothing downstream until the previous one has released or its lease has certainly run out (a frozen or crashed old leader costs a gap of about the lease); fast: act at once (no gap, but the two may both manage the groups for a moment)")
 	f.DurationVar(&m.handoverMargin, "handover-margin", m.handoverMargin, "with --handover fenced: added to --lease-duration to bound the wait when the previous leader does not release")
 }
 
@@ -59,8 +63,8 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 	o.Metrics, o.Checks = op.metrics, op.checks
 	o.Mode, o.StoreLocation = m.mode, m.store
 	o.Handover, o.HandoverRecord = controller.HandoverFast, m.record
-	if m.handover != "" {
-		o.Handover, o.HandoverMargin = m.handover, m.handoverMargin
+	if m.handoverMode != "" {
+		o.Handover, o.HandoverMargin = m.handoverMode, m.handoverMargin
 	}
 	o.LocationInterval = m.locationEvery
 	o.Claims = m.claims
@@ -119,7 +123,13 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 			m.Recheck("SIGHUP")
 		}
 	}
-	log.Info("shutting down; groups keep running downstream")
+	if mo.handover != nil && m.Role() == controller.RoleLeader {
+		hctx, hcancel := context.WithTimeout(context.Background(), min(g.shutdownWait, mo.lease))
+		mo.handover(hctx, m)
+		hcancel()
+	} else {
+		log.Info("shutting down; groups keep running downstream")
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), g.shutdownWait)
 	defer cancel()
 	if err := m.Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -75,7 +76,7 @@ func execute(ctx context.Context, args []string, s streams) int {
 		if !errors.Is(f.err, errUnhealthy) { // the status printed says why
 			// A not-a-leader answer keeps its msg (the original's text)
 			// and names the leader in a field.
-			fmt.Fprintln(s.err, fatalLine(a.now(), f.err.Error())+notLeaderFields(f.err))
+			fmt.Fprintln(s.err, fatalLine(a.now(), a.explain(f.err))+notLeaderFields(f.err))
 		}
 		return exitFailure
 	default:
@@ -115,6 +116,16 @@ func (a *app) rootCommand() *cobra.Command {
 	return root
 }
 
+// explain is a failure's text with what to do next where the error alone
+// would not say: a plugin that is not found names the directory searched.
+func (a *app) explain(err error) string {
+	if errors.Is(err, plugin.ErrPluginNotFound) {
+		return fmt.Sprintf("%s (no socket of that name in %s: start the plugin there, or set --plugin-dir or $%s to its directory)",
+			err, a.pluginDir, plugin.PluginsDirEnv)
+	}
+	return err.Error()
+}
+
 // dir is the plugin directory of the --plugin-dir flag.
 func (a *app) dir() plugin.Dir { return plugin.Dir{Path: a.pluginDir} }
 
@@ -123,12 +134,21 @@ func (a *app) clientOptions() plugin.ClientOptions {
 	return plugin.ClientOptions{Timeout: a.timeout}
 }
 
-// noArgs accepts no positional arguments; a word there is an unknown command.
+// noArgs accepts no positional arguments; a word there is an unknown
+// command, and commands spelled like it are suggested (as cobra does for
+// the commands it checks itself).
 func noArgs(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if len(args) == 0 {
+		return nil
 	}
-	return nil
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor alone does not apply
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return errors.New(msg)
 }
 
 // helpOnly prints help: a command that only groups subcommands.

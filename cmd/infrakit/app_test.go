@@ -138,7 +138,8 @@ func TestErrors(t *testing.T) {
 		{"destroy unknown", []string{"group", "destroy", "nosuch"}, `"Group 'nosuch' is not being watched"`},
 		{"free unknown", []string{"group", "free", "nosuch"}, `"Group 'nosuch' is not being watched"`},
 		{"blank id", []string{"group", "commit", write(`{"Properties":{}}`)}, `"Group ID must not be blank"`},
-		{"missing plugin", []string{"group", "--name", "nosuch", "ls"}, `"Plugin not found: nosuch"`},
+		{"missing plugin", []string{"group", "--name", "nosuch", "ls"}, `"Plugin not found: nosuch (no socket of that name in ` + dir +
+			`: start the plugin there, or set --plugin-dir or $INFRAKIT_PLUGINS_DIR to its directory)"`},
 		{"missing file", []string{"group", "commit", "/nonexistent/spec.json"}, `"read group spec: open /nonexistent/spec.json: no such file or directory"`},
 	}
 	for _, c := range cases {

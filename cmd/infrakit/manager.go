@@ -55,7 +55,7 @@ func (a *app) managerCommand() *cobra.Command {
 			if output == "json" {
 				enc := json.NewEncoder(a.out)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(s); err != nil {
+				if err := enc.Encode(jsonStatus(s)); err != nil {
 					return &failure{err: err}
 				}
 			} else {
@@ -95,6 +95,40 @@ func (a *app) managerCommand() *cobra.Command {
 	return cmd
 }
 
+// statusJSON is ManagerStatus as -o json prints it: the leader's URL as a
+// string (null when unknown), not Go's url.URL fields.
+type statusJSON struct {
+	plugin.ManagerStatus
+	Leader *string
+}
+
+func jsonStatus(s plugin.ManagerStatus) statusJSON {
+	out := statusJSON{ManagerStatus: s}
+	if s.Leader != nil {
+		u := s.Leader.String()
+		out.Leader = &u
+	}
+	return out
+}
+
+// maxStoredListed bounds the stored group IDs the text status lists.
+const maxStoredListed = 20
+
+// storedLine lists the stored groups' IDs, at most maxStoredListed.
+func storedLine(ids []plugin.ID) string {
+	if len(ids) == 0 {
+		return "-"
+	}
+	parts := make([]string, 0, min(len(ids), maxStoredListed)+1)
+	for _, id := range ids[:min(len(ids), maxStoredListed)] {
+		parts = append(parts, string(id))
+	}
+	if len(ids) > maxStoredListed {
+		parts = append(parts, fmt.Sprintf("… and %d more (infrakit group ls)", len(ids)-maxStoredListed))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // writeStatus prints s as aligned text.
 func writeStatus(w io.Writer, s plugin.ManagerStatus) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -110,14 +144,15 @@ func writeStatus(w io.Writer, s plugin.ManagerStatus) {
 	fmt.Fprintf(tw, "Mode:\t%s\n", s.Mode)
 	fmt.Fprintf(tw, "Role:\t%s\n", s.Role)
 	fmt.Fprintf(tw, "Lease:\t%s\n", s.Lease)
-	fmt.Fprintf(tw, "Term:\t%d\n", s.Term)
+	fmt.Fprintf(tw, "Term:\t%d (times this replica has gained leadership since it started)\n", s.Term)
 	if h := s.Handover; h != nil {
 		fmt.Fprintf(tw, "Handover:\t%s, term %d, %s after %s: %s\n", h.Mode, h.Term, h.Phase, h.Waited.Round(time.Millisecond), h.Reason)
 	}
 	fmt.Fprintf(tw, "Leader:\t%s\n", leader)
 	fmt.Fprintf(tw, "Store:\t%s\n", s.Store.Location)
 	fmt.Fprintf(tw, "Store version:\t%s\n", orDash(s.Store.Version))
-	fmt.Fprintf(tw, "Groups:\t%d\n", s.GroupCount)
+	fmt.Fprintf(tw, "Groups:\t%d stored\n", s.GroupCount)
+	fmt.Fprintf(tw, "Stored:\t%s\n", storedLine(s.Stored))
 	fmt.Fprintf(tw, "Health:\t%s\n", health)
 	for _, p := range s.Problems {
 		fmt.Fprintf(tw, "Problem:\t%s\n", p)

@@ -56,6 +56,7 @@ func TestManagerStatus(t *testing.T) {
 		Name: "group", Mode: "os", Role: plugin.RoleLeader, Lease: "held", Term: 4,
 		Leader: &url.URL{Scheme: "unix", Path: "/p/group"},
 		Store:  plugin.StoreStatus{Location: "/s/global.config", Version: "sha256:ab"}, GroupCount: 1,
+		Stored:  []plugin.ID{"cattle"},
 		Groups:  []plugin.GroupStatus{{ID: "cattle", LastAction: "commit", LastResult: "ok", LastTime: when, Reason: "not running downstream"}},
 		Healthy: true,
 	}
@@ -66,11 +67,12 @@ func TestManagerStatus(t *testing.T) {
 Mode:           os
 Role:           leader
 Lease:          held
-Term:           4
+Term:           4 (times this replica has gained leadership since it started)
 Leader:         unix:///p/group
 Store:          /s/global.config
 Store version:  sha256:ab
-Groups:         1
+Groups:         1 stored
+Stored:         cattle
 Health:         healthy
 
 ID      LAST ACTION  RESULT  WHEN                  REASON
@@ -79,10 +81,17 @@ cattle  commit       ok      2026-11-30T12:00:00Z  not running downstream
 
 	out, _, code = cli(t, "", "manager", "status", "-o", "json", "--plugin-dir", dir)
 	require.Equal(t, 0, code)
-	var got plugin.ManagerStatus
+	var got struct {
+		plugin.ManagerStatus
+		Leader *string
+	}
 	require.NoError(t, json.Unmarshal([]byte(out), &got))
 	require.Equal(t, leader.Groups, got.Groups)
 	require.Equal(t, leader.Term, got.Term)
+	require.Equal(t, leader.Stored, got.Stored)
+	require.NotNil(t, got.Leader)
+	require.Equal(t, "unix:///p/group", *got.Leader, "-o json prints the leader's URL as a string")
+	require.Contains(t, out, `"Leader": "unix:///p/group"`)
 
 	out, _, code = cli(t, "", "manager", "leader", "--plugin-dir", dir)
 	require.Equal(t, 0, code)
@@ -101,6 +110,7 @@ func TestManagerStatus_Unhealthy(t *testing.T) {
 	out, errOut, code := cli(t, "", "manager", "status", "--plugin-dir", dir)
 	require.Equal(t, exitFailure, code)
 	require.Contains(t, out, "Health:         NOT HEALTHY\nProblem:        store: stored config cannot be decoded\n")
+	require.Contains(t, out, "Stored:         -\n")
 	require.Empty(t, errOut, "the printed status says why")
 
 	out, _, code = cli(t, "", "manager", "leader", "--plugin-dir", dir)

@@ -56,14 +56,44 @@ func parseSpec(data []byte) (plugin.Spec, error) {
 	if trimmed[0] != '{' {
 		return plugin.Spec{}, errors.New("not a JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var spec plugin.Spec
 	if err := dec.Decode(&spec); err != nil {
-		return plugin.Spec{}, err
+		return plugin.Spec{}, at(data, err)
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return plugin.Spec{}, errors.New("unexpected data after the JSON object")
+		rest := data[end:]
+		line, col := lineCol(data, end+int64(len(rest)-len(bytes.TrimLeft(rest, " \t\r\n"))))
+		return plugin.Spec{}, fmt.Errorf("line %d, column %d: unexpected data after the JSON object", line, col)
 	}
 	return spec, nil
+}
+
+// at prefixes a JSON decoding error with the line and column it happened at.
+func at(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	off := int64(-1)
+	switch {
+	case errors.As(err, &syn):
+		off = syn.Offset - 1 // Offset counts the offending byte
+	case errors.As(err, &typ):
+		off = typ.Offset - 1
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		off = int64(len(bytes.TrimRight(data, " \t\r\n")))
+	}
+	if off < 0 {
+		return err
+	}
+	line, col := lineCol(data, off)
+	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+}
+
+// lineCol turns a byte offset into a 1-based line and column.
+func lineCol(data []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	return bytes.Count(before, []byte("\n")) + 1, int(off) - bytes.LastIndexByte(before, '\n')
 }

@@ -25,9 +25,9 @@ func TestReadSpec(t *testing.T) {
 		{"array", `[{"ID":"g"}]`, plugin.Spec{}, `invalid group spec in standard input: want {"ID":…,"Properties":…}: not a JSON object`},
 		{"null", `null`, plugin.Spec{}, `invalid group spec in standard input: want {"ID":…,"Properties":…}: not a JSON object`},
 		{"unknown field", `{"ID":"g","Allocation":{}}`, plugin.Spec{}, `invalid group spec in standard input: want {"ID":…,"Properties":…}: json: unknown field "Allocation"`},
-		{"broken", `{"ID":`, plugin.Spec{}, `invalid group spec in standard input: want {"ID":…,"Properties":…}: unexpected EOF`},
-		{"two documents", `{"ID":"a"}{"ID":"b"}`, plugin.Spec{}, `invalid group spec in standard input: want {"ID":…,"Properties":…}: unexpected data after the JSON object`},
-		{"id not a string", `{"ID":1}`, plugin.Spec{}, `invalid group spec in standard input: want {"ID":…,"Properties":…}: json: cannot unmarshal number into Go struct field Spec.ID of type plugin.ID`},
+		{"broken", `{"ID":`, plugin.Spec{}, `invalid group spec in standard input: want {"ID":…,"Properties":…}: line 1, column 7: unexpected EOF`},
+		{"two documents", `{"ID":"a"}{"ID":"b"}`, plugin.Spec{}, `invalid group spec in standard input: want {"ID":…,"Properties":…}: line 1, column 11: unexpected data after the JSON object`},
+		{"id not a string", `{"ID":1}`, plugin.Spec{}, `invalid group spec in standard input: want {"ID":…,"Properties":…}: line 1, column 7: json: cannot unmarshal number into Go struct field Spec.ID of type plugin.ID`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

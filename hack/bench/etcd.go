@@ -26,6 +26,9 @@ const (
 	etcdMinTime = 2 * time.Minute
 	// etcdEventWait bounds waits that involve no lease expiry.
 	etcdEventWait = 20 * time.Second
+	// etcdDelay is the one-way delay of the delay rounds: a round trip
+	// (1.2 s) misses the default --etcd-timeout (1 s).
+	etcdDelay = 600 * time.Millisecond
 	// etcdProbeEvery is how often a commit is started while etcd recovers.
 	etcdProbeEvery = 50 * time.Millisecond
 	// etcdServiceWait bounds the wait for service after a member is killed.
@@ -55,15 +58,19 @@ const (
 	etcdMeasure         = "etcd mode: failover, cut-off leader, Raft leader loss, commits and takeover on a 3-member etcd cluster"
 	etcdMeasureKill     = "etcd: kill -9 of the leading manager to another manager's first commit (default lease)"
 	etcdMeasureCut      = "etcd: leader cut off from etcd (its connections frozen): old leader's free before the new leader's commit"
+	etcdMeasureDelay    = "etcd: 0.6 s one-way delay on the leading manager's connections: time with no leader (old leader's free to the new leader's commit)"
 	etcdMeasureRaft     = "etcd: kill -9 of the etcd Raft leader member, probing commits through the leading manager"
-	etcdMeasureTakeover = "etcd: takeover of 10000 stored groups (SIGTERM of the leader to the new leader's last commit)"
+	etcdMeasureTakeover = "etcd: takeover of 10000 stored groups with --handover keep (SIGTERM of the leader to the new leader's last commit)"
+	etcdMeasureHandover = "etcd: handover of 10000 stored groups with the default --handover free (SIGTERM of the leader: its frees, then the new leader's commits)"
 )
 
 // Anchors beside the etcd rows (issue 12).
 const (
-	etcdOrigKill   = "swarm mode here 10-17.6 s; client-go defaults 13-24 s"
-	etcdOrigCut    = "client-go documents no fencing"
-	etcdOrigCommit = "os mode's file store here: 99 ms at 10,000"
+	etcdOrigKill     = "swarm mode here 10-17.6 s; client-go defaults 13-24 s"
+	etcdOrigCut      = "client-go documents no fencing"
+	etcdOrigHandover = "before issue 18 (and with --handover keep): the new leader commits while the old downstream still runs every group"
+	etcdOrigDelay    = "before issue 18: nobody led for the whole fault (27, 17, 17, 17 s)"
+	etcdOrigCommit   = "os mode's file store here: 99 ms at 10,000"
 )
 
 // etcdCommitMeasure names the commit row with count groups stored.
@@ -189,5 +196,10 @@ func (h *harness) etcdFaults(ctx context.Context, l etcdLab, endpoints []string)
 	if err != nil {
 		return rows, err
 	}
-	return append(rows, raft), nil
+	rows = append(rows, raft)
+	delay, err := c.delayRounds(ctx)
+	if err != nil {
+		return rows, err
+	}
+	return append(rows, delay), nil
 }

@@ -41,9 +41,10 @@ type etcdNode struct {
 
 func (n *etcdNode) socket() string { return filepath.Join(n.pluginDir, etcdMgrName) }
 
-// etcdNodeOf starts a simulator and a manager on prefix, candidate cand.
-// With viaProxy the manager's endpoints are proxies of its own.
-func (h *harness) etcdNodeOf(ctx context.Context, endpoints []string, prefix, cand string, viaProxy bool) (*etcdNode, error) {
+// etcdNodeOf starts a simulator and a manager on prefix, candidate cand,
+// with extra etcd flags. With viaProxy the manager's endpoints are proxies
+// of its own.
+func (h *harness) etcdNodeOf(ctx context.Context, endpoints []string, prefix, cand string, viaProxy bool, extra ...string) (*etcdNode, error) {
 	n := &etcdNode{cand: cand, pluginDir: filepath.Join(h.root, cand)}
 	if err := os.MkdirAll(n.pluginDir, 0o700); err != nil {
 		return nil, err
@@ -69,6 +70,7 @@ func (h *harness) etcdNodeOf(ctx context.Context, endpoints []string, prefix, ca
 	}
 	n.args = []string{"--name", etcdMgrName, "--plugin-dir", n.pluginDir,
 		"etcd", "--endpoints", strings.Join(eps, ","), "--prefix", prefix, "--candidate", cand}
+	n.args = append(n.args, extra...)
 	if err := h.startEtcdManager(ctx, n); err != nil {
 		n.stop()
 		return nil, err
@@ -104,6 +106,13 @@ func (n *etcdNode) freeze(thaw bool) {
 		} else {
 			p.Freeze()
 		}
+	}
+}
+
+// delay delays every byte between n's manager and etcd by d each way (0: none).
+func (n *etcdNode) delay(d time.Duration) {
+	for _, p := range n.proxies {
+		p.SetDelay(d)
 	}
 }
 

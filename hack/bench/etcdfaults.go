@@ -112,6 +112,49 @@ func (c *etcdFaultCluster) cutRounds(ctx context.Context) ([]row, error) {
 	}, nil
 }
 
+// delayRounds: each round delays every byte between the leading manager
+// and etcd by 0.6 s each way (its renewals miss --etcd-timeout): it frees
+// at its local deadline and revokes its lease, and another manager
+// commits. The time with no leader is the old leader's free to the new
+// leader's commit.
+func (c *etcdFaultCluster) delayRounds(ctx context.Context) (row, error) {
+	var gaps, leads []time.Duration
+	clean := 0
+	for round := range c.h.opts.EtcdRounds {
+		lead, err := c.leader(ctx)
+		if err != nil {
+			return row{}, err
+		}
+		t0 := time.Now().UnixNano()
+		lead.delay(etcdDelay)
+		committed, err := waitAny(ctx, eventLogs(others(c.nodes, lead)), match{since: t0, op: "commit", group: etcdGroup}, 4*c.lease)
+		if err != nil {
+			lead.delay(0)
+			return row{}, fmt.Errorf("delay round %d: %w", round+1, err)
+		}
+		freed, err := lead.events.waitFirst(ctx, match{since: t0, op: "free", group: etcdGroup}, etcdEventWait)
+		lead.delay(0)
+		if err != nil {
+			return row{}, fmt.Errorf("delay round %d: the delayed leader never freed its group: %w", round+1, err)
+		}
+		if freed < committed {
+			clean++
+		}
+		gaps = append(gaps, time.Duration(committed-freed))
+		leads = append(leads, time.Duration(committed-t0))
+		c.h.log.Info("etcd delay round done", "round", round+1, "noLeader", ms(gaps[len(gaps)-1]), "commit", ms(leads[len(leads)-1]))
+		if err := sleep(ctx, time.Second); err != nil { // the delayed manager reconnects and follows
+			return row{}, err
+		}
+	}
+	g, k := summarize(gaps), summarize(leads)
+	goal := c.lease + time.Second
+	return goalRow(etcdMeasureDelay,
+		fmt.Sprintf("time with no leader %s; another manager committed after p50 %s, max %s; %d of %d freed first",
+			signedSummary(g), ms(k.P50), ms(k.Max), clean, len(gaps)),
+		"another manager commits ≤ TTL + 1 s ("+ms(goal)+"), the delayed one freed first", k.Max <= goal && clean == len(gaps), etcdOrigDelay), nil
+}
+
 // raftRounds: each round kills -9 the etcd Raft leader member while
 // commits are probed through every manager; service is back at the first
 // probe that succeeds. The member is then started again, and the round is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"syscall"
 	"time"
 
@@ -37,7 +38,7 @@ func (h *harness) etcdStored(ctx context.Context, endpoints []string) ([]row, er
 		return nil, err
 	}
 	defer s.stop()
-	a, err := h.etcdNodeOf(ctx, endpoints, pLarge, "ea", false)
+	a, err := h.etcdNodeOf(ctx, endpoints, pLarge, "ea", false, "--handover", "keep")
 	if err != nil {
 		return nil, err
 	}
@@ -109,8 +110,9 @@ func (h *harness) etcdStored(ctx context.Context, endpoints []string) ([]row, er
 			sl.P50 <= etcdCommitGoal && sl.P50 <= limit, etcdOrigCommit),
 	}
 
-	// Takeover: a resigns (SIGTERM revokes its lease); b, following, leads
-	// and commits every stored group (the large store and the client's c00).
+	// Takeover: a (--handover keep) resigns (SIGTERM revokes its lease at
+	// once); b, following, leads and commits every stored group (the large
+	// store and the client's c00).
 	stored := large + 1
 	mgrCPU, simCPU := cpuMeter(b.mgr.pid()), cpuMeter(b.sim.pid())
 	t0 := time.Now().UnixNano()
@@ -130,6 +132,11 @@ func (h *harness) etcdStored(ctx context.Context, endpoints []string) ([]row, er
 		fmt.Sprintf("%s (first commit at %s; CPU used: manager %s, sim %s)", ms(took), ms(time.Duration(first-t0)), mgrCPU(), simCPU()),
 		"≤ "+ms(etcdTakeoverGoal), took <= etcdTakeoverGoal, ""))
 	h.log.Info("etcd takeover done", "groups", stored, "took", ms(took))
+	handover, err := h.etcdHandover(ctx, a, b, stored, wait)
+	if err != nil {
+		return rows, err
+	}
+	rows = append(rows, handover)
 
 	// The split, with the managers stopped so nobody else writes.
 	for _, n := range []*etcdNode{s, a, b} {
@@ -237,4 +244,40 @@ func storeSplit(ctx context.Context, endpoints []string, prefix string, count in
 		fmt.Sprintf("copy of the whole config (what a whole-config save starts with; the manager hands etcd only the changed groups) p50 %s; whole-config Save changing nothing (its diff alone) p50 %s; "+
 			"SaveChanged of one group, as the manager saves (that group's diff + an unfenced Txn) p50 %s (n=%d)",
 			ms(c.P50), ms(d.P50), ms(s.P50), s.N), ""), nil
+}
+
+// etcdHandover restarts a (default --handover free) as a follower, waits
+// until its downstream has freed the groups a's SIGTERM kept running, then
+// stops b, the leader, with SIGTERM: b frees every group while it still
+// holds the election, then revokes its lease, and a commits them all.
+func (h *harness) etcdHandover(ctx context.Context, a, b *etcdNode, stored int, wait time.Duration) (row, error) {
+	a.args = slices.DeleteFunc(a.args, func(s string) bool { return s == "--handover" || s == "keep" })
+	restarted := time.Now().UnixNano()
+	if err := h.startEtcdManager(ctx, a); err != nil {
+		return row{}, err
+	}
+	if _, err := a.events.waitDistinct(ctx, match{since: restarted, op: "free"}, stored, wait); err != nil {
+		return row{}, fmt.Errorf("handover: the restarted follower did not free its groups: %w", err)
+	}
+	t0 := time.Now().UnixNano()
+	if err := b.mgr.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return row{}, err
+	}
+	lastFree, err := b.events.waitDistinct(ctx, match{since: t0, op: "free"}, stored, wait)
+	if err != nil {
+		return row{}, fmt.Errorf("handover: the leader did not free its groups: %w", err)
+	}
+	first, err := a.events.waitFirst(ctx, match{since: t0, op: "commit"}, wait)
+	if err != nil {
+		return row{}, err
+	}
+	last, err := a.events.waitDistinct(ctx, match{since: t0, op: "commit"}, stored, wait)
+	if err != nil {
+		return row{}, err
+	}
+	h.log.Info("etcd handover done", "groups", stored, "freed", ms(time.Duration(lastFree-t0)), "last", ms(time.Duration(last-t0)))
+	return goalRow(etcdMeasureHandover,
+		fmt.Sprintf("old leader freed all in %s; new leader's first commit %s after the last free; last commit at %s",
+			ms(time.Duration(lastFree-t0)), ms(time.Duration(first-lastFree)), ms(time.Duration(last-t0))),
+		"no group on two downstreams: first commit after the last free", first > lastFree, etcdOrigHandover), nil
 }

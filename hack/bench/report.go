@@ -193,10 +193,14 @@ var method = []string{
 		"Raft leader: kill -9 of the member etcd-lab.sh names leader while a commit is started through every manager " +
 		"every 50 ms (each its own connection and deadline); service is back at the first that succeeds; the member " +
 		"is restarted and the round judged one lease plus 1 s after the kill (holder unchanged, no free by the " +
-		"leader, no commit by another). Commits: groups imported with `infrakit-manager etcd import` onto two " +
+		"leader, no commit by another). Delay: the holder's proxies deliver every frame 0.6 s late each way (its " +
+		"renewals miss --etcd-timeout); its free and the new leader's commit are read from the event logs. " +
+		"Commits: groups imported with `infrakit-manager etcd import` onto two " +
 		"prefixes (10 and 10,000), one leading manager each, batches alternating as in the commit section, the " +
-		"managers' CPU time read around the batches. Takeover: SIGTERM of the 10,000-group leader (its lease is " +
-		"revoked) to a following manager's last commit. The split rows time the store's parts in the harness's " +
+		"managers' CPU time read around the batches. Takeover: SIGTERM of the 10,000-group leader run with " +
+		"--handover keep (its lease is revoked at once) to a following manager's last commit. Handover: that " +
+		"manager restarted with the default --handover free and its downstream freed, then SIGTERM of the new " +
+		"leader: its last free and the other's first and last commits. The split rows time the store's parts in the harness's " +
 		"process (unfenced etcd.Store), and with --profile always or a missed commit goal, an in-process controller " +
 		"on the same prefixes splits a commit and writes etcd-commit-N.pprof.",
 }

@@ -6,6 +6,14 @@
 //	skipped: 3 — e2e: TestSwarm, TestSwarmFailover (e2e: starts a Docker Swarm and real processes); sources: …
 //	skipped: none
 //
+// A package whose test binary died with tests running (go test -timeout's
+// "panic: test timed out", or another panic) gets, after its FAIL line, one
+// "HUNG <package> <test>: <panic>; its last output:" block per test the
+// panic lists as running, with the last lines that test printed before the
+// panic, and the summary ends with a line naming them:
+//
+//	hung: 1 — sources/etcd: TestWipedMemberRejoins (test timed out after 10m0s)
+//
 // It exits 1 when a test or package failed, or when the input holds no test
 // event at all (go test could not build or run anything), and 0 otherwise.
 //

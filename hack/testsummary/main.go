@@ -43,6 +43,8 @@ func main() {
 func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, error) {
 	out := map[string][]string{} // output of each running test, by package + test
 	var skips []skip
+	var hungs []hung
+	run := running{}
 	failed, events := false, 0
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -56,6 +58,8 @@ func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, err
 		events++
 		key := e.Package + "\x00" + e.Test
 		switch e.Action {
+		case "run":
+			run.start(e.Package, e.Test)
 		case "output":
 			if verbose || (e.Test == "" && e.Output != "PASS\n") { // go test alone prints no bare PASS
 				fmt.Fprint(w, e.Output)
@@ -65,6 +69,14 @@ func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, err
 			}
 		case "fail":
 			failed = true
+			if e.Test == "" { // the package: name the tests its panic caught
+				hs := hungTests(e.Package, run[e.Package], out)
+				printHung(w, hs, module)
+				hungs = append(hungs, hs...)
+				delete(run, e.Package)
+				break
+			}
+			run.end(e.Package, e.Test)
 			if !verbose {
 				for _, o := range out[key] {
 					fmt.Fprint(w, o)
@@ -72,11 +84,13 @@ func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, err
 			}
 			delete(out, key)
 		case "skip":
+			run.end(e.Package, e.Test)
 			if e.Test != "" {
 				skips = append(skips, skip{pkg: strings.TrimPrefix(e.Package, module), test: e.Test, reason: reason(out[key])})
 			}
 			delete(out, key)
 		case "pass":
+			run.end(e.Package, e.Test)
 			delete(out, key)
 		}
 	}
@@ -88,6 +102,9 @@ func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, err
 		return true, nil
 	}
 	fmt.Fprintln(w, skipLine(skips))
+	if len(hungs) > 0 {
+		fmt.Fprintln(w, hungLine(hungs, module))
+	}
 	return failed, nil
 }
 

@@ -81,3 +81,32 @@ func TestSummarize_VerboseKeepsSkipReasons(t *testing.T) {
 	require.True(t, strings.HasSuffix(out.String(),
 		"skipped: 3 — a: TestQuiet (no reason given); e2e: TestSwarm, TestFailover (no Docker engine: dockerd not found)\n"), out.String())
 }
+
+// A package that go test's -timeout killed names the test that hung, with
+// its last output before the panic, though go test reports no failure for
+// the test itself.
+func TestSummarize_NamesTheHungTest(t *testing.T) {
+	in := `{"Action":"run","Package":"m/etcd","Test":"TestFine"}
+{"Action":"pass","Package":"m/etcd","Test":"TestFine"}
+{"Action":"run","Package":"m/etcd","Test":"TestWipedMemberRejoins"}
+{"Action":"output","Package":"m/etcd","Test":"TestWipedMemberRejoins","Output":"=== RUN   TestWipedMemberRejoins\n"}
+{"Action":"output","Package":"m/etcd","Test":"TestWipedMemberRejoins","Output":"    store_test.go:40: wiped member 2\n"}
+{"Action":"output","Package":"m/etcd","Test":"TestWipedMemberRejoins","Output":"panic: test timed out after 10m0s\n"}
+{"Action":"output","Package":"m/etcd","Test":"TestWipedMemberRejoins","Output":"\trunning tests:\n"}
+{"Action":"output","Package":"m/etcd","Test":"TestWipedMemberRejoins","Output":"\t\tTestWipedMemberRejoins (9m58s)\n"}
+{"Action":"output","Package":"m/etcd","Test":"TestWipedMemberRejoins","Output":"\n"}
+{"Action":"output","Package":"m/etcd","Test":"TestWipedMemberRejoins","Output":"goroutine 7 [select]:\n"}
+{"Action":"output","Package":"m/etcd","Output":"FAIL\tm/etcd\t600.1s\n"}
+{"Action":"fail","Package":"m/etcd"}
+`
+	for _, verbose := range []bool{false, true} {
+		var out bytes.Buffer
+		failed, err := summarize(strings.NewReader(in), &out, verbose, "m/")
+		require.NoError(t, err)
+		require.True(t, failed)
+		require.Contains(t, out.String(), "HUNG etcd TestWipedMemberRejoins: test timed out after 10m0s; its last output:\n"+
+			"=== RUN   TestWipedMemberRejoins\n    store_test.go:40: wiped member 2\n")
+		require.True(t, strings.HasSuffix(out.String(), "hung: 1 — etcd: TestWipedMemberRejoins (test timed out after 10m0s)\n"), out.String())
+		require.NotContains(t, out.String(), "TestFine")
+	}
+}

@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -127,4 +129,42 @@ func (d *Downer) Down(s Script, timeout time.Duration) error {
 	}
 	_, err := s.Run(context.Background(), timeout, "down")
 	return err
+}
+
+// ReapAfter starts a detached watcher that runs the script's "down" for
+// this lab once process pid has exited while the lab directory (the
+// script's LAB) still exists: a test binary that go test's -timeout killed,
+// or one killed from outside, never runs its cleanups, and its lab would
+// otherwise keep running. The watcher polls once a second and ends by
+// itself once the lab is gone; it holds no pipe of the caller's.
+func (s Script) ReapAfter(pid int) error {
+	lab := ""
+	for _, e := range s.Env {
+		if v, ok := strings.CutPrefix(e, "LAB="); ok {
+			lab = v
+		}
+	}
+	if lab == "" {
+		return fmt.Errorf("reap %s: no LAB= in the script's environment", filepath.Base(s.Path))
+	}
+	const watch = `while kill -0 "$1" 2>/dev/null && [ -d "$LAB" ]; do sleep 1; done
+[ -d "$LAB" ] && exec "$2" down >/dev/null 2>&1
+exit 0`
+	cmd := exec.Command("/bin/sh", "-c", watch, "lab-reaper", strconv.Itoa(pid), s.Path)
+	cmd.Env = append(os.Environ(), s.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives the caller's process group
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("reap %s: %w", filepath.Base(s.Path), err)
+	}
+	return cmd.Process.Release()
+}
+
+// Context is the context a test's calls to a lab (or a process talking to
+// one) run under: it ends after d, or when t ends, so a lab member that is
+// down fails the call with a deadline instead of hanging the test until go
+// test's -timeout.
+func Context(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
 }

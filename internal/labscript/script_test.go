@@ -3,6 +3,7 @@ package labscript
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -89,4 +90,32 @@ func TestDownerRunsDownOnce(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(dir, "downs"))
 	require.NoError(t, err)
 	require.Equal(t, "x\n", string(data))
+}
+
+// A lab whose test process dies without its cleanup is taken down.
+func TestReapAfterDownsTheLabOfADeadProcess(t *testing.T) {
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab")
+	require.NoError(t, os.Mkdir(lab, 0o755))
+	p := filepath.Join(dir, "reap-lab.sh")
+	require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\n[ \"$1\" = down ] && rm -rf \"$LAB\" && echo down > \""+dir+"/downed\"\n"), 0o755))
+	victim := exec.Command("sleep", "60")
+	require.NoError(t, victim.Start())
+	t.Cleanup(func() { _ = victim.Process.Kill() })
+	s := Script{Path: p, Env: []string{"LAB=" + lab}}
+	require.NoError(t, s.ReapAfter(victim.Process.Pid))
+
+	time.Sleep(1500 * time.Millisecond) // the watcher has polled at least once
+	_, err := os.Stat(filepath.Join(dir, "downed"))
+	require.ErrorIs(t, err, os.ErrNotExist, "the lab went down while its process lived")
+
+	require.NoError(t, victim.Process.Kill())
+	_ = victim.Wait()
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "downed"))
+		return err == nil
+	}, 20*time.Second, 100*time.Millisecond, "the lab of a dead process was not taken down")
+	require.NoDirExists(t, lab)
+
+	require.ErrorContains(t, Script{Path: p}.ReapAfter(1), "no LAB=")
 }

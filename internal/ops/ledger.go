@@ -48,6 +48,22 @@ func (l *Ledger) Forget(id plugin.ID) {
 	delete(l.last, id)
 }
 
+// Retain drops every group not in ids (neither stored, running nor asked
+// for any more), so the ledger stays bounded by the groups that are.
+func (l *Ledger) Retain(ids []plugin.ID) {
+	keep := make(map[plugin.ID]bool, len(ids))
+	for _, id := range ids {
+		keep[id] = true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id := range l.last {
+		if !keep[id] {
+			delete(l.last, id)
+		}
+	}
+}
+
 // Groups returns the last reconcile of each of ids, sorted by ID; an id
 // never reconciled has LastAction "none". With no ids it returns every
 // recorded group.

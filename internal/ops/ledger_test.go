@@ -31,3 +31,16 @@ func TestLedger(t *testing.T) {
 		{ID: "web", LastAction: "noop", LastResult: "ok", LastTime: t0.Add(time.Second), Reason: "running as stored"},
 	}, l.Groups("web", "new"))
 }
+
+func TestLedgerRetain(t *testing.T) {
+	l := NewLedger(nil)
+	for _, id := range []plugin.ID{"a", "b", "c"} {
+		l.Record(id, "free", nil, "not stored")
+	}
+	l.Retain([]plugin.ID{"b", "gone"})
+	got := l.Groups()
+	require.Len(t, got, 1)
+	require.Equal(t, plugin.ID("b"), got[0].ID)
+	l.Retain(nil)
+	require.Empty(t, l.Groups())
+}

@@ -20,13 +20,17 @@ const (
 	OpCommit  = "commit"
 	OpFree    = "free"
 	OpDestroy = "destroy"
+	// OpInspect is an InspectGroups call (Group is empty): a manager's
+	// resync reads its downstream once, so a test that proves a resync did
+	// nothing counts these first.
+	OpInspect = "inspect"
 )
 
-// Event is one line of the event log: a completed non-pretend commit, a free
-// or a destroy, stamped when it completed.
+// Event is one line of the event log: a completed non-pretend commit, a free,
+// a destroy or an inspect, stamped when it completed.
 type Event struct {
 	T     int64  `json:"t"`     // Unix nanoseconds at completion
-	Op    string `json:"op"`    // OpCommit, OpFree or OpDestroy
+	Op    string `json:"op"`    // OpCommit, OpFree, OpDestroy or OpInspect
 	Group string `json:"group"` // group ID
 	OK    bool   `json:"ok"`    // the call returned no error
 }

@@ -63,6 +63,7 @@ func TestEvents(t *testing.T) {
 	want := []Event{
 		{T: t0, Op: OpCommit, Group: "cattle", OK: true},
 		{T: t1, Op: OpCommit, Group: "bad", OK: false},
+		{T: t1, Op: OpInspect, Group: "", OK: true}, // a resync's read of the downstream
 		{T: t1, Op: OpFree, Group: "cattle", OK: true},
 		{T: t1, Op: OpFree, Group: "cattle", OK: false},
 		{T: t2, Op: OpCommit, Group: "cattle", OK: true},

@@ -115,7 +115,7 @@ type Options struct {
 	// Faults to inject from the start. Defaults to none.
 	Faults Faults
 	// Events, when not nil, receives one JSON line per completed non-pretend
-	// CommitGroup, FreeGroup and DestroyGroup (see Event), each in a single
+	// CommitGroup, FreeGroup, DestroyGroup and InspectGroups (see Event), each in a single
 	// Write call. Use OpenEventFile for a file shared by several processes.
 	// The Plugin does not close it. Defaults to nil (no events).
 	Events io.Writer

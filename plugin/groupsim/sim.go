@@ -250,7 +250,8 @@ func (p *Plugin) DescribeGroup(ctx context.Context, id plugin.ID) (plugin.Descri
 
 // InspectGroups implements plugin.Group: the specs of all groups sorted by
 // ID, properties re-serialised in the original's order; nil when none.
-func (p *Plugin) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
+func (p *Plugin) InspectGroups(ctx context.Context) (_ []plugin.Spec, err error) {
+	defer func() { p.events.record(OpInspect, "", err == nil) }()
 	if err := p.enter(ctx, MethodInspectGroups); err != nil {
 		return nil, err
 	}

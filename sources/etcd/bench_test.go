@@ -1,7 +1,6 @@
 package etcd
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -27,13 +27,13 @@ func BenchmarkCommit(b *testing.B) {
 			l := newLeadership(b, cli, p, "bench")
 			requireLeader(b, l, 5*time.Second)
 			s := newStore(b, cli, p, l)
-			ctx := context.Background()
+			ctx := etcdtest.Context(b)
 			cfg := sourcestest.SampleConfig()
 			for i := range stored {
 				id := plugin.ID(fmt.Sprintf("group-%05d", i))
 				cfg.Groups[id] = sourcestest.SampleEntry(id)
 			}
-			_, err := Import(ctx, s, cfg, DefaultStoreOptions().MaxTxnOps-2)
+			_, err := Import(ctx, s, cfg, DefaultBatch())
 			require.NoError(b, err)
 
 			start := time.Now()

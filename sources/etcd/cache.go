@@ -28,13 +28,27 @@ type cached struct {
 type cache struct {
 	groups  map[plugin.ID]cached
 	bad     map[plugin.ID]int64 // unreadable keys and their ModRevision
+	foreign map[string]int64    // keys that name no group (a nested prefix's, a bad escape)
 	metaRev int64
 	rev     int64
+	seen    int64  // every write up to this revision is in the cache (listing, watch events)
 	dest    *cache // pending destroys (destroying.go); nil: none seen
 }
 
 func newCache() *cache {
-	return &cache{groups: map[plugin.ID]cached{}, bad: map[plugin.ID]int64{}}
+	return &cache{groups: map[plugin.ID]cached{}, bad: map[plugin.ID]int64{}, foreign: map[string]int64{}}
+}
+
+// keyCount is how many keys under the groups prefix the cache knows of.
+func (c *cache) keyCount() int {
+	n := len(c.groups) + len(c.bad) + len(c.foreign)
+	if c.metaRev > 0 {
+		n++
+	}
+	if c.dest != nil {
+		n += c.dest.keyCount()
+	}
+	return n
 }
 
 // version is rev as a sources.Version ("" when nothing was ever stored).
@@ -89,10 +103,15 @@ func encodeEntry(id plugin.ID, e sources.Entry, maxBytes int) ([]byte, error) {
 	if len(e.Properties) > 0 && !json.Valid(e.Properties) {
 		return nil, fmt.Errorf("save group %q: properties are not valid JSON", id)
 	}
-	v, err := json.Marshal(e)
-	if err != nil {
+	// `&`, `<` and `>` stay as written (shell Init lines hold them): the
+	// stored value reads as the spec did, and an export imports unchanged.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
 		return nil, fmt.Errorf("save group %q: %w", id, err)
 	}
+	v := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if len(v) > maxBytes {
 		return nil, fmt.Errorf("save group %q: %w: %d bytes, more than %d", id, sources.ErrTooLarge, len(v), maxBytes)
 	}
@@ -128,7 +147,19 @@ func (c *cache) apply(keys layout, key string, value []byte, isPut bool, modRev 
 func (c *cache) applyID(key, seg string, value []byte, isPut bool, modRev int64, maxBytes int, bad applyFunc) {
 	id, err := UnescapeID(seg)
 	if err != nil {
-		bad(key, "", fmt.Errorf("key is not an escaped group ID: %w", err))
+		old, known := c.foreign[key]
+		if known && modRev <= old {
+			return
+		}
+		if !isPut {
+			delete(c.foreign, key)
+			return
+		}
+		c.foreign[key] = modRev
+		// a key with '/' is another prefix nested under ours: not ours to judge
+		if !known && !strings.Contains(seg, "/") {
+			bad(key, "", fmt.Errorf("key is not an escaped group ID: %w", err))
+		}
 		return
 	}
 	if modRev <= c.modRev(id) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+
 	"github.com/infrakit-manager/manager/sources"
 )
 
@@ -18,8 +20,23 @@ var (
 	// ErrLeaseExpired: the local lease deadline passed without a renewal,
 	// so whether the lease still lives at the server is unknown.
 	ErrLeaseExpired = errors.New("etcd lease deadline passed")
+	// ErrViewBehind: the store's watched view does not yet hold every write
+	// up to the revision at which this manager won the election (or it is
+	// re-listing): leadership is unknown until it does.
+	ErrViewBehind = errors.New("etcd store view behind the election")
 	// ErrNotReady: the store has not yet loaded its cache from etcd.
 	ErrNotReady = errors.New("etcd store not loaded yet")
+	// ErrNoSpace: etcd refused a write with NOSPACE: its backend reached
+	// --quota-backend-bytes and it raised the NOSPACE alarm. Nothing was
+	// written; compact, defragment and disarm the alarm (etcdctl alarm
+	// disarm), or raise the quota.
+	ErrNoSpace = errors.New("etcd is out of space (NOSPACE alarm: quota reached)")
 	// ErrTLSFile: a --cacert, --cert or --key file cannot be read or parsed.
 	ErrTLSFile = errors.New("bad TLS file")
 )
+
+// isNoSpace reports etcd's NOSPACE answer.
+func isNoSpace(err error) bool {
+	return errors.Is(err, rpctypes.ErrGRPCNoSpace) || errors.Is(err, rpctypes.ErrNoSpace) ||
+		rpctypes.ErrorDesc(err) == rpctypes.ErrNoSpace.Error()
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -25,7 +26,7 @@ func TestWipedMemberRejoins(t *testing.T) {
 	f, err := l.Fence()
 	require.NoError(t, err)
 	s := newStore(t, cli, p, l)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	add := func(id plugin.ID) error {
 		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()

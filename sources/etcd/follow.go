@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ func (s *Store) follow(ctx context.Context) {
 			s.mu.Lock()
 			s.lastErr = err
 			s.mu.Unlock()
-			s.log.Info("etcd store listing failed, retrying", "err", err.Error(), "retryIn", backoff)
+			s.log.Error(err, "etcd store listing failed, retrying", "retryIn", backoff.String())
 			select {
 			case <-ctx.Done():
 				return
@@ -33,8 +34,11 @@ func (s *Store) follow(ctx context.Context) {
 		backoff = 100 * time.Millisecond
 		s.once.Do(func() { close(s.ready) })
 		err = s.watch(ctx, rev+1)
+		s.mu.Lock()
+		s.relisting = true
+		s.mu.Unlock()
 		if ctx.Err() == nil {
-			s.log.Info("etcd store watch ended, listing again", "err", errString(err))
+			s.log.Info("etcd store watch ended, listing again", "error", errString(err))
 		}
 	}
 }
@@ -66,7 +70,11 @@ func (s *Store) list(ctx context.Context) (int64, error) {
 		next.metaRev = s.c.metaRev
 	}
 	next.rev = max(next.rev, s.c.rev)
-	s.c, s.lastErr = next, nil
+	next.seen = at
+	s.c, s.lastErr, s.listed, s.relisting = next, nil, true, false
+	if s.wake != nil && s.want <= at {
+		go s.wake() // never under s.mu
+	}
 	return at, nil
 }
 
@@ -74,6 +82,9 @@ func (s *Store) list(ctx context.Context) (int64, error) {
 func (s *Store) watch(ctx context.Context, rev int64) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
+	s.mu.Lock()
+	s.watchCancel = cancel
+	s.mu.Unlock()
 	wch := s.cli.Watch(wctx, s.keys.groups(), clientv3.WithPrefix(), clientv3.WithRev(rev))
 	for wr := range wch {
 		if err := wr.Err(); err != nil {
@@ -86,7 +97,13 @@ func (s *Store) watch(ctx context.Context, rev int64) error {
 		for _, ev := range wr.Events {
 			s.c.applyEvent(s.keys, ev, s.opts.MaxEntryBytes, s.logBad)
 		}
+		// events come in revision order, every revision whole: the cache
+		// now holds every write up to the last one
+		s.c.seen = max(s.c.seen, wr.Events[len(wr.Events)-1].Kv.ModRevision)
 		s.mu.Unlock()
+	}
+	if ctx.Err() == nil && wctx.Err() != nil {
+		return errors.New("restarted to catch up")
 	}
 	return ctx.Err()
 }

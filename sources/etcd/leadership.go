@@ -27,9 +27,12 @@ type LeadershipOptions struct {
 	// number of seconds, at least 2s. A leader that stops renewing loses
 	// the election this long after its last renewal. Defaults to 5s.
 	LeaseDuration time.Duration
-	// SafetyMargin is subtracted from the lease's server-side expiry to get
-	// the local deadline, covering clock-rate drift and the request's time
-	// in flight. Defaults to LeaseDuration/5.
+	// SafetyMargin is subtracted from the lease's earliest server-side
+	// expiry (the send time of the last answered renewal + TTL) to get the
+	// local deadline: the time a leader that stops there has to free its
+	// groups before another candidate can win. Defaults to LeaseDuration/12
+	// (about 417ms at 5s): with renewals every TTL/25, a stall of up to
+	// TTL − TTL/25 − margin (4.38s at 5s) keeps the term.
 	SafetyMargin time.Duration
 	// CallTimeout bounds every etcd call. Defaults to 1s; at most a third
 	// of LeaseDuration so a slow renewal is retried before the lease ends.
@@ -60,7 +63,7 @@ func (o *LeadershipOptions) Validate() error {
 		o.LeaseDuration = def.LeaseDuration
 	}
 	if o.SafetyMargin == 0 {
-		o.SafetyMargin = o.LeaseDuration / 5
+		o.SafetyMargin = o.LeaseDuration / 12
 	}
 	if o.CallTimeout == 0 {
 		o.CallTimeout = min(def.CallTimeout, o.LeaseDuration/3)
@@ -83,6 +86,17 @@ func (o *LeadershipOptions) Validate() error {
 	}
 	return validPrefix(o.Prefix)
 }
+
+// View is the watched store a new leader must have caught up with before it
+// reports leading: the Store of the same prefix (SetView).
+type View interface {
+	// Current reports whether the view holds every write up to rev (and is
+	// not re-listing). If not, it brings it there in the background and
+	// calls wake once it has.
+	Current(rev int64, wake func()) bool
+}
+
+var _ View = (*Store)(nil)
 
 // Fence names the leader key a fenced write compares: the write applies only
 // while Key still exists with CreateRevision Rev.
@@ -109,11 +123,17 @@ type Leadership struct {
 	knownOnce sync.Once
 	notify    chan struct{} // capacity 1: "leadership may have changed"
 
-	mu       sync.Mutex
-	leading  bool
-	fence    Fence
-	holder   string
-	deadline time.Time // local lease deadline; zero while no lease is held
+	mu          sync.Mutex
+	view        View // nil: no store to wait for
+	leading     bool
+	fence       Fence
+	winRev      int64 // the revision of the read that found this candidate first
+	holder      string
+	deadline    time.Time // local lease deadline; zero while no lease is held
+	reason      string    // why not leading, when no lease is held
+	renewErr    error     // the last renewal's error; nil after an answer
+	behindSince time.Time // leading while the view is not current, since
+	resigned    bool      // Resign was called: never leader again
 }
 
 var _ sources.Leadership = (*Leadership)(nil)
@@ -130,6 +150,16 @@ func NewLeadership(cli *clientv3.Client, opts LeadershipOptions) (*Leadership, e
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		known: make(chan struct{}), notify: make(chan struct{}, 1),
 	}, nil
+}
+
+// SetView makes a won election count only once v holds every write up to
+// the win (a new leader never acts on an old view), and makes a leader whose
+// view stays behind for longer than the lease step down. Call it before the
+// first Check or Watch.
+func (l *Leadership) SetView(v View) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.view = v
 }
 
 // Check answers from local state. The first call waits (until ctx is done,
@@ -160,13 +190,21 @@ func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.opts.Clock.Now()
+	if l.resigned {
+		return sources.Status{Reason: "handing over (shutting down)"}, nil
+	}
 	if l.deadline.IsZero() {
-		return sources.Status{}, nil // no lease: certainly not leading, holder unknown
+		// no lease: certainly not leading, holder unknown
+		return sources.Status{Reason: l.reason}, nil
 	}
 	if !now.Before(l.deadline) {
-		return sources.Status{}, fmt.Errorf("%w %s ago without a renewal", ErrLeaseExpired, now.Sub(l.deadline).Round(time.Millisecond))
+		// stable text: the controller logs each distinct one once
+		return sources.Status{}, fmt.Errorf("%w (%s)", ErrLeaseExpired, l.renewalReasonLocked())
 	}
 	if l.leading {
+		if l.view != nil && !l.view.Current(l.winRev, l.changed) {
+			return sources.Status{}, fmt.Errorf("%w: election won at revision %d", ErrViewBehind, l.winRev)
+		}
 		return sources.Status{Leader: true, Holder: l.opts.Name, Expires: l.deadline}, nil
 	}
 	return sources.Status{Holder: l.holder}, nil
@@ -219,7 +257,7 @@ func (l *Leadership) Fence() (Fence, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case !l.leading:
+	case !l.leading || l.resigned:
 		return Fence{}, ErrNotLeader
 	case !l.opts.Clock.Now().Before(l.deadline):
 		return Fence{}, fmt.Errorf("%w: %w", ErrNotLeader, ErrLeaseExpired)
@@ -250,44 +288,3 @@ func (l *Leadership) changed() {
 }
 
 func (l *Leadership) markKnown() { l.knownOnce.Do(func() { close(l.known) }) }
-
-// setDeadline extends the local deadline to sent+ttl−margin (never shortens
-// it: an older answer arriving late must not move it back).
-func (l *Leadership) setDeadline(sent time.Time, ttl time.Duration) {
-	d := sent.Add(ttl - l.opts.SafetyMargin)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if d.After(l.deadline) {
-		l.deadline = d
-	}
-}
-
-// setLost drops leadership and the lease deadline.
-func (l *Leadership) setLost() {
-	l.mu.Lock()
-	was := l.leading || !l.deadline.IsZero()
-	l.leading, l.fence, l.holder, l.deadline = false, Fence{}, "", time.Time{}
-	l.mu.Unlock()
-	if was {
-		l.changed()
-	}
-}
-
-// observed records the election's current leader key and value; leading is
-// whether that key is ours.
-func (l *Leadership) observed(holder string, leading bool, f Fence) {
-	l.mu.Lock()
-	changed := l.leading != leading || l.holder != holder
-	l.holder, l.leading = holder, leading
-	if leading {
-		l.fence = f
-	} else {
-		l.fence = Fence{}
-	}
-	l.mu.Unlock()
-	l.markKnown()
-	if changed {
-		l.log.Info("etcd leadership", "leader", leading, "holder", holder)
-		l.changed()
-	}
-}

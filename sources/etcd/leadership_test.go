@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -94,8 +95,8 @@ func TestLeadershipLostOnRevokedSession(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Eventually(t, func() bool {
-		_, err := l.Fence()
-		return err != nil || pokes.Load() > before
+		f, err := l.Fence()
+		return (err != nil || f != old) && pokes.Load() > before
 	}, 3*time.Second, 5*time.Millisecond, "revoked session not noticed")
 	stale := newStore(t, cli, p, staticFence(old))
 	_, err = stale.Save(ctx, sourcestest.SampleConfig("x"), "")
@@ -120,7 +121,7 @@ func TestLeadershipExpiresHonoured(t *testing.T) {
 	leader, _, expires, err := check(t, l)
 	require.NoError(t, err)
 	require.True(t, leader)
-	require.Equal(t, clk.Now().Add(2*time.Second-400*time.Millisecond), expires, "deadline = send time + TTL − margin")
+	require.Equal(t, clk.Now().Add(2*time.Second-2*time.Second/12), expires, "deadline = send time + TTL − margin")
 
 	clk.SetTime(expires.Add(-time.Millisecond))
 	leader, _, _, err = check(t, l)
@@ -134,7 +135,7 @@ func TestLeadershipExpiresHonoured(t *testing.T) {
 	_, err = l.Fence()
 	require.ErrorIs(t, err, ErrNotLeader)
 	s := newStore(t, cli, p, l)
-	_, err = s.Save(context.Background(), sourcestest.SampleConfig("x"), "")
+	_, err = s.Save(etcdtest.Context(t), sourcestest.SampleConfig("x"), "")
 	require.ErrorIs(t, err, ErrNotLeader)
 }
 
@@ -178,5 +179,38 @@ func TestLeadershipOptionsValidate(t *testing.T) {
 	o := DefaultLeadershipOptions()
 	o.Name = "m1"
 	require.NoError(t, o.Validate())
-	require.Equal(t, time.Second, o.SafetyMargin)
+	require.Equal(t, 5*time.Second/12, o.SafetyMargin)
+}
+
+// TestLeadershipResign: Resign makes a leader answer "not leader" (with its
+// reason) while its key still blocks the rival; Close then hands over.
+func TestLeadershipResign(t *testing.T) {
+	cli := newClient(t)
+	p := testPrefix(t, cli)
+	a := newLeadership(t, cli, p, "a")
+	requireLeader(t, a, 5*time.Second)
+	b := newLeadership(t, cli, p, "b")
+	_, _, _, err := check(t, b) // b campaigns from its first check
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		n, err := a.Rivals(context.Background())
+		return err == nil && n == 1
+	}, 5*time.Second, 10*time.Millisecond)
+
+	a.Resign()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	st, err := a.Check(ctx)
+	require.NoError(t, err)
+	require.False(t, st.Leader)
+	require.Contains(t, st.Reason, "handing over")
+	_, err = a.Fence()
+	require.ErrorIs(t, err, ErrNotLeader)
+	leader, holder, _, err := check(t, b)
+	require.NoError(t, err)
+	require.False(t, leader, "the rival leads before the resigned leader's key is gone")
+	require.Equal(t, "a", holder)
+
+	require.NoError(t, a.Close())
+	requireLeader(t, b, 5*time.Second)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -169,7 +170,7 @@ func TestLeadershipFrozenHolderIsFenced(t *testing.T) {
 	requireLeader(t, other, lease+5*time.Second)
 	t.Logf("SIGSTOP of the leading process → other candidate leads after %s (lease %s)", time.Since(stopped).Round(time.Millisecond), lease)
 	s := newStore(t, cli, p, other)
-	_, _, err := sources.Update(context.Background(), s, func(c *sources.Config) error {
+	_, _, err := sources.Update(etcdtest.Context(t), s, func(c *sources.Config) error {
 		c.Groups["after"] = sourcestest.SampleEntry("after")
 		return nil
 	})
@@ -178,7 +179,7 @@ func TestLeadershipFrozenHolderIsFenced(t *testing.T) {
 	require.NoError(t, frozen.cmd.Process.Signal(syscall.SIGCONT))
 	require.Contains(t, frozen.ask(t, "save late"), "not the etcd leader")
 	require.Contains(t, frozen.ask(t, "stale late"), "leader key")
-	resp, err := cli.Get(context.Background(), p+"/groups/late")
+	resp, err := cli.Get(etcdtest.Context(t), p+"/groups/late")
 	require.NoError(t, err)
 	require.Empty(t, resp.Kvs, "the frozen leader's write was applied")
 }

@@ -88,16 +88,23 @@ type Store struct {
 	keys layout
 	log  logr.Logger
 
-	cancel context.CancelFunc
-	done   chan struct{}
-	ready  chan struct{} // closed after the first listing
-	once   sync.Once
+	cancel  context.CancelFunc
+	done    chan struct{} // follow returned
+	caught  chan struct{} // catchUpLoop returned
+	ready   chan struct{} // closed after the first listing
+	once    sync.Once
+	catchUp chan struct{} // capacity 1: Current wants the cache at s.want
 
 	saveMu sync.Mutex // one Save at a time: its diff must not race another's write-through
 
-	mu      sync.Mutex
-	c       *cache
-	lastErr error // why the cache is not ready (listing error)
+	mu          sync.Mutex
+	c           *cache
+	lastErr     error              // why the cache is not ready (listing error)
+	listed      bool               // a listing has completed
+	relisting   bool               // the watch ended; the cache may miss writes until the next listing
+	watchCancel context.CancelFunc // ends the current watch (relist)
+	want        int64              // the revision Current was last asked for
+	wake        func()             // called once the cache reaches want
 }
 
 // NewStore validates opts and starts listing and watching the prefix in the
@@ -109,9 +116,11 @@ func NewStore(cli *clientv3.Client, opts StoreOptions) (*Store, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Store{
 		cli: cli, opts: opts, keys: layout{opts.Prefix}, log: opts.Log,
-		cancel: cancel, done: make(chan struct{}), ready: make(chan struct{}), c: newCache(),
+		cancel: cancel, done: make(chan struct{}), caught: make(chan struct{}), ready: make(chan struct{}),
+		catchUp: make(chan struct{}, 1), c: newCache(),
 	}
 	go s.follow(ctx)
+	go func() { defer close(s.caught); s.catchUpLoop(ctx) }()
 	return s, nil
 }
 
@@ -119,17 +128,24 @@ func NewStore(cli *clientv3.Client, opts StoreOptions) (*Store, error) {
 func (s *Store) Close() error {
 	s.cancel()
 	<-s.done
+	<-s.caught
 	return nil
 }
 
 // Load returns a deep copy of the cached config and its version. Before the
-// first listing it waits for it until ctx is done.
+// first listing it waits for it until ctx is done. While the watch is being
+// re-established (it ended: compaction, a broken stream, a member cut off)
+// the cache may miss writes: Load fails with ErrViewBehind then (unknown,
+// never an old view).
 func (s *Store) Load(ctx context.Context) (sources.Config, sources.Version, error) {
 	if err := s.waitReady(ctx); err != nil {
 		return sources.Config{}, "", err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.relisting {
+		return sources.Config{}, "", fmt.Errorf("%w: the watch of %s ended; listing again", ErrViewBehind, s.keys.groups())
+	}
 	return s.c.snapshot(), s.c.version(), nil
 }
 
@@ -220,6 +236,9 @@ func (s *Store) save(ctx context.Context, expected sources.Version, diff func() 
 	defer cancel()
 	resp, err := s.cli.Txn(tctx).If(cmps...).Then(ops...).Else(orElse...).Commit()
 	if err != nil {
+		if isNoSpace(err) {
+			return "", fmt.Errorf("save config: %w: nothing was written (%v)", ErrNoSpace, err)
+		}
 		return "", fmt.Errorf("save config: etcd txn (outcome unknown; reload before retrying): %w", err)
 	}
 	if !resp.Succeeded {

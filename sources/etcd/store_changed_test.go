@@ -9,6 +9,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -51,7 +52,7 @@ func TestStoreSaveChangedLooksOnlyAtNamedGroups(t *testing.T) {
 	cli := newClient(t)
 	p := testPrefix(t, cli)
 	s := newStore(t, cli, p, nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	v1, err := s.Save(ctx, sourcestest.SampleConfig("a", "b", "c"), "")
 	require.NoError(t, err)
 	before := modRevs(t, cli, p)
@@ -95,7 +96,7 @@ func TestStoreSaveChangedLooksOnlyAtNamedGroups(t *testing.T) {
 func TestStoreSaveChangedNeverOverwritesUnreadable(t *testing.T) {
 	cli := newClient(t)
 	p := testPrefix(t, cli)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	_, err := cli.Put(ctx, p+"/groups/bad", `{"Plugin": 42`)
 	require.NoError(t, err)
 	s := newStore(t, cli, p, nil)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/etcd/etcdtest"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -37,7 +38,7 @@ func TestStoreKeysAndValues(t *testing.T) {
 	cli := newClient(t)
 	p := testPrefix(t, cli)
 	s := newStore(t, cli, p, nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	ids := []plugin.ID{"plain", "a/b", "../x", "%41", "ü ñ", "with space", "."}
 	cfg := sourcestest.SampleConfig(ids...)
 	_, err := s.Save(ctx, cfg, "")
@@ -66,7 +67,7 @@ func TestStoreWritesOnlyChangedKeys(t *testing.T) {
 	cli := newClient(t)
 	p := testPrefix(t, cli)
 	s := newStore(t, cli, p, nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	cfg := sourcestest.SampleConfig("a", "b", "c")
 	v1, err := s.Save(ctx, cfg, "")
 	require.NoError(t, err)
@@ -105,7 +106,7 @@ func TestStoreFollowerSeesCommitAtOnce(t *testing.T) {
 	p := testPrefix(t, cli)
 	leader := newStore(t, cli, p, nil)
 	follower := newStore(t, cli, p, nil)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	_, _, err := follower.Load(ctx)
 	require.NoError(t, err)
 	var worst time.Duration
@@ -130,7 +131,7 @@ func TestStoreFollowerSeesCommitAtOnce(t *testing.T) {
 func TestStoreForeignValueSkippedNeverOverwritten(t *testing.T) {
 	cli := newClient(t)
 	p := testPrefix(t, cli)
-	ctx := context.Background()
+	ctx := etcdtest.Context(t)
 	_, err := cli.Put(ctx, p+"/groups/bad", `{"Plugin": 42`)
 	require.NoError(t, err)
 	_, err = cli.Put(ctx, p+"/groups/bad%2", `{}`) // not an escaped ID
@@ -205,7 +206,7 @@ func TestStoreTooManyChangesRefused(t *testing.T) {
 		id := plugin.ID(fmt.Sprintf("g%d", i))
 		cfg.Groups[id] = sourcestest.SampleEntry(id)
 	}
-	_, err := s.Save(context.Background(), cfg, "")
+	_, err := s.Save(etcdtest.Context(t), cfg, "")
 	require.ErrorIs(t, err, sources.ErrTooLarge)
 	require.ErrorContains(t, err, "--max-txn-ops")
 }

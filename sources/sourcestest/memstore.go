@@ -19,6 +19,7 @@ type MemStore struct {
 	version sources.Version
 	seq     int
 	saves   int
+	loads   int
 	loadErr error
 	saveErr error
 }
@@ -53,6 +54,14 @@ func (m *MemStore) Saves() int {
 	return m.saves
 }
 
+// Loads returns how many Loads were asked, failed ones included: a test
+// that waits for resyncs to do nothing counts them.
+func (m *MemStore) Loads() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.loads
+}
+
 // Load returns the stored config and its version.
 func (m *MemStore) Load(ctx context.Context) (sources.Config, sources.Version, error) {
 	if err := ctx.Err(); err != nil {
@@ -60,6 +69,7 @@ func (m *MemStore) Load(ctx context.Context) (sources.Config, sources.Version, e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.loads++
 	if m.loadErr != nil {
 		return sources.Config{}, "", m.loadErr
 	}

@@ -50,27 +50,17 @@ func DecodeLabel(v string) (sources.Config, error) {
 	return decodeLabel(v, maxDecodedBytes)
 }
 
+// LabelJSON inflates a label value to the global.config JSON it holds
+// (for a strict parse, such as etcd import's); errors as DecodeLabel's.
+func LabelJSON(v string) ([]byte, error) {
+	return inflateLabel(v, maxDecodedBytes)
+}
+
 // decodeLabel is DecodeLabel with a bound on the inflated size.
 func decodeLabel(v string, maxBytes int) (sources.Config, error) {
-	if v == "" {
-		return sources.Config{}, fmt.Errorf("%w: empty label value", sources.ErrCorrupt)
-	}
-	raw, err := base64.StdEncoding.DecodeString(v)
+	data, err := inflateLabel(v, maxBytes)
 	if err != nil {
-		return sources.Config{}, fmt.Errorf("%w: label is not standard base64: %v", sources.ErrCorrupt, err)
-	}
-	zr, err := zlib.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return sources.Config{}, fmt.Errorf("%w: label is not zlib data: %v", sources.ErrCorrupt, err)
-	}
-	defer zr.Close()
-	// ReadAll reads to the end of the stream, which verifies the checksum.
-	data, err := io.ReadAll(io.LimitReader(zr, int64(maxBytes)+1))
-	switch {
-	case err != nil:
-		return sources.Config{}, fmt.Errorf("%w: label zlib stream is damaged: %v", sources.ErrCorrupt, err)
-	case len(data) > maxBytes:
-		return sources.Config{}, fmt.Errorf("%w: label inflates to more than %d bytes", sources.ErrCorrupt, maxBytes)
+		return sources.Config{}, err
 	}
 	cfg, err := sources.DecodeConfig(data)
 	if err != nil {
@@ -80,6 +70,31 @@ func decodeLabel(v string, maxBytes int) (sources.Config, error) {
 		return sources.Config{}, fmt.Errorf("%w: label JSON: %v", sources.ErrCorrupt, err)
 	}
 	return cfg, nil
+}
+
+// inflateLabel undoes base64 and zlib, bounded by maxBytes.
+func inflateLabel(v string, maxBytes int) ([]byte, error) {
+	if v == "" {
+		return nil, fmt.Errorf("%w: empty label value", sources.ErrCorrupt)
+	}
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: label is not standard base64: %v", sources.ErrCorrupt, err)
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: label is not zlib data: %v", sources.ErrCorrupt, err)
+	}
+	defer zr.Close()
+	// ReadAll reads to the end of the stream, which verifies the checksum.
+	data, err := io.ReadAll(io.LimitReader(zr, int64(maxBytes)+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: label zlib stream is damaged: %v", sources.ErrCorrupt, err)
+	case len(data) > maxBytes:
+		return nil, fmt.Errorf("%w: label inflates to more than %d bytes", sources.ErrCorrupt, maxBytes)
+	}
+	return data, nil
 }
 
 // versionOf is the Version of a label value: a hash of the value itself, so

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/infrakit-manager/manager/sources/swarm/swarmtest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -103,7 +104,7 @@ func TestLeadershipExactlyOneLeader(t *testing.T) {
 	lab := sharedLab(t)
 	var leaders []int
 	for i := 1; i <= labNodes; i++ {
-		st, err := newLabLeadership(t, i).Check(context.Background())
+		st, err := newLabLeadership(t, i).Check(swarmtest.Context(t))
 		require.NoError(t, err, "node %d", i)
 		if st.Leader {
 			leaders = append(leaders, i)
@@ -117,7 +118,7 @@ func TestLeadershipExactlyOneLeader(t *testing.T) {
 // worker, is not the leader (without an error).
 func TestLeadershipFollowsADemotion(t *testing.T) {
 	lab := sharedLab(t)
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	old := lab.Leader(t)
 	ls := map[int]*Leadership{}
 	reports := map[int]<-chan report{}
@@ -177,7 +178,7 @@ func TestLeadershipUnreachableEngine(t *testing.T) {
 	host := "unix://" + t.TempDir() + "/no-engine.sock"
 	l, err := NewLeadership(newClient(t, host, callTimeout), LeadershipOptions{})
 	require.NoError(t, err)
-	_, err = l.Check(context.Background())
+	_, err = l.Check(swarmtest.Context(t))
 	require.ErrorContains(t, err, host)
 	first := next(t, watch(t, l), "first status")
 	require.Error(t, first.err, "an unreachable engine is unknown, never not-leader")
@@ -187,7 +188,7 @@ func TestLeadershipUnreachableEngine(t *testing.T) {
 // not hold a check for the engine's 20 s: it fails after CallTimeout.
 func TestLeadershipDoesNotHangOnAFrozenEngine(t *testing.T) {
 	lab := sharedLab(t)
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	leader := lab.Leader(t)
 	follower := leader%labNodes + 1
 	lf, ll := newLabLeadership(t, follower), newLabLeadership(t, leader)

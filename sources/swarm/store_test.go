@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
+	"github.com/infrakit-manager/manager/sources/swarm/swarmtest"
 )
 
 // storeTimeout is generous: the lab shares two CPUs with the race detector.
@@ -55,7 +55,7 @@ func TestStoreContract(t *testing.T) {
 func TestStoreReadsAndWritesTheOriginalsFormat(t *testing.T) {
 	s := newLabStore(t, 2, StoreOptions{})
 	api := rawAPI(t, sharedLab(t).Host(1))
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 
 	// theirs -> ours
 	captured := readTestdata(t, "original-label.txt")
@@ -77,7 +77,7 @@ func TestStoreReadsAndWritesTheOriginalsFormat(t *testing.T) {
 func TestStoreConflictWhenSomeoneElseSaved(t *testing.T) {
 	mine := newLabStore(t, 1, StoreOptions{})
 	theirs := newLabStore(t, 3, StoreOptions{Label: mine.opts.Label})
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 
 	v1, err := mine.Save(ctx, sourcestest.SampleConfig("a"), "")
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestStoreRetriesWhenTheSpecChangesUnderneath(t *testing.T) {
 	s := newLabStore(t, 2, StoreOptions{})
 	api := rawAPI(t, sharedLab(t).Host(3))
 	other := testLabel(t, api)
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 
 	var attempts []int
 	s.beforeUpdate = func(attempt int) {
@@ -123,7 +123,7 @@ func TestStoreRetriesWhenTheSpecChangesUnderneath(t *testing.T) {
 func TestStoreRetryRechecksTheVersion(t *testing.T) {
 	s := newLabStore(t, 1, StoreOptions{})
 	theirs := newLabStore(t, 2, StoreOptions{Label: s.opts.Label})
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 
 	var theirVer sources.Version
 	s.beforeUpdate = func(attempt int) {
@@ -145,7 +145,7 @@ func TestStoreGivesUpAfterMaxRetries(t *testing.T) {
 	s := newLabStore(t, 1, StoreOptions{MaxRetries: 2})
 	api := rawAPI(t, sharedLab(t).Host(2))
 	other := testLabel(t, api)
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	v1, err := s.Save(ctx, sourcestest.SampleConfig("a"), "")
 	require.NoError(t, err)
 
@@ -169,7 +169,7 @@ func TestStoreGivesUpAfterMaxRetries(t *testing.T) {
 func TestStoreNeverOverwritesACorruptLabel(t *testing.T) {
 	s := newLabStore(t, 3, StoreOptions{})
 	api := rawAPI(t, sharedLab(t).Host(1))
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	corrupt := zlibBase64(t, []byte(`{"Groups": {"a": `))
 	setRawLabel(t, api, s.opts.Label, corrupt, false)
 
@@ -199,7 +199,7 @@ func bigConfig(t *testing.T, n int) sources.Config {
 }
 
 func TestStoreRefusesOversizeConfigs(t *testing.T) {
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	cases := []struct {
 		name  string
 		limit int
@@ -232,7 +232,7 @@ func TestStoreSavesALargeConfigThroughAFollower(t *testing.T) {
 	lab := sharedLab(t)
 	follower := lab.Leader(t)%labNodes + 1
 	s := newLabStore(t, follower, StoreOptions{})
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	cfg := bigConfig(t, 600<<10)
 	v, err := s.Save(ctx, cfg, "")
 	require.NoError(t, err)
@@ -247,7 +247,7 @@ func TestStoreKeepsOtherLabelsAndTheSpec(t *testing.T) {
 	api := rawAPI(t, sharedLab(t).Host(2))
 	other := testLabel(t, api)
 	setRawLabel(t, api, other, "keep me", false)
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	before, err := api.SwarmInspect(ctx)
 	require.NoError(t, err)
 
@@ -266,7 +266,7 @@ func TestStoreUnreachableEngineNamesTheHost(t *testing.T) {
 	host := "unix://" + t.TempDir() + "/no-engine.sock"
 	s, err := NewStore(newClient(t, host, time.Second), StoreOptions{})
 	require.NoError(t, err)
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	_, _, err = s.Load(ctx)
 	require.ErrorContains(t, err, host)
 	_, err = s.Save(ctx, sourcestest.SampleConfig("a"), "")
@@ -310,7 +310,7 @@ func TestStoreOptions(t *testing.T) {
 func TestStoreLabelThatVanishedIsUnknown(t *testing.T) {
 	s := newLabStore(t, 1, StoreOptions{})
 	api := rawAPI(t, sharedLab(t).Host(2))
-	ctx := context.Background()
+	ctx := swarmtest.Context(t)
 	cfg, _, err := s.Load(ctx)
 	require.NoError(t, err, "no label yet: empty")
 	require.Empty(t, cfg.Groups)

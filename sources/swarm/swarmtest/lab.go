@@ -98,6 +98,11 @@ func NewLab(ctx context.Context, n int) (*Lab, error) {
 		netns:      "ik-" + strings.TrimPrefix(filepath.Base(dir), "iksl"),
 		n:          n,
 	}
+	// A test binary killed by go test's -timeout runs no cleanup: the
+	// lab goes down when this process is gone.
+	if err := l.script().ReapAfter(os.Getpid()); err != nil {
+		return l, err
+	}
 	if _, err := l.run(ctx, upTimeout, "up", strconv.Itoa(n)); err != nil {
 		return l, err
 	}
@@ -231,3 +236,11 @@ func (l *Lab) run(ctx context.Context, timeout time.Duration, args ...string) (s
 func (l *Lab) script() labscript.Script {
 	return labscript.Script{Path: l.scriptPath, Env: []string{"LAB=" + l.dir, "NETNS=" + l.netns}}
 }
+
+// CallTimeout bounds every call a test makes to the lab: generous for a
+// loaded machine, well under go test's per-package -timeout.
+const CallTimeout = 2 * time.Minute
+
+// Context is the context for a test's calls to the lab: it ends after
+// CallTimeout or with t.
+func Context(t testing.TB) context.Context { return labscript.Context(t, CallTimeout) }
