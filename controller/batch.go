@@ -134,7 +134,7 @@ func verdicts(reqs []*writeReq) []*writeReq {
 // version).
 func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	r := w.r
-	t, err := r.lease.confirm(context.Background())
+	t, err := r.lease.confirmWrite(context.Background())
 	if err != nil {
 		return verdicts(reqs), err
 	}

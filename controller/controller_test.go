@@ -254,6 +254,7 @@ func TestManager_StopIdempotentAndOptionsValidated(t *testing.T) {
 	require.NoFileExists(t, e.m.SocketPath())
 
 	o := DefaultOptions()
+	o.Handover = HandoverFast
 	o.Workers, o.ResyncInterval = 0, -1
 	_, err := New(o)
 	require.ErrorContains(t, err, "--workers must be positive")

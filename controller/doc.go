@@ -17,6 +17,12 @@
 //     read of the request body, just before its bytes are written), so a
 //     worker frozen after confirm looks again on waking before its request
 //     is complete.
+//   - handover (handover.go, handover_status.go) keeps a new term's gate
+//     closed for downstream changes (Options.Handover fenced) until every
+//     earlier term's holder has released in the mode's handover record
+//     (os: the store directory's handover.json) or the lease bound has
+//     passed since this replica first saw itself lead; on a loss it records
+//     the release once the downstream runs nothing.
 //   - front (front.go) is the Group API. It validates and hands every
 //     write to the reconciler through one call, submit (submit.go): the
 //     store change and the user's intent are recorded together (the intent
@@ -82,7 +88,10 @@
 // for) sends them on waking, in every mode (the downstream takes no
 // fencing token); the change is undone when it steps down. A store write has no second
 // check: a save frozen after its confirm is made on waking unless the
-// store's version changed meanwhile.
+// store's version changed meanwhile. The fenced handover bounds the old leader by its lease as measured on
+// the new leader's monotonic clock: it assumes the two clocks run at
+// about the same rate (the margin covers the rest) and that the source
+// does not tell the old leader "leader" after it named the new one.
 // A destroy carried out downstream whose store record could not be removed
 // (leadership lost in between) is carried out again by the next leader: it
 // commits the last stored spec and destroys it again. The last-applied

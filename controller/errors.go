@@ -1,6 +1,9 @@
 package controller
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Check with errors.Is.
 var (
@@ -30,6 +33,11 @@ var (
 	// errWaiting: the plan waits because something it needs is unknown;
 	// the sync loop enqueues the group again once it is known.
 	errWaiting = errors.New("waiting")
+	// errHandover: this replica leads, but the previous holder may still
+	// act; the gate allows no downstream change until it has released or
+	// its lease has certainly run out. It is a waiting error: the sync
+	// loop enqueues every group again when the handover ends.
+	errHandover = fmt.Errorf("%w: handover in progress, the previous leader may still act", errWaiting)
 )
 
 // terminalError marks an error that retrying cannot fix.

@@ -138,6 +138,7 @@ func newEnv(t *testing.T, leader bool, mutate ...func(*Options)) *env {
 		dir:    dir,
 	}
 	o := DefaultOptions()
+	o.Handover = HandoverFast
 	o.PluginDir = dir
 	o.Leadership, o.Store, o.Downstream = e.leader, e.store, e.down
 	o.ResyncInterval = time.Hour

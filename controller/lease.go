@@ -53,6 +53,9 @@ type leaseOptions struct {
 	checkTimeout time.Duration
 	clock        clock.WithTicker
 	log          logr.Logger
+	// fenced: a new term changes nothing downstream until the handover
+	// lifts its fence (handover.go).
+	fenced bool
 }
 
 // leaseChange is one role change, for the lease's onChange callback.
@@ -78,7 +81,8 @@ type lease struct {
 	src      sources.Leadership
 	o        leaseOptions
 	onChange func(leaseChange)
-	onTick   func() // after every renewal tick (metrics, heartbeat); optional
+	onTick   func()    // after every renewal tick (metrics, heartbeat); optional
+	hand     *handover // the handover of each term (handover.go); nil in unit tests
 
 	// notify serialises role changes and their callbacks, so they are seen
 	// in order. Lock order: notify, then mu.
@@ -112,6 +116,11 @@ type term struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	inflight sync.WaitGroup
+	// gained is when this replica first saw itself lead in this term.
+	gained time.Time
+	// fenced (under lease.mu): the previous holder may still act, so the
+	// gate allows no downstream change yet (handover.go lifts it).
+	fenced bool
 }
 
 // checkCall is one leadership check.
@@ -265,7 +274,7 @@ func (l *lease) expireLocked(now time.Time) *leaseChange {
 func (l *lease) gainLocked(now time.Time) *leaseChange {
 	l.terms++
 	ctx, cancel := context.WithCancel(l.base)
-	t := &term{id: l.terms, ctx: ctx, cancel: cancel}
+	t := &term{id: l.terms, ctx: ctx, cancel: cancel, gained: now, fenced: l.o.fenced}
 	l.role, l.cur, l.changedAt = RoleLeader, t, now
 	return &leaseChange{role: RoleLeader, term: t, reason: "leadership confirmed"}
 }

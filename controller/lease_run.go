@@ -77,48 +77,81 @@ func (l *lease) checkNow(ctx context.Context) (*checkCall, error) {
 }
 
 // confirm is the gate in front of every downstream change a leader makes
-// (a commit, a destroy, a free of a group it does not store) and of every
-// store write. It returns the current term, registered as in flight (the
-// caller must call release), if this replica leads on a confirmation
-// younger than the lease. A confirmation older than fresh() is first
-// re-checked synchronously, so a process that was frozen, or whose
-// renewals stopped, looks again before it acts. ErrNotLeader otherwise.
+// (a commit, a destroy, a free of a group it does not store). It returns
+// the current term, registered as in flight (the caller must call release),
+// if this replica leads on a confirmation younger than the lease and the
+// term's handover is over (a fenced term waits until the previous holder
+// has released or can no longer act: errHandover, a waiting error). A
+// confirmation older than fresh() is first re-checked synchronously, so a
+// process that was frozen, or whose renewals stopped, looks again before
+// it acts. ErrNotLeader otherwise.
 func (l *lease) confirm(ctx context.Context) (*term, error) {
-	if t, stale := l.acquire(true); t != nil || !stale {
-		if t == nil {
-			return nil, ErrNotLeader
-		}
-		return t, nil
+	return l.confirmFor(ctx, true)
+}
+
+// confirmWrite is confirm for a store write: the same lease rule, but a
+// fenced term may write (the store refuses a stale version, and what is
+// stored is acted on only once the fence is lifted).
+func (l *lease) confirmWrite(ctx context.Context) (*term, error) {
+	return l.confirmFor(ctx, false)
+}
+
+func (l *lease) confirmFor(ctx context.Context, downstream bool) (*term, error) {
+	t, stale, err := l.acquire(true, downstream)
+	if t != nil || err != nil {
+		return t, err
 	}
-	_, _ = l.checkNow(ctx) // its answer is applied to the lease
-	t, _ := l.acquire(false)
-	if t == nil {
+	if !stale {
 		return nil, ErrNotLeader
 	}
-	return t, nil
+	_, _ = l.checkNow(ctx) // its answer is applied to the lease
+	if t, _, err = l.acquire(false, downstream); t != nil || err != nil {
+		return t, err
+	}
+	return nil, ErrNotLeader
 }
 
 // acquire registers an in-flight change on the current term if this
 // replica leads and its confirmation is valid (and, with needFresh, younger
 // than fresh()). stale reports a leader whose confirmation is older than
-// fresh() but may be renewed.
-func (l *lease) acquire(needFresh bool) (t *term, stale bool) {
+// fresh() but may be renewed. With downstream, a fenced term answers
+// errHandover.
+func (l *lease) acquire(needFresh, downstream bool) (t *term, stale bool, err error) {
 	l.notify.Lock() // no role change between the test and the Add
 	defer l.notify.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.role != RoleLeader || l.cur == nil {
-		return nil, false
+		return nil, false, nil
 	}
 	now := l.o.clock.Now()
 	if !now.Before(l.validUntilLocked()) {
-		return nil, true
+		return nil, true, nil
 	}
 	if needFresh && now.Sub(l.confirmed) >= l.fresh() {
-		return nil, true
+		return nil, true, nil
+	}
+	if downstream && l.cur.fenced {
+		return nil, false, errHandover
 	}
 	l.cur.inflight.Add(1)
-	return l.cur, false
+	return l.cur, false, nil
+}
+
+// lift ends the handover fence of term t; it reports whether t is still
+// the current term.
+func (l *lease) lift(t *term) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t.fenced = false
+	return l.cur == t
+}
+
+// fencedTerm reports whether t is still fenced.
+func (l *lease) fencedTerm(t *term) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return t.fenced
 }
 
 // release ends an in-flight change registered by confirm.
@@ -178,4 +211,18 @@ func (l *lease) view() leaseView {
 		v.LeaseLeft = max(0, l.validUntilLocked().Sub(now))
 	}
 	return v
+}
+
+// current returns the current term, nil unless leader.
+func (l *lease) current() *term {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cur
+}
+
+// baseCtx is the parent of every term: done on Stop.
+func (l *lease) baseCtx() context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.base
 }

@@ -335,6 +335,9 @@ func (r *reconciler) processOne(ctx context.Context, id plugin.ID) {
 
 // record notes one reconcile in the ledger Manager.Status reports.
 func (r *reconciler) record(p Plan, err error) {
+	if errors.Is(err, errHandover) {
+		p.Action, p.Reason = ActionWait, "handover: the previous leader may still act"
+	}
 	if errors.Is(err, errWaiting) {
 		err = nil // waiting is an outcome, not a failure
 	}

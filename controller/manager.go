@@ -18,6 +18,7 @@ import (
 type Manager struct {
 	opts Options
 	r    *reconciler
+	h    *handover
 	f    *front
 	poke chan struct{}
 
@@ -56,12 +57,15 @@ func New(opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.lease.o.fenced = opts.Handover == HandoverFenced
+	h := newHandover(&opts, r)
 	loc := &locator{store: opts.Locations, advertise: opts.Advertise, lease: r.lease, clock: opts.Clock,
 		every: cmp.Or(opts.LocationInterval, opts.RenewInterval), timeout: opts.CheckTimeout, log: opts.Log.WithName("location")}
 	r.store.(*boundedStore).log = opts.Log.WithName("store")
 	m := &Manager{
 		opts: opts,
 		r:    r,
+		h:    h,
 		f: &front{r: r, name: opts.Name, mode: opts.Mode, storeLocation: opts.StoreLocation,
 			pluginName: opts.ProxyFor, applyWait: opts.applyWait(), log: opts.Log, loc: loc},
 		poke:    make(chan struct{}, 1),
@@ -116,6 +120,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		m.opts.Log.Error(err, "leadership unknown at start, acting on nothing until it is known or the lease runs out",
 			"lease", m.opts.LeaseDuration.String())
 	}
+	m.h.settle(ctx)
 
 	so := plugin.ServerOptions{Log: m.opts.Log.WithName("server")}
 	if m.opts.Metrics != nil {
@@ -228,7 +233,7 @@ func (m *Manager) shutdown(ctx context.Context) error {
 	}
 	m.r.queue.ShutDown()
 	done := make(chan struct{})
-	go func() { m.wg.Wait(); close(done) }()
+	go func() { m.wg.Wait(); m.h.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -257,5 +262,6 @@ func (m *Manager) RunOnce(ctx context.Context, out io.Writer, dryRun bool) (Summ
 		fmt.Fprintf(out, "leadership unknown (%v): acting on nothing\n", err)
 		return Summary{}, fmt.Errorf("%w: %w", ErrLeadershipUnknown, err)
 	}
+	m.h.waitCurrent(ctx)
 	return m.r.runOnce(ctx, out, dryRun)
 }

@@ -64,6 +64,21 @@ type Options struct {
 	// Checks, when set, gets the controller's liveness checks (the sync and
 	// lease loops made progress) and readiness check (leadership known).
 	Checks *ops.Checks
+	// Handover is HandoverFenced (a new leader changes nothing downstream
+	// until the previous leader has released or its lease has certainly
+	// run out) or HandoverFast (it acts at once; the two may overlap).
+	// Defaults to fenced.
+	Handover string
+	// HandoverRecord is where the mode records terms and their releases
+	// (os: sources.FileHandover in the store directory). Nil: a fenced new
+	// leader always waits for the lease bound.
+	HandoverRecord sources.Handover
+	// HandoverMargin is added to LeaseDuration to bound a fenced new
+	// leader's wait when no release comes: it covers a call the old leader
+	// registered just before its lease lapsed, a source that tells the old
+	// leader "leader" a moment after it named the new one, and the two
+	// monotonic clocks' rates. Defaults to 100ms.
+	HandoverMargin time.Duration
 	// Claims are exclusive holds taken at start and verified every resync
 	// interval (see Claim). Another process holding one refuses the start
 	// (ErrMisconfigured); one lost later is logged at error level and shown
@@ -112,6 +127,8 @@ func DefaultOptions() Options {
 		CallTimeout:    2 * time.Second,
 		ResyncInterval: 10 * time.Second,
 		Workers:        8,
+		Handover:       HandoverFenced,
+		HandoverMargin: 100 * time.Millisecond,
 		Clock:          clock.RealClock{},
 		Log:            logr.Discard(),
 	}
@@ -140,7 +157,7 @@ func (o *Options) Validate() error {
 		val  time.Duration
 	}{
 		{"--lease-duration", o.LeaseDuration}, {"--poll-interval", o.RenewInterval}, {"--check-timeout", o.CheckTimeout},
-		{"--store-timeout", o.StoreTimeout}, {"--call-timeout", o.CallTimeout}, {"--resync-interval", o.ResyncInterval},
+		{"--store-timeout", o.StoreTimeout}, {"--handover-margin", o.HandoverMargin}, {"--call-timeout", o.CallTimeout}, {"--resync-interval", o.ResyncInterval},
 	} {
 		if f.val <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", f.flag, f.val))
@@ -151,6 +168,9 @@ func (o *Options) Validate() error {
 	}
 	if o.CheckTimeout > 0 && o.LeaseDuration > 0 && o.CheckTimeout >= o.LeaseDuration {
 		errs = append(errs, fmt.Errorf("--check-timeout (%s) must be below --lease-duration (%s)", o.CheckTimeout, o.LeaseDuration))
+	}
+	if o.Handover != HandoverFenced && o.Handover != HandoverFast {
+		errs = append(errs, fmt.Errorf("--handover must be %q or %q, got %q", HandoverFenced, HandoverFast, o.Handover))
 	}
 	if o.LocationInterval < 0 {
 		errs = append(errs, fmt.Errorf("location interval must not be negative, got %s", o.LocationInterval))

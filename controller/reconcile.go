@@ -211,6 +211,10 @@ func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome
 // stays pending after a failure while this replica leads, and ends with
 // success or with leadership.
 func (r *reconciler) answer(p Plan, it intent, out outcome) {
+	if p.role == RoleLeader && errors.Is(out.err, errHandover) {
+		r.intents.keep(p.ID, it) // carried out and answered when the handover ends
+		return
+	}
 	switch {
 	case p.role != RoleLeader:
 		out = outcome{err: ErrNotLeader}

@@ -63,6 +63,10 @@ func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 		Stored:     sortedIDs(r.desired.keys()),
 		Groups:     r.groupStatus(),
 		Time:       r.clock.Now(),
+		Handover:   r.lease.hand.view(),
+	}
+	if p := r.lease.hand.problem(); p != "" {
+		st.Problems = append(st.Problems, p)
 	}
 	if storeErr != nil {
 		st.Problems = append(st.Problems, "store unreadable: "+storeErr.Error())

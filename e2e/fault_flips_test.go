@@ -145,6 +145,7 @@ func startInProcManager(t *testing.T, c *osCluster, n *osNode) *inProcManager {
 	require.NoError(t, err)
 	p := &inProcManager{down: d, leader: &countingLeadership{Leadership: l}}
 	o := controller.DefaultOptions()
+	o.Handover = controller.HandoverFast
 	o.Name, o.PluginDir, o.ProxyFor = n.name, n.dir, downstream
 	o.Leadership, o.Store, o.Downstream = p.leader, s, d
 	o.ResyncInterval, o.MaxBackoff = 500*time.Millisecond, time.Second

@@ -14,11 +14,38 @@ import (
 )
 
 // demoteRounds is how many times swarmDemoteTheLeader hands leadership
-// over; demoteGoal is the handover time we aim for (logged, not asserted).
+// over; demoteGoal is the handover time we aim for (logged, not asserted):
+// the fenced handover waits for the old leader's lease (swarm keeps no
+// record a demoted node could still write), so about the lease.
 const (
 	demoteRounds = 5
-	demoteGoal   = 500 * time.Millisecond
+	swarmLease   = 2 * time.Second
+	demoteGoal   = swarmLease + 500*time.Millisecond
 )
+
+// handoverFigures compares the old leader's frees with the new leader's
+// commits of groups since the mark: overlap is the longest time a group
+// ran on both downstreams (the new one committed before the old one
+// freed), gap the shortest time it ran on neither.
+func handoverFigures(t *testing.T, old, next *swarmNode, since int64, groups ...string) (overlap, gap time.Duration) {
+	t.Helper()
+	gap = time.Duration(1<<63 - 1)
+	for _, g := range groups {
+		freed, ok := old.allEvents(since, "free", g)
+		require.True(t, ok, "node %d never freed %s", old.i, g)
+		committed, ok := next.allEvents(since, "commit", g)
+		require.True(t, ok, "node %d never committed %s", next.i, g)
+		if d := time.Duration(freed - committed); d > 0 {
+			overlap = max(overlap, d)
+		} else {
+			gap = min(gap, -d)
+		}
+	}
+	if overlap > 0 {
+		gap = 0
+	}
+	return overlap, gap
+}
 
 // Demoting the leader's node (docker node demote) makes Raft hand
 // leadership to another manager at once: the new leader's manager commits
@@ -37,7 +64,8 @@ func swarmDemoteTheLeader(t *testing.T, lab *swarmtest.Lab) {
 	leader.commit(pets, "pets", "Managing 1 instances")
 	c.converged(leader, eventually, groups...)
 
-	var toCommit []time.Duration
+	var toCommit, gaps []time.Duration
+	overlaps := 0
 	for round := 1; round <= demoteRounds; round++ {
 		old := c.leader()
 		before := time.Now().UnixNano()
@@ -57,6 +85,14 @@ func swarmDemoteTheLeader(t *testing.T, lab *swarmtest.Lab) {
 
 		d := time.Duration(committed - returned)
 		toCommit = append(toCommit, d)
+		overlap, gap := handoverFigures(t, old, next, before, groups...)
+		t.Logf("handover: swarm demote round %d: overlap %s, gap %s (node %d freed, node %d committed)",
+			round, signedMS(overlap), signedMS(gap), old.i, next.i)
+		if overlap > 0 {
+			overlaps++
+		} else {
+			gaps = append(gaps, gap)
+		}
 		t.Logf("round %d: demoted node %d (the command took %s); node %d committed %v %s after it returned; node %d freed them %s after it returned",
 			round, old.i, ms(returned-before), next.i, groups, signedMS(d), old.i, signedMS(time.Duration(freed-returned)))
 		if d > demoteGoal {
@@ -73,6 +109,9 @@ func swarmDemoteTheLeader(t *testing.T, lab *swarmtest.Lab) {
 	}
 	t.Logf("demote-to-commit: median=%s all=%s (goal < %s; not asserted)",
 		signedMS(median(toCommit)), msList(toCommit), demoteGoal)
+	t.Logf("handover: swarm demote: overlap in %d of %d rounds; gap %s (goal <= lease + 0.5 s = %s; not asserted)",
+		overlaps, demoteRounds, percentiles(gaps), demoteGoal)
+	require.Zero(t, overlaps, "a fenced swarm handover overlapped")
 
 	// the manager of the last leader still takes commits after the churn
 	last := c.leader()
@@ -89,37 +128,52 @@ func swarmKillTheLeadersEngine(t *testing.T, lab *swarmtest.Lab) {
 	c := newSwarmCluster(t, lab)
 	groups := []string{"cattle", "pets"}
 	pets := c.oc.writeSpec("pets", petsSpec)
-	old := c.leader()
-	old.commit(c.oc.writeSpec("cattle", cattleSpec), "cattle", "Managing 2 instances")
-	old.commit(pets, "pets", "Managing 1 instances")
-	c.converged(old, eventually, groups...)
+	first := c.leader()
+	first.commit(c.oc.writeSpec("cattle", cattleSpec), "cattle", "Managing 2 instances")
+	first.commit(pets, "pets", "Managing 1 instances")
+	c.converged(first, eventually, groups...)
 
-	killed := time.Now().UnixNano()
-	lab.Stop(t, old.i, "KILL")
-	var freed int64
-	require.Eventually(t, func() bool {
-		var ok bool
-		freed, ok = old.allEvents(killed, "free", groups...)
-		return ok
-	}, handoverWait, tick, "the manager beside the dead engine did not free %v", groups)
-	old.refuses(pets)
-	require.Contains(t, old.mgr.Stderr(), "leadership unknown", "the manager must say why it does not lead")
+	var gaps []time.Duration
+	for round := 1; round <= killRounds; round++ {
+		old := c.leader()
+		known := strings.Count(old.mgr.Stderr(), "leadership known again")
+		killed := time.Now().UnixNano()
+		lab.Stop(t, old.i, "KILL")
+		var freed int64
+		require.Eventually(t, func() bool {
+			var ok bool
+			freed, ok = old.allEvents(killed, "free", groups...)
+			return ok
+		}, handoverWait, tick, "round %d: the manager beside the dead engine did not free %v", round, groups)
+		old.refuses(pets)
+		require.Contains(t, old.mgr.Stderr(), "leadership unknown", "the manager must say why it does not lead")
 
-	next, committed := committedSince(t, c.others(old), killed, electionWait, groups...)
-	c.converged(next, eventually, groups...)
-	t.Logf("SIGKILL of node %d's engine: its manager freed %v after %s; node %d's manager committed them after %s (the engine's election)",
-		old.i, groups, ms(freed-killed), next.i, ms(committed-killed))
-	require.Equal(t, []string{"cattle", "pets"}, c.labelGroups(next.i), "the store survives the leader's death")
+		next, committed := committedSince(t, c.others(old), killed, electionWait, groups...)
+		c.converged(next, eventually, groups...)
+		overlap, gap := handoverFigures(t, old, next, killed, groups...)
+		gaps = append(gaps, gap)
+		t.Logf("SIGKILL of node %d's engine: its manager freed %v after %s; node %d's manager committed them after %s (the engine's election)",
+			old.i, groups, ms(freed-killed), next.i, ms(committed-killed))
+		t.Logf("handover: swarm engine SIGKILL round %d: overlap %s, gap %s", round, signedMS(overlap), signedMS(gap))
+		require.Zero(t, overlap, "round %d: the new leader committed before the old one freed", round)
+		require.Equal(t, []string{"cattle", "pets"}, c.labelGroups(next.i), "the store survives the leader's death")
 
-	lab.Start(t, old.i)
-	lab.WaitAll(t)
-	require.Eventually(t, func() bool {
-		return strings.Contains(old.mgr.Stderr(), "leadership known again")
-	}, eventually, tick, "the manager beside the restarted engine must reach it again")
-	old.lists(groups...)
-	old.refuses(pets)
-	c.converged(c.leader(), eventually, groups...)
+		lab.Start(t, old.i)
+		lab.WaitAll(t)
+		require.Eventually(t, func() bool {
+			return strings.Count(old.mgr.Stderr(), "leadership known again") > known
+		}, eventually, tick, "the manager beside the restarted engine must reach it again")
+		old.lists(groups...)
+		old.refuses(pets)
+		c.converged(c.leader(), eventually, groups...)
+	}
+	t.Logf("handover: swarm engine SIGKILL: overlap in 0 of %d rounds; gap %s (the engine's own election dominates)",
+		killRounds, percentiles(gaps))
 }
+
+// killRounds is how many times swarmKillTheLeadersEngine kills the
+// leader's engine.
+const killRounds = 3
 
 // leadershipLog returns the last n lines of a manager's log that are about
 // leadership, to explain a slow handover.

@@ -47,12 +47,29 @@ type ManagerStatus struct {
 	Term       uint64   // leadership term; increases at every gain of leadership
 	Leader     *url.URL // where the leader is, nil when unknown
 	Store      StoreStatus
-	GroupCount int           // groups in the store
-	Stored     []ID          // the stored groups' IDs, sorted: what a follower would run if it led
-	Groups     []GroupStatus // per group, sorted by ID
-	Healthy    bool          // false when Problems is not empty
-	Problems   []string      // what is wrong, one short sentence each
-	Time       time.Time     // when this status was taken
+	GroupCount int             // groups in the store
+	Stored     []ID            // the stored groups' IDs, sorted: what a follower would run if it led
+	Groups     []GroupStatus   // per group, sorted by ID
+	Healthy    bool            // false when Problems is not empty
+	Problems   []string        // what is wrong, one short sentence each
+	Time       time.Time       // when this status was taken
+	Handover   *HandoverStatus // this replica's newest handover as new leader; nil if it never led
+}
+
+// Handover phases of HandoverStatus.Phase.
+const (
+	HandoverWaitingRelease = "waiting for release"   // the previous holder may still act and has not released
+	HandoverWaitingLease   = "waiting for the lease" // no release can come: waiting until its lease has certainly run out
+	HandoverDone           = "done"                  // the new leader acts
+)
+
+// HandoverStatus is one handover as the new leader saw it.
+type HandoverStatus struct {
+	Mode   string        // "fenced" or "fast"
+	Term   uint64        // the leadership term (ManagerStatus.Term) it began
+	Phase  string        // HandoverWaitingRelease, HandoverWaitingLease or HandoverDone
+	Reason string        // why it waits, or how it ended
+	Waited time.Duration // how long it has waited so far, or waited in all
 }
 
 // StoreStatus is where the groups are stored and which version was read last.

@@ -46,6 +46,9 @@ func TestRun_ExitCodes(t *testing.T) {
 		{"proxy name too long", append([]string{"os", "--proxy-for-group", strings.Repeat("g", 65), "--once"}, osArgs...), 2},
 		{"swarm host with unknown scheme", []string{"swarm", "--host", "bogus://x"}, 2},
 		{"zero workers", append([]string{"os", "--workers", "0", "--once"}, osArgs...), 2},
+		{"handover unknown", append([]string{"os", "--handover", "quick", "--once"}, osArgs...), 2},
+		{"handover margin zero", append([]string{"os", "--handover-margin", "0s", "--once"}, osArgs...), 2},
+		{"swarm handover unknown", []string{"swarm", "--handover", "quick", "--host", "unix:///nonexistent.sock"}, 2},
 		// A follower with nothing stored and no downstream: observing the
 		// downstream fails, so the pass cannot converge.
 		{"once, downstream missing", append([]string{"--once", "os"}, osArgs...), 1},

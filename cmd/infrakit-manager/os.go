@@ -53,6 +53,9 @@ Two managers with the same --name on one store are refused (a lock file
 				return usageError{err}
 			}
 			mo.store = s.Path()
+			if mo.record, err = sources.NewFileHandover(storeDir); err != nil {
+				return usageError{err}
+			}
 			if mo.locations, err = sources.NewFileLocation(leaderFile); err != nil {
 				return usageError{err}
 			}
@@ -67,5 +70,6 @@ Two managers with the same --name on one store are refused (a lock file
 	f.Int64Var(&maxConfig, "max-config-bytes", sources.DefaultFileStoreOptions().MaxBytes, "refuse to write, or to read, a global.config larger than this many bytes")
 	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often the leader file is re-read besides inotify events; a leader acts without re-reading on a read younger than this")
 	f.DurationVar(&mo.lease, "lease-duration", mo.lease, "how long an unreadable leader file keeps the current role before stepping down (another manager can be named at any moment: keep it short)")
+	mo.addHandoverFlags(cmd)
 	return cmd
 }

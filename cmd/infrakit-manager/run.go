@@ -23,6 +23,12 @@ type modeOptions struct {
 	mode   string             // "os", "swarm", "etcd"
 	store  string             // where the groups are, for status
 	claims []controller.Claim // the mode's claims besides the downstream's
+	// handoverMode is --handover of os and swarm (controller.Options.
+	// Handover); etcd's election fences the handover itself, so it acts at
+	// once (controller.HandoverFast).
+	handoverMode   string
+	handoverMargin time.Duration    // --handover-margin
+	record         sources.Handover // os: the store directory's handover record
 	// handover, when set, runs on SIGINT/SIGTERM before the manager stops
 	// (etcd: a leader with a rival frees its groups, then resigns).
 	handover func(ctx context.Context, m *controller.Manager)
@@ -31,6 +37,16 @@ type modeOptions struct {
 	locations sources.LocationStore
 	// locationEvery is how often the location is re-read (0: --poll-interval).
 	locationEvery time.Duration
+}
+
+// addHandoverFlags adds --handover and --handover-margin to a mode that
+// detects leadership without fencing (os, swarm).
+func (m *modeOptions) addHandoverFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	d := controller.DefaultOptions()
+	m.handoverMode, m.handoverMargin = d.Handover, d.HandoverMargin
+	f.StringVar(&m.handoverMode, "handover", m.handoverMode, "fenced: a new leader changes nothing downstream until the previous one has released or its lease has certainly run out (a frozen or crashed old leader costs a gap of about the lease); fast: act at once (no gap, but the two may both manage the groups for a moment)")
+	f.DurationVar(&m.handoverMargin, "handover-margin", m.handoverMargin, "with --handover fenced: added to --lease-duration to bound the wait when the previous leader does not release")
 }
 
 // options turns the global and mode flags into controller Options. op
@@ -46,6 +62,10 @@ func (g *globals) options(log logr.Logger, l sources.Leadership, s sources.Store
 	o.Leadership, o.Store, o.Log = l, s, log
 	o.Metrics, o.Checks = op.metrics, op.checks
 	o.Mode, o.StoreLocation = m.mode, m.store
+	o.Handover, o.HandoverRecord = controller.HandoverFast, m.record
+	if m.handoverMode != "" {
+		o.Handover, o.HandoverMargin = m.handoverMode, m.handoverMargin
+	}
 	o.LocationInterval = m.locationEvery
 	o.Claims = m.claims
 	return o

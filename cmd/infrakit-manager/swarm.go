@@ -59,5 +59,6 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often Raft leadership is re-checked besides node events")
 	f.DurationVar(&mo.lease, "lease-duration", mo.lease, "how long an engine that does not answer keeps the current role before stepping down (below the Swarm's 10 s+ election)")
 	f.IntVar(&maxLabel, "max-label-bytes", 1<<20, "refuse a config whose encoded label exceeds this many bytes (Raft caps the cluster object near 1.5 MiB)")
+	mo.addHandoverFlags(cmd)
 	return cmd
 }

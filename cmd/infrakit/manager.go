@@ -145,6 +145,9 @@ func writeStatus(w io.Writer, s plugin.ManagerStatus) {
 	fmt.Fprintf(tw, "Role:\t%s\n", s.Role)
 	fmt.Fprintf(tw, "Lease:\t%s\n", s.Lease)
 	fmt.Fprintf(tw, "Term:\t%d (times this replica has gained leadership since it started)\n", s.Term)
+	if h := s.Handover; h != nil {
+		fmt.Fprintf(tw, "Handover:\t%s, term %d, %s after %s: %s\n", h.Mode, h.Term, h.Phase, h.Waited.Round(time.Millisecond), h.Reason)
+	}
 	fmt.Fprintf(tw, "Leader:\t%s\n", leader)
 	fmt.Fprintf(tw, "Store:\t%s\n", s.Store.Location)
 	fmt.Fprintf(tw, "Store version:\t%s\n", orDash(s.Store.Version))

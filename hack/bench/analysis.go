@@ -22,10 +22,13 @@ func causes() map[string]string {
 			"overlapping the pretend call with the temp-file write and fsync (rename only once the plugin " +
 			"said yes) would recover about one round trip: the store side exists (sources.Stager, Prepare " +
 			"then Commit); the controller's use of it is in controller/batch.go.",
-		measureGain:    contention,
-		measureLoss:    contention,
-		measureOverlap: contention + " A handover adds the two managers' independent reaction times.",
-		measureGap:     contention + " A handover adds the two managers' independent reaction times.",
+		measureGain: contention,
+		measureLoss: contention,
+		measureOverlap: "With --handover fenced an overlap means the gate let a new leader act before the old " +
+			"one released (controller/handover.go, sources/file_handover.go): a bug, not load.",
+		measureGap: contention + " A fenced handover adds, in sequence, the old leader's free, its " +
+			"InspectGroups that finds nothing left, the release write (temp file, fsync, rename, directory " +
+			"fsync) and the new leader's next 5 ms poll of the record.",
 		takeoverMeasure(takeoverGoalGroups): "Cause: CPU, not waiting. The first commit waits for the sync " +
 			"to read the store: sources.FileStore.Load decodes every entry of a file it did not write and " +
 			"encodes each group once (the kept encodings that later saves reuse; go test -bench " +

@@ -67,6 +67,7 @@ func (h *harness) etcdProfile(ctx context.Context, endpoints []string, prefix st
 	}
 	defer cli.Close()
 	o := controller.DefaultOptions()
+	o.Handover = controller.HandoverFast
 	lo := etcd.DefaultLeadershipOptions()
 	lo.Prefix, lo.Name, lo.Log = prefix, "in-process", logr.Discard()
 	lo.CallTimeout = min(lo.CallTimeout, lo.LeaseDuration/3)

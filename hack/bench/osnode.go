@@ -42,6 +42,7 @@ type osCluster struct {
 	leaderFile string
 	storeDir   string
 	renames    []time.Duration // how long each setLeader's rename took
+	handover   string          // --handover of every manager; "" the default
 }
 
 func (h *harness) newOSCluster(section string) (*osCluster, error) {
@@ -119,6 +120,9 @@ func (c *osCluster) nodeWith(ctx context.Context, name string, simArgs []string,
 	n.mgrStart = time.Now().UnixNano()
 	args := append([]string{"--name", name, "--plugin-dir", n.pluginDir, "--metrics-addr", "127.0.0.1:0",
 		"os", "--leader-file", c.leaderFile, "--store-dir", c.storeDir, "--poll-interval", leaderPoll}, mgrArgs...)
+	if c.handover != "" {
+		args = append(args, "--handover", c.handover)
+	}
 	n.mgr, err = c.h.startProcess(ctx, filepath.Join(n.pluginDir, name), c.h.bin(binManager), args...)
 	if err != nil {
 		return nil, err

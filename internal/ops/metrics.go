@@ -74,6 +74,12 @@ type Metrics struct {
 	leader       bool
 	leaseMu      sync.Mutex // orders SetLease's reset-and-set
 	leaseCurrent string
+
+	handoverState   *prometheus.GaugeVec
+	handoverWait    *prometheus.HistogramVec
+	handoverRelease prometheus.Histogram
+	handoverMu      sync.Mutex // orders SetHandover's reset-and-set
+	handoverCurrent string
 }
 
 var (
@@ -120,6 +126,7 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 	m.buildInfo = m.gaugeVec("infrakit_manager_build_info", "Always 1; the labels name the release version, commit and Go version.", "version", "commit", "goversion")
 	m.leaseState = m.gaugeVec("infrakit_manager_lease_state", "1 for the current state of the leadership lease, 0 for states seen before.", "state")
 	m.masterStatus.WithLabelValues(m.leaseName).Set(0)
+	m.addHandover()
 	return m
 }
 
