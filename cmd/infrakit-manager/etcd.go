@@ -106,13 +106,13 @@ global.config (or a Swarm label's contents) in and out.`,
 	pf.IntVar(&f.maxTxnOps, "max-txn-ops", so.MaxTxnOps, "the cluster's --max-txn-ops: one commit changes at most this many groups minus 2")
 	fl := cmd.Flags()
 	fl.DurationVar(&f.lease, "lease-duration", lo.LeaseDuration, "election lease TTL, whole seconds: a dead leader is replaced after about this long")
-	fl.StringVar(&f.handover, "handover", handoverFree, `SIGTERM of the leader: "free" its groups while still holding the election, then resign (no group runs on two downstreams; a takeover waits for the frees), or "keep" them running and resign at once (fastest takeover; both downstreams run them until this manager restarts)`)
+	fl.StringVar(&f.handover, "on-stop", handoverFree, `SIGTERM of the leader: "free" its groups while still holding the election, then resign (no group runs on two downstreams; a takeover waits for the frees), or "keep" them running and resign at once (fastest takeover; both downstreams run them until this manager restarts)`)
 	fl.StringVar(&f.candidate, "candidate", "", "this manager's name in the election, shown as the leader (default <hostname>/<--name>)")
 	cmd.AddCommand(newEtcdImportCmd(f, so), newEtcdExportCmd(f, so))
 	return cmd
 }
 
-// The --handover choices.
+// The --on-stop choices (etcd; os and swarm have --handover fenced|fast, a different question).
 const (
 	handoverFree = "free"
 	handoverKeep = "keep"
@@ -121,7 +121,7 @@ const (
 // validate refuses flags that would silently mean something else.
 func (f *etcdFlags) validate() error {
 	if f.handover != "" && f.handover != handoverFree && f.handover != handoverKeep {
-		return usageError{fmt.Errorf(`--handover must be "free" or "keep", not %q`, f.handover)}
+		return usageError{fmt.Errorf(`--on-stop must be "free" or "keep", not %q`, f.handover)}
 	}
 	if f.prefix == "" {
 		return usageError{errors.New(`--prefix must not be empty: give a key prefix such as /infrakit (the default)`)}

@@ -60,15 +60,15 @@ const (
 	etcdMeasureCut      = "etcd: leader cut off from etcd (its connections frozen): old leader's free before the new leader's commit"
 	etcdMeasureDelay    = "etcd: 0.6 s one-way delay on the leading manager's connections: time with no leader (old leader's free to the new leader's commit)"
 	etcdMeasureRaft     = "etcd: kill -9 of the etcd Raft leader member, probing commits through the leading manager"
-	etcdMeasureTakeover = "etcd: takeover of 10000 stored groups with --handover keep (SIGTERM of the leader to the new leader's last commit)"
-	etcdMeasureHandover = "etcd: handover of 10000 stored groups with the default --handover free (SIGTERM of the leader: its frees, then the new leader's commits)"
+	etcdMeasureTakeover = "etcd: takeover of 10000 stored groups with --on-stop keep (SIGTERM of the leader to the new leader's last commit)"
+	etcdMeasureHandover = "etcd: handover of 10000 stored groups with the default --on-stop free (SIGTERM of the leader: its frees, then the new leader's commits)"
 )
 
 // Anchors beside the etcd rows (issue 12).
 const (
 	etcdOrigKill     = "swarm mode here 10-17.6 s; client-go defaults 13-24 s"
 	etcdOrigCut      = "client-go documents no fencing"
-	etcdOrigHandover = "before issue 18 (and with --handover keep): the new leader commits while the old downstream still runs every group"
+	etcdOrigHandover = "before issue 18 (and with --on-stop keep): the new leader commits while the old downstream still runs every group"
 	etcdOrigDelay    = "before issue 18: nobody led for the whole fault (27, 17, 17, 17 s)"
 	etcdOrigCommit   = "os mode's file store here: 99 ms at 10,000"
 )

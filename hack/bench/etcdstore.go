@@ -38,7 +38,7 @@ func (h *harness) etcdStored(ctx context.Context, endpoints []string) ([]row, er
 		return nil, err
 	}
 	defer s.stop()
-	a, err := h.etcdNodeOf(ctx, endpoints, pLarge, "ea", false, "--handover", "keep")
+	a, err := h.etcdNodeOf(ctx, endpoints, pLarge, "ea", false, "--on-stop", "keep")
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (h *harness) etcdStored(ctx context.Context, endpoints []string) ([]row, er
 			sl.P50 <= etcdCommitGoal && sl.P50 <= limit, etcdOrigCommit),
 	}
 
-	// Takeover: a (--handover keep) resigns (SIGTERM revokes its lease at
+	// Takeover: a (--on-stop keep) resigns (SIGTERM revokes its lease at
 	// once); b, following, leads and commits every stored group (the large
 	// store and the client's c00).
 	stored := large + 1
@@ -246,7 +246,7 @@ func storeSplit(ctx context.Context, endpoints []string, prefix string, count in
 			ms(c.P50), ms(d.P50), ms(s.P50), s.N), ""), nil
 }
 
-// etcdHandover restarts a (default --handover free) as a follower, waits
+// etcdHandover restarts a (default --on-stop free) as a follower, waits
 // until its downstream has freed the groups a's SIGTERM kept running, then
 // stops b, the leader, with SIGTERM: b frees every group while it still
 // holds the election, then revokes its lease, and a commits them all.

@@ -198,8 +198,8 @@ var method = []string{
 		"Commits: groups imported with `infrakit-manager etcd import` onto two " +
 		"prefixes (10 and 10,000), one leading manager each, batches alternating as in the commit section, the " +
 		"managers' CPU time read around the batches. Takeover: SIGTERM of the 10,000-group leader run with " +
-		"--handover keep (its lease is revoked at once) to a following manager's last commit. Handover: that " +
-		"manager restarted with the default --handover free and its downstream freed, then SIGTERM of the new " +
+		"--on-stop keep (its lease is revoked at once) to a following manager's last commit. Handover: that " +
+		"manager restarted with the default --on-stop free and its downstream freed, then SIGTERM of the new " +
 		"leader: its last free and the other's first and last commits. The split rows time the store's parts in the harness's " +
 		"process (unfenced etcd.Store), and with --profile always or a missed commit goal, an in-process controller " +
 		"on the same prefixes splits a commit and writes etcd-commit-N.pprof.",
