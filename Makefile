@@ -13,6 +13,8 @@ DOCKER   ?= docker
 FUZZTIME ?= 5m
 TESTFLAGS ?=
 TESTTIMEOUT ?= 10m
+empty :=
+space := $(empty) $(empty)
 
 .PHONY: all binaries static image docker-engine test test-short lint demo bench fuzz fuzz-smoke swarm-lab-install clean sim sim-long chaos
 
@@ -46,9 +48,21 @@ docker-engine:
 # TESTTIMEOUT bounds each package's test binary: a test that hangs is killed
 # then, and the summary names it ("HUNG <package> <test>") with the last
 # lines it printed; a lab it started goes down with it (labscript.ReapAfter).
+#
+# The e2e package runs in shards (E2E_SHARDS, each a -run pattern, then the
+# rest with -skip), one after the other once the other packages are done, so
+# each test binary stays well under TESTTIMEOUT and the timing-sensitive
+# process tests do not share the two cores with each other.
+E2E_SHARDS ?= ^TestEtcd ^TestFrozen ^TestSwarm
+GOTEST = $(GO) test -race -count=1 -timeout $(TESTTIMEOUT) -json $(TESTFLAGS)
 test:
-	set -o pipefail; $(GO) test -race -count=1 -timeout $(TESTTIMEOUT) -json $(TESTFLAGS) ./... \
-		| $(GO) run ./hack/testsummary $(if $(filter -v,$(TESTFLAGS)),-v)
+	set -o pipefail; { \
+		s=0; \
+		$(GOTEST) $$($(GO) list ./... | grep -v '/e2e$$') || s=1; \
+		for r in $(E2E_SHARDS); do $(GOTEST) -run "$$r" ./e2e || s=1; done; \
+		$(GOTEST) -skip '$(subst $(space),|,$(E2E_SHARDS))' ./e2e || s=1; \
+		exit $$s; \
+	} | $(GO) run ./hack/testsummary $(if $(filter -v,$(TESTFLAGS)),-v)
 
 # Unit tests only (no e2e processes, no Docker).
 test-short:
