@@ -234,7 +234,17 @@ func swarmFrozenLeaderManager(t *testing.T, lab *swarmtest.Lab) {
 		old.mgr.Signal(syscall.SIGSTOP)
 		before := time.Now().UnixNano()
 		lab.Demote(t, old.i)
-		next, committed := committedSince(t, c.others(old), before, handoverWait, groups...)
+		promoted := false
+		t.Cleanup(func() { // a failed round leaves the lab as it found it
+			if !promoted {
+				old.mgr.Signal(syscall.SIGCONT)
+				lab.Promote(t, old.i)
+			}
+		})
+		// Demoting the Raft leader usually hands leadership over at once, but
+		// swarmkit falls back to an election now and then (10-30 s here):
+		// bounded by electionWait, the figure is logged, not asserted.
+		next, committed := committedSince(t, c.others(old), before, electionWait, groups...)
 		time.Sleep(2500 * time.Millisecond) //nolint:forbidigo // the scenario: frozen well past the takeover
 		resumed := time.Now().UnixNano()
 		old.mgr.Signal(syscall.SIGCONT)
@@ -245,6 +255,7 @@ func swarmFrozenLeaderManager(t *testing.T, lab *swarmtest.Lab) {
 			round, old.i, next.i, ms(committed-before), commits, frees)
 		require.Zero(t, commits, "round %d: the resumed manager committed on stale leadership", round)
 		lab.Promote(t, old.i)
+		promoted = true
 		c.converged(c.leader(), eventually, groups...)
 	}
 }
