@@ -7,7 +7,7 @@ import (
 )
 
 func (m *Metrics) addHandover() {
-	m.handoverState = m.gaugeVec("infrakit_manager_handover_state",
+	m.handoverState.vec = m.gaugeVec("infrakit_manager_handover_state",
 		"1 for the phase of this replica's newest handover as new leader (waiting_release, waiting_lease, done), 0 for phases seen before.", "phase")
 	m.handoverWait = m.histogramVec("infrakit_manager_handover_wait_seconds",
 		"How long a new leader waited before acting, by how the wait ended (released, lease, none, fast).", "how")
@@ -25,13 +25,7 @@ func (m *Metrics) SetHandover(phase string) {
 	if m == nil {
 		return
 	}
-	m.handoverMu.Lock()
-	defer m.handoverMu.Unlock()
-	if m.handoverCurrent != "" && m.handoverCurrent != phase {
-		m.handoverState.WithLabelValues(m.handoverCurrent).Set(0)
-	}
-	m.handoverCurrent = phase
-	m.handoverState.WithLabelValues(phase).Set(1)
+	m.handoverState.set(phase)
 }
 
 // HandoverDone records how long a new leader waited and how the wait ended.

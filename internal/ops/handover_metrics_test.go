@@ -11,10 +11,10 @@ import (
 func TestMetrics_Handover(t *testing.T) {
 	m := NewMetrics(DefaultMetricsOptions())
 	m.SetHandover("waiting_release")
-	require.Equal(t, 1.0, testutil.ToFloat64(m.handoverState.WithLabelValues("waiting_release")))
+	require.Equal(t, 1.0, testutil.ToFloat64(m.handoverState.vec.WithLabelValues("waiting_release")))
 	m.SetHandover("done")
-	require.Equal(t, 0.0, testutil.ToFloat64(m.handoverState.WithLabelValues("waiting_release")), "one phase at a time")
-	require.Equal(t, 1.0, testutil.ToFloat64(m.handoverState.WithLabelValues("done")))
+	require.Equal(t, 0.0, testutil.ToFloat64(m.handoverState.vec.WithLabelValues("waiting_release")), "one phase at a time")
+	require.Equal(t, 1.0, testutil.ToFloat64(m.handoverState.vec.WithLabelValues("done")))
 
 	m.HandoverDone("released", 3*time.Millisecond)
 	m.HandoverDone("lease", 2100*time.Millisecond)

@@ -67,19 +67,15 @@ type Metrics struct {
 	downstream   *prometheus.HistogramVec
 	apiRequests  *prometheus.CounterVec
 	apiDuration  *prometheus.HistogramVec
-	leaseState   *prometheus.GaugeVec
+	leaseState   oneHot
 	buildInfo    *prometheus.GaugeVec
 	leaderMu     sync.Mutex // orders SetLeader's read-compare-set
 	leaderKnown  bool
 	leader       bool
-	leaseMu      sync.Mutex // orders SetLease's reset-and-set
-	leaseCurrent string
 
-	handoverState   *prometheus.GaugeVec
+	handoverState   oneHot
 	handoverWait    *prometheus.HistogramVec
 	handoverRelease prometheus.Histogram
-	handoverMu      sync.Mutex // orders SetHandover's reset-and-set
-	handoverCurrent string
 }
 
 var (
@@ -124,7 +120,7 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 	m.apiRequests = m.counterVec("infrakit_manager_group_api_requests_total", "Group API (and Manager API) requests served, by method and JSON-RPC code (0 success).", "method", "code")
 	m.apiDuration = m.histogramVec("infrakit_manager_group_api_request_duration_seconds", "Duration of Group API (and Manager API) requests by method.", "method")
 	m.buildInfo = m.gaugeVec("infrakit_manager_build_info", "Always 1; the labels name the release version, commit and Go version.", "version", "commit", "goversion")
-	m.leaseState = m.gaugeVec("infrakit_manager_lease_state", "1 for the current state of the leadership lease, 0 for states seen before.", "state")
+	m.leaseState.vec = m.gaugeVec("infrakit_manager_lease_state", "1 for the current state of the leadership lease, 0 for states seen before.", "state")
 	m.masterStatus.WithLabelValues(m.leaseName).Set(0)
 	m.addHandover()
 	return m
@@ -204,13 +200,7 @@ func (m *Metrics) SetLease(state string) {
 	if m == nil {
 		return
 	}
-	m.leaseMu.Lock()
-	defer m.leaseMu.Unlock()
-	if m.leaseCurrent != "" && m.leaseCurrent != state {
-		m.leaseState.WithLabelValues(m.leaseCurrent).Set(0)
-	}
-	m.leaseCurrent = state
-	m.leaseState.WithLabelValues(state).Set(1)
+	m.leaseState.set(state)
 }
 
 // StoreSaved records one store save and its outcome.
@@ -307,3 +297,21 @@ type noopMetric struct{}
 func (noopMetric) Inc()            {}
 func (noopMetric) Dec()            {}
 func (noopMetric) Observe(float64) {}
+
+// oneHot is a gauge vector with one label where exactly the newest value is
+// 1 and every value set before is 0 (a state or phase).
+type oneHot struct {
+	mu      sync.Mutex // orders set's reset-and-set
+	vec     *prometheus.GaugeVec
+	current string
+}
+
+func (o *oneHot) set(v string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.current != "" && o.current != v {
+		o.vec.WithLabelValues(o.current).Set(0)
+	}
+	o.current = v
+	o.vec.WithLabelValues(v).Set(1)
+}

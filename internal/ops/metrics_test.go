@@ -36,8 +36,8 @@ func TestMetrics_Methods(t *testing.T) {
 
 	m.SetLease("held")
 	m.SetLease("expired")
-	require.Equal(t, 0.0, testutil.ToFloat64(m.leaseState.WithLabelValues("held")))
-	require.Equal(t, 1.0, testutil.ToFloat64(m.leaseState.WithLabelValues("expired")))
+	require.Equal(t, 0.0, testutil.ToFloat64(m.leaseState.vec.WithLabelValues("held")))
+	require.Equal(t, 1.0, testutil.ToFloat64(m.leaseState.vec.WithLabelValues("expired")))
 
 	m.StoreSaved(time.Millisecond, nil)
 	m.StoreSaved(time.Millisecond, errors.New("disk full"))
