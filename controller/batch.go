@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -134,11 +135,11 @@ func verdicts(reqs []*writeReq) []*writeReq {
 // version).
 func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	r := w.r
-	t, err := r.lease.confirmWrite(context.Background())
+	t, err := r.lease.ConfirmWrite(context.Background())
 	if err != nil {
 		return verdicts(reqs), err
 	}
-	defer t.release()
+	defer t.Release()
 	if st, ok := r.stager(); ok && pendingVerdicts(reqs) && !r.savesChanges() {
 		live, done, err := w.twoPhase(t, st, reqs)
 		if done {
@@ -159,13 +160,13 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 		// Only removals of groups that are not stored (unknown IDs): if
 		// the store still holds what the cache holds, there is nothing to
 		// write. If it changed, decide again on what it holds now.
-		cfg, nv, err := r.store.Load(t.ctx)
+		cfg, nv, err := r.store.Load(t.Context())
 		if err == nil && nv == v {
 			w.saved(reqs, len(base.Groups))
 			return reqs, nil
 		}
 		if err == nil {
-			r.desired.install(cfg, nv, t.id)
+			r.desired.install(cfg, nv, t.ID())
 			if base, v, cached = r.desired.base(); cached && unchanged(base, reqs) {
 				w.saved(reqs, len(base.Groups))
 				return reqs, nil
@@ -186,10 +187,10 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	if cached {
 		next := build(base, reqs)
 		start := time.Now()
-		nv, err := r.store.Save(t.ctx, next, v)
+		nv, err := r.store.Save(t.Context(), next, v)
 		r.metrics.StoreSaved(time.Since(start), err)
 		if err == nil {
-			r.desired.apply(next, nv, ids, t.id)
+			r.desired.apply(next, nv, ids, t.ID())
 			w.saved(reqs, len(next.Groups))
 			return reqs, nil
 		}
@@ -198,7 +199,7 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 		}
 		// Someone else wrote the store: read it again below.
 	}
-	cfg, nv, err := sources.Update(t.ctx, r.store, func(c *sources.Config) error {
+	cfg, nv, err := sources.Update(t.Context(), r.store, func(c *sources.Config) error {
 		for _, req := range reqs {
 			req.mutate(c)
 		}
@@ -207,7 +208,7 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	if err != nil {
 		return reqs, writeErr(err, t)
 	}
-	r.desired.install(cfg, nv, t.id)
+	r.desired.install(cfg, nv, t.ID())
 	w.saved(reqs, len(cfg.Groups))
 	return reqs, nil
 }
@@ -228,7 +229,7 @@ func (w *writer) saved(reqs []*writeReq, groups int) {
 // commits it if every member was accepted and the store is unchanged. done
 // is false when the batch must be saved the plain way (with the members
 // returned: a rejected one is dropped).
-func (w *writer) twoPhase(t *term, st sources.Stager, reqs []*writeReq) (live []*writeReq, done bool, err error) {
+func (w *writer) twoPhase(t *lease.Term, st sources.Stager, reqs []*writeReq) (live []*writeReq, done bool, err error) {
 	r := w.r
 	r.storeMu.Lock()
 	base, v, cached := r.desired.base()
@@ -238,7 +239,7 @@ func (w *writer) twoPhase(t *term, st sources.Stager, reqs []*writeReq) (live []
 	}
 	next := build(base, reqs)
 	start := time.Now()
-	p, perr := st.Prepare(t.ctx, next, v)
+	p, perr := st.Prepare(t.Context(), next, v)
 	r.storeMu.Unlock()
 	live = verdicts(reqs) // no lock held while the downstream answers
 	if perr != nil {
@@ -257,7 +258,7 @@ func (w *writer) twoPhase(t *term, st sources.Stager, reqs []*writeReq) (live []
 	if _, now, ok := r.desired.base(); !ok || now != v {
 		return live, false, nil
 	}
-	nv, err := p.Commit(t.ctx)
+	nv, err := p.Commit(t.Context())
 	r.metrics.StoreSaved(time.Since(start), err)
 	if err != nil {
 		if done, ferr := w.failed(err, t); done {
@@ -265,14 +266,14 @@ func (w *writer) twoPhase(t *term, st sources.Stager, reqs []*writeReq) (live []
 		}
 		return live, false, nil
 	}
-	r.desired.apply(next, nv, idsOf(live), t.id)
+	r.desired.apply(next, nv, idsOf(live), t.ID())
 	w.saved(live, len(next.Groups))
 	return live, true, nil
 }
 
 // failed handles a failed save: done is false for a conflict (read the
 // store again and retry).
-func (w *writer) failed(err error, t *term) (done bool, out error) {
+func (w *writer) failed(err error, t *lease.Term) (done bool, out error) {
 	r := w.r
 	if errors.Is(err, context.DeadlineExceeded) {
 		// The write's outcome is unknown: so is the store, until re-read.
@@ -280,7 +281,7 @@ func (w *writer) failed(err error, t *term) (done bool, out error) {
 		r.triggerSync()
 	}
 	if errors.Is(err, sources.ErrFenced) {
-		r.lease.start() // the store says another leads: look now
+		r.lease.Recheck() // the store says another leads: look now
 	}
 	if errors.Is(err, sources.ErrConflict) {
 		return false, nil
@@ -304,7 +305,7 @@ func build(base sources.Config, reqs []*writeReq) sources.Config {
 // saveDelta saves the members' changes through a sources.ChangeSaver,
 // handing it only the changed groups (it looks at no other). done is false
 // when the store changed since v: the caller reads it again. storeMu is held.
-func (w *writer) saveDelta(t *term, base sources.Config, v sources.Version, reqs []*writeReq) (done bool, err error) {
+func (w *writer) saveDelta(t *lease.Term, base sources.Config, v sources.Version, reqs []*writeReq) (done bool, err error) {
 	r := w.r
 	ids := idsOf(reqs)
 	delta := sources.Config{Groups: make(map[plugin.ID]sources.Entry, len(reqs)), Destroying: map[plugin.ID]sources.Entry{}}
@@ -320,10 +321,10 @@ func (w *writer) saveDelta(t *term, base sources.Config, v sources.Version, reqs
 		req.mutate(&delta)
 	}
 	start := time.Now()
-	nv, err := r.store.(*boundedStore).SaveChanged(t.ctx, delta, v, ids)
+	nv, err := r.store.(*boundedStore).SaveChanged(t.Context(), delta, v, ids)
 	r.metrics.StoreSaved(time.Since(start), err)
 	if err == nil {
-		r.desired.applyDelta(delta, nv, ids, t.id)
+		r.desired.applyDelta(delta, nv, ids, t.ID())
 		n, _, _ := r.desired.count()
 		w.saved(reqs, n)
 		return true, nil
@@ -377,12 +378,12 @@ func idsOf(reqs []*writeReq) []plugin.ID {
 
 // storeErr marks an error from the store for the user; a write cut short
 // by the end of the term, or fenced by the store, is not-a-leader.
-func storeErr(err error, t *term) error {
+func storeErr(err error, t *lease.Term) error {
 	var se *storeError
 	if errors.As(err, &se) {
 		return err
 	}
-	if t.ctx.Err() != nil || errors.Is(err, sources.ErrFenced) {
+	if t.Context().Err() != nil || errors.Is(err, sources.ErrFenced) {
 		return ErrNotLeader
 	}
 	return &storeError{err}
@@ -392,8 +393,8 @@ func storeErr(err error, t *term) error {
 // Save, a Commit): cut short by the end of the term, its outcome is
 // unknown, and a bare not-a-leader would say that nothing was done (clients
 // and forwarding followers resend on it). Fenced, it was refused.
-func writeErr(err error, t *term) error {
-	if t.ctx.Err() != nil && !errors.Is(err, sources.ErrFenced) && !errors.As(err, new(*storeError)) {
+func writeErr(err error, t *lease.Term) error {
+	if t.Context().Err() != nil && !errors.Is(err, sources.ErrFenced) && !errors.As(err, new(*storeError)) {
 		return fmt.Errorf("store write cut short by the end of leadership, its outcome is unknown: %w (%w)", err, ErrNotLeader)
 	}
 	return storeErr(err, t)

@@ -7,8 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
 // No plan frees a group whose destroy is pending, nor a group this leader
@@ -55,15 +57,26 @@ func TestDesired_FreshOnlyForTheTermTheReadBeganIn(t *testing.T) {
 func TestReconciler_DrainingIsCountedPerTerm(t *testing.T) {
 	e := newEnv(t, false)
 	r := e.m.r
-	t1, t2 := &term{id: 1, ctx: context.Background()}, &term{id: 2, ctx: context.Background()}
-	t1.inflight.Add(1)
-	t2.inflight.Add(1)
-	r.onLeaseChange(leaseChange{role: RoleFollower, term: t1, reason: "test"})
-	r.onLeaseChange(leaseChange{role: RoleFollower, term: t2, reason: "test"})
-	t1.release()
+	// Two terms of a lease of their own, each with one call in flight.
+	src := sourcestest.NewStaticLeadership(true)
+	l := lease.New(src, lease.DefaultOptions(), func(lease.Change) {})
+	inflight := func() *lease.Term {
+		require.NoError(t, l.CheckNow(t.Context()))
+		tm, err := l.Confirm(t.Context())
+		require.NoError(t, err)
+		src.Set(false)
+		require.NoError(t, l.CheckNow(t.Context()))
+		src.Set(true)
+		return tm
+	}
+	t1, t2 := inflight(), inflight()
+	require.NotEqual(t, t1.ID(), t2.ID())
+	r.onLeaseChange(lease.Change{Role: RoleFollower, Term: t1, Reason: "test"})
+	r.onLeaseChange(lease.Change{Role: RoleFollower, Term: t2, Reason: "test"})
+	t1.Release()
 	eventually(t, func() bool { return r.draining.Load() == 1 }, "term 1 drained")
 	require.True(t, r.isDraining(), "term 2's call is still in flight")
-	t2.release()
+	t2.Release()
 	eventually(t, func() bool { return !r.isDraining() }, "term 2 drained")
 }
 

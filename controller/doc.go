@@ -6,14 +6,14 @@
 //
 // Rooms and the one-way flow:
 //
-//   - lease (lease.go, lease_run.go) turns the source's three answers
+//   - lease (package controller/lease) turns the source's three answers
 //     (leader, not leader, unknown) into a role with a lease and terms.
-//     Unknown keeps the role for at most Options.LeaseDuration. confirm is
+//     Unknown keeps the role for at most Options.LeaseDuration. Confirm is
 //     the gate in front of every downstream change and store write: a
 //     confirmation from a check that began more than one renewal interval
 //     ago is re-checked first, so a frozen process never acts on stale
 //     leadership. For a downstream change the same test is made again as
-//     its request is written (send_gate.go, plugin.WithSendGate: at each
+//     its request is written (SendGate, plugin.WithSendGate: at each
 //     read of the request body, just before its bytes are written), so a
 //     worker frozen after confirm looks again on waking before its request
 //     is complete.

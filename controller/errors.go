@@ -3,14 +3,16 @@ package controller
 import (
 	"errors"
 	"fmt"
+
+	"github.com/infrakit-manager/manager/controller/lease"
 )
 
 // Sentinel errors. Check with errors.Is.
 var (
 	// ErrNotLeader is answered to every write on a replica that does not
 	// lead. Its text is exactly the original's, "not-a-leader": clients
-	// compare it.
-	ErrNotLeader = errors.New("not-a-leader")
+	// compare it. It is the lease's (lease.ErrNotLeader).
+	ErrNotLeader = lease.ErrNotLeader
 	// ErrInvalidSpec: the spec failed local validation (blank ID, properties
 	// that are not JSON). Nothing was stored.
 	ErrInvalidSpec = errors.New("invalid group spec")
@@ -37,7 +39,8 @@ var (
 	// act; the gate allows no downstream change until it has released or
 	// its lease has certainly run out. It is a waiting error: the sync
 	// loop enqueues every group again when the handover ends.
-	errHandover = fmt.Errorf("%w: handover in progress, the previous leader may still act", errWaiting)
+	// The gate answers lease.ErrFenced; execute turns it into this.
+	errHandover = fmt.Errorf("%w: %w", errWaiting, lease.ErrFenced)
 )
 
 // terminalError marks an error that retrying cannot fix.

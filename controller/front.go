@@ -34,7 +34,7 @@ var (
 
 // leading answers ErrNotLeader unless this replica leads.
 func (f *front) leading() error {
-	if f.r.lease.view().Role != RoleLeader {
+	if f.r.lease.View().Role != RoleLeader {
 		return ErrNotLeader
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
@@ -53,7 +54,7 @@ type downstreamReader interface {
 // a lease after it. On a loss it waits for the term's calls and for its
 // downstream to run nothing, then records the release.
 type handover struct {
-	lease    *lease
+	lease    *lease.Lease
 	rec      sources.Handover // nil: the mode keeps no record; the lease alone
 	down     downstreamReader
 	name     string
@@ -70,7 +71,7 @@ type handover struct {
 
 	wg     sync.WaitGroup // gain and release goroutines; Stop waits for them
 	mu     sync.Mutex
-	terms  map[*term]*handoverTerm
+	terms  map[*lease.Term]*handoverTerm
 	lifted map[uint64]bool // this instance's record terms whose wait ended
 	status *plugin.HandoverStatus
 	since  time.Time // start of the handover in status
@@ -90,36 +91,36 @@ func newInstanceID() string {
 }
 
 // changed is the lease's role-change hook; it never blocks.
-func (h *handover) changed(c leaseChange) {
-	if c.term == nil {
+func (h *handover) changed(c lease.Change) {
+	if c.Term == nil {
 		return
 	}
-	if c.role == RoleLeader {
+	if c.Role == RoleLeader {
 		ht := &handoverTerm{claimed: make(chan struct{}), decided: make(chan struct{})}
 		h.mu.Lock()
-		h.terms[c.term] = ht
+		h.terms[c.Term] = ht
 		h.mu.Unlock()
 		if !h.fenced {
-			h.setStatus(c.term, plugin.HandoverDone, "--handover fast: acting at once, may overlap the previous leader", 0)
+			h.setStatus(c.Term, plugin.HandoverDone, "--handover fast: acting at once, may overlap the previous leader", 0)
 			h.metrics.HandoverDone(howFast, 0)
 		}
 		h.wg.Add(1)
-		go func() { defer h.wg.Done(); h.gain(c.term, ht) }()
+		go func() { defer h.wg.Done(); h.gain(c.Term, ht) }()
 		return
 	}
 	h.mu.Lock()
-	ht := h.terms[c.term]
-	delete(h.terms, c.term)
+	ht := h.terms[c.Term]
+	delete(h.terms, c.Term)
 	h.mu.Unlock()
 	if ht != nil {
 		h.wg.Add(1)
-		go func() { defer h.wg.Done(); h.release(c.term, ht, h.clock.Now()) }()
+		go func() { defer h.wg.Done(); h.release(c.Term, ht, h.clock.Now()) }()
 	}
 }
 
 // gain claims a record term for t and, fenced, waits until acting cannot
 // overlap the previous holders, then lifts t's fence.
-func (h *handover) gain(t *term, ht *handoverTerm) {
+func (h *handover) gain(t *lease.Term, ht *handoverTerm) {
 	defer func() {
 		select {
 		case <-ht.decided:
@@ -132,11 +133,11 @@ func (h *handover) gain(t *term, ht *handoverTerm) {
 		claimErr error
 	)
 	if h.rec != nil {
-		ctx, cancel := context.WithTimeout(t.ctx, h.timeout)
+		ctx, cancel := context.WithTimeout(t.Context(), h.timeout)
 		rec, ht.n, claimErr = h.rec.Claim(ctx, h.name, h.instance)
 		cancel()
-		if claimErr != nil && ht.n == 0 && t.ctx.Err() == nil {
-			h.log.Info("handover record not claimed", "term", t.id, "error", claimErr.Error())
+		if claimErr != nil && ht.n == 0 && t.Context().Err() == nil {
+			h.log.Info("handover record not claimed", "term", t.ID(), "error", claimErr.Error())
 		}
 	}
 	close(ht.claimed)
@@ -144,9 +145,9 @@ func (h *handover) gain(t *term, ht *handoverTerm) {
 		h.markLifted(ht.n)
 		return
 	}
-	deadline := t.gained.Add(h.bound)
+	deadline := t.Gained().Add(h.bound)
 	waitLease := func(why string) {
-		h.setStatus(t, plugin.HandoverWaitingLease, why, h.clock.Since(t.gained))
+		h.setStatus(t, plugin.HandoverWaitingLease, why, h.clock.Since(t.Gained()))
 	}
 	switch {
 	case h.rec == nil:
@@ -162,15 +163,15 @@ func (h *handover) gain(t *term, ht *handoverTerm) {
 			h.lift(t, ht, how)
 			return
 		}
-		h.setStatus(t, plugin.HandoverWaitingRelease, h.pending(rec, ht.n), h.clock.Since(t.gained))
+		h.setStatus(t, plugin.HandoverWaitingRelease, h.pending(rec, ht.n), h.clock.Since(t.Gained()))
 	}
 	close(ht.decided)
 	tick := h.clock.NewTicker(handoverPoll)
 	defer tick.Stop()
 	for {
 		select {
-		case <-t.ctx.Done():
-			h.setStatus(t, plugin.HandoverDone, "leadership lost during the handover", h.clock.Since(t.gained))
+		case <-t.Context().Done():
+			h.setStatus(t, plugin.HandoverDone, "leadership lost during the handover", h.clock.Since(t.Gained()))
 			return
 		case <-tick.C():
 		}
@@ -181,7 +182,7 @@ func (h *handover) gain(t *term, ht *handoverTerm) {
 		if h.rec == nil || claimErr != nil {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(t.ctx, h.timeout)
+		ctx, cancel := context.WithTimeout(t.Context(), h.timeout)
 		rec, err := h.rec.Load(ctx)
 		cancel()
 		if err == nil && h.doneIn(rec, ht.n) {
@@ -222,15 +223,15 @@ func (h *handover) pending(rec sources.HandoverRecord, n uint64) string {
 // lift ends t's wait: the gate opens and every group is reconciled again
 // (the term's first sync, run while the term waited, read both sides; a
 // group it has not read yet waits for it and is enqueued by it).
-func (h *handover) lift(t *term, ht *handoverTerm, how string) {
-	waited := h.clock.Since(t.gained)
+func (h *handover) lift(t *lease.Term, ht *handoverTerm, how string) {
+	waited := h.clock.Since(t.Gained())
 	h.markLifted(ht.n)
-	if !h.lease.lift(t) {
+	if !h.lease.Lift(t) {
 		return // the term ended meanwhile
 	}
 	h.setStatus(t, plugin.HandoverDone, liftReason(how), waited)
 	h.metrics.HandoverDone(how, waited)
-	h.log.Info("handover done, acting", "term", t.id, "handoverTerm", ht.n, "how", how,
+	h.log.Info("handover done, acting", "term", t.ID(), "handoverTerm", ht.n, "how", how,
 		"waited", waited.Round(time.Microsecond).String(), "leaseBound", h.bound.String())
 	h.onLift()
 }
@@ -258,8 +259,8 @@ func (h *handover) markLifted(n uint64) {
 // nothing, that t's holder no longer acts. It gives up when the record no
 // longer holds the term, on Stop, or after ten lease bounds (the next
 // leader has stopped waiting long before).
-func (h *handover) release(t *term, ht *handoverTerm, lost time.Time) {
-	base := h.lease.baseCtx()
+func (h *handover) release(t *lease.Term, ht *handoverTerm, lost time.Time) {
+	base := h.lease.Base()
 	select {
 	case <-ht.claimed:
 	case <-base.Done():
@@ -268,7 +269,7 @@ func (h *handover) release(t *term, ht *handoverTerm, lost time.Time) {
 	if h.rec == nil || ht.n == 0 {
 		return
 	}
-	t.wait(h.drain)
+	t.Wait(h.drain)
 	giveUp := lost.Add(10 * h.bound)
 	tick := h.clock.NewTicker(handoverPoll)
 	defer tick.Stop()
@@ -276,13 +277,13 @@ func (h *handover) release(t *term, ht *handoverTerm, lost time.Time) {
 		if err := h.tryRelease(base, ht.n); err == nil {
 			took := h.clock.Since(lost)
 			h.metrics.HandoverReleased(took)
-			h.log.Info("handover released", "term", t.id, "handoverTerm", ht.n, "took", took.Round(time.Microsecond).String())
+			h.log.Info("handover released", "term", t.ID(), "handoverTerm", ht.n, "took", took.Round(time.Microsecond).String())
 			return
 		} else if errors.Is(err, sources.ErrTermUnknown) || base.Err() != nil {
 			return
 		}
 		if h.clock.Now().After(giveUp) {
-			h.log.Info("handover not released: the downstream still runs groups or the record is unreachable", "term", t.id, "handoverTerm", ht.n)
+			h.log.Info("handover not released: the downstream still runs groups or the record is unreachable", "term", t.ID(), "handoverTerm", ht.n)
 			return
 		}
 		select {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -17,11 +18,9 @@ func newHandover(o *Options, r *reconciler) *handover {
 		fenced: o.Handover == HandoverFenced, bound: o.handoverBound(), margin: o.HandoverMargin, timeout: o.StoreTimeout,
 		drain: o.CallTimeout + time.Second, clock: o.Clock, log: o.Log.WithName("handover"), metrics: o.Metrics,
 		onLift: func() { r.enqueueAll() },
-		terms:  map[*term]*handoverTerm{}, lifted: map[uint64]bool{},
+		terms:  map[*lease.Term]*handoverTerm{}, lifted: map[uint64]bool{},
 	}
-	next := r.lease.onChange
-	r.lease.onChange = func(c leaseChange) { h.changed(c); next(c) }
-	r.lease.hand = h
+	r.hand = h // its changed runs first on every role change (onLeaseChange)
 	return h
 }
 
@@ -33,12 +32,12 @@ func newHandover(o *Options, r *reconciler) *handover {
 func (o *Options) handoverBound() time.Duration { return o.LeaseDuration + o.HandoverMargin }
 
 // setStatus records the newest handover's phase for Status and metrics.
-func (h *handover) setStatus(t *term, phase, reason string, waited time.Duration) {
+func (h *handover) setStatus(t *lease.Term, phase, reason string, waited time.Duration) {
 	h.mu.Lock()
-	if h.status == nil || h.status.Term != t.id {
-		h.since = t.gained
+	if h.status == nil || h.status.Term != t.ID() {
+		h.since = t.Gained()
 	}
-	if phase != plugin.HandoverDone && h.status != nil && h.status.Term == t.id && h.status.Phase == plugin.HandoverDone {
+	if phase != plugin.HandoverDone && h.status != nil && h.status.Term == t.ID() && h.status.Phase == plugin.HandoverDone {
 		h.mu.Unlock()
 		return // a late report after the end
 	}
@@ -46,7 +45,7 @@ func (h *handover) setStatus(t *term, phase, reason string, waited time.Duration
 	if h.fenced {
 		mode = HandoverFenced
 	}
-	h.status = &plugin.HandoverStatus{Mode: mode, Term: t.id, Phase: phase, Reason: reason, Waited: waited}
+	h.status = &plugin.HandoverStatus{Mode: mode, Term: t.ID(), Phase: phase, Reason: reason, Waited: waited}
 	h.mu.Unlock()
 	h.metrics.SetHandover(metricPhase(phase))
 }
@@ -94,7 +93,7 @@ func (h *handover) problem() string {
 // replica leads) has claimed its record term and either acts or has begun
 // to wait: Start returns with the first handover decided.
 func (h *handover) settle(ctx context.Context) {
-	t := h.lease.current()
+	t := h.lease.Current()
 	if t == nil {
 		return
 	}
@@ -117,13 +116,13 @@ func (h *handover) settle(ctx context.Context) {
 // ended its handover, at most the lease bound plus one record call. It is
 // how --once acts only where the daemon would.
 func (h *handover) waitCurrent(ctx context.Context) {
-	t := h.lease.current()
+	t := h.lease.Current()
 	if t == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.bound+h.timeout)
 	defer cancel()
-	for h.lease.fencedTerm(t) {
+	for h.lease.Fenced(t) {
 		select {
 		case <-ctx.Done():
 			return

@@ -9,6 +9,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/sources"
 )
 
@@ -20,7 +21,7 @@ import (
 type locator struct {
 	store     sources.LocationStore // nil: nothing published, the holder's name only
 	advertise string                // this replica's URL; "" publishes nothing
-	lease     *lease
+	lease     *lease.Lease
 	clock     clock.WithTicker
 	every     time.Duration
 	timeout   time.Duration
@@ -54,7 +55,7 @@ func (l *locator) run(ctx context.Context) {
 func (l *locator) refresh(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	v := l.lease.view()
+	v := l.lease.View()
 	cur, err := l.store.Load(ctx)
 	if err != nil {
 		l.log.V(1).Info("leader location unreadable", "error", err.Error())
@@ -108,7 +109,7 @@ func (l *locator) clearOwn(ctx context.Context) {
 // current holder (or the source does not name one), this replica's own URL when it leads, else
 // infrakit://<holder> (the holder's name only), nil when nobody is known to
 // lead.
-func (l *locator) location(v leaseView) *url.URL {
+func (l *locator) location(v lease.View) *url.URL {
 	if v.Role == RoleUnknown {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
@@ -33,12 +34,13 @@ type reconciler struct {
 	down    plugin.Group
 	log     logr.Logger
 	clock   clock.WithTicker
-	lease   *lease
+	lease   *lease.Lease
 	desired *desired
 	obs     *observed
 	intents *intents
 	w       *writer
-	health  *health // claims not held (health.go)
+	health  *health   // claims not held (health.go)
+	hand    *handover // the handover of each term (handover.go); nil until newHandover
 
 	metrics     *ops.Metrics   // nil-safe
 	ledger      *ops.Ledger    // each group's last reconcile, for Status
@@ -78,46 +80,56 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 		resync: o.ResyncInterval, callTimeout: o.CallTimeout, workers: o.Workers,
 		queue: q, syncCh: make(chan struct{}, 1),
 	}
-	r.lease = newLease(o.Leadership, leaseOptions{
-		duration: o.LeaseDuration, renew: o.RenewInterval, checkTimeout: o.CheckTimeout,
-		clock: o.Clock, log: o.Log.WithName("lease"),
-	}, r.onLeaseChange)
-	r.lease.onTick = func() {
-		r.leaseBeat.Beat()
-		r.metrics.SetLease(r.lease.view().state())
+	lo := lease.Options{
+		Duration: o.LeaseDuration, RenewInterval: o.RenewInterval, CheckTimeout: o.CheckTimeout,
+		Fenced: o.Handover == HandoverFenced, Clock: o.Clock, Log: o.Log.WithName("lease"),
 	}
+	if err := lo.Validate(); err != nil {
+		return nil, err
+	}
+	r.lease = lease.New(o.Leadership, lo, r.onLeaseChange)
 	r.w = &writer{r: r}
 	return r, nil
 }
 
-// onLeaseChange is called, in order, for every role change. Gaining
+// leaseTick runs after every renewal tick of the lease loop.
+func (r *reconciler) leaseTick() {
+	r.leaseBeat.Beat()
+	r.metrics.SetLease(r.lease.View().State())
+}
+
+// onLeaseChange is called, in order, for every role change: the handover
+// hears of it first (it claims or releases the term's record). Gaining
 // leadership makes the desired state stale (it is re-read before anything
 // is acted on). Losing it has already cancelled the term's context; the
 // frees wait (bounded) until the term's in-flight calls have returned.
-func (r *reconciler) onLeaseChange(c leaseChange) {
-	id := uint64(0)
-	if c.term != nil {
-		id = c.term.id
+func (r *reconciler) onLeaseChange(c lease.Change) {
+	if r.hand != nil {
+		r.hand.changed(c)
 	}
-	r.log.Info("leadership changed", "leader", c.role == RoleLeader, "role", c.role.String(), "term", id, "reason", c.reason)
-	v := r.lease.view()
-	r.metrics.SetLeader(c.role == RoleLeader)
+	id := uint64(0)
+	if c.Term != nil {
+		id = c.Term.ID()
+	}
+	r.log.Info("leadership changed", "leader", c.Role == RoleLeader, "role", c.Role.String(), "term", id, "reason", c.Reason)
+	v := r.lease.View()
+	r.metrics.SetLeader(c.Role == RoleLeader)
 	r.metrics.SetTerm(v.Term)
-	r.metrics.SetLease(v.state())
-	if c.role == RoleLeader {
+	r.metrics.SetLease(v.State())
+	if c.Role == RoleLeader {
 		// desired state is fresh for this term only once a read that
 		// began in it (or a save of it) is installed: see desired.
 		r.triggerSync()
 		return
 	}
 	r.obs.forgetDestroyed() // the next leader owns what happens to them
-	if c.term == nil {
+	if c.Term == nil {
 		r.triggerSync()
 		return
 	}
 	r.draining.Add(1)
 	go func() {
-		if !c.term.wait(r.callTimeout + time.Second) {
+		if !c.Term.Wait(r.callTimeout + time.Second) {
 			r.log.Info("calls of the ended term still running, freeing anyway", "term", id)
 		}
 		r.draining.Add(-1)
@@ -130,7 +142,7 @@ func (r *reconciler) isDraining() bool { return r.draining.Load() > 0 }
 
 // leaderTerm is the term to plan in: the current one while leading, 0
 // (never fresh) otherwise.
-func (r *reconciler) leaderTerm(v leaseView) uint64 {
+func (r *reconciler) leaderTerm(v lease.View) uint64 {
 	if v.Role != RoleLeader {
 		return 0
 	}
@@ -150,7 +162,7 @@ func (r *reconciler) triggerSync() {
 func (r *reconciler) sync(ctx context.Context) error {
 	var errs []error
 	r.storeMu.Lock()
-	term := r.lease.view().Term // the term in which this read begins
+	term := r.lease.View().Term // the term in which this read begins
 	cfg, v, err := r.store.Load(ctx)
 	if err == nil {
 		r.desired.install(cfg, v, term)

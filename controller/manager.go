@@ -57,7 +57,6 @@ func New(opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.lease.o.fenced = opts.Handover == HandoverFenced
 	h := newHandover(&opts, r)
 	loc := &locator{store: opts.Locations, advertise: opts.Advertise, lease: r.lease, clock: opts.Clock,
 		every: cmp.Or(opts.LocationInterval, opts.RenewInterval), timeout: opts.CheckTimeout, log: opts.Log.WithName("location")}
@@ -101,7 +100,7 @@ func (m *Manager) TCPAddr() string {
 }
 
 // Role returns this replica's role now.
-func (m *Manager) Role() Role { return m.r.lease.view().Role }
+func (m *Manager) Role() Role { return m.r.lease.View().Role }
 
 // Start checks leadership once (so the first answer is right: no blind
 // window), serves the Group API and starts the loops. It returns once the
@@ -115,8 +114,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.started = true
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.r.lease.setBase(runCtx)
-	if _, err := m.r.lease.checkNow(ctx); err != nil {
+	m.r.lease.SetBase(runCtx)
+	if err := m.r.lease.CheckNow(ctx); err != nil {
 		m.opts.Log.Error(err, "leadership unknown at start, acting on nothing until it is known or the lease runs out",
 			"lease", m.opts.LeaseDuration.String())
 	}
@@ -163,7 +162,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.wg.Add(5 + m.opts.Workers)
 	go func() { defer m.wg.Done(); m.f.loc.run(runCtx) }()
 	go func() { defer m.wg.Done(); m.runHealth(runCtx) }()
-	go func() { defer m.wg.Done(); m.r.lease.run(runCtx, m.poke) }()
+	go func() { defer m.wg.Done(); m.r.lease.Run(runCtx, m.poke, m.r.leaseTick) }()
 	go func() {
 		defer m.wg.Done()
 		if err := m.opts.Leadership.Watch(runCtx, m.pokeLease); err != nil && runCtx.Err() == nil {
@@ -256,8 +255,8 @@ func (m *Manager) RunOnce(ctx context.Context, out io.Writer, dryRun bool) (Summ
 			return Summary{}, err
 		}
 	}
-	m.r.lease.setBase(ctx)
-	_, err := m.r.lease.checkNow(ctx)
+	m.r.lease.SetBase(ctx)
+	err := m.r.lease.CheckNow(ctx)
 	if role := m.Role(); role == RoleUnknown {
 		fmt.Fprintf(out, "leadership unknown (%v): acting on nothing\n", err)
 		return Summary{}, fmt.Errorf("%w: %w", ErrLeadershipUnknown, err)

@@ -33,7 +33,7 @@ func (s Summary) Converged() bool { return s.Failed == 0 && s.Planned == 0 && s.
 // out. An unreadable store or downstream acts on nothing: both sides must
 // be known before anything is changed.
 func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (Summary, error) {
-	role := r.lease.view().Role
+	role := r.lease.View().Role
 	sum := Summary{Leader: role == RoleLeader}
 	fmt.Fprintf(out, "role: %s\n", role)
 	if err := r.sync(ctx); err != nil {
@@ -45,7 +45,7 @@ func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (S
 	for _, id := range r.keys() {
 		sum.Groups++
 		if dryRun {
-			v := r.lease.view()
+			v := r.lease.View()
 			p := plan(id, role, r.desired.get(id, r.leaderTerm(v)), r.obs.get(id), intent{}, false, false)
 			if p.Action == ActionWait {
 				sum.Waiting++

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
@@ -120,27 +121,27 @@ func plan(id plugin.ID, role Role, d desiredView, o obsView, it intent, hasInt b
 // in flight in that term. Each change is logged at info with its reason.
 func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 	log := logr.FromContextOrDiscard(ctx).WithValues("action", string(p.Action), "reason", p.Reason)
-	var t *term
+	var t *lease.Term
 	if p.Action == ActionCommit || p.Action == ActionDestroy || (p.Action == ActionFree && p.role == RoleLeader) {
 		var err error
-		if t, err = r.lease.confirm(ctx); err != nil {
+		if t, err = r.lease.Confirm(ctx); err != nil {
 			return outcome{err: Terminal(err)}
 		}
-		defer t.release()
+		defer t.Release()
 		var cancel context.CancelFunc
-		ctx, cancel = mergeCancel(ctx, t.ctx)
+		ctx, cancel = mergeCancel(ctx, t.Context())
 		defer cancel()
 		// The gate again, as late as the client allows: just before each
 		// request of this change is written.
-		ctx = plugin.WithSendGate(ctx, r.lease.sendGate(t))
-		log = log.WithValues("term", t.id)
+		ctx = plugin.WithSendGate(ctx, r.lease.SendGate(t))
+		log = log.WithValues("term", t.ID())
 	}
 	lost := func(err error) error {
 		notSent := errors.Is(err, plugin.ErrNotSent) // the send gate stopped it: the downstream never got it
 		if notSent {
 			log.Info("not sent: leadership lost before the request was written", "error", err.Error())
 		}
-		if t != nil && (t.ctx.Err() != nil || notSent) {
+		if t != nil && (t.Context().Err() != nil || notSent) {
 			return Terminal(fmt.Errorf("%s %q abandoned: leadership lost: %w (%w)", p.Action, p.ID, err, ErrNotLeader))
 		}
 		return fmt.Errorf("%s %q: %w", p.Action, p.ID, err)
@@ -184,7 +185,7 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 // intent, read both sides, decide, act, answer the intent's waiters.
 func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome) {
 	it, hasInt := r.intents.take(id)
-	v := r.lease.view()
+	v := r.lease.View()
 	d, o := r.desired.get(id, r.leaderTerm(v)), r.obs.get(id)
 	p := plan(id, v.Role, d, o, it, hasInt, r.isDraining())
 	var out outcome

@@ -58,10 +58,8 @@ func inSyncReconciler(t testing.TB, n int) *reconciler {
 	require.NoError(t, err)
 	e.down.swap(down)
 	r := e.m.r
-	c := r.lease.start()
-	require.NotNil(t, c)
-	<-c.done
-	require.Equal(t, RoleLeader, r.lease.view().Role)
+	require.NoError(t, r.lease.CheckNow(context.Background()))
+	require.Equal(t, RoleLeader, r.lease.View().Role)
 	require.NoError(t, r.sync(context.Background()))
 	t.Cleanup(r.queue.ShutDown)
 	return r

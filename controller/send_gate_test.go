@@ -101,12 +101,13 @@ func TestSendGate_AWorkerFrozenAfterTheGateDoesNotSendOnStaleLeadership(t *testi
 			require.NoError(t, err)
 			o.Clock, o.Log = clk, testr.New(t)
 			o.LeaseDuration, o.RenewInterval = 2*time.Second, 500*time.Millisecond
+			o.Handover = HandoverFast // no handover runs here: the term acts at once
 			require.NoError(t, o.Validate())
 			r, err := newReconciler(&o, o.Store, o.Downstream)
 			require.NoError(t, err)
-			_, err = r.lease.checkNow(ctx)
+			err = r.lease.CheckNow(ctx)
 			require.NoError(t, err)
-			require.Equal(t, RoleLeader, r.lease.view().Role)
+			require.Equal(t, RoleLeader, r.lease.View().Role)
 
 			done := make(chan outcome, 1)
 			go func() {

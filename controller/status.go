@@ -16,7 +16,7 @@ var _ plugin.Manager = (*front)(nil)
 // IsLeader answers Manager.IsLeader from the lease; a role not known yet is
 // an error (unknown), never "no".
 func (f *front) IsLeader(context.Context) (bool, error) {
-	v := f.r.lease.view()
+	v := f.r.lease.View()
 	if v.Role == RoleUnknown {
 		return false, fmt.Errorf("%w: no answer from the leadership source yet", ErrLeadershipUnknown)
 	}
@@ -30,7 +30,7 @@ func (f *front) IsLeader(context.Context) (bool, error) {
 // etcd: its candidate value), an infrakit URL ("infrakit://<holder>"); nil
 // when nobody is known to lead.
 func (f *front) LeaderLocation(context.Context) (*url.URL, error) {
-	return f.loc.location(f.r.lease.view()), nil
+	return f.loc.location(f.r.lease.View()), nil
 }
 
 // groupStatus is the ledger's record of every group that is stored, running
@@ -48,14 +48,14 @@ func (r *reconciler) groupStatus() []plugin.GroupStatus {
 // neither the store nor the downstream, so it answers at once.
 func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 	r := f.r
-	v := r.lease.view()
+	v := r.lease.View()
 	n, version, storeErr := r.desired.count()
 	loc, _ := f.LeaderLocation(ctx)
 	st := plugin.ManagerStatus{
 		Name:       f.name,
 		Mode:       f.mode,
 		Role:       roleName(v.Role),
-		Lease:      v.state(),
+		Lease:      v.State(),
 		Term:       v.Term,
 		Leader:     loc,
 		Store:      plugin.StoreStatus{Location: f.storeLocation, Version: string(version)},
@@ -63,9 +63,9 @@ func (f *front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 		Stored:     sortedIDs(r.desired.keys()),
 		Groups:     r.groupStatus(),
 		Time:       r.clock.Now(),
-		Handover:   r.lease.hand.view(),
+		Handover:   r.hand.view(),
 	}
-	if p := r.lease.hand.problem(); p != "" {
+	if p := r.hand.problem(); p != "" {
 		st.Problems = append(st.Problems, p)
 	}
 	if storeErr != nil {
@@ -127,13 +127,13 @@ func (m *Manager) addChecks() {
 	})
 	c.AddReadyDetail("leader", func(context.Context) string {
 		// Only a published location: "infrakit://<holder>" says little.
-		if u := m.f.loc.location(r.lease.view()); u != nil && (u.Scheme == "https" || u.Scheme == "http") {
+		if u := m.f.loc.location(r.lease.View()); u != nil && (u.Scheme == "https" || u.Scheme == "http") {
 			return u.String()
 		}
 		return ""
 	})
 	c.AddReady("leadership", func(context.Context) error {
-		if v := r.lease.view(); v.Role == RoleUnknown {
+		if v := r.lease.View(); v.Role == RoleUnknown {
 			return errors.New("no answer from the leadership source yet")
 		}
 		return nil

@@ -1,4 +1,4 @@
-package controller
+package lease
 
 import (
 	"context"
@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/go-logr/logr"
-	"k8s.io/utils/clock"
 
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -46,26 +43,14 @@ func (r Role) String() string {
 // all are stuck no more are started and the lease runs out.
 const maxChecks = 4
 
-// leaseOptions configure a lease; see Options for their meaning.
-type leaseOptions struct {
-	duration     time.Duration
-	renew        time.Duration
-	checkTimeout time.Duration
-	clock        clock.WithTicker
-	log          logr.Logger
-	// fenced: a new term changes nothing downstream until the handover
-	// lifts its fence (handover.go).
-	fenced bool
+// Change is one role change, for the lease's onChange callback.
+type Change struct {
+	Role   Role
+	Term   *Term // the new term when gaining, the ended one when losing
+	Reason string
 }
 
-// leaseChange is one role change, for the lease's onChange callback.
-type leaseChange struct {
-	role   Role
-	term   *term // the new term when gaining, the ended one when losing
-	reason string
-}
-
-// lease turns a three-answer leadership source into a role with a lease:
+// Lease turns a three-answer leadership source into a role with a lease:
 // a confirmation (a check that said "leader") is good for the lease
 // duration on the monotonic clock, or until the source's own expiry if
 // earlier. An unknown answer keeps the role until the confirmation lapses;
@@ -73,16 +58,14 @@ type leaseChange struct {
 // poke from the source, each with a deadline, up to maxChecks at once; the
 // newest answer wins and a stuck check never delays the next.
 //
-// Before every downstream change the reconciler calls confirm, which
+// Before every downstream change the reconciler calls Confirm, which
 // re-checks synchronously when the last confirmation is older than one
 // renewal interval (a frozen process, a failing source) and allows the
 // change only while a confirmation younger than the lease stands.
-type lease struct {
+type Lease struct {
 	src      sources.Leadership
-	o        leaseOptions
-	onChange func(leaseChange)
-	onTick   func()    // after every renewal tick (metrics, heartbeat); optional
-	hand     *handover // the handover of each term (handover.go); nil in unit tests
+	o        Options
+	onChange func(Change)
 
 	// notify serialises role changes and their callbacks, so they are seen
 	// in order. Lock order: notify, then mu.
@@ -91,7 +74,7 @@ type lease struct {
 	mu        sync.Mutex
 	base      context.Context // parent of every term context
 	role      Role
-	cur       *term // the current term while leader
+	cur       *Term // the current term while leader
 	terms     uint64
 	started   time.Time // when the lease began: RoleUnknown lasts at most duration
 	confirmed time.Time // start of the newest check that said leader
@@ -107,19 +90,19 @@ type lease struct {
 	lastLog   string // last unknown-answer text logged
 }
 
-// term is one leadership term, the scope of its downstream work: ctx is
+// Term is one leadership term, the scope of its downstream work: ctx is
 // cancelled when the term ends, and inflight counts the downstream changes
 // running under it, which the end of the term waits for (bounded) before
 // anything is freed.
-type term struct {
+type Term struct {
 	id       uint64
 	ctx      context.Context
 	cancel   context.CancelFunc
 	inflight sync.WaitGroup
 	// gained is when this replica first saw itself lead in this term.
 	gained time.Time
-	// fenced (under lease.mu): the previous holder may still act, so the
-	// gate allows no downstream change yet (handover.go lifts it).
+	// fenced (under Lease.mu): the previous holder may still act, so the
+	// gate allows no downstream change yet (Lift lifts it).
 	fenced bool
 }
 
@@ -132,8 +115,11 @@ type checkCall struct {
 	err   error
 }
 
-func newLease(src sources.Leadership, o leaseOptions, onChange func(leaseChange)) *lease {
-	return &lease{src: src, o: o, onChange: onChange, base: context.Background(), started: o.clock.Now()}
+// New builds a lease over src; onChange is called, in order, for every
+// role change. It checks nothing until Run, CheckNow or Confirm. o must
+// pass Validate.
+func New(src sources.Leadership, o Options, onChange func(Change)) *Lease {
+	return &Lease{src: src, o: o, onChange: onChange, base: context.Background(), started: o.Clock.Now()}
 }
 
 // fresh is the age under which a confirmation is acted on without a
@@ -142,13 +128,13 @@ func newLease(src sources.Leadership, o leaseOptions, onChange func(leaseChange)
 // window of os and swarm mode, whose writes are not fenced: a change is
 // made only if a check that began at most this long before it said
 // "leader". Shorter would mean a synchronous check before most changes.
-func (l *lease) fresh() time.Duration {
-	return min(l.o.renew, l.o.duration)
+func (l *Lease) fresh() time.Duration {
+	return min(l.o.RenewInterval, l.o.Duration)
 }
 
 // validUntilLocked is when the current confirmation lapses.
-func (l *lease) validUntilLocked() time.Time {
-	until := l.confirmed.Add(l.o.duration)
+func (l *Lease) validUntilLocked() time.Time {
+	until := l.confirmed.Add(l.o.Duration)
 	if !l.expires.IsZero() && l.expires.Before(until) {
 		until = l.expires
 	}
@@ -156,7 +142,7 @@ func (l *lease) validUntilLocked() time.Time {
 }
 
 // start begins a check unless maxChecks are running; it returns nil then.
-func (l *lease) start() *checkCall {
+func (l *Lease) start() *checkCall {
 	l.mu.Lock()
 	if l.running >= maxChecks {
 		l.mu.Unlock()
@@ -164,18 +150,18 @@ func (l *lease) start() *checkCall {
 	}
 	l.running++
 	l.seq++
-	c := &checkCall{seq: l.seq, start: l.o.clock.Now(), done: make(chan struct{})}
+	c := &checkCall{seq: l.seq, start: l.o.Clock.Now(), done: make(chan struct{})}
 	base := l.base
 	l.mu.Unlock()
 	go func() {
-		ctx, cancel := context.WithTimeout(base, l.o.checkTimeout)
+		ctx, cancel := context.WithTimeout(base, l.o.CheckTimeout)
 		st, err := l.src.Check(ctx)
 		if err == nil && ctx.Err() != nil {
 			err = ctx.Err() // an answer after the deadline is not trusted
 		}
 		cancel()
 		if err != nil && errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("leadership check did not answer within %s: %w", l.o.checkTimeout, err)
+			err = fmt.Errorf("leadership check did not answer within %s: %w", l.o.CheckTimeout, err)
 		}
 		c.st, c.err = st, err
 		if base.Err() == nil {
@@ -194,7 +180,7 @@ func (l *lease) start() *checkCall {
 
 // apply records the answer of check c unless a newer answer was applied,
 // and changes the role if the answer calls for it.
-func (l *lease) apply(c *checkCall) {
+func (l *Lease) apply(c *checkCall) {
 	l.notify.Lock()
 	defer l.notify.Unlock()
 	l.mu.Lock()
@@ -203,8 +189,8 @@ func (l *lease) apply(c *checkCall) {
 		return // a newer check has answered already
 	}
 	l.applied = c.seq
-	now := l.o.clock.Now()
-	var ch *leaseChange
+	now := l.o.Clock.Now()
+	var ch *Change
 	switch {
 	case c.err != nil:
 		if l.lastErr == nil {
@@ -244,11 +230,11 @@ func (l *lease) apply(c *checkCall) {
 
 // tick ends a role whose lease has lapsed, whether or not any check
 // answers: a stuck source must not keep a leader leading.
-func (l *lease) tick() {
+func (l *Lease) tick() {
 	l.notify.Lock()
 	defer l.notify.Unlock()
 	l.mu.Lock()
-	ch := l.expireLocked(l.o.clock.Now())
+	ch := l.expireLocked(l.o.Clock.Now())
 	l.mu.Unlock()
 	if ch != nil {
 		l.onChange(*ch)
@@ -257,56 +243,56 @@ func (l *lease) tick() {
 
 // expireLocked steps down a leader whose confirmation lapsed, and makes a
 // replica that never got an answer a follower after the lease duration.
-func (l *lease) expireLocked(now time.Time) *leaseChange {
+func (l *Lease) expireLocked(now time.Time) *Change {
 	switch {
 	case l.role == RoleLeader && !now.Before(l.validUntilLocked()):
 		why := "leadership unknown for longer than the lease"
 		if l.lastErr != nil {
-			why = fmt.Sprintf("%s (%s): %v", why, l.o.duration, l.lastErr)
+			why = fmt.Sprintf("%s (%s): %v", why, l.o.Duration, l.lastErr)
 		}
 		return l.loseLocked(now, why)
-	case l.role == RoleUnknown && now.Sub(l.started) >= l.o.duration:
-		return l.loseLocked(now, fmt.Sprintf("no leadership answer within the lease (%s) since start", l.o.duration))
+	case l.role == RoleUnknown && now.Sub(l.started) >= l.o.Duration:
+		return l.loseLocked(now, fmt.Sprintf("no leadership answer within the lease (%s) since start", l.o.Duration))
 	}
 	return nil
 }
 
-func (l *lease) gainLocked(now time.Time) *leaseChange {
+func (l *Lease) gainLocked(now time.Time) *Change {
 	l.terms++
 	ctx, cancel := context.WithCancel(l.base)
-	t := &term{id: l.terms, ctx: ctx, cancel: cancel, gained: now, fenced: l.o.fenced}
+	t := &Term{id: l.terms, ctx: ctx, cancel: cancel, gained: now, fenced: l.o.Fenced}
 	l.role, l.cur, l.changedAt = RoleLeader, t, now
-	return &leaseChange{role: RoleLeader, term: t, reason: "leadership confirmed"}
+	return &Change{Role: RoleLeader, Term: t, Reason: "leadership confirmed"}
 }
 
-func (l *lease) loseLocked(now time.Time, reason string) *leaseChange {
+func (l *Lease) loseLocked(now time.Time, reason string) *Change {
 	old := l.cur
 	if old != nil {
 		old.cancel()
 	}
 	l.role, l.cur, l.changedAt = RoleFollower, nil, now
 	l.confirmed, l.expires = time.Time{}, time.Time{}
-	return &leaseChange{role: RoleFollower, term: old, reason: reason}
+	return &Change{Role: RoleFollower, Term: old, Reason: reason}
 }
 
-func (l *lease) recoveredLocked() {
+func (l *Lease) recoveredLocked() {
 	if l.lastErr != nil {
-		l.o.log.Info("leadership known again", "unknownFor", l.o.clock.Since(l.errSince).Round(time.Millisecond).String())
+		l.o.Log.Info("leadership known again", "unknownFor", l.o.Clock.Since(l.errSince).Round(time.Millisecond).String())
 	}
 	l.lastErr, l.lastLog = nil, ""
 }
 
 // logUnknownLocked logs an unknown answer once per distinct error text.
-func (l *lease) logUnknownLocked(err error, now time.Time) {
+func (l *Lease) logUnknownLocked(err error, now time.Time) {
 	if err.Error() == l.lastLog {
 		return
 	}
 	l.lastLog = err.Error()
 	switch l.role {
 	case RoleLeader:
-		l.o.log.Error(err, "leadership unknown, holding the role until the lease runs out",
+		l.o.Log.Error(err, "leadership unknown, holding the role until the lease runs out",
 			"leaseLeft", l.validUntilLocked().Sub(now).Round(time.Millisecond).String())
 	default:
-		l.o.log.Error(err, "leadership unknown", "role", l.role.String())
+		l.o.Log.Error(err, "leadership unknown", "role", l.role.String())
 	}
 }

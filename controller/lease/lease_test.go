@@ -1,4 +1,4 @@
-package controller
+package lease
 
 import (
 	"context"
@@ -18,21 +18,21 @@ import (
 // leaseFixture is a lease over a StaticLeadership on a fake clock, with the
 // role changes it reported.
 type leaseFixture struct {
-	l   *lease
+	l   *Lease
 	src *sourcestest.StaticLeadership
 	clk *clocktesting.FakeClock
 
 	mu      sync.Mutex
-	changes []leaseChange
+	changes []Change
 }
 
 func newLeaseFixture(t *testing.T, leader bool) *leaseFixture {
 	t.Helper()
 	f := &leaseFixture{src: sourcestest.NewStaticLeadership(leader), clk: clocktesting.NewFakeClock(time.Now())}
-	f.l = newLease(f.src, leaseOptions{
-		duration: 2 * time.Second, renew: 250 * time.Millisecond, checkTimeout: 100 * time.Millisecond,
-		clock: f.clk, log: testr.New(t),
-	}, func(c leaseChange) {
+	f.l = New(f.src, Options{
+		Duration: 2 * time.Second, RenewInterval: 250 * time.Millisecond, CheckTimeout: 100 * time.Millisecond,
+		Clock: f.clk, Log: testr.New(t),
+	}, func(c Change) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		f.changes = append(f.changes, c)
@@ -42,8 +42,7 @@ func newLeaseFixture(t *testing.T, leader bool) *leaseFixture {
 
 func (f *leaseFixture) check(t *testing.T) error {
 	t.Helper()
-	_, err := f.l.checkNow(context.Background())
-	return err
+	return f.l.CheckNow(context.Background())
 }
 
 func (f *leaseFixture) roles() []Role {
@@ -51,7 +50,7 @@ func (f *leaseFixture) roles() []Role {
 	defer f.mu.Unlock()
 	var out []Role
 	for _, c := range f.changes {
-		out = append(out, c.role)
+		out = append(out, c.Role)
 	}
 	return out
 }
@@ -60,21 +59,21 @@ func TestLease_UnknownAtStartActsOnNothingThenFollows(t *testing.T) {
 	f := newLeaseFixture(t, true)
 	f.src.SetError(errors.New("open leader: too many open files"))
 	require.Error(t, f.check(t))
-	require.Equal(t, RoleUnknown, f.l.view().Role)
+	require.Equal(t, RoleUnknown, f.l.View().Role)
 	f.clk.Step(1999 * time.Millisecond)
 	f.l.tick()
-	require.Equal(t, RoleUnknown, f.l.view().Role, "unknown is not no: held for the lease")
+	require.Equal(t, RoleUnknown, f.l.View().Role, "unknown is not no: held for the lease")
 	f.clk.Step(time.Millisecond)
 	f.l.tick()
-	require.Equal(t, RoleFollower, f.l.view().Role)
+	require.Equal(t, RoleFollower, f.l.View().Role)
 	require.Equal(t, []Role{RoleFollower}, f.roles())
 }
 
 func TestLease_UnknownHoldsTheLeaderForTheLeaseOnly(t *testing.T) {
 	f := newLeaseFixture(t, true)
 	require.NoError(t, f.check(t))
-	require.Equal(t, RoleLeader, f.l.view().Role)
-	term := f.l.view().TermCtx
+	require.Equal(t, RoleLeader, f.l.View().Role)
+	term := f.l.View().TermCtx
 
 	f.src.SetError(errors.New("open leader: too many open files"))
 	for range 7 { // 1.75 s of failed renewals
@@ -82,14 +81,14 @@ func TestLease_UnknownHoldsTheLeaderForTheLeaseOnly(t *testing.T) {
 		require.Error(t, f.check(t))
 		f.l.tick()
 	}
-	require.Equal(t, RoleLeader, f.l.view().Role, "a blip shorter than the lease is ridden out")
+	require.Equal(t, RoleLeader, f.l.View().Role, "a blip shorter than the lease is ridden out")
 	require.NoError(t, term.Err())
 	f.clk.Step(250 * time.Millisecond)
 	f.l.tick()
-	require.Equal(t, RoleFollower, f.l.view().Role, "stepped down when the lease ran out")
+	require.Equal(t, RoleFollower, f.l.View().Role, "stepped down when the lease ran out")
 	require.Error(t, term.Err(), "the term's context is cancelled")
 	require.Equal(t, []Role{RoleLeader, RoleFollower}, f.roles())
-	require.Contains(t, f.changes[1].reason, "too many open files")
+	require.Contains(t, f.changes[1].Reason, "too many open files")
 }
 
 func TestLease_NotLeaderEndsTheTermAtOnce(t *testing.T) {
@@ -97,8 +96,8 @@ func TestLease_NotLeaderEndsTheTermAtOnce(t *testing.T) {
 	require.NoError(t, f.check(t))
 	f.src.SetStatus(sources.Status{Holder: "group2"})
 	require.NoError(t, f.check(t))
-	require.Equal(t, RoleFollower, f.l.view().Role)
-	require.Contains(t, f.changes[1].reason, "group2 leads")
+	require.Equal(t, RoleFollower, f.l.View().Role)
+	require.Contains(t, f.changes[1].Reason, "group2 leads")
 }
 
 // The gate window is one renewal: a confirmation older than one renewal
@@ -108,10 +107,10 @@ func TestLease_GateWindowIsOneRenewal(t *testing.T) {
 	f := newLeaseFixture(t, true)
 	require.NoError(t, f.check(t))
 	checks := f.src.Checks()
-	f.clk.Step(f.l.o.renew + time.Millisecond)
-	tm, err := f.l.confirm(context.Background())
+	f.clk.Step(f.l.o.RenewInterval + time.Millisecond)
+	tm, err := f.l.Confirm(context.Background())
 	require.NoError(t, err)
-	tm.release()
+	tm.Release()
 	require.Equal(t, checks+1, f.src.Checks(), "a confirmation older than one renewal is re-checked first")
 }
 
@@ -123,18 +122,18 @@ func TestLease_ConfirmRechecksAStaleConfirmation(t *testing.T) {
 	require.NoError(t, f.check(t))
 	checks := f.src.Checks()
 
-	tm, err := f.l.confirm(context.Background())
+	tm, err := f.l.Confirm(context.Background())
 	require.NoError(t, err, "a fresh confirmation is acted on")
-	tm.release()
+	tm.Release()
 	require.Equal(t, checks, f.src.Checks(), "without a check")
 
 	// Frozen for 1 s (less than the lease) while the leader file changed.
 	f.src.SetStatus(sources.Status{Holder: "group2"})
 	f.clk.Step(time.Second)
-	_, err = f.l.confirm(context.Background())
+	_, err = f.l.Confirm(context.Background())
 	require.ErrorIs(t, err, ErrNotLeader)
 	require.Equal(t, checks+1, f.src.Checks(), "re-checked before acting")
-	require.Equal(t, RoleFollower, f.l.view().Role)
+	require.Equal(t, RoleFollower, f.l.View().Role)
 }
 
 func TestLease_ConfirmOnUnknownActsOnlyWithinTheLease(t *testing.T) {
@@ -142,24 +141,24 @@ func TestLease_ConfirmOnUnknownActsOnlyWithinTheLease(t *testing.T) {
 	require.NoError(t, f.check(t))
 	f.src.SetError(errors.New("slow disk"))
 	f.clk.Step(time.Second)
-	tm, err := f.l.confirm(context.Background())
+	tm, err := f.l.Confirm(context.Background())
 	require.NoError(t, err, "unknown, but the confirmation is younger than the lease")
-	tm.release()
+	tm.Release()
 	f.clk.Step(time.Second)
-	_, err = f.l.confirm(context.Background())
+	_, err = f.l.Confirm(context.Background())
 	require.ErrorIs(t, err, ErrNotLeader, "unknown and the lease ran out")
-	require.Equal(t, RoleFollower, f.l.view().Role)
+	require.Equal(t, RoleFollower, f.l.View().Role)
 }
 
 func TestLease_SourceExpiryIsHonoured(t *testing.T) {
 	f := newLeaseFixture(t, true)
 	f.src.SetStatus(sources.Status{Leader: true, Holder: "me", Expires: f.clk.Now().Add(300 * time.Millisecond)})
 	require.NoError(t, f.check(t))
-	require.Equal(t, RoleLeader, f.l.view().Role)
+	require.Equal(t, RoleLeader, f.l.View().Role)
 	f.src.SetError(errors.New("etcd unreachable"))
 	f.clk.Step(300 * time.Millisecond)
 	f.l.tick()
-	require.Equal(t, RoleFollower, f.l.view().Role, "the source's own expiry comes before the lease")
+	require.Equal(t, RoleFollower, f.l.View().Role, "the source's own expiry comes before the lease")
 }
 
 func TestLease_HungChecksNeverBlockAndAreBounded(t *testing.T) {
@@ -170,13 +169,13 @@ func TestLease_HungChecksNeverBlockAndAreBounded(t *testing.T) {
 	err := f.check(t)
 	require.ErrorContains(t, err, "did not answer within 100ms")
 	require.Less(t, time.Since(start), 5*time.Second)
-	require.Equal(t, RoleLeader, f.l.view().Role, "one hung check is unknown, not no")
+	require.Equal(t, RoleLeader, f.l.View().Role, "one hung check is unknown, not no")
 
 	// Checks that ignore their deadline pile up to maxChecks, no more.
 	ignoring := &ignoringLeadership{release: make(chan struct{})}
-	stuck := newLease(ignoring, f.l.o, func(leaseChange) {})
+	stuck := New(ignoring, f.l.o, func(Change) {})
 	ctx, cancel := context.WithCancel(context.Background())
-	stuck.setBase(ctx)
+	stuck.SetBase(ctx)
 	for range maxChecks + 3 {
 		stuck.start()
 	}

@@ -1,4 +1,4 @@
-package controller
+package lease
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 	"time"
 )
 
-// run renews the lease until ctx is done: a check at every renewal tick and
-// at every poke (coalesced), and the expiry rule at every tick. It returns
+// Run renews the lease until ctx is done: a check at every renewal tick and
+// at every poke (coalesced), and the expiry rule at every tick; onTick, if
+// not nil, runs after every tick (metrics, a heartbeat). It returns
 // once ctx is done; checks still running are abandoned (each has its own
 // deadline and its answer is dropped).
-func (l *lease) run(ctx context.Context, poke <-chan struct{}) {
-	ticker := l.o.clock.NewTicker(l.o.renew)
+func (l *Lease) Run(ctx context.Context, poke <-chan struct{}, onTick func()) {
+	ticker := l.o.Clock.NewTicker(l.o.RenewInterval)
 	defer ticker.Stop()
 	for {
 		select {
@@ -20,8 +21,8 @@ func (l *lease) run(ctx context.Context, poke <-chan struct{}) {
 		case <-ticker.C():
 			l.tick()
 			l.start()
-			if l.onTick != nil {
-				l.onTick()
+			if onTick != nil {
+				onTick()
 			}
 		case <-poke:
 			l.start()
@@ -29,19 +30,31 @@ func (l *lease) run(ctx context.Context, poke <-chan struct{}) {
 	}
 }
 
-// setBase makes ctx the parent of every term context and of every check;
+// SetBase makes ctx the parent of every term context and of every check;
 // Stop cancels it. Called once before the first check.
-func (l *lease) setBase(ctx context.Context) {
+func (l *Lease) SetBase(ctx context.Context) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.base = ctx
 }
 
-// checkNow runs one check and waits for its answer, at most checkTimeout:
-// a check that does not answer in time is unknown. It is how Start, RunOnce
-// and confirm ask synchronously; concurrent callers share the synchronous
-// check in flight. Deadlines are real time: they bound real I/O.
-func (l *lease) checkNow(ctx context.Context) (*checkCall, error) {
+// CheckNow runs one check and waits for its answer, at most CheckTimeout:
+// a check that does not answer in time is unknown. It is how a daemon's
+// start and a single pass ask synchronously; concurrent callers share the
+// synchronous check in flight. Deadlines are real time: they bound real
+// I/O. The answer is applied to the lease; the error says why it is
+// unknown.
+func (l *Lease) CheckNow(ctx context.Context) error {
+	_, err := l.checkNow(ctx)
+	return err
+}
+
+// Recheck starts a check without waiting for it (a store that says
+// another replica leads: look now). At most maxChecks run at once; beyond
+// that it does nothing.
+func (l *Lease) Recheck() { l.start() }
+
+func (l *Lease) checkNow(ctx context.Context) (*checkCall, error) {
 	l.mu.Lock()
 	c := l.gate
 	if c != nil {
@@ -64,39 +77,39 @@ func (l *lease) checkNow(ctx context.Context) (*checkCall, error) {
 		}
 		l.mu.Unlock()
 	}
-	timer := time.NewTimer(l.o.checkTimeout)
+	timer := time.NewTimer(l.o.CheckTimeout)
 	defer timer.Stop()
 	select {
 	case <-c.done:
 		return c, c.err
 	case <-timer.C:
-		return c, fmt.Errorf("leadership check did not answer within %s", l.o.checkTimeout)
+		return c, fmt.Errorf("leadership check did not answer within %s", l.o.CheckTimeout)
 	case <-ctx.Done():
 		return c, ctx.Err()
 	}
 }
 
-// confirm is the gate in front of every downstream change a leader makes
+// Confirm is the gate in front of every downstream change a leader makes
 // (a commit, a destroy, a free of a group it does not store). It returns
-// the current term, registered as in flight (the caller must call release),
+// the current term, registered as in flight (the caller must call Release),
 // if this replica leads on a confirmation younger than the lease and the
 // term's handover is over (a fenced term waits until the previous holder
-// has released or can no longer act: errHandover, a waiting error). A
+// has released or can no longer act: ErrFenced, a waiting error). A
 // confirmation older than fresh() is first re-checked synchronously, so a
 // process that was frozen, or whose renewals stopped, looks again before
 // it acts. ErrNotLeader otherwise.
-func (l *lease) confirm(ctx context.Context) (*term, error) {
+func (l *Lease) Confirm(ctx context.Context) (*Term, error) {
 	return l.confirmFor(ctx, true)
 }
 
-// confirmWrite is confirm for a store write: the same lease rule, but a
+// ConfirmWrite is Confirm for a store write: the same lease rule, but a
 // fenced term may write (the store refuses a stale version, and what is
 // stored is acted on only once the fence is lifted).
-func (l *lease) confirmWrite(ctx context.Context) (*term, error) {
+func (l *Lease) ConfirmWrite(ctx context.Context) (*Term, error) {
 	return l.confirmFor(ctx, false)
 }
 
-func (l *lease) confirmFor(ctx context.Context, downstream bool) (*term, error) {
+func (l *Lease) confirmFor(ctx context.Context, downstream bool) (*Term, error) {
 	t, stale, err := l.acquire(true, downstream)
 	if t != nil || err != nil {
 		return t, err
@@ -115,8 +128,8 @@ func (l *lease) confirmFor(ctx context.Context, downstream bool) (*term, error) 
 // replica leads and its confirmation is valid (and, with needFresh, younger
 // than fresh()). stale reports a leader whose confirmation is older than
 // fresh() but may be renewed. With downstream, a fenced term answers
-// errHandover.
-func (l *lease) acquire(needFresh, downstream bool) (t *term, stale bool, err error) {
+// ErrFenced.
+func (l *Lease) acquire(needFresh, downstream bool) (t *Term, stale bool, err error) {
 	l.notify.Lock() // no role change between the test and the Add
 	defer l.notify.Unlock()
 	l.mu.Lock()
@@ -124,7 +137,7 @@ func (l *lease) acquire(needFresh, downstream bool) (t *term, stale bool, err er
 	if l.role != RoleLeader || l.cur == nil {
 		return nil, false, nil
 	}
-	now := l.o.clock.Now()
+	now := l.o.Clock.Now()
 	if !now.Before(l.validUntilLocked()) {
 		return nil, true, nil
 	}
@@ -132,34 +145,34 @@ func (l *lease) acquire(needFresh, downstream bool) (t *term, stale bool, err er
 		return nil, true, nil
 	}
 	if downstream && l.cur.fenced {
-		return nil, false, errHandover
+		return nil, false, ErrFenced
 	}
 	l.cur.inflight.Add(1)
 	return l.cur, false, nil
 }
 
-// lift ends the handover fence of term t; it reports whether t is still
+// Lift ends the handover fence of term t; it reports whether t is still
 // the current term.
-func (l *lease) lift(t *term) bool {
+func (l *Lease) Lift(t *Term) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t.fenced = false
 	return l.cur == t
 }
 
-// fencedTerm reports whether t is still fenced.
-func (l *lease) fencedTerm(t *term) bool {
+// Fenced reports whether t is still fenced.
+func (l *Lease) Fenced(t *Term) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return t.fenced
 }
 
-// release ends an in-flight change registered by confirm.
-func (t *term) release() { t.inflight.Done() }
+// Release ends an in-flight change registered by Confirm.
+func (t *Term) Release() { t.inflight.Done() }
 
-// wait waits for the term's in-flight changes to return, at most d, and
+// Wait waits for the term's in-flight changes to return, at most d, and
 // reports whether they all did.
-func (t *term) wait(d time.Duration) bool {
+func (t *Term) Wait(d time.Duration) bool {
 	done := make(chan struct{})
 	go func() { t.inflight.Wait(); close(done) }()
 	select {
@@ -170,8 +183,8 @@ func (t *term) wait(d time.Duration) bool {
 	}
 }
 
-// view is a consistent read of the lease for planning, status and health.
-type leaseView struct {
+// View is a consistent read of the lease for planning, status and health.
+type View struct {
 	Role       Role
 	Term       uint64
 	TermCtx    context.Context // nil unless leader
@@ -182,10 +195,10 @@ type leaseView struct {
 	ChangedAgo time.Duration
 }
 
-// state names the lease for metrics and status: "held" (leading on a
+// State names the lease for metrics and status: "held" (leading on a
 // confirmation), "unknown" (leading, riding out unknown answers), "none"
 // (following), "pending" (no answer since start).
-func (v leaseView) state() string {
+func (v View) State() string {
 	switch {
 	case v.Role == RoleLeader && v.Unknown != nil:
 		return "unknown"
@@ -197,11 +210,12 @@ func (v leaseView) state() string {
 	return "pending"
 }
 
-func (l *lease) view() leaseView {
+// View returns the lease as it stands now.
+func (l *Lease) View() View {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.o.clock.Now()
-	v := leaseView{Role: l.role, Term: l.terms, Holder: l.holder, Unknown: l.lastErr}
+	now := l.o.Clock.Now()
+	v := View{Role: l.role, Term: l.terms, Holder: l.holder, Unknown: l.lastErr}
 	if !l.changedAt.IsZero() {
 		v.ChangedAgo = now.Sub(l.changedAt)
 	}
@@ -213,16 +227,25 @@ func (l *lease) view() leaseView {
 	return v
 }
 
-// current returns the current term, nil unless leader.
-func (l *lease) current() *term {
+// Current returns the current term, nil unless leader.
+func (l *Lease) Current() *Term {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.cur
 }
 
-// baseCtx is the parent of every term: done on Stop.
-func (l *lease) baseCtx() context.Context {
+// Base is the parent of every term: done on Stop.
+func (l *Lease) Base() context.Context {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.base
 }
+
+// ID is the term's number, counted from 1 by this lease.
+func (t *Term) ID() uint64 { return t.id }
+
+// Context is done when the term ends.
+func (t *Term) Context() context.Context { return t.ctx }
+
+// Gained is when this replica first saw itself lead in this term.
+func (t *Term) Gained() time.Time { return t.gained }
