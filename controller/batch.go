@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/infrakit-manager/manager/controller/lease"
+	"github.com/infrakit-manager/manager/controller/submit"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -26,12 +27,6 @@ type writeReq struct {
 	onSaved   func() // run once stored, with storeMu held; may be nil
 	done      chan error
 }
-
-// rejectedError is a write the downstream refused in its pretend commit.
-type rejectedError struct{ err error }
-
-func (e *rejectedError) Error() string { return e.err.Error() }
-func (e *rejectedError) Unwrap() error { return e.err }
 
 // writer stores front writes. Concurrent writes are batched into one
 // durable save (one fsync), a group commit: whoever finds no save running
@@ -111,7 +106,7 @@ func verdicts(reqs []*writeReq) []*writeReq {
 	for _, req := range reqs {
 		if req.validated != nil {
 			if err := <-req.validated; err != nil {
-				req.verdict = &rejectedError{err}
+				req.verdict = &submit.RejectedError{Err: err}
 			}
 			req.validated = nil
 		}

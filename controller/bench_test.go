@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -22,7 +23,7 @@ func BenchmarkInspectGroups10k(b *testing.B) {
 	cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{}}
 	for i := range 10000 {
 		s := spec(fmt.Sprintf("g%05d", i), 1)
-		entry, err := entryFor(s, "group-stateless")
+		entry, err := front.EntryFor(s, "group-stateless")
 		require.NoError(b, err)
 		cfg.Groups[s.ID] = entry
 	}

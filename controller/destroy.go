@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/infrakit-manager/manager/controller/submit"
 	"github.com/infrakit-manager/manager/sources"
 )
 
@@ -18,7 +19,7 @@ import (
 func (r *reconciler) destroy(ctx context.Context, log logr.Logger, p Plan, lost func(error) error) outcome {
 	if !p.carried {
 		err := r.down.DestroyGroup(ctx, p.ID)
-		if notWatched(err) && p.pending && p.Spec.ID != "" {
+		if submit.NotWatched(err) && p.pending && p.Spec.ID != "" {
 			log.Info("group not watched downstream: committing its last stored spec first, then destroying it")
 			r.obs.committing(p.ID)
 			details, cerr := r.down.CommitGroup(ctx, p.Spec, false)
@@ -32,11 +33,11 @@ func (r *reconciler) destroy(ctx context.Context, log logr.Logger, p Plan, lost 
 		switch {
 		case err == nil:
 			log.Info("destroyed group")
-		case notWatched(err) && p.pending:
+		case submit.NotWatched(err) && p.pending:
 			// Its stored spec does not decode, so it cannot be watched
 			// first: the plugin's answer is all there is.
 			log.Info("group not watched downstream and its stored spec does not decode: destroy taken as done", "answer", err.Error())
-		case notWatched(err):
+		case submit.NotWatched(err):
 			log.V(1).Info("group not running downstream", "answer", err.Error())
 			if p.hasInt && !p.intent.wasStored {
 				r.obs.removed(p.ID)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
@@ -116,7 +117,7 @@ func TestDestroy_IsRecordedUntilCarriedOut(t *testing.T) {
 func TestDestroy_APendingDestroyIsWatchedFirstThenDestroyed(t *testing.T) {
 	e := newEnv(t, true)
 	pending := sources.Config{Groups: map[plugin.ID]sources.Entry{}, Destroying: map[plugin.ID]sources.Entry{}}
-	entry, err := entryFor(spec("orphan", 1), "group-stateless")
+	entry, err := front.EntryFor(spec("orphan", 1), "group-stateless")
 	require.NoError(t, err)
 	pending.Destroying["orphan"] = entry
 	_, err = e.store.Save(t.Context(), pending, "")
@@ -182,7 +183,7 @@ func TestRunOnce_APendingDestroyIsNotConverged(t *testing.T) {
 	e.down.mu.Lock()
 	e.down.destroyFails = 1 << 30
 	e.down.mu.Unlock()
-	entry, err := entryFor(spec("orphan", 1), "group-stateless")
+	entry, err := front.EntryFor(spec("orphan", 1), "group-stateless")
 	require.NoError(t, err)
 	_, err = e.store.Save(t.Context(), sources.Config{Destroying: map[plugin.ID]sources.Entry{"orphan": entry}}, "")
 	require.NoError(t, err)
@@ -252,7 +253,7 @@ func TestRunOnce_AWaitingGroupIsNotConverged(t *testing.T) {
 // removes its record: then it has converged.
 func TestRunOnce_CarriesOutAPendingDestroy(t *testing.T) {
 	e := newEnv(t, true)
-	entry, err := entryFor(spec("orphan", 1), "group-stateless")
+	entry, err := front.EntryFor(spec("orphan", 1), "group-stateless")
 	require.NoError(t, err)
 	_, err = e.store.Save(t.Context(), sources.Config{Destroying: map[plugin.ID]sources.Entry{"orphan": entry}}, "")
 	require.NoError(t, err)

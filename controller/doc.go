@@ -4,7 +4,20 @@
 // users talk to, and the embeddable daemon (Options, New, Start, Stop,
 // RunOnce) that wires both to a socket, a Store and a Leadership source.
 //
-// Rooms and the one-way flow:
+// Rooms and the one-way flow. Each package has one job; every arrow is an
+// import and they all point one way (no package imports one to its left):
+//
+//	controller (the daemon: Options, New, Start, Stop, RunOnce; wiring,
+//	  │          the reconciler, handover, claims, location, health)
+//	  ├──> front   (Group and Manager API) ──> submit, lease
+//	  ├──> submit  (Change, Receipt, Snapshot: what crosses front → reconciler)
+//	  └──> lease   (role, terms, the gate)
+//
+// The front reaches the reconciler only through front.Reconciler, an
+// interface it declares (Submit, Stored, StoredEncoded, Snapshot) and the
+// daemon injects; the front imports neither this package nor any reconciler
+// internals. Pretend commits and DescribeGroup go straight to the
+// downstream (front.Downstream): reads and validation, never a change.
 //
 //   - lease (package controller/lease) turns the source's three answers
 //     (leader, not leader, unknown) into a role with a lease and terms.
@@ -23,13 +36,14 @@
 //     (os: the store directory's handover.json) or the lease bound has
 //     passed since this replica first saw itself lead; on a loss it records
 //     the release once the downstream runs nothing.
-//   - front (front.go) is the Group API. It validates and hands every
-//     write to the reconciler through one call, submit (submit.go): the
+//   - front (package controller/front) is the Group API. It validates and
+//     hands every write to the reconciler through one call, Submit
+//     (submit.go, snapshot.go): the
 //     store change and the user's intent are recorded together (the intent
 //     under storeMu, before any sync can read the store again), then the
 //     group is enqueued and the answer awaited. The front never calls
-//     Commit, Free or Destroy downstream, and no other reconciler internals
-//     for writes.
+//     Commit, Free or Destroy downstream. Status reads the reconciler's
+//     Snapshot, the lease's View and the locator.
 //   - destroy is a durable intent, a finalizer: submit moves the group's
 //     entry from Groups to sources.Config.Destroying in one save. Planning
 //     never frees a group that is pending there; the leader, whichever it is,

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/controller/lease"
+	"github.com/infrakit-manager/manager/controller/submit"
 )
 
 // Sentinel errors. Check with errors.Is.
@@ -14,20 +16,20 @@ var (
 	// compare it. It is the lease's (lease.ErrNotLeader).
 	ErrNotLeader = lease.ErrNotLeader
 	// ErrInvalidSpec: the spec failed local validation (blank ID, properties
-	// that are not JSON). Nothing was stored.
-	ErrInvalidSpec = errors.New("invalid group spec")
+	// that are not JSON). Nothing was stored. It is the front's.
+	ErrInvalidSpec = front.ErrInvalidSpec
 	// ErrNotApplied: the spec is durably stored but applying it downstream
-	// failed; the reconcile loop keeps retrying.
-	ErrNotApplied = errors.New("stored, not yet applied downstream")
+	// failed; the reconcile loop keeps retrying (submit.ErrNotApplied).
+	ErrNotApplied = submit.ErrNotApplied
 	// ErrDesiredUnknown: the store could not be read, so the controller does
 	// not know what should run and takes no action until it can.
 	ErrDesiredUnknown = errors.New("desired state unknown")
 	// ErrLeadershipUnknown: --once could not learn whether this replica
 	// leads, so it acted on nothing.
-	ErrLeadershipUnknown = errors.New("leadership unknown")
+	ErrLeadershipUnknown = front.ErrLeadershipUnknown
 	// ErrDestroyPending: the group's destroy is recorded and not yet
 	// carried out; a free does not cancel it (a commit does).
-	ErrDestroyPending = errors.New("destroy pending")
+	ErrDestroyPending = front.ErrDestroyPending
 	// ErrMisconfigured: another process holds a claim this replica needs
 	// (a second manager with the same --name on one store, or driving the
 	// same downstream): this replica refuses to act.

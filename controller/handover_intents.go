@@ -1,6 +1,9 @@
 package controller
 
-import "github.com/infrakit-manager/manager/plugin"
+import (
+	"github.com/infrakit-manager/manager/controller/submit"
+	"github.com/infrakit-manager/manager/plugin"
+)
 
 // keep puts back an intent that reconcile took while the term's handover
 // held the gate closed, waiters included, so that the user's request is
@@ -20,6 +23,6 @@ func (in *intents) keep(id plugin.ID, it intent) {
 		cur.since = min(cur.since, it.since)
 		cur.wasStored = cur.wasStored || it.wasStored
 	default:
-		it.answer(outcome{err: errSuperseded})
+		it.answer(outcome{err: submit.ErrSuperseded})
 	}
 }

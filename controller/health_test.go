@@ -15,6 +15,7 @@ import (
 	"github.com/go-logr/logr/funcr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/internal/claim"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
@@ -25,7 +26,7 @@ import (
 // problems returns the manager's Status problems, joined.
 func (e *env) problems(t *testing.T) string {
 	t.Helper()
-	st, err := e.m.Group().(*front).Status(t.Context())
+	st, err := e.m.Group().(*front.Front).Status(t.Context())
 	require.NoError(t, err)
 	return strings.Join(st.Problems, "\n")
 }

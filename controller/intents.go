@@ -1,32 +1,20 @@
 package controller
 
 import (
-	"errors"
 	"sync"
 
+	"github.com/infrakit-manager/manager/controller/submit"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
 // op is what a user asked the Group API to do with one group.
-type op int
+type op = submit.Op
 
 const (
-	opCommit op = iota + 1
-	opFree
-	opDestroy
+	opCommit  = submit.Commit
+	opFree    = submit.Free
+	opDestroy = submit.Destroy
 )
-
-func (o op) String() string {
-	switch o {
-	case opCommit:
-		return "commit"
-	case opFree:
-		return "free"
-	case opDestroy:
-		return "destroy"
-	}
-	return "none"
-}
 
 // outcome is the reconciler's answer to one intent.
 type outcome struct {
@@ -56,9 +44,6 @@ type intents struct {
 	m  map[plugin.ID]*intent
 }
 
-// errSuperseded answers the waiters of an intent replaced by a newer one.
-var errSuperseded = errors.New("superseded by a later request for the same group")
-
 func newIntents() *intents { return &intents{m: map[plugin.ID]*intent{}} }
 
 // record sets the intent for id and returns the channel its outcome
@@ -70,7 +55,7 @@ func (in *intents) record(id plugin.ID, o op, wasStored bool, since uint64) <-ch
 	defer in.mu.Unlock()
 	if old, ok := in.m[id]; ok && old.op != o {
 		for _, w := range old.waiters {
-			w <- outcome{err: errSuperseded}
+			w <- outcome{err: submit.ErrSuperseded}
 		}
 		old.waiters = nil
 	}

@@ -105,11 +105,11 @@ func (l *locator) clearOwn(ctx context.Context) {
 	l.log.Info("cleared own leader location", "leader", l.advertise)
 }
 
-// location is where the leader is: the published URL when it names the
+// Location is where the leader is: the published URL when it names the
 // current holder (or the source does not name one), this replica's own URL when it leads, else
 // infrakit://<holder> (the holder's name only), nil when nobody is known to
 // lead.
-func (l *locator) location(v lease.View) *url.URL {
+func (l *locator) Location(v lease.View) *url.URL {
 	if v.Role == RoleUnknown {
 		return nil
 	}

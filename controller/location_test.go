@@ -10,13 +10,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/sources"
 )
 
 func locationOf(t *testing.T, m *Manager) string {
 	t.Helper()
-	u, err := m.Group().(*front).LeaderLocation(context.Background())
+	u, err := m.Group().(*front.Front).LeaderLocation(context.Background())
 	require.NoError(t, err)
 	if u == nil {
 		return ""
@@ -49,7 +50,7 @@ func TestLeaderLocation(t *testing.T) {
 		}, "published")
 		require.Equal(t, url1, locationOf(t, lead.m))
 		eventually(t, func() bool { return locationOf(t, follow.m) == url1 }, "follower names the leader")
-		st, err := follow.m.Group().(*front).Status(context.Background())
+		st, err := follow.m.Group().(*front.Front).Status(context.Background())
 		require.NoError(t, err)
 		require.Equal(t, url1, st.Leader.String())
 		require.True(t, slices.Contains(checks.ReadyDetails(context.Background()), "leader: "+url1))

@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/infrakit-manager/manager/controller/lease"
+	"github.com/infrakit-manager/manager/controller/submit"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
@@ -48,6 +49,7 @@ type reconciler struct {
 	leaseBeat   *ops.Heartbeat // the lease loop made a renewal tick
 	resync      time.Duration
 	callTimeout time.Duration
+	applyWait   time.Duration // how long Submit waits for the answer
 	workers     int
 
 	// storeMu serialises this replica's store reads and writes, so a sync's
@@ -77,7 +79,7 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 		store: newBoundedStore(store, o.StoreTimeout), down: down, log: o.Log, clock: o.Clock,
 		desired: newDesired(), obs: newObserved(), intents: newIntents(), health: newHealth(o),
 		metrics: o.Metrics, ledger: ops.NewLedger(o.Clock), syncBeat: ops.NewHeartbeat(o.Clock), leaseBeat: ops.NewHeartbeat(o.Clock),
-		resync: o.ResyncInterval, callTimeout: o.CallTimeout, workers: o.Workers,
+		resync: o.ResyncInterval, callTimeout: o.CallTimeout, applyWait: o.applyWait(), workers: o.Workers,
 		queue: q, syncCh: make(chan struct{}, 1),
 	}
 	lo := lease.Options{
@@ -331,7 +333,7 @@ func (r *reconciler) processOne(ctx context.Context, id plugin.ID) {
 	case IsTerminal(err):
 		// Not running downstream: the user who asked gets the plugin's
 		// answer; it is no failure of the manager's.
-		if !errors.Is(err, ErrNotLeader) && !notWatched(err) {
+		if !errors.Is(err, ErrNotLeader) && !submit.NotWatched(err) {
 			log.Error(err, "reconcile failed, not retrying until something changes", "action", string(p.Action))
 		}
 		result = ops.ResultError
@@ -356,7 +358,7 @@ func (r *reconciler) record(p Plan, err error) {
 	switch {
 	case p.Action == ActionNoop && err == nil && r.ledgerHas(p.ID):
 		// A converged group keeps its last real action in the ledger.
-	case (p.Action == ActionFree || p.Action == ActionDestroy) && (err == nil || notWatched(err)) && !r.desired.has(p.ID):
+	case (p.Action == ActionFree || p.Action == ActionDestroy) && (err == nil || submit.NotWatched(err)) && !r.desired.has(p.ID):
 		// Gone from both sides (or never there: an unknown ID): nothing
 		// is kept about it.
 		r.ledger.Forget(p.ID)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sink"
 )
@@ -19,7 +20,8 @@ type Manager struct {
 	opts Options
 	r    *reconciler
 	h    *handover
-	f    *front
+	f    *front.Front
+	loc  *locator
 	poke chan struct{}
 
 	mu      sync.Mutex
@@ -61,12 +63,19 @@ func New(opts Options) (*Manager, error) {
 	loc := &locator{store: opts.Locations, advertise: opts.Advertise, lease: r.lease, clock: opts.Clock,
 		every: cmp.Or(opts.LocationInterval, opts.RenewInterval), timeout: opts.CheckTimeout, log: opts.Log.WithName("location")}
 	r.store.(*boundedStore).log = opts.Log.WithName("store")
+	fo := front.DefaultOptions()
+	fo.Reconciler, fo.Lease, fo.Downstream, fo.Locator = r, r.lease, down, loc
+	fo.Name, fo.Mode, fo.StoreLocation, fo.PluginName, fo.Log = opts.Name, opts.Mode, opts.StoreLocation, opts.ProxyFor, opts.Log
+	f, err := front.New(fo)
+	if err != nil {
+		return nil, err
+	}
 	m := &Manager{
-		opts: opts,
-		r:    r,
-		h:    h,
-		f: &front{r: r, name: opts.Name, mode: opts.Mode, storeLocation: opts.StoreLocation,
-			pluginName: opts.ProxyFor, applyWait: opts.applyWait(), log: opts.Log, loc: loc},
+		opts:    opts,
+		r:       r,
+		h:       h,
+		f:       f,
+		loc:     loc,
 		poke:    make(chan struct{}, 1),
 		stopped: make(chan struct{}),
 	}
@@ -160,7 +169,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 
 	m.wg.Add(5 + m.opts.Workers)
-	go func() { defer m.wg.Done(); m.f.loc.run(runCtx) }()
+	go func() { defer m.wg.Done(); m.loc.run(runCtx) }()
 	go func() { defer m.wg.Done(); m.runHealth(runCtx) }()
 	go func() { defer m.wg.Done(); m.r.lease.Run(runCtx, m.poke, m.r.leaseTick) }()
 	go func() {

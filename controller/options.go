@@ -197,7 +197,7 @@ func (o *Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// applyWait is how long the front waits for the reconciler to carry out a
+// applyWait is how long Submit waits for the reconciler to carry out a
 // user's request before answering that it is still being applied: a lease
 // re-check, a queue turn and one downstream call, with room to spare.
 func (o *Options) applyWait() time.Duration {

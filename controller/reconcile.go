@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/go-logr/logr"
 
 	"github.com/infrakit-manager/manager/controller/lease"
+	"github.com/infrakit-manager/manager/controller/submit"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
@@ -125,6 +125,9 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 	if p.Action == ActionCommit || p.Action == ActionDestroy || (p.Action == ActionFree && p.role == RoleLeader) {
 		var err error
 		if t, err = r.lease.Confirm(ctx); err != nil {
+			if errors.Is(err, lease.ErrFenced) {
+				err = errHandover // a waiting error: retried when the handover ends
+			}
 			return outcome{err: Terminal(err)}
 		}
 		defer t.Release()
@@ -163,7 +166,7 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 		switch {
 		case err == nil:
 			log.Info("freed group")
-		case notWatched(err):
+		case submit.NotWatched(err):
 			// Not running there: the goal is reached. The user who asked
 			// for a group that was neither stored nor running gets the
 			// plugin's own answer.
@@ -224,21 +227,12 @@ func (r *reconciler) answer(p Plan, it intent, out outcome) {
 	case errors.Is(out.err, errWaiting):
 		out.err = fmt.Errorf("%w: %s", errWaiting, p.Reason)
 	case it.op == opDestroy && out.err == nil && p.Action != ActionDestroy && !p.destroyed:
-		out.err = fmt.Errorf("destroy of %q: %w (the group is stored again)", p.ID, errSuperseded)
+		out.err = fmt.Errorf("destroy of %q: %w (the group is stored again)", p.ID, submit.ErrSuperseded)
 	}
 	if it.op == opDestroy && (out.err == nil || p.role != RoleLeader || IsTerminal(out.err)) {
 		r.intents.done(p.ID, opDestroy)
 	}
 	it.answer(out)
-}
-
-// notWatched reports the group plugin's answer for an unknown group, which
-// for a free means the goal is already reached. The protocol carries it only
-// as text ("Group '<id>' is not being watched"); a transport failure never
-// counts, whatever it says.
-func notWatched(err error) bool {
-	return err != nil && !errors.Is(err, plugin.ErrUnreachable) &&
-		strings.Contains(err.Error(), "is not being watched")
 }
 
 // mergeCancel returns a context cancelled when either parent is.

@@ -11,6 +11,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/front"
+	"github.com/infrakit-manager/manager/controller/submit"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -49,7 +51,7 @@ func inSyncReconciler(t testing.TB, n int) *reconciler {
 	props := spec("g", 1).Properties
 	for i := range n {
 		s := plugin.Spec{ID: plugin.ID(fmt.Sprintf("g%06d", i)), Properties: props}
-		entry, err := entryFor(s, "group-stateless")
+		entry, err := front.EntryFor(s, "group-stateless")
 		require.NoError(t, err)
 		cfg.Groups[s.ID] = entry
 		down.specs = append(down.specs, s)
@@ -138,7 +140,7 @@ func TestUnknownFreesKeepNothing(t *testing.T) {
 		}
 		err := remove(ctx, id)
 		require.Error(t, err)
-		require.True(t, notWatched(err), "the plugin's own answer: %v", err)
+		require.True(t, submit.NotWatched(err), "the plugin's own answer: %v", err)
 	}
 	require.Equal(t, saves, e.store.Saves(), "an unknown-ID free or destroy writes nothing")
 	r := e.m.r
@@ -179,7 +181,7 @@ func TestPhantomsQueueBehindStored(t *testing.T) {
 	}
 	cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{}}
 	for _, id := range []string{"s1", "s2"} {
-		entry, err := entryFor(spec(id, 1), "group-stateless")
+		entry, err := front.EntryFor(spec(id, 1), "group-stateless")
 		require.NoError(t, err)
 		cfg.Groups[plugin.ID(id)] = entry
 	}
