@@ -135,7 +135,8 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 		return verdicts(reqs), err
 	}
 	defer t.Release()
-	if st, ok := r.stager(); ok && pendingVerdicts(reqs) && !r.savesChanges() {
+	cs, savesChanges := r.store.(sources.ChangeSaver)
+	if st, ok := r.store.(sources.Stager); ok && pendingVerdicts(reqs) && !savesChanges {
 		live, done, err := w.twoPhase(t, st, reqs)
 		if done {
 			return live, err
@@ -151,7 +152,7 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 	r.storeMu.Lock()
 	defer r.storeMu.Unlock()
 	base, v, cached := r.desired.base()
-	if cached && !r.savesChanges() && unchanged(base, reqs) {
+	if cached && !savesChanges && unchanged(base, reqs) {
 		// Only removals of groups that are not stored (unknown IDs): if
 		// the store still holds what the cache holds, there is nothing to
 		// write. If it changed, decide again on what it holds now.
@@ -168,11 +169,11 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 			}
 		}
 	}
-	if cached && r.savesChanges() {
+	if cached && savesChanges {
 		// One key per group (etcd): save just the changed groups; the
 		// whole config is never copied, so a commit's cost does not grow
 		// with the stored groups.
-		done, err := w.saveDelta(t, base, v, reqs)
+		done, err := w.saveDelta(t, cs, base, v, reqs)
 		if done {
 			return reqs, err
 		}
@@ -300,7 +301,7 @@ func build(base sources.Config, reqs []*writeReq) sources.Config {
 // saveDelta saves the members' changes through a sources.ChangeSaver,
 // handing it only the changed groups (it looks at no other). done is false
 // when the store changed since v: the caller reads it again. storeMu is held.
-func (w *writer) saveDelta(t *lease.Term, base sources.Config, v sources.Version, reqs []*writeReq) (done bool, err error) {
+func (w *writer) saveDelta(t *lease.Term, cs sources.ChangeSaver, base sources.Config, v sources.Version, reqs []*writeReq) (done bool, err error) {
 	r := w.r
 	ids := idsOf(reqs)
 	delta := sources.Config{Groups: make(map[plugin.ID]sources.Entry, len(reqs)), Destroying: map[plugin.ID]sources.Entry{}}
@@ -316,7 +317,7 @@ func (w *writer) saveDelta(t *lease.Term, base sources.Config, v sources.Version
 		req.mutate(&delta)
 	}
 	start := time.Now()
-	nv, err := r.store.(*boundedStore).SaveChanged(t.Context(), delta, v, ids)
+	nv, err := cs.SaveChanged(t.Context(), delta, v, ids)
 	r.metrics.StoreSaved(time.Since(start), err)
 	if err == nil {
 		r.desired.applyDelta(delta, nv, ids, t.ID())

@@ -28,6 +28,11 @@ var errStoreBusy = errors.New("store not answering: an earlier write has not ret
 // Prepare to Commit or Abort) run at a time; beyond that, callers get an
 // error at once. An abandoned write's outcome is unknown, so the error says
 // so and the next sync re-reads the store.
+//
+// It is a sources.Store and nothing more: bound wraps it in the type that
+// also has the wrapped store's capabilities (sources.ChangeSaver,
+// sources.Stager), and only those, so a caller asks the store it holds
+// (store.(sources.ChangeSaver)) and never this type.
 type boundedStore struct {
 	s       sources.Store
 	timeout time.Duration
@@ -40,13 +45,50 @@ type boundedStore struct {
 	writeErr error // the last write's failure; nil after a success (see noteWrite)
 }
 
-var (
-	_ sources.Store       = (*boundedStore)(nil)
-	_ sources.ChangeSaver = (*boundedStore)(nil)
+func newBoundedStore(s sources.Store, timeout time.Duration, log logr.Logger) *boundedStore {
+	return &boundedStore{s: s, timeout: timeout, log: log}
+}
+
+// bound is b as the store the reconciler calls: b's deadlines and bounds,
+// with the capabilities of the store b wraps and no other.
+func bound(b *boundedStore) sources.Store {
+	_, cs := b.s.(sources.ChangeSaver)
+	_, st := b.s.(sources.Stager)
+	switch {
+	case cs && st:
+		return boundedChangeStager{boundedChangeSaver{b}, boundedStager{b}}
+	case cs:
+		return boundedChangeSaver{b}
+	case st:
+		return boundedStager{b}
+	}
+	return b
+}
+
+// The wrappers of bound, one per set of capabilities.
+type (
+	boundedChangeSaver  struct{ *boundedStore }
+	boundedStager       struct{ *boundedStore }
+	boundedChangeStager struct {
+		boundedChangeSaver
+		sources.Stager // a boundedStager over the same boundedStore
+	}
 )
 
-func newBoundedStore(s sources.Store, timeout time.Duration) *boundedStore {
-	return &boundedStore{s: s, timeout: timeout, log: logr.Discard()}
+var (
+	_ sources.Store       = (*boundedStore)(nil)
+	_ sources.ChangeSaver = boundedChangeSaver{}
+	_ sources.Stager      = boundedStager{}
+	_ sources.ChangeSaver = boundedChangeStager{}
+	_ sources.Stager      = boundedChangeStager{}
+)
+
+func (c boundedChangeSaver) SaveChanged(ctx context.Context, cfg sources.Config, expected sources.Version, changed []plugin.ID) (sources.Version, error) {
+	return c.saveChanged(ctx, cfg, expected, changed)
+}
+
+func (s boundedStager) Prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
+	return s.prepare(ctx, cfg, expected)
 }
 
 // within runs fn with a deadline of timeout and returns its result, or an
@@ -125,44 +167,35 @@ func (b *boundedStore) Save(ctx context.Context, cfg sources.Config, expected so
 	if err != nil {
 		return "", err
 	}
-	return within(ctx, b.timeout, "store write (its outcome is unknown)", func(ctx context.Context) (sources.Version, error) {
+	return b.writeWithin(ctx, release, func(ctx context.Context) (sources.Version, error) {
 		return b.s.Save(ctx, cfg, expected)
-	}, func(_ sources.Version, err error) { b.noteWrite(err); release() })
+	})
 }
 
-// SaveChanged is Save through the wrapped store's sources.ChangeSaver when
-// it has one (a save that costs the changed groups, not the stored ones),
-// else its Save; same deadline and write slot as Save.
-func (b *boundedStore) SaveChanged(ctx context.Context, cfg sources.Config, expected sources.Version, changed []plugin.ID) (sources.Version, error) {
-	cs, ok := b.s.(sources.ChangeSaver)
-	if !ok {
-		return b.Save(ctx, cfg, expected)
-	}
+// saveChanged is Save through the wrapped store's sources.ChangeSaver (a
+// save that costs the changed groups, not the stored ones); same deadline
+// and write slot.
+func (b *boundedStore) saveChanged(ctx context.Context, cfg sources.Config, expected sources.Version, changed []plugin.ID) (sources.Version, error) {
 	release, err := b.acquireWrite()
 	if err != nil {
 		return "", err
 	}
-	return within(ctx, b.timeout, "store write (its outcome is unknown)", func(ctx context.Context) (sources.Version, error) {
-		return cs.SaveChanged(ctx, cfg, expected, changed)
-	}, func(_ sources.Version, err error) { b.noteWrite(err); release() })
+	return b.writeWithin(ctx, release, func(ctx context.Context) (sources.Version, error) {
+		return b.s.(sources.ChangeSaver).SaveChanged(ctx, cfg, expected, changed)
+	})
 }
 
-// stager returns the wrapped store's two-phase save, with the same
-// deadlines and bounds as Save, if it has one.
-func (b *boundedStore) stager() (sources.Stager, bool) {
-	if _, ok := b.s.(sources.Stager); !ok {
-		return nil, false
-	}
-	return boundedStager{b}, true
+// writeWithin runs one write that holds the write slot (release lets it
+// go) with the store's deadline, and records its outcome for health.
+func (b *boundedStore) writeWithin(ctx context.Context, release func(), write func(context.Context) (sources.Version, error)) (sources.Version, error) {
+	return within(ctx, b.timeout, "store write (its outcome is unknown)", write,
+		func(_ sources.Version, err error) { b.noteWrite(err); release() })
 }
 
-// boundedStager is a boundedStore's two-phase save: Prepare and Commit each
-// run with the store's deadline, and hold the one write slot from Prepare
-// until Commit or Abort.
-type boundedStager struct{ b *boundedStore }
-
-func (s boundedStager) Prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
-	b := s.b
+// prepare is the wrapped store's two-phase save (sources.Stager): Prepare
+// and Commit each run with the store's deadline, and hold the one write
+// slot from Prepare until Commit or Abort.
+func (b *boundedStore) prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
 	release, err := b.acquireWrite()
 	if err != nil {
 		return nil, err
@@ -212,8 +245,7 @@ type boundedPending struct {
 }
 
 func (p *boundedPending) Commit(ctx context.Context) (sources.Version, error) {
-	return within(ctx, p.b.timeout, "store write (its outcome is unknown)", p.p.Commit,
-		func(_ sources.Version, err error) { p.b.noteWrite(err); p.release() })
+	return p.b.writeWithin(ctx, p.release, p.p.Commit)
 }
 
 func (p *boundedPending) Abort() {

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"maps"
 	"sync"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -61,10 +60,15 @@ func (d *desired) install(cfg sources.Config, v sources.Version, term uint64) {
 func destSpecs(m map[plugin.ID]sources.Entry) map[plugin.ID]plugin.Spec {
 	out := make(map[plugin.ID]plugin.Spec, len(m))
 	for id, e := range m {
-		good, _ := specsOf(sources.Config{Groups: map[plugin.ID]sources.Entry{id: e}})
-		out[id] = good[id]
+		out[id], _ = decodeEntry(id, e)
 	}
 	return out
+}
+
+// decodeEntry decodes one stored entry as specsOf does.
+func decodeEntry(id plugin.ID, e sources.Entry) (plugin.Spec, error) {
+	good, bad := specsOf(sources.Config{Groups: map[plugin.ID]sources.Entry{id: e}})
+	return good[id], bad[id]
 }
 
 // apply records a config this replica saved, which differs from the
@@ -77,23 +81,8 @@ func (d *desired) apply(cfg sources.Config, v sources.Version, ids []plugin.ID, 
 		return
 	}
 	defer d.mu.Unlock()
-	// The decoded maps never leave the lock, so they change in place: a
-	// save costs the groups it changed, not the groups stored.
-	for _, id := range ids {
-		delete(d.specs, id)
-		delete(d.invalid, id)
-		if e, ok := cfg.Groups[id]; ok {
-			good, bad := specsOf(sources.Config{Groups: map[plugin.ID]sources.Entry{id: e}})
-			maps.Copy(d.specs, good)
-			maps.Copy(d.invalid, bad)
-		}
-		delete(d.dest, id)
-		if e, ok := cfg.Destroying[id]; ok {
-			maps.Copy(d.dest, destSpecs(map[plugin.ID]sources.Entry{id: e}))
-		}
-	}
-	d.cfg, d.version = cfg, v
-	d.term, d.err, d.sorted, d.encoded = term, nil, nil, nil
+	d.cfg = cfg
+	d.savedLocked(v, ids, term)
 }
 
 // applyDelta records a save of the groups ids alone: delta holds their new
@@ -107,31 +96,47 @@ func (d *desired) applyDelta(delta sources.Config, v sources.Version, ids []plug
 		return // nothing cached to update: the next sync reads the store
 	}
 	defer d.mu.Unlock()
-	if d.cfg.Groups == nil {
-		d.cfg.Groups = map[plugin.ID]sources.Entry{}
-	}
 	for _, id := range ids {
-		delete(d.dest, id)
-		if e, ok := delta.Destroying[id]; ok {
-			if d.cfg.Destroying == nil {
-				d.cfg.Destroying = map[plugin.ID]sources.Entry{}
-			}
-			d.cfg.Destroying[id] = e
-			maps.Copy(d.dest, destSpecs(map[plugin.ID]sources.Entry{id: e}))
-		} else {
-			delete(d.cfg.Destroying, id)
-		}
+		d.cfg.Groups = setEntry(d.cfg.Groups, id, delta.Groups)
+		d.cfg.Destroying = setEntry(d.cfg.Destroying, id, delta.Destroying)
+	}
+	d.savedLocked(v, ids, term)
+}
+
+// setEntry makes m[id] what from holds for id (absent: removed) and
+// returns m, made if it was nil and an entry is set.
+func setEntry(m map[plugin.ID]sources.Entry, id plugin.ID, from map[plugin.ID]sources.Entry) map[plugin.ID]sources.Entry {
+	e, ok := from[id]
+	if !ok {
+		delete(m, id)
+		return m
+	}
+	if m == nil {
+		m = map[plugin.ID]sources.Entry{}
+	}
+	m[id] = e
+	return m
+}
+
+// savedLocked decodes again the groups ids of d.cfg, which a save of this
+// replica's just changed, and records the save's version and term. The
+// decoded maps never leave the lock, so they change in place: a save costs
+// the groups it changed, not the groups stored.
+func (d *desired) savedLocked(v sources.Version, ids []plugin.ID, term uint64) {
+	for _, id := range ids {
 		delete(d.specs, id)
 		delete(d.invalid, id)
-		e, ok := delta.Groups[id]
-		if !ok {
-			delete(d.cfg.Groups, id)
-			continue
+		if e, ok := d.cfg.Groups[id]; ok {
+			if spec, err := decodeEntry(id, e); err != nil {
+				d.invalid[id] = err
+			} else {
+				d.specs[id] = spec
+			}
 		}
-		d.cfg.Groups[id] = e
-		good, bad := specsOf(sources.Config{Groups: map[plugin.ID]sources.Entry{id: e}})
-		maps.Copy(d.specs, good)
-		maps.Copy(d.invalid, bad)
+		delete(d.dest, id)
+		if e, ok := d.cfg.Destroying[id]; ok {
+			d.dest[id], _ = decodeEntry(id, e)
+		}
 	}
 	d.version = v
 	d.term, d.err, d.sorted, d.encoded = term, nil, nil, nil
@@ -232,24 +237,16 @@ func (d *desired) inspect(v sources.Version) ([]plugin.Spec, bool) {
 
 // inspectEncoded is inspect, encoded once per version and kept.
 func (d *desired) inspectEncoded(v sources.Version) (plugin.EncodedSpecs, bool, error) {
-	d.mu.RLock()
-	if d.loaded && d.version == v && (d.encoded != nil || len(d.specs) == 0) {
-		out := d.encoded
-		d.mu.RUnlock()
-		return out, true, nil
+	if enc, ok := d.keptEncoding(v, true); ok {
+		return enc, true, nil
 	}
-	d.mu.RUnlock()
 	// One encoder at a time: callers that arrive together (many clients
 	// after a change) wait for the first one's encoding, not make their own.
 	d.encMu.Lock()
 	defer d.encMu.Unlock()
-	d.mu.RLock()
-	if d.loaded && d.version == v && d.encoded != nil {
-		out := d.encoded
-		d.mu.RUnlock()
-		return out, true, nil
+	if enc, ok := d.keptEncoding(v, false); ok {
+		return enc, true, nil
 	}
-	d.mu.RUnlock()
 	specs, ok := d.inspect(v)
 	if !ok {
 		return nil, false, nil
@@ -264,6 +261,17 @@ func (d *desired) inspectEncoded(v sources.Version) (plugin.EncodedSpecs, bool, 
 		d.encoded = enc
 	}
 	return enc, true, nil
+}
+
+// keptEncoding is the kept InspectGroups encoding of version v, if there
+// is one; with orEmpty, an empty store's (nil) counts as kept.
+func (d *desired) keptEncoding(v sources.Version, orEmpty bool) (plugin.EncodedSpecs, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.loaded && d.version == v && (d.encoded != nil || orEmpty && len(d.specs) == 0) {
+		return d.encoded, true
+	}
+	return nil, false
 }
 
 // count is the number of stored groups.

@@ -97,7 +97,7 @@ func (r *reconciler) downstreamProblem() error {
 // last write and the downstream.
 func (r *reconciler) healthProblems() []string {
 	var out []string
-	if err := r.bounded().writeFailure(); err != nil {
+	if err := r.bounded.writeFailure(); err != nil {
 		out = append(out, "store cannot be written: the last write failed: "+err.Error())
 	}
 	if err := r.downstreamProblem(); err != nil {
@@ -106,15 +106,12 @@ func (r *reconciler) healthProblems() []string {
 	return append(out, r.health.claimProblems()...)
 }
 
-// bounded is the reconciler's store wrapper.
-func (r *reconciler) bounded() *boundedStore { return r.store.(*boundedStore) }
-
 // addHealthChecks adds the readiness checks of the store (read through the
 // bounded store, so a hung store costs at most maxStoreReads goroutines
 // however often it is probed; a store that vanished fails it), the store's
 // last write, the downstream and the claims.
 func (m *Manager) addHealthChecks(c *ops.Checks) {
-	b := m.r.bounded()
+	b := m.r.bounded
 	c.AddReady("store", func(ctx context.Context) error {
 		_, _, err := b.Load(ctx)
 		return err
@@ -157,7 +154,7 @@ func (m *Manager) runHealth(ctx context.Context) {
 // be written now, under storeMu like every write of this replica. A store
 // without the check reports the failure until its next successful write.
 func (m *Manager) probeWrite(ctx context.Context) {
-	b := m.r.bounded()
+	b := m.r.bounded
 	if b.writeFailure() == nil {
 		return
 	}

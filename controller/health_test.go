@@ -130,7 +130,7 @@ func TestHealth_StoreWriteFailure(t *testing.T) {
 	eventually(t, func() bool { return checks.Readyz(t.Context()) == nil }, "the check finds the store writable")
 	require.NotContains(t, e.problems(t), "store cannot be written")
 
-	b := e.m.r.bounded()
+	b := e.m.r.bounded
 	b.noteWrite(fmt.Errorf("save: %w", sources.ErrConflict))
 	b.noteWrite(context.Canceled)
 	require.NoError(t, b.writeFailure(), "a conflict or a cancelled call says nothing about the store")

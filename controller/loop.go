@@ -31,7 +31,8 @@ import (
 // downstream call or a leadership check. Store calls are made only under
 // storeMu.
 type reconciler struct {
-	store   sources.Store // bounded: every call has a deadline
+	store   sources.Store // bound(bounded): every call has a deadline; the wrapped store's capabilities only
+	bounded *boundedStore // the same store's bounds and its last write's failure (health)
 	down    plugin.Group
 	log     logr.Logger
 	clock   clock.WithTicker
@@ -76,7 +77,7 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 		return nil, err
 	}
 	r := &reconciler{
-		store: newBoundedStore(store, o.StoreTimeout), down: down, log: o.Log, clock: o.Clock,
+		bounded: newBoundedStore(store, o.StoreTimeout, o.Log.WithName("store")), down: down, log: o.Log, clock: o.Clock,
 		desired: newDesired(), obs: newObserved(), intents: newIntents(), health: newHealth(o),
 		metrics: o.Metrics, ledger: ops.NewLedger(o.Clock), syncBeat: ops.NewHeartbeat(o.Clock), leaseBeat: ops.NewHeartbeat(o.Clock),
 		resync: o.ResyncInterval, callTimeout: o.CallTimeout, applyWait: o.applyWait(), workers: o.Workers,
@@ -90,6 +91,7 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 		return nil, err
 	}
 	r.lease = lease.New(o.Leadership, lo, r.onLeaseChange)
+	r.store = bound(r.bounded)
 	r.w = &writer{r: r}
 	return r, nil
 }
@@ -185,25 +187,6 @@ func (r *reconciler) sync(ctx context.Context) error {
 		r.obs.install(start, specs)
 	}
 	return errors.Join(errs...)
-}
-
-// stager returns the store's two-phase save, if it has one.
-func (r *reconciler) stager() (sources.Stager, bool) {
-	if b, ok := r.store.(*boundedStore); ok {
-		return b.stager()
-	}
-	st, ok := r.store.(sources.Stager)
-	return st, ok
-}
-
-// savesChanges reports whether the store saves the changed groups alone
-// (sources.ChangeSaver, the etcd store).
-func (r *reconciler) savesChanges() bool {
-	if b, ok := r.store.(*boundedStore); ok {
-		_, ok = b.s.(sources.ChangeSaver)
-		return ok
-	}
-	return false
 }
 
 // keys returns every group that is stored, running or has an intent.

@@ -62,7 +62,6 @@ func New(opts Options) (*Manager, error) {
 	h := newHandover(&opts, r)
 	loc := &locator{store: opts.Locations, advertise: opts.Advertise, lease: r.lease, clock: opts.Clock,
 		every: cmp.Or(opts.LocationInterval, opts.RenewInterval), timeout: opts.CheckTimeout, log: opts.Log.WithName("location")}
-	r.store.(*boundedStore).log = opts.Log.WithName("store")
 	fo := front.DefaultOptions()
 	fo.Reconciler, fo.Lease, fo.Downstream, fo.Locator = r, r.lease, down, loc
 	fo.Name, fo.Mode, fo.StoreLocation, fo.PluginName, fo.Log = opts.Name, opts.Mode, opts.StoreLocation, opts.ProxyFor, opts.Log

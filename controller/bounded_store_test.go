@@ -1,0 +1,74 @@
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/stretchr/testify/require"
+
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/sourcestest"
+)
+
+// plainStore is a store with no capability beyond sources.Store.
+type plainStore struct{ sources.Store }
+
+// changeStagerStore has both capabilities: a two-phase save (MemStore's)
+// and a save of the changed groups, which it counts.
+type changeStagerStore struct {
+	*sourcestest.MemStore
+	changed int
+}
+
+func (s *changeStagerStore) SaveChanged(ctx context.Context, cfg sources.Config, v sources.Version, _ []plugin.ID) (sources.Version, error) {
+	s.changed++
+	return s.Save(ctx, cfg, v)
+}
+
+// The bounded store claims a capability exactly when the store it wraps has
+// it: callers ask the store they hold (store.(sources.ChangeSaver)), so a
+// wrapper that claimed one its store lacks would send them down a path the
+// store cannot take.
+func TestBoundedStore_ExposesOnlyTheWrappedStoresCapabilities(t *testing.T) {
+	cases := []struct {
+		name                string
+		store               sources.Store
+		changeSaver, stager bool
+	}{
+		{"plain", plainStore{sourcestest.NewMemStore()}, false, false},
+		{"two-phase", sourcestest.NewMemStore(), false, true},
+		{"changed groups", &changeStore{Store: sourcestest.NewMemStore()}, true, false},
+		{"both", &changeStagerStore{MemStore: sourcestest.NewMemStore()}, true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := bound(newBoundedStore(c.store, time.Second, logr.Discard()))
+			cs, isCS := s.(sources.ChangeSaver)
+			st, isSt := s.(sources.Stager)
+			require.Equal(t, c.changeSaver, isCS, "sources.ChangeSaver")
+			require.Equal(t, c.stager, isSt, "sources.Stager")
+			ctx := t.Context()
+			_, v, err := s.Load(ctx)
+			require.NoError(t, err)
+			cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{"g": {Plugin: "p"}}}
+			if isCS {
+				v, err = cs.SaveChanged(ctx, cfg, v, []plugin.ID{"g"})
+				require.NoError(t, err, "SaveChanged reaches the wrapped store")
+			}
+			if isSt {
+				p, err := st.Prepare(ctx, cfg, v)
+				require.NoError(t, err)
+				_, err = p.Commit(ctx)
+				require.NoError(t, err, "a prepared save commits through the wrapped store")
+			}
+			got, _, err := s.Load(ctx)
+			require.NoError(t, err)
+			if isCS || isSt {
+				require.Contains(t, got.Groups, plugin.ID("g"))
+			}
+		})
+	}
+}
