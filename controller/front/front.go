@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/controller/submit"
@@ -104,7 +103,7 @@ func (f *Front) rejected(id plugin.ID, err error) error {
 	var rpcErr *plugin.RPCError
 	// A plugin that gave up on the call's deadline (it is told the deadline)
 	// has not judged the spec: that is "cannot validate", not its verdict.
-	if errors.As(err, &rpcErr) && !gaveUp(rpcErr.Message) {
+	if errors.As(err, &rpcErr) && !errors.Is(err, plugin.ErrGaveUp) {
 		return err
 	}
 	return fmt.Errorf("cannot validate group %s, nothing stored: %w", id, err)
@@ -189,10 +188,4 @@ func (f *Front) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
 // store's version check and writing the kept bytes.
 func (f *Front) InspectGroupsEncoded(ctx context.Context) (plugin.EncodedSpecs, error) {
 	return f.r.StoredEncoded(ctx)
-}
-
-// gaveUp says whether a plugin's error text is its own deadline or
-// cancellation (Go's context errors), not a judgement of the request.
-func gaveUp(msg string) bool {
-	return strings.Contains(msg, context.DeadlineExceeded.Error()) || strings.Contains(msg, context.Canceled.Error())
 }
