@@ -20,23 +20,23 @@ func (m *Manager) addChecks() {
 		if !m.running() {
 			return nil
 		}
-		return r.syncBeat.Check(syncAge)(ctx)
+		return r.SyncBeat().Check(syncAge)(ctx)
 	})
 	c.AddLive("lease loop", func(ctx context.Context) error {
 		if !m.running() {
 			return nil
 		}
-		return r.leaseBeat.Check(4*m.opts.RenewInterval + time.Second)(ctx)
+		return r.LeaseBeat().Check(4*m.opts.RenewInterval + time.Second)(ctx)
 	})
 	c.AddReadyDetail("leader", func(context.Context) string {
 		// Only a published location: "infrakit://<holder>" says little.
-		if u := m.loc.Location(r.lease.View()); u != nil && (u.Scheme == "https" || u.Scheme == "http") {
+		if u := m.loc.Location(r.Lease().View()); u != nil && (u.Scheme == "https" || u.Scheme == "http") {
 			return u.String()
 		}
 		return ""
 	})
 	c.AddReady("leadership", func(context.Context) error {
-		if v := r.lease.View(); v.Role == RoleUnknown {
+		if v := r.Lease().View(); v.Role == RoleUnknown {
 			return errors.New("no answer from the leadership source yet")
 		}
 		return nil

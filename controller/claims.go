@@ -51,7 +51,6 @@ func NameClaim(storeDir, name string) Claim {
 // (the lock file cannot be made) is logged at error level, reported in
 // status and tried again at the next verify; it does not stop the start.
 func (m *Manager) takeClaims() error {
-	h := m.r.health
 	for i, c := range m.opts.Claims {
 		err := c.Take()
 		if errors.Is(err, claim.ErrHeld) {
@@ -61,7 +60,7 @@ func (m *Manager) takeClaims() error {
 			m.opts.Log.Error(err, "misconfiguration: another manager holds this claim; refusing to act", "claim", c.String())
 			return fmt.Errorf("%w: %w", ErrMisconfigured, err)
 		}
-		h.setClaim(c.String(), err, m.opts.Log)
+		m.r.SetClaim(c.String(), err, m.opts.Log)
 	}
 	return nil
 }
@@ -69,7 +68,7 @@ func (m *Manager) takeClaims() error {
 // verifyClaims re-checks every claim, logging each change of outcome once.
 func (m *Manager) verifyClaims() {
 	for _, c := range m.opts.Claims {
-		m.r.health.setClaim(c.String(), c.Verify(), m.opts.Log)
+		m.r.SetClaim(c.String(), c.Verify(), m.opts.Log)
 	}
 }
 

@@ -5,19 +5,23 @@
 // RunOnce) that wires both to a socket, a Store and a Leadership source.
 //
 // Rooms and the one-way flow. Each package has one job; every arrow is an
-// import and they all point one way (no package imports one to its left):
+// import and they all point one way (down the page; nothing below imports
+// anything above it):
 //
-//	controller (the daemon: Options, New, Start, Stop, RunOnce; wiring,
-//	  │          the reconciler, handover, claims, location, health)
-//	  ├──> front   (Group and Manager API) ──> submit, lease
-//	  ├──> submit  (Change, Receipt, Snapshot: what crosses front → reconciler)
-//	  └──> lease   (role, terms, the gate)
+//	controller  the daemon: Options, New, Start, Stop, RunOnce; wiring,
+//	  │         claims, leader location, health checks
+//	  ├──> front       Group and Manager API        ──> submit, lease
+//	  ├──> reconciler  the only actor downstream    ──> submit, lease
+//	  ├──> submit      Change, Receipt, Snapshot: what crosses front → reconciler
+//	  └──> lease       role, terms, the gate
 //
 // The front reaches the reconciler only through front.Reconciler, an
 // interface it declares (Submit, Stored, StoredEncoded, Snapshot) and the
-// daemon injects; the front imports neither this package nor any reconciler
-// internals. Pretend commits and DescribeGroup go straight to the
-// downstream (front.Downstream): reads and validation, never a change.
+// daemon injects: front and reconciler do not import each other. Pretend
+// commits and DescribeGroup go straight to the downstream
+// (front.Downstream): reads and validation, never a change. The daemon
+// runs the reconciler (Run, ShutDown, Settle, RunOnce) and reads its health
+// (ReadStore, WriteFailure, DownstreamProblem, ClaimProblems).
 //
 //   - lease (package controller/lease) turns the source's three answers
 //     (leader, not leader, unknown) into a role with a lease and terms.
@@ -30,7 +34,7 @@
 //     read of the request body, just before its bytes are written), so a
 //     worker frozen after confirm looks again on waking before its request
 //     is complete.
-//   - handover (handover.go, handover_status.go) keeps a new term's gate
+//   - handover (reconciler/handover.go) keeps a new term's gate
 //     closed for downstream changes (Options.Handover fenced) until every
 //     earlier term's holder has released in the mode's handover record
 //     (os: the store directory's handover.json) or the lease bound has
@@ -38,7 +42,7 @@
 //     the release once the downstream runs nothing.
 //   - front (package controller/front) is the Group API. It validates and
 //     hands every write to the reconciler through one call, Submit
-//     (submit.go, snapshot.go): the
+//     (reconciler/submit.go, snapshot.go): the
 //     store change and the user's intent are recorded together (the intent
 //     under storeMu, before any sync can read the store again), then the
 //     group is enqueued and the answer awaited. The front never calls
@@ -47,13 +51,13 @@
 //   - destroy is a durable intent, a finalizer: submit moves the group's
 //     entry from Groups to sources.Config.Destroying in one save. Planning
 //     never frees a group that is pending there; the leader, whichever it is,
-//     destroys it (destroy.go: the last stored spec is committed first when
+//     destroys it (reconciler/destroy.go: the last stored spec is committed first when
 //     the downstream does not watch the group) and then removes the record
 //     through the writer. A group this leader destroyed that a late commit
 //     brings back is destroyed again (observed.gone, this term only). A
 //     follower that steps down frees its own downstream's groups, pending
 //     ones included: destroying is the leader's job.
-//   - reconciler (loop.go, reconcile.go) is the only actor on the
+//   - reconciler (package controller/reconciler) is the only actor on the
 //     downstream. Desired state has one owner (desired.go: written by syncs
 //     and saves under storeMu, fresh only for the term in which its read
 //     began); observed state has one writer (observed.go:
@@ -63,7 +67,7 @@
 //     intent; execute goes through the lease gate under the term's context.
 //     Each ended term's drain is counted on its own.
 //
-// Health and misconfiguration (health.go, claims.go, bounded_write.go): the
+// Health and misconfiguration (health.go, claims.go, reconciler/bounded_write.go): the
 // bounded store keeps the last write's failure (no space, read-only, EBUSY,
 // a store that vanished or hung; not a conflict), and while it fails the
 // health loop asks the store, under storeMu, to rewrite its config unchanged

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/infrakit-manager/manager/controller/front"
+	"github.com/infrakit-manager/manager/controller/reconciler"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sink"
 )
@@ -18,8 +19,7 @@ import (
 // sync loop and the reconcile workers.
 type Manager struct {
 	opts Options
-	r    *reconciler
-	h    *handover
+	r    *reconciler.Reconciler
 	f    *front.Front
 	loc  *locator
 	poke chan struct{}
@@ -55,15 +55,23 @@ func New(opts Options) (*Manager, error) {
 		down = d
 		opts.Claims = append(opts.Claims, DownstreamClaim(opts.PluginDir, opts.ProxyFor, opts.Name))
 	}
-	r, err := newReconciler(&opts, opts.Store, down)
+	ro := reconciler.Options{
+		Name: opts.Name, ProxyFor: opts.ProxyFor, PluginDir: opts.PluginDir,
+		Leadership: opts.Leadership, Store: opts.Store, Downstream: down,
+		LeaseDuration: opts.LeaseDuration, RenewInterval: opts.RenewInterval, CheckTimeout: opts.CheckTimeout,
+		StoreTimeout: opts.StoreTimeout, CallTimeout: opts.CallTimeout, ResyncInterval: opts.ResyncInterval,
+		ApplyWait: opts.applyWait(), Workers: opts.Workers, MaxBackoff: opts.MaxBackoff,
+		Handover: opts.Handover, HandoverRecord: opts.HandoverRecord, HandoverMargin: opts.HandoverMargin,
+		Metrics: opts.Metrics, Clock: opts.Clock, Log: opts.Log,
+	}
+	r, err := reconciler.New(ro)
 	if err != nil {
 		return nil, err
 	}
-	h := newHandover(&opts, r)
-	loc := &locator{store: opts.Locations, advertise: opts.Advertise, lease: r.lease, clock: opts.Clock,
+	loc := &locator{store: opts.Locations, advertise: opts.Advertise, lease: r.Lease(), clock: opts.Clock,
 		every: cmp.Or(opts.LocationInterval, opts.RenewInterval), timeout: opts.CheckTimeout, log: opts.Log.WithName("location")}
 	fo := front.DefaultOptions()
-	fo.Reconciler, fo.Lease, fo.Downstream, fo.Locator = r, r.lease, down, loc
+	fo.Reconciler, fo.Lease, fo.Downstream, fo.Locator = r, r.Lease(), down, loc
 	fo.Name, fo.Mode, fo.StoreLocation, fo.PluginName, fo.Log = opts.Name, opts.Mode, opts.StoreLocation, opts.ProxyFor, opts.Log
 	f, err := front.New(fo)
 	if err != nil {
@@ -72,7 +80,6 @@ func New(opts Options) (*Manager, error) {
 	m := &Manager{
 		opts:    opts,
 		r:       r,
-		h:       h,
 		f:       f,
 		loc:     loc,
 		poke:    make(chan struct{}, 1),
@@ -108,7 +115,7 @@ func (m *Manager) TCPAddr() string {
 }
 
 // Role returns this replica's role now.
-func (m *Manager) Role() Role { return m.r.lease.View().Role }
+func (m *Manager) Role() Role { return m.r.Lease().View().Role }
 
 // Start checks leadership once (so the first answer is right: no blind
 // window), serves the Group API and starts the loops. It returns once the
@@ -122,12 +129,12 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.started = true
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.r.lease.SetBase(runCtx)
-	if err := m.r.lease.CheckNow(ctx); err != nil {
+	m.r.Lease().SetBase(runCtx)
+	if err := m.r.Lease().CheckNow(ctx); err != nil {
 		m.opts.Log.Error(err, "leadership unknown at start, acting on nothing until it is known or the lease runs out",
 			"lease", m.opts.LeaseDuration.String())
 	}
-	m.h.settle(ctx)
+	m.r.Settle(ctx)
 
 	so := plugin.ServerOptions{Log: m.opts.Log.WithName("server")}
 	if m.opts.Metrics != nil {
@@ -167,20 +174,16 @@ func (m *Manager) Start(ctx context.Context) error {
 			"mutualTLS", t.TLS != nil && t.TLS.ClientCAs != nil, "advertise", m.opts.Advertise)
 	}
 
-	m.wg.Add(5 + m.opts.Workers)
+	m.wg.Add(4)
 	go func() { defer m.wg.Done(); m.loc.run(runCtx) }()
 	go func() { defer m.wg.Done(); m.runHealth(runCtx) }()
-	go func() { defer m.wg.Done(); m.r.lease.Run(runCtx, m.poke, m.r.leaseTick) }()
+	go func() { defer m.wg.Done(); m.r.Run(runCtx, m.poke) }()
 	go func() {
 		defer m.wg.Done()
 		if err := m.opts.Leadership.Watch(runCtx, m.pokeLease); err != nil && runCtx.Err() == nil {
 			m.opts.Log.Error(err, "leadership watch ended; renewals go on")
 		}
 	}()
-	go func() { defer m.wg.Done(); m.r.runSync(runCtx) }()
-	for range m.opts.Workers {
-		go func() { defer m.wg.Done(); m.r.runWorker(runCtx) }()
-	}
 	return nil
 }
 
@@ -197,7 +200,7 @@ func (m *Manager) pokeLease() {
 func (m *Manager) Recheck(reason string) {
 	m.opts.Log.Info("re-checking leadership and store", "reason", reason)
 	m.pokeLease()
-	m.r.triggerSync()
+	m.r.Resync()
 }
 
 // Stop stops accepting requests, lets in-flight ones finish, removes the
@@ -238,9 +241,9 @@ func (m *Manager) shutdown(ctx context.Context) error {
 	if cancel != nil { // first: workers drain what the queue still holds without acting
 		cancel()
 	}
-	m.r.queue.ShutDown()
+	m.r.ShutDown()
 	done := make(chan struct{})
-	go func() { m.wg.Wait(); m.h.wg.Wait(); close(done) }()
+	go func() { m.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -263,12 +266,11 @@ func (m *Manager) RunOnce(ctx context.Context, out io.Writer, dryRun bool) (Summ
 			return Summary{}, err
 		}
 	}
-	m.r.lease.SetBase(ctx)
-	err := m.r.lease.CheckNow(ctx)
+	m.r.Lease().SetBase(ctx)
+	err := m.r.Lease().CheckNow(ctx)
 	if role := m.Role(); role == RoleUnknown {
 		fmt.Fprintf(out, "leadership unknown (%v): acting on nothing\n", err)
 		return Summary{}, fmt.Errorf("%w: %w", ErrLeadershipUnknown, err)
 	}
-	m.h.waitCurrent(ctx)
-	return m.r.runOnce(ctx, out, dryRun)
+	return m.r.RunOnce(ctx, out, dryRun)
 }

@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"github.com/infrakit-manager/manager/controller/submit"

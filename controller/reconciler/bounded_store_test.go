@@ -1,7 +1,9 @@
-package controller
+package reconciler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -71,4 +73,17 @@ func TestBoundedStore_ExposesOnlyTheWrappedStoresCapabilities(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A write's failure is kept until a write succeeds; a conflict or a
+// cancelled call says nothing about the store.
+func TestBoundedStore_ConflictOrCancelSaysNothingAboutTheStore(t *testing.T) {
+	b := newBoundedStore(sourcestest.NewMemStore(), time.Second, logr.Discard())
+	b.noteWrite(errors.New("no space left on device"))
+	require.Error(t, b.writeFailure(), "a failure of the store is kept")
+	b.noteWrite(nil)
+	require.NoError(t, b.writeFailure(), "a success clears it")
+	b.noteWrite(fmt.Errorf("save: %w", sources.ErrConflict))
+	b.noteWrite(context.Canceled)
+	require.NoError(t, b.writeFailure(), "a conflict or a cancelled call says nothing about the store")
 }

@@ -1,10 +1,11 @@
-package controller
+package reconciler
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/infrakit-manager/manager/controller/submit"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -39,7 +40,7 @@ type receipt struct {
 // then enqueues the group and waits, at most wait, for the reconciler's
 // answer. The error is the store write's (nothing changed); the outcome is
 // the reconciler's.
-func (r *reconciler) submit(ctx context.Context, c change, wait time.Duration) (receipt, error) {
+func (r *Reconciler) submit(ctx context.Context, c change, wait time.Duration) (receipt, error) {
 	var rc receipt
 	var ch <-chan outcome
 	since := r.obs.mark()
@@ -82,9 +83,9 @@ func (r *reconciler) submit(ctx context.Context, c change, wait time.Duration) (
 	select {
 	case rc.out = <-ch:
 	case <-ctx.Done():
-		rc.out = outcome{err: fmt.Errorf("%w: the caller gave up waiting (%w)", ErrNotApplied, ctx.Err())}
+		rc.out = outcome{err: fmt.Errorf("%w: the caller gave up waiting (%w)", submit.ErrNotApplied, ctx.Err())}
 	case <-timer.C:
-		rc.out = outcome{err: fmt.Errorf("%w: not done within %s, still being applied", ErrNotApplied, wait)}
+		rc.out = outcome{err: fmt.Errorf("%w: not done within %s, still being applied", submit.ErrNotApplied, wait)}
 	}
 	return rc, nil
 }

@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // "not being watched" is no proof that the instances are gone (a new
 // leader's downstream never watched the group): the last stored spec is
 // committed first, so the plugin watches the group, then destroyed.
-func (r *reconciler) destroy(ctx context.Context, log logr.Logger, p Plan, lost func(error) error) outcome {
+func (r *Reconciler) destroy(ctx context.Context, log logr.Logger, p Plan, lost func(error) error) outcome {
 	if !p.carried {
 		err := r.down.DestroyGroup(ctx, p.ID)
 		if submit.NotWatched(err) && p.pending && p.Spec.ID != "" {

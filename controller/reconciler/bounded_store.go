@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -13,10 +13,10 @@ import (
 	"github.com/infrakit-manager/manager/sources"
 )
 
-// maxStoreReads bounds the store reads running at once, abandoned ones
+// MaxStoreReads bounds the store reads running at once, abandoned ones
 // included: a store that hangs (a hung NFS server, an engine that does not
 // answer) costs at most this many goroutines, never one per request.
-const maxStoreReads = 4
+const MaxStoreReads = 4
 
 // errStoreBusy: an earlier write has not returned; its outcome is unknown.
 var errStoreBusy = errors.New("store not answering: an earlier write has not returned, its outcome is unknown")
@@ -24,7 +24,7 @@ var errStoreBusy = errors.New("store not answering: an earlier write has not ret
 // boundedStore gives every call of the store it wraps a deadline. A call
 // that does not return in time is abandoned: the caller gets an error at
 // the deadline, the call's goroutine returns when the store does. At most
-// maxStoreReads reads and one write (a Save, or a two-phase save from
+// MaxStoreReads reads and one write (a Save, or a two-phase save from
 // Prepare to Commit or Abort) run at a time; beyond that, callers get an
 // error at once. An abandoned write's outcome is unknown, so the error says
 // so and the next sync re-reads the store.
@@ -144,9 +144,9 @@ type loaded struct {
 // Load reads the store, at most timeout.
 func (b *boundedStore) Load(ctx context.Context) (sources.Config, sources.Version, error) {
 	b.mu.Lock()
-	if b.reads >= maxStoreReads {
+	if b.reads >= MaxStoreReads {
 		b.mu.Unlock()
-		return sources.Config{}, "", fmt.Errorf("store not answering: %d reads have not returned", maxStoreReads)
+		return sources.Config{}, "", fmt.Errorf("store not answering: %d reads have not returned", MaxStoreReads)
 	}
 	b.reads++
 	b.mu.Unlock()

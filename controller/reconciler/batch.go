@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -44,7 +44,7 @@ type writeReq struct {
 // when a save is refused for its size each member is saved on its own, so
 // only the one that does not fit fails.
 type writer struct {
-	r *reconciler
+	r *Reconciler
 
 	mu       sync.Mutex
 	pending  []*writeReq
@@ -380,7 +380,7 @@ func storeErr(err error, t *lease.Term) error {
 		return err
 	}
 	if t.Context().Err() != nil || errors.Is(err, sources.ErrFenced) {
-		return ErrNotLeader
+		return lease.ErrNotLeader
 	}
 	return &storeError{err}
 }
@@ -391,7 +391,7 @@ func storeErr(err error, t *lease.Term) error {
 // and forwarding followers resend on it). Fenced, it was refused.
 func writeErr(err error, t *lease.Term) error {
 	if t.Context().Err() != nil && !errors.Is(err, sources.ErrFenced) && !errors.As(err, new(*storeError)) {
-		return fmt.Errorf("store write cut short by the end of leadership, its outcome is unknown: %w (%w)", err, ErrNotLeader)
+		return fmt.Errorf("store write cut short by the end of leadership, its outcome is unknown: %w (%w)", err, lease.ErrNotLeader)
 	}
 	return storeErr(err, t)
 }

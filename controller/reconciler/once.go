@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/go-logr/logr"
+	"github.com/infrakit-manager/manager/controller/lease"
 )
 
 // Summary counts what one pass did.
@@ -33,9 +34,9 @@ func (s Summary) Converged() bool { return s.Failed == 0 && s.Planned == 0 && s.
 // the caller's leadership check. Each action and its outcome is written to
 // out. An unreadable store or downstream acts on nothing: both sides must
 // be known before anything is changed.
-func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (Summary, error) {
+func (r *Reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (Summary, error) {
 	role := r.lease.View().Role
-	sum := Summary{Leader: role == RoleLeader}
+	sum := Summary{Leader: role == lease.RoleLeader}
 	fmt.Fprintf(out, "role: %s\n", role)
 	if err := r.sync(ctx); err != nil {
 		fmt.Fprintf(out, "acting on nothing: %v\n", err)
@@ -82,7 +83,7 @@ func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (S
 		}
 	}
 	_ = tw.Flush()
-	if n := r.desired.pending(); n > 0 && role == RoleLeader && !dryRun && sum.Failed == 0 {
+	if n := r.desired.pending(); n > 0 && role == lease.RoleLeader && !dryRun && sum.Failed == 0 {
 		// Every pending destroy was tried above; one still stored failed
 		// or was not reached (not leading).
 		sum.Waiting = max(sum.Waiting, n)

@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infrakit-manager/manager/controller/front"
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/controller/submit"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
@@ -39,7 +40,7 @@ func notWatchedErr(id plugin.ID) error {
 // inSyncReconciler returns a leading reconciler (not started: no worker,
 // sync loop or lease loop runs) with n groups stored and running as stored,
 // after one sync.
-func inSyncReconciler(t testing.TB, n int) *reconciler {
+func inSyncReconciler(t testing.TB, n int) *Reconciler {
 	t.Helper()
 	tt, ok := t.(*testing.T)
 	if !ok {
@@ -61,7 +62,7 @@ func inSyncReconciler(t testing.TB, n int) *reconciler {
 	e.down.swap(down)
 	r := e.m.r
 	require.NoError(t, r.lease.CheckNow(context.Background()))
-	require.Equal(t, RoleLeader, r.lease.View().Role)
+	require.Equal(t, lease.RoleLeader, r.lease.View().Role)
 	require.NoError(t, r.sync(context.Background()))
 	t.Cleanup(r.queue.ShutDown)
 	return r

@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func TestPlan_APendingDestroyIsNeverAFree(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			p := plan("g", RoleLeader, c.d, c.o, c.it, c.has, false)
+			p := plan("g", lease.RoleLeader, c.d, c.o, c.it, c.has, false)
 			require.Equal(t, c.want, p.Action, p.Reason)
 		})
 	}
@@ -72,8 +72,8 @@ func TestReconciler_DrainingIsCountedPerTerm(t *testing.T) {
 	}
 	t1, t2 := inflight(), inflight()
 	require.NotEqual(t, t1.ID(), t2.ID())
-	r.onLeaseChange(lease.Change{Role: RoleFollower, Term: t1, Reason: "test"})
-	r.onLeaseChange(lease.Change{Role: RoleFollower, Term: t2, Reason: "test"})
+	r.onLeaseChange(lease.Change{Role: lease.RoleFollower, Term: t1, Reason: "test"})
+	r.onLeaseChange(lease.Change{Role: lease.RoleFollower, Term: t2, Reason: "test"})
 	t1.Release()
 	eventually(t, func() bool { return r.draining.Load() == 1 }, "term 1 drained")
 	require.True(t, r.isDraining(), "term 2's call is still in flight")
@@ -99,7 +99,7 @@ func TestDestroy_IsRecordedUntilCarriedOut(t *testing.T) {
 	require.NotContains(t, cfg.Groups, plugin.ID("cattle"))
 	require.Contains(t, cfg.Destroying, plugin.ID("cattle"), "the destroy is durable")
 	err = e.m.Group().FreeGroup(t.Context(), "cattle")
-	require.ErrorIs(t, err, ErrDestroyPending)
+	require.ErrorIs(t, err, front.ErrDestroyPending)
 	e.down.mu.Lock()
 	e.down.destroyFails = 0
 	e.down.mu.Unlock()

@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -95,7 +95,7 @@ func (h *handover) changed(c lease.Change) {
 	if c.Term == nil {
 		return
 	}
-	if c.Role == RoleLeader {
+	if c.Role == lease.RoleLeader {
 		ht := &handoverTerm{claimed: make(chan struct{}), decided: make(chan struct{})}
 		h.mu.Lock()
 		h.terms[c.Term] = ht

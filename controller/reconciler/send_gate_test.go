@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sink"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
@@ -107,11 +108,11 @@ func TestSendGate_AWorkerFrozenAfterTheGateDoesNotSendOnStaleLeadership(t *testi
 			require.NoError(t, err)
 			err = r.lease.CheckNow(ctx)
 			require.NoError(t, err)
-			require.Equal(t, RoleLeader, r.lease.View().Role)
+			require.Equal(t, lease.RoleLeader, r.lease.View().Role)
 
 			done := make(chan outcome, 1)
 			go func() {
-				done <- r.execute(logr.NewContext(ctx, o.Log), Plan{ID: "a", Action: ActionCommit, Reason: "test", Spec: spec("a", 1), role: RoleLeader})
+				done <- r.execute(logr.NewContext(ctx, o.Log), Plan{ID: "a", Action: ActionCommit, Reason: "test", Spec: spec("a", 1), role: lease.RoleLeader})
 			}()
 			select {
 			case <-held.entered:
@@ -136,7 +137,7 @@ func TestSendGate_AWorkerFrozenAfterTheGateDoesNotSendOnStaleLeadership(t *testi
 				require.Equal(t, checks, leader.Checks(), "a fresh confirmation is not re-checked")
 			}
 			if c.want == nil {
-				require.ErrorIs(t, out.err, ErrNotLeader)
+				require.ErrorIs(t, out.err, lease.ErrNotLeader)
 				require.ErrorIs(t, out.err, plugin.ErrNotSent)
 				require.True(t, IsTerminal(out.err))
 			} else {

@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -30,7 +30,7 @@ import (
 // nothing else is locked while it is held, and no mutex is held across a
 // downstream call or a leadership check. Store calls are made only under
 // storeMu.
-type reconciler struct {
+type Reconciler struct {
 	store   sources.Store // bound(bounded): every call has a deadline; the wrapped store's capabilities only
 	bounded *boundedStore // the same store's bounds and its last write's failure (health)
 	down    plugin.Group
@@ -64,7 +64,7 @@ type reconciler struct {
 	rid      atomic.Uint64
 }
 
-func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconciler, error) {
+func newReconciler(o *Options, store sources.Store, down plugin.Group) (*Reconciler, error) {
 	qo := workqueue.DefaultOptions()
 	qo.Clock = o.Clock
 	qo.Name = "groups"
@@ -76,11 +76,11 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 	if err != nil {
 		return nil, err
 	}
-	r := &reconciler{
+	r := &Reconciler{
 		bounded: newBoundedStore(store, o.StoreTimeout, o.Log.WithName("store")), down: down, log: o.Log, clock: o.Clock,
 		desired: newDesired(), obs: newObserved(), intents: newIntents(), health: newHealth(o),
 		metrics: o.Metrics, ledger: ops.NewLedger(o.Clock), syncBeat: ops.NewHeartbeat(o.Clock), leaseBeat: ops.NewHeartbeat(o.Clock),
-		resync: o.ResyncInterval, callTimeout: o.CallTimeout, applyWait: o.applyWait(), workers: o.Workers,
+		resync: o.ResyncInterval, callTimeout: o.CallTimeout, applyWait: o.ApplyWait, workers: o.Workers,
 		queue: q, syncCh: make(chan struct{}, 1),
 	}
 	lo := lease.Options{
@@ -97,7 +97,7 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*reconci
 }
 
 // leaseTick runs after every renewal tick of the lease loop.
-func (r *reconciler) leaseTick() {
+func (r *Reconciler) leaseTick() {
 	r.leaseBeat.Beat()
 	r.metrics.SetLease(r.lease.View().State())
 }
@@ -107,7 +107,7 @@ func (r *reconciler) leaseTick() {
 // leadership makes the desired state stale (it is re-read before anything
 // is acted on). Losing it has already cancelled the term's context; the
 // frees wait (bounded) until the term's in-flight calls have returned.
-func (r *reconciler) onLeaseChange(c lease.Change) {
+func (r *Reconciler) onLeaseChange(c lease.Change) {
 	if r.hand != nil {
 		r.hand.changed(c)
 	}
@@ -115,12 +115,12 @@ func (r *reconciler) onLeaseChange(c lease.Change) {
 	if c.Term != nil {
 		id = c.Term.ID()
 	}
-	r.log.Info("leadership changed", "leader", c.Role == RoleLeader, "role", c.Role.String(), "term", id, "reason", c.Reason)
+	r.log.Info("leadership changed", "leader", c.Role == lease.RoleLeader, "role", c.Role.String(), "term", id, "reason", c.Reason)
 	v := r.lease.View()
-	r.metrics.SetLeader(c.Role == RoleLeader)
+	r.metrics.SetLeader(c.Role == lease.RoleLeader)
 	r.metrics.SetTerm(v.Term)
 	r.metrics.SetLease(v.State())
-	if c.Role == RoleLeader {
+	if c.Role == lease.RoleLeader {
 		// desired state is fresh for this term only once a read that
 		// began in it (or a save of it) is installed: see desired.
 		r.triggerSync()
@@ -142,18 +142,18 @@ func (r *reconciler) onLeaseChange(c lease.Change) {
 }
 
 // isDraining reports whether an ended term's calls may still be running.
-func (r *reconciler) isDraining() bool { return r.draining.Load() > 0 }
+func (r *Reconciler) isDraining() bool { return r.draining.Load() > 0 }
 
 // leaderTerm is the term to plan in: the current one while leading, 0
 // (never fresh) otherwise.
-func (r *reconciler) leaderTerm(v lease.View) uint64 {
-	if v.Role != RoleLeader {
+func (r *Reconciler) leaderTerm(v lease.View) uint64 {
+	if v.Role != lease.RoleLeader {
 		return 0
 	}
 	return v.Term
 }
 
-func (r *reconciler) triggerSync() {
+func (r *Reconciler) triggerSync() {
 	select {
 	case r.syncCh <- struct{}{}:
 	default: // one is pending already; it will see the newest state
@@ -163,7 +163,7 @@ func (r *reconciler) triggerSync() {
 // sync re-reads desired state (the store) and observed state (the
 // downstream's InspectGroups). A store that cannot be read leaves desired
 // state unknown, never empty: the leader then changes nothing.
-func (r *reconciler) sync(ctx context.Context) error {
+func (r *Reconciler) sync(ctx context.Context) error {
 	var errs []error
 	r.storeMu.Lock()
 	term := r.lease.View().Term // the term in which this read begins
@@ -190,7 +190,7 @@ func (r *reconciler) sync(ctx context.Context) error {
 }
 
 // keys returns every group that is stored, running or has an intent.
-func (r *reconciler) keys() []plugin.ID {
+func (r *Reconciler) keys() []plugin.ID {
 	seen := map[plugin.ID]bool{}
 	var out []plugin.ID
 	for _, ks := range [][]plugin.ID{r.desired.keys(), r.obs.keys(), r.intents.keys()} {
@@ -210,7 +210,7 @@ func (r *reconciler) keys() []plugin.ID {
 // the downstream names go to the back lane, so however many it lists, the
 // stored groups never wait behind them (and the users never wait behind a
 // resync of every stored group).
-func (r *reconciler) enqueueAll() int {
+func (r *Reconciler) enqueueAll() int {
 	intents, stored := r.intents.keys(), r.desired.keys()
 	for _, id := range intents {
 		r.queue.AddFirst(id)
@@ -229,7 +229,7 @@ func (r *reconciler) enqueueAll() int {
 // forgetUnnamed drops the ledger records of groups that are neither
 // stored, running nor pending: state follows what the store and the
 // downstream name. Called once per sync.
-func (r *reconciler) forgetUnnamed() {
+func (r *Reconciler) forgetUnnamed() {
 	if n := r.ledger.RetainFunc(func(id plugin.ID) bool {
 		return r.desired.has(id) || r.obs.has(id) || r.intents.has(id)
 	}); n > 0 {
@@ -239,13 +239,13 @@ func (r *reconciler) forgetUnnamed() {
 
 // syncRetry is the delay between failed syncs: 50ms doubling, capped at
 // the resync interval, so a store or plugin that comes back is noticed fast.
-func (r *reconciler) syncRetry() wait.Backoff {
+func (r *Reconciler) syncRetry() wait.Backoff {
 	return wait.Backoff{Duration: 50 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 64, Cap: r.resync}
 }
 
 // runSync refreshes on demand (role changes, SIGHUP) and every resync
 // interval (jittered by up to 10% so replicas do not resync in lockstep).
-func (r *reconciler) runSync(ctx context.Context) {
+func (r *Reconciler) runSync(ctx context.Context) {
 	retry := r.syncRetry()
 	timer := r.clock.NewTimer(0)
 	defer timer.Stop()
@@ -287,7 +287,7 @@ func (r *reconciler) runSync(ctx context.Context) {
 	}
 }
 
-func (r *reconciler) runWorker(ctx context.Context) {
+func (r *Reconciler) runWorker(ctx context.Context) {
 	for {
 		id, shutdown := r.queue.Get()
 		if shutdown {
@@ -301,7 +301,7 @@ func (r *reconciler) runWorker(ctx context.Context) {
 	}
 }
 
-func (r *reconciler) processOne(ctx context.Context, id plugin.ID) {
+func (r *Reconciler) processOne(ctx context.Context, id plugin.ID) {
 	defer r.queue.Done(id)
 	log := r.log.WithValues("group", id, "reconcileID", r.rid.Add(1))
 	start := time.Now()
@@ -316,7 +316,7 @@ func (r *reconciler) processOne(ctx context.Context, id plugin.ID) {
 	case IsTerminal(err):
 		// Not running downstream: the user who asked gets the plugin's
 		// answer; it is no failure of the manager's.
-		if !errors.Is(err, ErrNotLeader) && !submit.NotWatched(err) {
+		if !errors.Is(err, lease.ErrNotLeader) && !submit.NotWatched(err) {
 			log.Error(err, "reconcile failed, not retrying until something changes", "action", string(p.Action))
 		}
 		result = ops.ResultError
@@ -331,7 +331,7 @@ func (r *reconciler) processOne(ctx context.Context, id plugin.ID) {
 }
 
 // record notes one reconcile in the ledger Manager.Status reports.
-func (r *reconciler) record(p Plan, err error) {
+func (r *Reconciler) record(p Plan, err error) {
 	if errors.Is(err, errHandover) {
 		p.Action, p.Reason = ActionWait, "handover: the previous leader may still act"
 	}
@@ -353,7 +353,7 @@ func (r *reconciler) record(p Plan, err error) {
 }
 
 // ledgerHas reports whether the ledger holds a record of id.
-func (r *reconciler) ledgerHas(id plugin.ID) bool {
+func (r *Reconciler) ledgerHas(id plugin.ID) bool {
 	_, ok := r.ledger.Get(id)
 	return ok
 }

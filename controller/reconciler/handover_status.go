@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 // newHandover builds the handover of r's lease from the options and hooks
 // it to the lease's role changes.
-func newHandover(o *Options, r *reconciler) *handover {
+func newHandover(o *Options, r *Reconciler) *handover {
 	h := &handover{
 		lease: r.lease, rec: o.HandoverRecord, down: r.down, name: o.Name, instance: newInstanceID(),
 		fenced: o.Handover == HandoverFenced, bound: o.handoverBound(), margin: o.HandoverMargin, timeout: o.StoreTimeout,

@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"context"
@@ -12,12 +12,12 @@ import (
 
 // The reconciler is the front's only way to the store and the downstream's
 // changes: Submit, and the reads below.
-var _ front.Reconciler = (*reconciler)(nil)
+var _ front.Reconciler = (*Reconciler)(nil)
 
 // Submit is the one way in for the front's writes: see submit. It waits
 // for the reconciler's answer at most the apply wait (Options: a lease
 // re-check, a queue turn and one downstream call, with room to spare).
-func (r *reconciler) Submit(ctx context.Context, c submit.Change) (submit.Receipt, error) {
+func (r *Reconciler) Submit(ctx context.Context, c submit.Change) (submit.Receipt, error) {
 	rc, err := r.submit(ctx, change{id: c.ID, op: c.Op, entry: c.Entry, validated: c.Validated}, r.applyWait)
 	return submit.Receipt{WasStored: rc.wasStored, Pending: rc.pending,
 		Outcome: submit.Outcome{Details: rc.out.details, Err: rc.out.err}}, err
@@ -26,7 +26,7 @@ func (r *reconciler) Submit(ctx context.Context, c submit.Change) (submit.Receip
 // Stored answers InspectGroups: the stored specs, on every replica (the
 // store is shared, so followers and the leader agree on what is
 // committed). While the store is unchanged the answer comes from memory.
-func (r *reconciler) Stored(ctx context.Context) ([]plugin.Spec, error) {
+func (r *Reconciler) Stored(ctx context.Context) ([]plugin.Spec, error) {
 	cfg, v, err := r.store.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -44,7 +44,7 @@ func (r *reconciler) Stored(ctx context.Context) ([]plugin.Spec, error) {
 // StoredEncoded is Stored, encoded once per store version and kept: while
 // the store is unchanged an answer costs the store's version check and
 // writing the kept bytes.
-func (r *reconciler) StoredEncoded(ctx context.Context) (plugin.EncodedSpecs, error) {
+func (r *Reconciler) StoredEncoded(ctx context.Context) (plugin.EncodedSpecs, error) {
 	_, v, err := r.store.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -62,7 +62,7 @@ func (r *reconciler) StoredEncoded(ctx context.Context) (plugin.EncodedSpecs, er
 
 // Snapshot is what Status reports of the reconciler, from memory: it calls
 // neither the store nor the downstream.
-func (r *reconciler) Snapshot() submit.Snapshot {
+func (r *Reconciler) Snapshot() submit.Snapshot {
 	n, version, storeErr := r.desired.count()
 	ids := r.desired.keys()
 	slices.Sort(ids)
@@ -82,7 +82,7 @@ func (r *reconciler) Snapshot() submit.Snapshot {
 // groupStatus is the ledger's record of every group that is stored, running
 // or asked for; none when there is none (the ledger answers every record it
 // holds when given no IDs).
-func (r *reconciler) groupStatus() []plugin.GroupStatus {
+func (r *Reconciler) groupStatus() []plugin.GroupStatus {
 	keys := r.keys()
 	if len(keys) == 0 {
 		return []plugin.GroupStatus{}

@@ -1,4 +1,4 @@
-package controller
+package reconciler
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ type Plan struct {
 	// Details answers a commit request that the loop already carried out
 	// (a resync got to the stored spec first): the plugin's answer then.
 	Details string
-	role    Role
+	role    lease.Role
 	intent  intent
 	hasInt  bool
 	// pending: the destroy is recorded in the store (Destroying); carried:
@@ -49,13 +49,13 @@ type Plan struct {
 // plan decides what to do with one group from a consistent read of the
 // role, the desired and observed state and the user's pending intent. It
 // reads only its arguments; it never calls out.
-func plan(id plugin.ID, role Role, d desiredView, o obsView, it intent, hasInt bool, draining bool) Plan {
+func plan(id plugin.ID, role lease.Role, d desiredView, o obsView, it intent, hasInt bool, draining bool) Plan {
 	p := Plan{ID: id, Action: ActionNoop, role: role, intent: it, hasInt: hasInt}
 	set := func(a Action, reason string) Plan { p.Action, p.Reason = a, reason; return p }
 	switch role {
-	case RoleUnknown:
+	case lease.RoleUnknown:
 		return set(ActionWait, "leadership not known yet")
-	case RoleFollower:
+	case lease.RoleFollower:
 		switch {
 		case draining:
 			return set(ActionWait, "waiting for the ended term's calls to return")
@@ -119,10 +119,10 @@ func plan(id plugin.ID, role Role, d desiredView, o obsView, it intent, hasInt b
 // outcome in the observed state. Every change a leader makes goes through
 // the lease's gate first, runs under the term's context and is counted as
 // in flight in that term. Each change is logged at info with its reason.
-func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
+func (r *Reconciler) execute(ctx context.Context, p Plan) outcome {
 	log := logr.FromContextOrDiscard(ctx).WithValues("action", string(p.Action), "reason", p.Reason)
 	var t *lease.Term
-	if p.Action == ActionCommit || p.Action == ActionDestroy || (p.Action == ActionFree && p.role == RoleLeader) {
+	if p.Action == ActionCommit || p.Action == ActionDestroy || (p.Action == ActionFree && p.role == lease.RoleLeader) {
 		var err error
 		if t, err = r.lease.Confirm(ctx); err != nil {
 			if errors.Is(err, lease.ErrFenced) {
@@ -145,7 +145,7 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 			log.Info("not sent: leadership lost before the request was written", "error", err.Error())
 		}
 		if t != nil && (t.Context().Err() != nil || notSent) {
-			return Terminal(fmt.Errorf("%s %q abandoned: leadership lost: %w (%w)", p.Action, p.ID, err, ErrNotLeader))
+			return Terminal(fmt.Errorf("%s %q abandoned: leadership lost: %w (%w)", p.Action, p.ID, err, lease.ErrNotLeader))
 		}
 		return fmt.Errorf("%s %q: %w", p.Action, p.ID, err)
 	}
@@ -186,7 +186,7 @@ func (r *reconciler) execute(ctx context.Context, p Plan) outcome {
 
 // reconcile is one level-triggered pass over one group: take the pending
 // intent, read both sides, decide, act, answer the intent's waiters.
-func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome) {
+func (r *Reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome) {
 	it, hasInt := r.intents.take(id)
 	v := r.lease.View()
 	d, o := r.desired.get(id, r.leaderTerm(v)), r.obs.get(id)
@@ -214,22 +214,22 @@ func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome
 // answer tells the intent's waiters how it went, and settles a destroy: it
 // stays pending after a failure while this replica leads, and ends with
 // success or with leadership.
-func (r *reconciler) answer(p Plan, it intent, out outcome) {
-	if p.role == RoleLeader && errors.Is(out.err, errHandover) {
+func (r *Reconciler) answer(p Plan, it intent, out outcome) {
+	if p.role == lease.RoleLeader && errors.Is(out.err, errHandover) {
 		r.intents.keep(p.ID, it) // carried out and answered when the handover ends
 		return
 	}
 	switch {
-	case p.role != RoleLeader:
-		out = outcome{err: ErrNotLeader}
+	case p.role != lease.RoleLeader:
+		out = outcome{err: lease.ErrNotLeader}
 	case errors.Is(out.err, errWaiting) && it.op == opCommit:
-		out.err = fmt.Errorf("%w: %s", ErrNotApplied, p.Reason)
+		out.err = fmt.Errorf("%w: %s", submit.ErrNotApplied, p.Reason)
 	case errors.Is(out.err, errWaiting):
 		out.err = fmt.Errorf("%w: %s", errWaiting, p.Reason)
 	case it.op == opDestroy && out.err == nil && p.Action != ActionDestroy && !p.destroyed:
 		out.err = fmt.Errorf("destroy of %q: %w (the group is stored again)", p.ID, submit.ErrSuperseded)
 	}
-	if it.op == opDestroy && (out.err == nil || p.role != RoleLeader || IsTerminal(out.err)) {
+	if it.op == opDestroy && (out.err == nil || p.role != lease.RoleLeader || IsTerminal(out.err)) {
 		r.intents.done(p.ID, opDestroy)
 	}
 	it.answer(out)

@@ -1,0 +1,284 @@
+package reconciler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+	"github.com/stretchr/testify/require"
+
+	"github.com/infrakit-manager/manager/controller/front"
+	"github.com/infrakit-manager/manager/controller/lease"
+	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/plugin/groupsim"
+	"github.com/infrakit-manager/manager/sources/sourcestest"
+)
+
+// recorder is a downstream that forwards to a swappable group plugin and
+// counts the calls that change something.
+type recorder struct {
+	mu           sync.Mutex
+	g            plugin.Group
+	commits      map[plugin.ID]int
+	frees        map[plugin.ID]int
+	destroys     map[plugin.ID]int
+	inspects     int
+	destroyFails int // the next this many DestroyGroup calls fail
+}
+
+var _ plugin.Group = (*recorder)(nil)
+
+func newRecorder(t *testing.T) *recorder {
+	return &recorder{g: newSim(t), commits: map[plugin.ID]int{}, frees: map[plugin.ID]int{}, destroys: map[plugin.ID]int{}}
+}
+
+func newSim(t *testing.T) *groupsim.Plugin {
+	t.Helper()
+	sim, err := groupsim.New(groupsim.DefaultOptions())
+	require.NoError(t, err)
+	return sim
+}
+
+func (r *recorder) swap(g plugin.Group) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.g = g
+}
+
+func (r *recorder) target() plugin.Group {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.g
+}
+
+func (r *recorder) count(m map[plugin.ID]int, id plugin.ID) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return m[id]
+}
+
+func (r *recorder) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool) (string, error) {
+	d, err := r.target().CommitGroup(ctx, spec, pretend)
+	if err == nil && !pretend {
+		r.mu.Lock()
+		r.commits[spec.ID]++
+		r.mu.Unlock()
+	}
+	return d, err
+}
+
+func (r *recorder) FreeGroup(ctx context.Context, id plugin.ID) error {
+	err := r.target().FreeGroup(ctx, id)
+	if err == nil {
+		r.mu.Lock()
+		r.frees[id]++
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *recorder) DescribeGroup(ctx context.Context, id plugin.ID) (plugin.Description, error) {
+	return r.target().DescribeGroup(ctx, id)
+}
+
+func (r *recorder) DestroyGroup(ctx context.Context, id plugin.ID) error {
+	r.mu.Lock()
+	fail := r.destroyFails > 0
+	if fail {
+		r.destroyFails--
+	}
+	r.mu.Unlock()
+	if fail {
+		return &plugin.TransportError{Path: "/x", Err: errors.New("connection refused")}
+	}
+	err := r.target().DestroyGroup(ctx, id)
+	if err == nil {
+		r.mu.Lock()
+		r.destroys[id]++
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *recorder) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
+	r.mu.Lock()
+	r.inspects++
+	r.mu.Unlock()
+	return r.target().InspectGroups(ctx)
+}
+
+// inspected counts InspectGroups calls: one per sync.
+func (r *recorder) inspected() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inspects
+}
+
+// manager runs a reconciler the way the daemon (package controller) does,
+// with the front over it, without a socket or claims.
+type manager struct {
+	r      *Reconciler
+	f      *front.Front
+	poke   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// noLocation is a front.Locator that knows no leader location.
+type noLocation struct{}
+
+func (noLocation) Location(lease.View) *url.URL { return nil }
+
+func (m *manager) Group() plugin.Group { return m.f }
+func (m *manager) Role() lease.Role    { return m.r.lease.View().Role }
+
+// Recheck re-checks leadership and re-reads both sides at once.
+func (m *manager) Recheck(string) {
+	select {
+	case m.poke <- struct{}{}:
+	default:
+	}
+	m.r.Resync()
+}
+
+// RunOnce is the daemon's --once without claims.
+func (m *manager) RunOnce(ctx context.Context, out io.Writer, dryRun bool) (Summary, error) {
+	m.r.lease.SetBase(ctx)
+	err := m.r.lease.CheckNow(ctx)
+	if m.Role() == lease.RoleUnknown {
+		return Summary{}, fmt.Errorf("leadership unknown: %w", err)
+	}
+	return m.r.RunOnce(ctx, out, dryRun)
+}
+
+// env is one reconciler wired to in-memory fakes.
+type env struct {
+	m      *manager
+	store  *sourcestest.MemStore
+	leader *sourcestest.StaticLeadership
+	down   *recorder
+	dir    string
+	o      Options
+}
+
+func newEnv(t *testing.T, leader bool, mutate ...func(*Options)) *env {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ikr")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	e := &env{
+		store:  sourcestest.NewMemStore(),
+		leader: sourcestest.NewStaticLeadership(leader),
+		down:   newRecorder(t),
+		dir:    dir,
+	}
+	o := DefaultOptions()
+	o.Handover = HandoverFast
+	o.PluginDir = dir
+	o.Leadership, o.Store, o.Downstream = e.leader, e.store, e.down
+	o.ResyncInterval = time.Hour
+	o.Log = testr.New(t)
+	for _, f := range mutate {
+		f(&o)
+	}
+	o.ApplyWait = o.CheckTimeout + 2*o.CallTimeout + time.Second // as the daemon's Options
+	r, err := New(o)
+	require.NoError(t, err)
+	fo := front.DefaultOptions()
+	fo.Reconciler, fo.Lease, fo.Downstream, fo.Locator = r, r.lease, o.Downstream, noLocation{}
+	fo.Name, fo.PluginName, fo.Log = o.Name, o.ProxyFor, o.Log
+	f, err := front.New(fo)
+	require.NoError(t, err)
+	e.m, e.o = &manager{r: r, f: f, poke: make(chan struct{}, 1)}, o
+	return e
+}
+
+// start runs the loops as the daemon's Start does; cleanup stops them.
+func (e *env) start(t *testing.T) {
+	t.Helper()
+	m := e.m
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.r.lease.SetBase(ctx)
+	_ = m.r.lease.CheckNow(t.Context())
+	m.r.Settle(t.Context())
+	m.wg.Add(2)
+	go func() { defer m.wg.Done(); m.r.Run(ctx, m.poke) }()
+	go func() {
+		defer m.wg.Done()
+		_ = e.o.Leadership.Watch(ctx, func() {
+			select {
+			case m.poke <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		m.r.ShutDown()
+		done := make(chan struct{})
+		go func() { m.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("the reconciler's loops did not stop")
+		}
+	})
+}
+
+func spec(id string, size int) plugin.Spec {
+	props, _ := json.Marshal(map[string]any{
+		"Allocation": map[string]any{"Size": size},
+		"Instance":   map[string]any{"Plugin": "instance-file", "Properties": map[string]any{"Note": "v1"}},
+		"Flavor":     map[string]any{"Plugin": "flavor-vanilla", "Properties": map[string]any{"Init": []string{"echo hi"}}},
+	})
+	return plugin.Spec{ID: plugin.ID(id), Properties: props}
+}
+
+// running lists the IDs the downstream runs.
+func (e *env) running(t *testing.T) []plugin.ID {
+	t.Helper()
+	specs, err := e.down.InspectGroups(context.Background())
+	require.NoError(t, err)
+	var ids []plugin.ID
+	for _, s := range specs {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func (e *env) stored(t *testing.T) []plugin.ID {
+	t.Helper()
+	cfg, _, err := e.store.Load(context.Background())
+	require.NoError(t, err)
+	var ids []plugin.ID
+	for id := range cfg.Groups {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+const (
+	timeout = 5 * time.Second
+	tick    = 5 * time.Millisecond
+)
+
+func eventually(t *testing.T, cond func() bool, msg string) {
+	t.Helper()
+	require.Eventually(t, cond, timeout, tick, msg)
+}
+
+// waitLeader waits until the manager has taken in a leadership change
+// (the Watch callback is asynchronous).
+func (e *env) waitLeader(t *testing.T, want bool) {
+	t.Helper()
+	eventually(t, func() bool { return (e.m.Role() == lease.RoleLeader) == want }, "leadership taken in")
+}
