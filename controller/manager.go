@@ -36,6 +36,11 @@ type Manager struct {
 	stopErr  error
 }
 
+// The reconciler is the front's only way to the store and the downstream's
+// changes: its Submit and its reads (front.Reconciler); front and
+// reconciler do not import each other, the daemon joins them here.
+var _ front.Reconciler = (*reconciler.Reconciler)(nil)
+
 // New validates opts and builds a Manager. It touches nothing on disk.
 func New(opts Options) (*Manager, error) {
 	if err := opts.Validate(); err != nil {

@@ -5,14 +5,9 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/controller/submit"
 	"github.com/infrakit-manager/manager/plugin"
 )
-
-// The reconciler is the front's only way to the store and the downstream's
-// changes: Submit, and the reads below.
-var _ front.Reconciler = (*Reconciler)(nil)
 
 // Submit is the one way in for the front's writes: see submit. It waits
 // for the reconciler's answer at most the apply wait (Options: a lease
