@@ -179,19 +179,15 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 		}
 		cached = false // someone else wrote the store: read it again below
 	}
-	ids := idsOf(reqs)
 	if cached {
 		next := build(base, reqs)
 		start := time.Now()
 		nv, err := r.store.Save(t.Context(), next, v)
-		r.metrics.StoreSaved(time.Since(start), err)
-		if err == nil {
-			r.desired.apply(next, nv, ids, t.ID())
-			w.saved(reqs, len(next.Groups))
-			return reqs, nil
-		}
-		if done, ferr := w.failed(err, t); done {
-			return reqs, ferr
+		if done, err := w.settle(t, reqs, start, err, func() int {
+			r.desired.apply(next, nv, idsOf(reqs), t.ID())
+			return len(next.Groups)
+		}); done {
+			return reqs, err
 		}
 		// Someone else wrote the store: read it again below.
 	}
@@ -255,16 +251,11 @@ func (w *writer) twoPhase(t *lease.Term, st sources.Stager, reqs []*writeReq) (l
 		return live, false, nil
 	}
 	nv, err := p.Commit(t.Context())
-	r.metrics.StoreSaved(time.Since(start), err)
-	if err != nil {
-		if done, ferr := w.failed(err, t); done {
-			return live, true, ferr
-		}
-		return live, false, nil
-	}
-	r.desired.apply(next, nv, idsOf(live), t.ID())
-	w.saved(live, len(next.Groups))
-	return live, true, nil
+	done, err = w.settle(t, live, start, err, func() int {
+		r.desired.apply(next, nv, idsOf(live), t.ID())
+		return len(next.Groups)
+	})
+	return live, done, err
 }
 
 // failed handles a failed save: done is false for a conflict (read the
@@ -318,17 +309,25 @@ func (w *writer) saveDelta(t *lease.Term, cs sources.ChangeSaver, base sources.C
 	}
 	start := time.Now()
 	nv, err := cs.SaveChanged(t.Context(), delta, v, ids)
-	r.metrics.StoreSaved(time.Since(start), err)
-	if err == nil {
+	return w.settle(t, reqs, start, err, func() int {
 		r.desired.applyDelta(delta, nv, ids, t.ID())
 		n, _, _ := r.desired.count()
-		w.saved(reqs, n)
-		return true, nil
+		return n
+	})
+}
+
+// settle takes in the outcome of one save of reqs begun at start, whichever
+// way it was made (a whole config, a prepared one, the changed groups):
+// the metric; on success the desired cache (record, which returns the
+// groups now stored) and each member's onSaved; on failure done is false
+// for a conflict (read the store again and retry).
+func (w *writer) settle(t *lease.Term, reqs []*writeReq, start time.Time, err error, record func() int) (done bool, out error) {
+	w.r.metrics.StoreSaved(time.Since(start), err)
+	if err != nil {
+		return w.failed(err, t)
 	}
-	if done, ferr := w.failed(err, t); done {
-		return true, ferr
-	}
-	return false, nil
+	w.saved(reqs, record())
+	return true, nil
 }
 
 // unchanged reports whether no member changes base: each only removes a
