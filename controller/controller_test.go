@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/controllertest"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/plugin/grouptest"
 	"github.com/infrakit-manager/manager/sources"
@@ -76,14 +77,14 @@ func TestCommit_InvalidSpecIsRejectedAndNotStored(t *testing.T) {
 func TestCommit_DownstreamDownAfterSave_StoredAndAppliedLater(t *testing.T) {
 	e := newEnv(t, true, func(o *Options) { o.MaxBackoff = 20 * time.Millisecond })
 	e.start(t)
-	sim := newSim(t)
-	e.down.swap(&failCommit{Group: sim, fail: true})
+	sim := controllertest.NewSim(t)
+	e.down.Swap(&failCommit{Group: sim, fail: true})
 	_, err := e.m.Group().CommitGroup(t.Context(), spec("web", 1), false)
 	require.ErrorIs(t, err, ErrNotApplied)
 	require.ErrorContains(t, err, "is stored and will be applied")
 	require.Equal(t, []plugin.ID{"web"}, e.stored(t))
 
-	e.down.swap(sim) // the plugin recovers: the loop applies the stored spec
+	e.down.Swap(sim) // the plugin recovers: the loop applies the stored spec
 	eventually(t, func() bool { return len(e.running(t)) == 1 }, "stored group applied after recovery")
 }
 
@@ -123,7 +124,7 @@ func TestResync_RestartedDownstreamIsRecommitted(t *testing.T) {
 	e.start(t)
 	_, err := e.m.Group().CommitGroup(t.Context(), spec("cattle", 2), false)
 	require.NoError(t, err)
-	e.down.swap(newSim(t)) // a restarted plugin has forgotten everything
+	e.down.Swap(controllertest.NewSim(t)) // a restarted plugin has forgotten everything
 	eventually(t, func() bool { return len(e.running(t)) == 1 }, "resync re-commits")
 }
 
@@ -134,10 +135,10 @@ func TestReconcile_EchoedSpecWithNullsIsNotADifference(t *testing.T) {
 	require.NoError(t, err)
 	// Many resyncs later the group was committed exactly once: the plugin's
 	// echo with "LogicalIDs":null and its own key order compares equal.
-	eventually(t, func() bool { return e.down.count(e.down.commits, "cattle") == 1 }, "the commit reached the downstream")
-	after := e.down.inspected()
-	eventually(t, func() bool { return e.down.inspected() >= after+10 }, "ten resyncs")
-	require.Equal(t, 1, e.down.count(e.down.commits, "cattle"), "a resync re-committed an equal spec")
+	eventually(t, func() bool { return e.down.Commits("cattle") == 1 }, "the commit reached the downstream")
+	after := e.down.Inspected()
+	eventually(t, func() bool { return e.down.Inspected() >= after+10 }, "ten resyncs")
+	require.Equal(t, 1, e.down.Commits("cattle"), "a resync re-committed an equal spec")
 }
 
 func TestDestroy_NeverComesBack(t *testing.T) {
@@ -182,7 +183,7 @@ func TestCorruptStore_NoActionAndClearErrors(t *testing.T) {
 	// reads the store (and fails).
 	eventually(t, func() bool { return e.store.Loads() >= 10 }, "ten resyncs reading the unreadable store")
 	require.Equal(t, []plugin.ID{"precious"}, e.running(t), "a leader that cannot read its store must not free anything")
-	require.Zero(t, e.down.count(e.down.frees, "precious"))
+	require.Zero(t, e.down.Frees("precious"))
 	_, err = e.m.Group().InspectGroups(t.Context())
 	require.ErrorIs(t, err, sources.ErrCorrupt)
 	_, err = e.m.Group().CommitGroup(t.Context(), spec("new", 1), false)

@@ -38,12 +38,12 @@ func TestDestroy_ACommitAttemptedSinceTheLastDestroyIsNotTakenAsGone(t *testing.
 	require.NoError(t, g.DestroyGroup(t.Context(), "cattle"))
 	require.NotContains(t, e.running(t), plugin.ID("cattle"))
 
-	e.down.swap(lostCommitAnswer{e.down.target()})
+	e.down.Swap(lostCommitAnswer{e.down.Target()})
 	_, err = g.CommitGroup(t.Context(), spec("cattle", 3), false)
 	require.ErrorIs(t, err, ErrNotApplied, "the commit's answer was lost")
 	require.Contains(t, e.running(t), plugin.ID("cattle"), "but it landed")
 
 	require.NoError(t, g.DestroyGroup(t.Context(), "cattle"))
 	require.NotContains(t, e.running(t), plugin.ID("cattle"), "a destroy answered OK is carried out")
-	require.Equal(t, 2, e.down.count(e.down.destroys, "cattle"))
+	require.Equal(t, 2, e.down.Destroys("cattle"))
 }

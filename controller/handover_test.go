@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/controllertest"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
@@ -17,8 +18,8 @@ import (
 // watcher is a downstream that, at every commit, asks another replica's
 // downstream whether it still runs the group: that is an overlap.
 type watcher struct {
-	*recorder
-	other    *recorder
+	*controllertest.Recorder
+	other    *controllertest.Recorder
 	overlaps atomic.Int32
 }
 
@@ -29,7 +30,7 @@ func (w *watcher) CommitGroup(ctx context.Context, spec plugin.Spec, pretend boo
 			w.overlaps.Add(1)
 		}
 	}
-	return w.recorder.CommitGroup(ctx, spec, pretend)
+	return w.Recorder.CommitGroup(ctx, spec, pretend)
 }
 
 // pair is two replicas sharing a store and a handover record; a leads.
@@ -54,12 +55,12 @@ func newPair(t *testing.T, mode string) *pair {
 	}
 	p.a = newEnv(t, true, opts("a"))
 	p.b = newEnv(t, false, opts("b"), func(o *Options) {
-		p.watchB = &watcher{recorder: newRecorder(t)}
+		p.watchB = &watcher{Recorder: controllertest.NewRecorder(t)}
 		o.Downstream = p.watchB
 		o.Store = p.a.store
 	})
 	p.watchB.other = p.a.down
-	p.b.down = p.watchB.recorder
+	p.b.down = p.watchB.Recorder
 	p.a.start(t)
 	p.b.start(t)
 	_, err = p.a.m.Group().CommitGroup(t.Context(), spec("g", 1), false)
@@ -106,7 +107,7 @@ func TestHandover(t *testing.T) {
 					return err == nil && st.Handover != nil && st.Handover.Phase == c.wantPhase && !st.Healthy
 				}, "b's status shows the handover in progress")
 			}
-			eventually(t, func() bool { return p.b.down.count(p.b.down.commits, "g") == 1 }, "b commits g")
+			eventually(t, func() bool { return p.b.down.Commits("g") == 1 }, "b commits g")
 			require.GreaterOrEqual(t, time.Since(at), c.minWait, "b acted before a's lease could have run out")
 			if !c.wantOverlap {
 				require.Zero(t, p.watchB.overlaps.Load(), "b committed while a still ran g")
@@ -148,7 +149,7 @@ func TestHandoverStaleReleaseIsNotARelease(t *testing.T) {
 		return err == nil && st.Handover != nil && st.Handover.Phase == plugin.HandoverWaitingRelease &&
 			st.Handover.Reason == "term 2 of y not released yet"
 	}, "waits for term 2, not satisfied by term 1's release")
-	eventually(t, func() bool { return e.down.count(e.down.commits, "g") == 1 }, "commits once the lease ran out")
+	eventually(t, func() bool { return e.down.Commits("g") == 1 }, "commits once the lease ran out")
 	require.GreaterOrEqual(t, time.Since(at), testLease)
 }
 
@@ -183,5 +184,5 @@ func TestHandoverCommitWaitsForTheHandover(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Managing 1 instances", details)
 	require.GreaterOrEqual(t, time.Since(at), testLease, "applied before a's lease could have run out")
-	require.Equal(t, 1, p.b.down.count(p.b.down.commits, "h"))
+	require.Equal(t, 1, p.b.down.Commits("h"))
 }

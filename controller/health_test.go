@@ -61,10 +61,10 @@ func TestStore_VanishedIsUnknown(t *testing.T) {
 			if swap {
 				require.NoError(t, os.Mkdir(dir, 0o700))
 			}
-			after := e.down.inspected()
-			eventually(t, func() bool { return e.down.inspected() >= after+5 }, "five resyncs")
+			after := e.down.Inspected()
+			eventually(t, func() bool { return e.down.Inspected() >= after+5 }, "five resyncs")
 			require.ElementsMatch(t, []plugin.ID{"a", "b"}, e.running(t), "a vanished store freed groups")
-			require.Zero(t, e.down.count(e.down.frees, "a")+e.down.count(e.down.frees, "b"))
+			require.Zero(t, e.down.Frees("a")+e.down.Frees("b"))
 			require.Contains(t, e.problems(t), "store vanished")
 			// Once per change, not per sync: the swap may be seen half done
 			// (the dir missing, then empty), a second change.

@@ -3,126 +3,24 @@ package controller
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr/testr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/controllertest"
 	"github.com/infrakit-manager/manager/plugin"
-	"github.com/infrakit-manager/manager/plugin/groupsim"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
-
-// recorder is a downstream that forwards to a swappable group plugin and
-// counts the calls that change something.
-type recorder struct {
-	mu           sync.Mutex
-	g            plugin.Group
-	commits      map[plugin.ID]int
-	frees        map[plugin.ID]int
-	destroys     map[plugin.ID]int
-	inspects     int
-	destroyFails int // the next this many DestroyGroup calls fail
-}
-
-var _ plugin.Group = (*recorder)(nil)
-
-func newRecorder(t *testing.T) *recorder {
-	return &recorder{g: newSim(t), commits: map[plugin.ID]int{}, frees: map[plugin.ID]int{}, destroys: map[plugin.ID]int{}}
-}
-
-func newSim(t *testing.T) *groupsim.Plugin {
-	t.Helper()
-	sim, err := groupsim.New(groupsim.DefaultOptions())
-	require.NoError(t, err)
-	return sim
-}
-
-func (r *recorder) swap(g plugin.Group) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.g = g
-}
-
-func (r *recorder) target() plugin.Group {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.g
-}
-
-func (r *recorder) count(m map[plugin.ID]int, id plugin.ID) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return m[id]
-}
-
-func (r *recorder) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool) (string, error) {
-	d, err := r.target().CommitGroup(ctx, spec, pretend)
-	if err == nil && !pretend {
-		r.mu.Lock()
-		r.commits[spec.ID]++
-		r.mu.Unlock()
-	}
-	return d, err
-}
-
-func (r *recorder) FreeGroup(ctx context.Context, id plugin.ID) error {
-	err := r.target().FreeGroup(ctx, id)
-	if err == nil {
-		r.mu.Lock()
-		r.frees[id]++
-		r.mu.Unlock()
-	}
-	return err
-}
-
-func (r *recorder) DescribeGroup(ctx context.Context, id plugin.ID) (plugin.Description, error) {
-	return r.target().DescribeGroup(ctx, id)
-}
-
-func (r *recorder) DestroyGroup(ctx context.Context, id plugin.ID) error {
-	r.mu.Lock()
-	fail := r.destroyFails > 0
-	if fail {
-		r.destroyFails--
-	}
-	r.mu.Unlock()
-	if fail {
-		return &plugin.TransportError{Path: "/x", Err: errors.New("connection refused")}
-	}
-	err := r.target().DestroyGroup(ctx, id)
-	if err == nil {
-		r.mu.Lock()
-		r.destroys[id]++
-		r.mu.Unlock()
-	}
-	return err
-}
-
-func (r *recorder) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
-	r.mu.Lock()
-	r.inspects++
-	r.mu.Unlock()
-	return r.target().InspectGroups(ctx)
-}
-
-// inspected counts InspectGroups calls: one per sync.
-func (r *recorder) inspected() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.inspects
-}
 
 // env is one manager wired to in-memory fakes.
 type env struct {
 	m      *Manager
 	store  *sourcestest.MemStore
 	leader *sourcestest.StaticLeadership
-	down   *recorder
+	down   *controllertest.Recorder
 	dir    string
 }
 
@@ -134,7 +32,7 @@ func newEnv(t *testing.T, leader bool, mutate ...func(*Options)) *env {
 	e := &env{
 		store:  sourcestest.NewMemStore(),
 		leader: sourcestest.NewStaticLeadership(leader),
-		down:   newRecorder(t),
+		down:   controllertest.NewRecorder(t),
 		dir:    dir,
 	}
 	o := DefaultOptions()

@@ -32,14 +32,14 @@ func TestConvergence_APluginThatNormalisesIsCommittedOnce(t *testing.T) {
 			so.Echo = echo
 			sim, err := groupsim.New(so)
 			require.NoError(t, err)
-			e.down.swap(sim)
+			e.down.Swap(sim)
 			e.start(t)
 			_, err = e.m.Group().CommitGroup(t.Context(), odd, false)
 			require.NoError(t, err)
-			after := e.down.inspected()
-			eventually(t, func() bool { return e.down.inspected() >= after+10 }, "ten resyncs")
-			require.Equal(t, 1, e.down.count(e.down.commits, "odd"), "commits after ten resyncs")
-			t.Logf("echo %s: commits of the group after %d resyncs: %d", echo, e.down.inspected()-after, e.down.count(e.down.commits, "odd"))
+			after := e.down.Inspected()
+			eventually(t, func() bool { return e.down.Inspected() >= after+10 }, "ten resyncs")
+			require.Equal(t, 1, e.down.Commits("odd"), "commits after ten resyncs")
+			t.Logf("echo %s: commits of the group after %d resyncs: %d", echo, e.down.Inspected()-after, e.down.Commits("odd"))
 		})
 	}
 }
@@ -49,14 +49,12 @@ func TestDestroy_AFailedDestroyStaysADestroy(t *testing.T) {
 	e.start(t)
 	_, err := e.m.Group().CommitGroup(t.Context(), spec("cattle", 2), false)
 	require.NoError(t, err)
-	e.down.mu.Lock()
-	e.down.destroyFails = 3
-	e.down.mu.Unlock()
+	e.down.FailDestroys(3)
 	err = e.m.Group().DestroyGroup(t.Context(), "cattle")
 	require.ErrorContains(t, err, "destroy downstream failed, will retry")
 	require.Empty(t, e.stored(t))
-	eventually(t, func() bool { return e.down.count(e.down.destroys, "cattle") == 1 }, "destroyed after retries")
-	require.Zero(t, e.down.count(e.down.frees, "cattle"), "a failed destroy never becomes a free")
+	eventually(t, func() bool { return e.down.Destroys("cattle") == 1 }, "destroyed after retries")
+	require.Zero(t, e.down.Frees("cattle"), "a failed destroy never becomes a free")
 	require.Empty(t, e.running(t))
 }
 
@@ -108,7 +106,7 @@ func TestLeadership_ABlipShorterThanTheLeaseChangesNothing(t *testing.T) {
 	eventually(t, func() bool { return e.leader.Checks() >= checks+10 }, "ten failed renewals")
 	e.leader.SetError(nil)
 	require.Equal(t, RoleLeader, e.m.Role())
-	require.Zero(t, e.down.count(e.down.frees, "a"))
+	require.Zero(t, e.down.Frees("a"))
 	_, err = e.m.Group().CommitGroup(t.Context(), spec("b", 1), false)
 	require.NoError(t, err, "a leader that rode out a blip keeps serving")
 }
@@ -119,10 +117,10 @@ func TestStore_UnreadableChangesNothingDownstream(t *testing.T) {
 	_, err := e.m.Group().CommitGroup(t.Context(), spec("a", 1), false)
 	require.NoError(t, err)
 	e.store.SetLoadError(errors.Join(sources.ErrCorrupt, errors.New("global.config is empty")))
-	after := e.down.inspected()
-	eventually(t, func() bool { return e.down.inspected() >= after+5 }, "five resyncs")
+	after := e.down.Inspected()
+	eventually(t, func() bool { return e.down.Inspected() >= after+5 }, "five resyncs")
 	require.Equal(t, []plugin.ID{"a"}, e.running(t))
-	require.Zero(t, e.down.count(e.down.frees, "a"))
+	require.Zero(t, e.down.Frees("a"))
 }
 
 func TestStop_ConcurrentCallsAreSafe(t *testing.T) {
@@ -163,7 +161,7 @@ func TestRunOnce_ActsOnNothingWhenAnythingIsUnknown(t *testing.T) {
 				require.ErrorIs(t, err, c.want)
 				require.Contains(t, out.String(), "acting on nothing")
 				require.Equal(t, []plugin.ID{"running"}, e.running(t))
-				require.Zero(t, e.down.count(e.down.frees, "running"))
+				require.Zero(t, e.down.Frees("running"))
 			})
 		}
 	}

@@ -89,9 +89,7 @@ func TestDestroy_IsRecordedUntilCarriedOut(t *testing.T) {
 	e.start(t)
 	_, err := e.m.Group().CommitGroup(t.Context(), spec("cattle", 2), false)
 	require.NoError(t, err)
-	e.down.mu.Lock()
-	e.down.destroyFails = 1 << 30
-	e.down.mu.Unlock()
+	e.down.FailDestroys(1 << 30)
 	err = e.m.Group().DestroyGroup(t.Context(), "cattle")
 	require.ErrorContains(t, err, "the destroy is recorded in the store and will be carried out")
 	cfg, _, err := e.store.Load(t.Context())
@@ -100,15 +98,13 @@ func TestDestroy_IsRecordedUntilCarriedOut(t *testing.T) {
 	require.Contains(t, cfg.Destroying, plugin.ID("cattle"), "the destroy is durable")
 	err = e.m.Group().FreeGroup(t.Context(), "cattle")
 	require.ErrorIs(t, err, front.ErrDestroyPending)
-	e.down.mu.Lock()
-	e.down.destroyFails = 0
-	e.down.mu.Unlock()
+	e.down.FailDestroys(0)
 	eventually(t, func() bool {
 		cfg, _, err := e.store.Load(context.Background())
 		return err == nil && len(cfg.Destroying) == 0
 	}, "the pending destroy is removed once carried out")
-	require.Equal(t, 1, e.down.count(e.down.destroys, "cattle"))
-	require.Zero(t, e.down.count(e.down.frees, "cattle"))
+	require.Equal(t, 1, e.down.Destroys("cattle"))
+	require.Zero(t, e.down.Frees("cattle"))
 	require.Empty(t, e.running(t))
 }
 
@@ -123,9 +119,9 @@ func TestDestroy_APendingDestroyIsWatchedFirstThenDestroyed(t *testing.T) {
 	_, err = e.store.Save(t.Context(), pending, "")
 	require.NoError(t, err)
 	e.start(t)
-	eventually(t, func() bool { return e.down.count(e.down.destroys, "orphan") == 1 }, "carried out by the leader")
-	require.Equal(t, 1, e.down.count(e.down.commits, "orphan"), "watched first")
-	require.Zero(t, e.down.count(e.down.frees, "orphan"))
+	eventually(t, func() bool { return e.down.Destroys("orphan") == 1 }, "carried out by the leader")
+	require.Equal(t, 1, e.down.Commits("orphan"), "watched first")
+	require.Zero(t, e.down.Frees("orphan"))
 	eventually(t, func() bool {
 		cfg, _, err := e.store.Load(context.Background())
 		return err == nil && len(cfg.Destroying) == 0
@@ -138,9 +134,7 @@ func TestDestroy_ALaterCommitSupersedesIt(t *testing.T) {
 	e.start(t)
 	_, err := e.m.Group().CommitGroup(t.Context(), spec("cattle", 2), false)
 	require.NoError(t, err)
-	e.down.mu.Lock()
-	e.down.destroyFails = 1 << 30
-	e.down.mu.Unlock()
+	e.down.FailDestroys(1 << 30)
 	require.Error(t, e.m.Group().DestroyGroup(t.Context(), "cattle"))
 	// A second destroy waits; the commit that supersedes it answers it.
 	destroyed := make(chan error, 1)
@@ -180,9 +174,7 @@ func TestDestroy_ALaterCommitSupersedesIt(t *testing.T) {
 // --once exits non-zero while a destroy is pending.
 func TestRunOnce_APendingDestroyIsNotConverged(t *testing.T) {
 	e := newEnv(t, true)
-	e.down.mu.Lock()
-	e.down.destroyFails = 1 << 30
-	e.down.mu.Unlock()
+	e.down.FailDestroys(1 << 30)
 	entry, err := front.EntryFor(spec("orphan", 1), "group-stateless")
 	require.NoError(t, err)
 	_, err = e.store.Save(t.Context(), sources.Config{Destroying: map[plugin.ID]sources.Entry{"orphan": entry}}, "")
@@ -215,8 +207,8 @@ func (s slowPretend) CommitGroup(ctx context.Context, spec plugin.Spec, pretend 
 func TestWriter_NoLockHeldAcrossTheVerdictWait(t *testing.T) {
 	e := newEnv(t, true)
 	e.start(t)
-	slow := slowPretend{Group: e.down.target(), release: make(chan struct{})}
-	e.down.swap(slow)
+	slow := slowPretend{Group: e.down.Target(), release: make(chan struct{})}
+	e.down.Swap(slow)
 	done := make(chan error, 1)
 	go func() {
 		_, err := e.m.Group().CommitGroup(context.Background(), spec("g", 1), false)
@@ -262,7 +254,7 @@ func TestRunOnce_CarriesOutAPendingDestroy(t *testing.T) {
 	require.True(t, sum.Converged(), "%+v", sum)
 	require.Equal(t, 1, sum.Destroyed, "a destroy is counted as one: %+v", sum)
 	require.Zero(t, sum.Freed, "a destroy is not a free: %+v", sum)
-	require.Equal(t, 1, e.down.count(e.down.destroys, "orphan"))
+	require.Equal(t, 1, e.down.Destroys("orphan"))
 	cfg, _, err := e.store.Load(t.Context())
 	require.NoError(t, err)
 	require.Empty(t, cfg.Destroying)

@@ -11,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 
+	"github.com/infrakit-manager/manager/controller/controllertest"
 	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/controller/submit"
@@ -59,7 +60,7 @@ func inSyncReconciler(t testing.TB, n int) *Reconciler {
 	}
 	_, err := e.store.Save(context.Background(), cfg, "")
 	require.NoError(t, err)
-	e.down.swap(down)
+	e.down.Swap(down)
 	r := e.m.r
 	require.NoError(t, r.lease.CheckNow(context.Background()))
 	require.Equal(t, lease.RoleLeader, r.lease.View().Role)
@@ -80,7 +81,7 @@ func TestReconcileAllocsFlat(t *testing.T) {
 		r := inSyncReconciler(t, n)
 		ctx := context.Background()
 		id := plugin.ID(fmt.Sprintf("g%06d", n/2))
-		for _, s := range r.down.(*recorder).target().(*listing).specs {
+		for _, s := range r.down.(*controllertest.Recorder).Target().(*listing).specs {
 			r.ledger.Record(s.ID, string(ActionNoop), nil, reasonAsStored) // the ledger holds every group
 		}
 		p, out := r.reconcile(ctx, id)
@@ -176,7 +177,7 @@ func TestLedgerForgetsGroupsNamedByNobody(t *testing.T) {
 func TestPhantomsQueueBehindStored(t *testing.T) {
 	r := inSyncReconciler(t, 0)
 	ctx := context.Background()
-	down := r.down.(*recorder).target().(*listing)
+	down := r.down.(*controllertest.Recorder).Target().(*listing)
 	for i := range 1000 {
 		down.specs = append(down.specs, spec(fmt.Sprintf("p%04d", i), 1))
 	}

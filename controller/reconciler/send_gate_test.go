@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/infrakit-manager/manager/controller/controllertest"
 	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sink"
@@ -81,7 +82,7 @@ func TestSendGate_AWorkerFrozenAfterTheGateDoesNotSendOnStaleLeadership(t *testi
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = os.RemoveAll(dir) })
 			sock := filepath.Join(dir, "group-stateless")
-			held := &heldPlugin{next: plugin.NewHandler(newSim(t), plugin.ServerOptions{}),
+			held := &heldPlugin{next: plugin.NewHandler(controllertest.NewSim(t), plugin.ServerOptions{}),
 				entered: make(chan struct{}), release: make(chan struct{})}
 			ln, err := plugin.Listen(sock)
 			require.NoError(t, err)

@@ -26,9 +26,9 @@ func TestStatusBoundedByGroupsThatAre(t *testing.T) {
 	// A free's outcome reaches the ledger just after its caller's answer:
 	// resync until one has run after the last record.
 	eventually(t, func() bool {
-		before := e.down.inspected()
+		before := e.down.Inspected()
 		e.m.Recheck("test")
-		eventually(t, func() bool { return e.down.inspected() > before }, "a resync ran")
+		eventually(t, func() bool { return e.down.Inspected() > before }, "a resync ran")
 		return len(e.m.r.ledger.Groups()) == 0
 	}, "the ledger forgot the groups that are not")
 }
