@@ -10,7 +10,7 @@ func causes() map[string]string {
 	return map[string]string{
 		measureCommit: "Cause, from the in-process profile and the timed parts row: a commit through the " +
 			"manager is the client's hop to the manager, a pretend CommitGroup round trip to the downstream " +
-			"(controller/front.go, front.CommitGroup: the spec is validated by the plugin before it is stored, " +
+			"(controller/front/front.go, Front.CommitGroup: the spec is validated by the plugin before it is stored, " +
 			"so an invalid spec is never stored; this is required behaviour), the durable save " +
 			"(sources.FileStore.Save: temp file, fsync, then under flock one stat to check the version, rename, " +
 			"directory fsync), then the real CommitGroup. Already done: saves go against the " +
@@ -32,7 +32,7 @@ func causes() map[string]string {
 		takeoverMeasure(takeoverGoalGroups): "Cause: CPU, not waiting. The first commit waits for the sync " +
 			"to read the store: sources.FileStore.Load decodes every entry of a file it did not write and " +
 			"encodes each group once (the kept encodings that later saves reuse; go test -bench " +
-			"FileStoreLoadChanged ./sources), then controller.specsOf unmarshals every spec; after that each " +
+			"FileStoreLoadChanged ./sources), then reconciler.specsOf (controller/reconciler) unmarshals every spec; after that each " +
 			"group costs one CommitGroup RPC, whose CPU (HTTP and JSON in both processes) is spent by the " +
 			"manager and the simulator alike, as the row's CPU figures show. Already done: the late-binding " +
 			"client no longer stats the plugin socket on every call (plugin/named.go). What remains: the " +
@@ -77,7 +77,7 @@ func causes() map[string]string {
 			"library's session keep-alive (concurrency.Session) gave up in that run.",
 		inspectMeasure(takeoverGoalGroups): "Cause: not the store. sources.FileStore.Load answers from " +
 			"memory while the file is unchanged (one stat and a copy of the groups map; go test -bench " +
-			"FileStoreLoad ./sources). The time is controller/front.go InspectGroups: specsOf unmarshals " +
+			"FileStoreLoad ./sources). The time is InspectGroups (controller/reconciler, Stored): specsOf unmarshals " +
 			"all stored specs on every call, then the answer (every spec) is encoded as JSON. What remains: " +
 			"the controller keeping the decoded specs per store version (controller/, the lead's rewrite).",
 	}
