@@ -43,7 +43,7 @@ type ManagerStatus struct {
 	Name       string   // socket name of the Group API this replica serves (--name)
 	Mode       string   // "os" or "swarm"
 	Role       string   // RoleLeader, RoleFollower or RoleUnknown
-	Lease      string   // state of the leadership lease, as the controller names it ("held", "unknown", "none", "pending"; see controller.leaseView.state)
+	Lease      string   // state of the leadership lease, as the controller names it ("held", "unknown", "none", "pending"; see lease.View.State in controller/lease)
 	Term       uint64   // leadership term; increases at every gain of leadership
 	Leader     *url.URL // where the leader is, nil when unknown
 	Store      StoreStatus

@@ -10,33 +10,6 @@ import (
 	"github.com/infrakit-manager/manager/sources"
 )
 
-// Role is what this replica does now.
-type Role int
-
-// The roles.
-const (
-	// RoleUnknown: no answer from the leadership source since start. The
-	// replica acts on nothing; after the lease duration it becomes a
-	// follower.
-	RoleUnknown Role = iota
-	// RoleFollower: another replica leads, or leadership was unknown for
-	// longer than the lease. The replica frees what its downstream runs.
-	RoleFollower
-	// RoleLeader: the replica keeps its downstream running the stored groups.
-	RoleLeader
-)
-
-func (r Role) String() string {
-	switch r {
-	case RoleLeader:
-		return "leader"
-	case RoleFollower:
-		return "follower"
-	default:
-		return "unknown"
-	}
-}
-
 // maxChecks bounds the leadership checks running at once, abandoned ones
 // (a check stuck past its deadline in an uninterruptible read) included. A
 // few in flight let a later check answer while an earlier one hangs; when
@@ -88,22 +61,6 @@ type Lease struct {
 	running   int       // checks not yet returned
 	gate      *checkCall
 	lastLog   string // last unknown-answer text logged
-}
-
-// Term is one leadership term, the scope of its downstream work: ctx is
-// cancelled when the term ends, and inflight counts the downstream changes
-// running under it, which the end of the term waits for (bounded) before
-// anything is freed.
-type Term struct {
-	id       uint64
-	ctx      context.Context
-	cancel   context.CancelFunc
-	inflight sync.WaitGroup
-	// gained is when this replica first saw itself lead in this term.
-	gained time.Time
-	// fenced (under Lease.mu): the previous holder may still act, so the
-	// gate allows no downstream change yet (Lift lifts it).
-	fenced bool
 }
 
 // checkCall is one leadership check.
