@@ -183,7 +183,7 @@ func (w *writer) save(reqs []*writeReq) ([]*writeReq, error) {
 		next := build(base, reqs)
 		start := time.Now()
 		nv, err := r.store.Save(t.Context(), next, v)
-		if done, err := w.settle(t, reqs, start, err, func() int {
+		if done, err := w.afterSave(t, reqs, start, err, func() int {
 			r.desired.apply(next, nv, idsOf(reqs), t.ID())
 			return len(next.Groups)
 		}); done {
@@ -251,7 +251,7 @@ func (w *writer) twoPhase(t *lease.Term, st sources.Stager, reqs []*writeReq) (l
 		return live, false, nil
 	}
 	nv, err := p.Commit(t.Context())
-	done, err = w.settle(t, live, start, err, func() int {
+	done, err = w.afterSave(t, live, start, err, func() int {
 		r.desired.apply(next, nv, idsOf(live), t.ID())
 		return len(next.Groups)
 	})
@@ -309,19 +309,19 @@ func (w *writer) saveDelta(t *lease.Term, cs sources.ChangeSaver, base sources.C
 	}
 	start := time.Now()
 	nv, err := cs.SaveChanged(t.Context(), delta, v, ids)
-	return w.settle(t, reqs, start, err, func() int {
+	return w.afterSave(t, reqs, start, err, func() int {
 		r.desired.applyDelta(delta, nv, ids, t.ID())
 		n, _, _ := r.desired.count()
 		return n
 	})
 }
 
-// settle takes in the outcome of one save of reqs begun at start, whichever
+// afterSave takes in the outcome of one save of reqs begun at start, whichever
 // way it was made (a whole config, a prepared one, the changed groups):
 // the metric; on success the desired cache (record, which returns the
 // groups now stored) and each member's onSaved; on failure done is false
 // for a conflict (read the store again and retry).
-func (w *writer) settle(t *lease.Term, reqs []*writeReq, start time.Time, err error, record func() int) (done bool, out error) {
+func (w *writer) afterSave(t *lease.Term, reqs []*writeReq, start time.Time, err error, record func() int) (done bool, out error) {
 	w.r.metrics.StoreSaved(time.Since(start), err)
 	if err != nil {
 		return w.failed(err, t)
