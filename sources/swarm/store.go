@@ -14,6 +14,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 // raftMaxBytes is swarmkit's cap on one Raft entry (1.5 MiB). The whole
@@ -82,8 +83,8 @@ func (o *StoreOptions) validate() error {
 type Store struct {
 	c    *Client
 	opts StoreOptions
-	enc  sources.Encoder // keeps each group's JSON between saves
-	seen atomic.Bool     // this store read or wrote the label
+	enc  file.Encoder // keeps each group's JSON between saves
+	seen atomic.Bool  // this store read or wrote the label
 
 	// beforeUpdate, if set (by tests only), runs between the inspect and the
 	// update of each attempt, to force "update out of sequence".

@@ -1,4 +1,4 @@
-package sources_test
+package file_test
 
 import (
 	"os"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -100,9 +101,9 @@ func requireMode(want os.FileMode) func(t *testing.T, path string) {
 }
 
 func TestFileStore_SizeLimit(t *testing.T) {
-	newLimited := func(t *testing.T, dir string, limit int64) *sources.FileStore {
+	newLimited := func(t *testing.T, dir string, limit int64) *file.Store {
 		t.Helper()
-		s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: dir, MaxBytes: limit, Log: testr.New(t)})
+		s, err := file.NewStore(file.StoreOptions{Dir: dir, MaxBytes: limit, Log: testr.New(t)})
 		require.NoError(t, err)
 		return s
 	}
@@ -142,11 +143,11 @@ func TestFileStore_SizeLimit(t *testing.T) {
 		}
 	})
 	t.Run("the limit must be positive", func(t *testing.T) {
-		_, err := sources.NewFileStore(sources.FileStoreOptions{Dir: t.TempDir(), MaxBytes: -1})
+		_, err := file.NewStore(file.StoreOptions{Dir: t.TempDir(), MaxBytes: -1})
 		require.ErrorContains(t, err, "--max-config-bytes must be positive")
-		opts := sources.FileStoreOptions{Dir: t.TempDir()}
+		opts := file.StoreOptions{Dir: t.TempDir()}
 		require.NoError(t, opts.Validate())
-		require.Equal(t, sources.DefaultFileStoreOptions().MaxBytes, opts.MaxBytes)
+		require.Equal(t, file.DefaultStoreOptions().MaxBytes, opts.MaxBytes)
 		require.Equal(t, int64(plugin.DefaultMaxStoreBytes), opts.MaxBytes)
 	})
 }
