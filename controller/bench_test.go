@@ -17,7 +17,9 @@ import (
 // decoded desired state, not from the file's bytes.
 // (Through a socket, encoding the 10,000 specs dominates; see make bench.)
 func BenchmarkInspectGroups10k(b *testing.B) {
-	fs, err := file.NewStore(file.StoreOptions{Dir: b.TempDir()})
+	so := file.DefaultStoreOptions()
+	so.Dir = b.TempDir()
+	fs, err := file.NewStore(so)
 	require.NoError(b, err)
 	e := newEnv(&testing.T{}, true, func(o *Options) { o.Store = fs })
 	cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{}}

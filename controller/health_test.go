@@ -44,7 +44,9 @@ func TestStore_VanishedIsUnknown(t *testing.T) {
 	for _, swap := range []bool{false, true} {
 		t.Run(fmt.Sprintf("swapped=%t", swap), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "store")
-			fs, err := file.NewStore(file.StoreOptions{Dir: dir, Create: true})
+			so := file.DefaultStoreOptions()
+			so.Dir, so.Create = dir, true
+			fs, err := file.NewStore(so)
 			require.NoError(t, err)
 			checks := &ops.Checks{}
 			var syncErrors atomic.Int32

@@ -138,9 +138,13 @@ type inProcManager struct {
 
 func startInProcManager(t *testing.T, c *osCluster, n *osNode) *inProcManager {
 	t.Helper()
-	l, err := file.NewLeadership(file.LeadershipOptions{Path: c.leaderFile, Name: n.name})
+	lo := file.DefaultLeadershipOptions()
+	lo.Path, lo.Name = c.leaderFile, n.name
+	l, err := file.NewLeadership(lo)
 	require.NoError(t, err)
-	s, err := file.NewStore(file.StoreOptions{Dir: c.storeDir})
+	so := file.DefaultStoreOptions()
+	so.Dir = c.storeDir
+	s, err := file.NewStore(so)
 	require.NoError(t, err)
 	d, err := sink.New(sink.Options{Dir: plugin.Dir{Path: n.dir}, Name: downstream, CallTimeout: 2 * time.Second})
 	require.NoError(t, err)

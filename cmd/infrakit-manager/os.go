@@ -38,13 +38,16 @@ Two managers with the same --name on one store are refused (a lock file
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := g.log
-			l, err := file.NewLeadership(file.LeadershipOptions{
-				Path: leaderFile, Name: g.name, Log: log.WithName("leader"),
-			})
+			lo := file.DefaultLeadershipOptions()
+			lo.Path, lo.Name, lo.Log = leaderFile, g.name, log.WithName("leader")
+			l, err := file.NewLeadership(lo)
 			if err != nil {
-				return usageError{err}
+				return usageError{flagError(err, osFlags())}
 			}
-			s, err := file.NewStore(file.StoreOptions{Dir: storeDir, Create: create, MaxBytes: maxConfig, Log: log.WithName("store")})
+			so := file.DefaultStoreOptions()
+			so.Dir, so.Create, so.MaxBytes, so.Log = storeDir, create, maxConfig, log.WithName("store")
+			s, err := file.NewStore(so)
+			err = flagError(err, osFlags())
 			if errors.Is(err, sources.ErrStoreMissing) {
 				// Not a usage error: the store is unreadable (exit 1), and
 				// nothing was acted on.

@@ -59,7 +59,9 @@ func (h *harness) startInProcess(ctx context.Context, c *osCluster) (*inProcess,
 	if err != nil {
 		return nil, err
 	}
-	fs, err := file.NewStore(file.StoreOptions{Dir: c.storeDir})
+	so := file.DefaultStoreOptions()
+	so.Dir = c.storeDir
+	fs, err := file.NewStore(so)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ var _ sources.Handover = (*Handover)(nil)
 // It touches nothing on disk.
 func NewHandover(dir string) (*Handover, error) {
 	if strings.TrimSpace(dir) == "" {
-		return nil, errors.New("--store-dir must not be empty")
+		return nil, errors.New("handover record: the store directory is empty")
 	}
 	return &Handover{dir: dir}, nil
 }

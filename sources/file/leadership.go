@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/sources"
 )
 
@@ -35,48 +36,6 @@ const (
 	leaderEventSettle = 2 * time.Millisecond
 )
 
-// LeadershipOptions configures a Leadership.
-type LeadershipOptions struct {
-	// Path is the shared leader file. Required.
-	Path string
-	// Name is this manager's --name; it is leader iff the file holds it.
-	// Required.
-	Name string
-	// PollInterval is how often Watch re-adds its directory watch and pokes
-	// when no event arrives (shared file systems). Each wait is jittered by
-	// +/-10%. Defaults to 1s. The controller re-checks on its own schedule
-	// too (--poll-interval).
-	PollInterval time.Duration
-	// Clock drives the poll. Defaults to the real clock.
-	Clock clock.WithTicker
-	// Log receives diagnostics. Defaults to a logger that discards.
-	Log logr.Logger
-}
-
-// DefaultLeadershipOptions returns the defaults for the optional fields.
-func DefaultLeadershipOptions() LeadershipOptions {
-	return LeadershipOptions{PollInterval: DefaultLeaderPollInterval, Clock: clock.RealClock{}}
-}
-
-func (o *LeadershipOptions) defaultAndValidate() error {
-	def := DefaultLeadershipOptions()
-	if o.PollInterval == 0 {
-		o.PollInterval = def.PollInterval
-	}
-	if o.Clock == nil {
-		o.Clock = def.Clock
-	}
-	switch {
-	case o.Path == "":
-		return errors.New("--leader-file must not be empty")
-	case o.Name == "":
-		return errors.New("--name must not be empty")
-	case o.PollInterval < 0:
-		return fmt.Errorf("leader file poll interval must be positive, got %s", o.PollInterval)
-	}
-	return nil
-}
-
 // Leadership reports leadership from a shared leader file, as the
 // original's os mode did: this replica leads iff the file, trimmed of
 // spaces, tabs, CR and LF, equals its name. Unlike the original it also
@@ -93,14 +52,14 @@ type Leadership struct {
 
 var _ sources.Leadership = (*Leadership)(nil)
 
-// NewLeadership defaults and validates opts.
+// NewLeadership validates opts.
 func NewLeadership(opts LeadershipOptions) (*Leadership, error) {
-	if err := opts.defaultAndValidate(); err != nil {
-		return nil, err
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("leader file: %w", err)
 	}
 	path, err := filepath.Abs(opts.Path)
 	if err != nil {
-		return nil, fmt.Errorf("--leader-file: %w", err)
+		return nil, fmt.Errorf("leader file: %w", field.Errorf("Path", "%w", err))
 	}
 	return &Leadership{
 		path:     path,

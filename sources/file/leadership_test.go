@@ -27,6 +27,14 @@ const (
 	longPoll = time.Hour
 )
 
+func leadershipOptions(path, name string) file.LeadershipOptions {
+	o := file.DefaultLeadershipOptions()
+	o.Path, o.Name = path, name
+	return o
+}
+
+// newFileLeadership fills in opts' zero Name, PollInterval, Clock and Log
+// with the test's choices and validates the result.
 func newFileLeadership(t *testing.T, opts file.LeadershipOptions) *file.Leadership {
 	t.Helper()
 	if opts.Name == "" {
@@ -34,6 +42,9 @@ func newFileLeadership(t *testing.T, opts file.LeadershipOptions) *file.Leadersh
 	}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = longPoll
+	}
+	if opts.Clock == nil {
+		opts.Clock = file.DefaultLeadershipOptions().Clock
 	}
 	if opts.Log.GetSink() == nil {
 		opts.Log = testr.New(t)
@@ -106,10 +117,15 @@ func TestNewFileLeadership_Validates(t *testing.T) {
 		opts file.LeadershipOptions
 		err  string
 	}{
-		{name: "no path", opts: file.LeadershipOptions{Name: "g"}, err: "--leader-file must not be empty"},
-		{name: "no name", opts: file.LeadershipOptions{Path: "leader"}, err: "--name must not be empty"},
-		{name: "negative poll", opts: file.LeadershipOptions{Path: "leader", Name: "g", PollInterval: -time.Second}, err: "poll interval must be positive"},
-		{name: "defaults", opts: file.LeadershipOptions{Path: "leader", Name: "g"}},
+		{name: "no path", opts: leadershipOptions("", "g"), err: "Path must not be empty"},
+		{name: "no name", opts: leadershipOptions("leader", ""), err: "Name must not be empty"},
+		{name: "negative poll", opts: func() file.LeadershipOptions {
+			o := leadershipOptions("leader", "g")
+			o.PollInterval = -time.Second
+			return o
+		}(), err: "PollInterval must be > 0"},
+		{name: "zero options", opts: file.LeadershipOptions{Path: "leader", Name: "g"}, err: "PollInterval must be > 0, got 0s\nClock must not be nil"},
+		{name: "defaults", opts: leadershipOptions("leader", "g")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,18 +3,16 @@ package file
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/go-logr/logr"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -27,57 +25,6 @@ const (
 	// tempFilePrefix names the temp files a save renames over the config.
 	tempFilePrefix = ".global.config.tmp-"
 )
-
-// StoreOptions configures a Store.
-type StoreOptions struct {
-	// Dir is the store directory (--store-dir). Required. It must exist
-	// unless Create is set: a missing Dir is an error wrapping
-	// ErrStoreMissing that names the flag.
-	Dir string
-	// Create makes NewStore create a missing Dir (mode 0700), the
-	// explicit choice of --store-create.
-	Create bool
-	// MaxBytes bounds the config file (--max-config-bytes): a save that
-	// would write more fails with ErrTooLarge and writes nothing, and a
-	// larger file is refused rather than read in part. Defaults to 64 MiB.
-	MaxBytes int64
-	// Log receives diagnostics. Defaults to a logger that discards.
-	Log logr.Logger
-}
-
-// DefaultStoreOptions returns the defaults (Dir has none).
-func DefaultStoreOptions() StoreOptions {
-	return StoreOptions{MaxBytes: plugin.DefaultMaxStoreBytes, Log: logr.Discard()}
-}
-
-// Validate fills unset fields with their defaults and checks the rest.
-func (o *StoreOptions) Validate() error {
-	def := DefaultStoreOptions()
-	if o.MaxBytes == 0 {
-		o.MaxBytes = def.MaxBytes
-	}
-	if o.Log.GetSink() == nil {
-		o.Log = def.Log
-	}
-	if o.MaxBytes < 0 {
-		return errors.New("--max-config-bytes must be positive")
-	}
-	if strings.TrimSpace(o.Dir) == "" {
-		return errors.New("--store-dir must not be empty")
-	}
-	fi, err := os.Stat(o.Dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && o.Create:
-		return nil
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("--store-dir %s: %w: create it (mkdir), or pass --store-create to have it created", o.Dir, sources.ErrStoreMissing)
-	case err != nil:
-		return fmt.Errorf("--store-dir: %w", err)
-	case !fi.IsDir():
-		return fmt.Errorf("--store-dir %s is not a directory", o.Dir)
-	}
-	return nil
-}
 
 // Store keeps the Config in <Dir>/global.config, byte-compatible with
 // the original manager's os-mode store.
@@ -175,22 +122,25 @@ var (
 	_ sources.Stager = (*Store)(nil)
 )
 
-// NewStore validates opts and notes which file system Dir is on. It
+// NewStore validates opts, checks that Dir is a directory, and notes which file system Dir is on. It
 // creates Dir (0700) if it is missing and opts.Create is set, and nothing
 // else; the first Save writes global.config.
 func NewStore(opts StoreOptions) (*Store, error) {
 	if err := opts.Validate(); err != nil {
-		return nil, fmt.Errorf("sources: %w", err)
+		return nil, fmt.Errorf("file store: %w", err)
+	}
+	if err := opts.checkDir(); err != nil {
+		return nil, fmt.Errorf("file store: %w", err)
 	}
 	dir := filepath.Clean(opts.Dir)
 	if opts.Create {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("sources: --store-create: %w", err)
+			return nil, fmt.Errorf("file store: %w", field.Errorf("Dir", "%s: create: %w", dir, err))
 		}
 	}
 	dev, err := dirDevice(dir)
 	if err != nil {
-		return nil, fmt.Errorf("sources: --store-dir: %w", err)
+		return nil, fmt.Errorf("file store: %w", field.Errorf("Dir", "%w", err))
 	}
 	path := filepath.Join(dir, configFileName)
 	return &Store{dir: dir, path: path, maxBytes: opts.MaxBytes, dirDev: dev, log: opts.Log.WithValues("path", path)}, nil

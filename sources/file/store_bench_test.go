@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -43,7 +42,9 @@ func benchStore(b *testing.B, n int) (*file.Store, sources.Config, sources.Versi
 	data, err := sources.EncodeConfig(benchConfig(n))
 	require.NoError(b, err)
 	require.NoError(b, os.WriteFile(filepath.Join(dir, "global.config"), data, 0o600))
-	s, err := file.NewStore(file.StoreOptions{Dir: dir, Log: logr.Discard()})
+	opts := file.DefaultStoreOptions()
+	opts.Dir = dir
+	s, err := file.NewStore(opts)
 	require.NoError(b, err)
 	cfg, ver, err := s.Load(b.Context())
 	require.NoError(b, err)

@@ -103,7 +103,9 @@ func requireMode(want os.FileMode) func(t *testing.T, path string) {
 func TestFileStore_SizeLimit(t *testing.T) {
 	newLimited := func(t *testing.T, dir string, limit int64) *file.Store {
 		t.Helper()
-		s, err := file.NewStore(file.StoreOptions{Dir: dir, MaxBytes: limit, Log: testr.New(t)})
+		opts := file.DefaultStoreOptions()
+		opts.Dir, opts.MaxBytes, opts.Log = dir, limit, testr.New(t)
+		s, err := file.NewStore(opts)
 		require.NoError(t, err)
 		return s
 	}
@@ -143,11 +145,15 @@ func TestFileStore_SizeLimit(t *testing.T) {
 		}
 	})
 	t.Run("the limit must be positive", func(t *testing.T) {
-		_, err := file.NewStore(file.StoreOptions{Dir: t.TempDir(), MaxBytes: -1})
-		require.ErrorContains(t, err, "--max-config-bytes must be positive")
-		opts := file.StoreOptions{Dir: t.TempDir()}
+		for _, limit := range []int64{-1, 0} {
+			_, err := file.NewStore(file.StoreOptions{Dir: t.TempDir(), MaxBytes: limit})
+			require.ErrorContains(t, err, "MaxBytes must be > 0")
+		}
+		opts := file.DefaultStoreOptions()
+		opts.Dir = t.TempDir()
+		before := opts
 		require.NoError(t, opts.Validate())
-		require.Equal(t, file.DefaultStoreOptions().MaxBytes, opts.MaxBytes)
+		require.Equal(t, before, opts, "Validate changes nothing")
 		require.Equal(t, int64(plugin.DefaultMaxStoreBytes), opts.MaxBytes)
 	})
 }

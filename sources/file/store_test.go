@@ -21,7 +21,9 @@ import (
 
 func newFileStore(t *testing.T, dir string) *file.Store {
 	t.Helper()
-	s, err := file.NewStore(file.StoreOptions{Dir: dir, Create: true, Log: testr.New(t)})
+	opts := file.DefaultStoreOptions()
+	opts.Dir, opts.Create, opts.Log = dir, true, testr.New(t)
+	s, err := file.NewStore(opts)
 	require.NoError(t, err)
 	return s
 }
@@ -86,20 +88,22 @@ func TestNewFileStore_Validates(t *testing.T) {
 		err     string
 		missing bool // the error wraps ErrStoreMissing
 	}{
-		{name: "empty dir", dir: "", err: "--store-dir must not be empty"},
-		{name: "blank dir", dir: "  ", err: "--store-dir must not be empty"},
+		{name: "empty dir", dir: "", err: "Dir must not be empty"},
+		{name: "blank dir", dir: "  ", err: "Dir must not be empty"},
 		{name: "dir is a file", dir: plain, err: "is not a directory"},
-		{name: "missing dir is an error naming the flag", dir: filepath.Join(t.TempDir(), "typo"), err: "--store-dir", missing: true},
+		{name: "missing dir is an error naming the field", dir: filepath.Join(t.TempDir(), "typo"), err: "Dir ", missing: true},
 		{name: "missing dir is created when asked", dir: filepath.Join(t.TempDir(), "later"), create: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := file.NewStore(file.StoreOptions{Dir: c.dir, Create: c.create})
+			opts := file.DefaultStoreOptions()
+			opts.Dir, opts.Create = c.dir, c.create
+			s, err := file.NewStore(opts)
 			if c.err != "" {
 				require.ErrorContains(t, err, c.err)
 				if c.missing {
 					require.ErrorIs(t, err, sources.ErrStoreMissing)
-					require.ErrorContains(t, err, "--store-create")
+					require.ErrorContains(t, err, "set Create")
 					_, statErr := os.Stat(c.dir)
 					require.ErrorIs(t, statErr, os.ErrNotExist, "a missing dir must not be created unless asked")
 				}
@@ -286,7 +290,9 @@ func TestFileStore_UnreadableAndUnwritable(t *testing.T) {
 	t.Run("dir below a regular file is refused at once", func(t *testing.T) {
 		plain := filepath.Join(t.TempDir(), "plain")
 		require.NoError(t, os.WriteFile(plain, nil, 0o600))
-		_, err := file.NewStore(file.StoreOptions{Dir: filepath.Join(plain, "configs")})
+		opts := file.DefaultStoreOptions()
+		opts.Dir = filepath.Join(plain, "configs")
+		_, err := file.NewStore(opts)
 		require.ErrorContains(t, err, plain)
 		require.ErrorContains(t, err, "not a directory")
 	})
