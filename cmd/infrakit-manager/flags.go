@@ -47,6 +47,12 @@ func etcdFlagNames() map[string]string {
 	}
 }
 
+// tcpFlags are plugin.TCPOptions' fields set from --listen and its TLS
+// and --insecure flags.
+func tcpFlags() map[string]string {
+	return map[string]string{"Addr": "--listen", "TLS": "TLS (--tls-cert, --tls-key, --tls-ca)", "Insecure": "--insecure"}
+}
+
 // flagError is err with the fields that flags set named by their flags.
 func flagError(err error, flags map[string]string) error {
 	return field.Rename(err, flags)
