@@ -81,6 +81,13 @@ type Options struct {
 	// EtcdScale are the stored-group counts of the etcd scale model
 	// (section etcdscale).
 	EtcdScale []int
+	// Curve are the stored-group counts of the os and swarm cost curves
+	// (sections oscurve, swarmcurve). Defaults to 1,000, 10,000 and
+	// 100,000 (swarm: those its label holds).
+	Curve []int
+	// ScaleRows limits the scale section to the named rows (idle, resync,
+	// commit, frees, phantom, answer, takeovers). Defaults to all.
+	ScaleRows []string
 	// Sections limits the run to the named sections (commits, flips,
 	// handovers, takeovers, swarm, etcd, profile). Defaults to all; the report
 	// then holds only their rows.
