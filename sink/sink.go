@@ -32,13 +32,14 @@ const (
 	ResultOK          = "ok"          // the plugin answered with success
 	ResultError       = "error"       // the plugin answered with an error
 	ResultUnreachable = "unreachable" // not found, not reached, or no answer in time
+	ResultNotSent     = "not_sent"    // the send gate stopped the request before its bytes left (plugin.ErrNotSent)
 )
 
 // CallObserver is told about every downstream call, for metrics. It is called
 // on the caller's goroutine after the call and must not block.
 type CallObserver interface {
 	// ObserveCall: method is the Group method ("CommitGroup", ...), result
-	// one of ResultOK, ResultError, ResultUnreachable.
+	// one of ResultOK, ResultError, ResultUnreachable, ResultNotSent.
 	ObserveCall(method, result string, d time.Duration)
 }
 
@@ -97,7 +98,7 @@ func (d *Downstream) call(ctx context.Context, op string, id plugin.ID, f func(c
 	start := time.Now()
 	err := f(ctx)
 	took := time.Since(start)
-	d.log.V(2).Info("downstream call", "op", op, "group", id, "took", took, "error", err)
+	d.log.V(2).Info("downstream call", "op", op, "group", id, "took", took.String(), "error", err)
 	// The plugin's own answer goes back verbatim: it is what the user must see.
 	var rpcErr *plugin.RPCError
 	answered := errors.As(err, &rpcErr)
@@ -107,6 +108,8 @@ func (d *Downstream) call(ctx context.Context, op string, id plugin.ID, f func(c
 		case err == nil:
 		case answered:
 			result = ResultError
+		case errors.Is(err, plugin.ErrNotSent): // our own gate: the plugin was never asked
+			result = ResultNotSent
 		default:
 			result = ResultUnreachable
 		}
