@@ -170,10 +170,16 @@ func (o *Options) validate() error {
 	if o.CPUProfileDir == "" {
 		o.CPUProfileDir = filepath.Join(o.Build, "bench-profiles")
 	}
-	known := []string{"commits", "flips", "handovers", "takeovers", "forward", "swarm", "etcd", "scale", "etcdscale", "profile"}
+	known := []string{"commits", "flips", "handovers", "takeovers", "forward", "swarm", "etcd", "scale", "etcdscale", "oscurve", "swarmcurve", "profile"}
 	for _, s := range o.Sections {
 		if !slices.Contains(known, s) {
 			errs = append(errs, fmt.Errorf("bench: unknown section %q (known: %s)", s, strings.Join(known, ", ")))
+		}
+	}
+	rows := []string{"idle", "resync", "commit", "frees", "phantom", "answer", "takeovers"}
+	for _, r := range o.ScaleRows {
+		if !slices.Contains(rows, r) {
+			errs = append(errs, fmt.Errorf("bench: unknown scale row %q (known: %s)", r, strings.Join(rows, ", ")))
 		}
 	}
 	if len(o.Takeovers) == 0 {
