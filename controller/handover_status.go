@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/infrakit-manager/manager/plugin"
-	"github.com/infrakit-manager/manager/sources"
 )
 
 // newHandover builds the handover of r's lease from the options and hooks
@@ -131,5 +130,3 @@ func (h *handover) waitCurrent(ctx context.Context) {
 		}
 	}
 }
-
-var _ sources.Handover = (*sources.FileHandover)(nil)

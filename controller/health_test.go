@@ -19,6 +19,7 @@ import (
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -36,11 +37,16 @@ func withChecks(c *ops.Checks) func(*Options) { return func(o *Options) { o.Chec
 // swapped for an empty one is unknown, never empty: the leader frees
 // nothing, Status and /readyz say why, it recovers by itself when the dir
 // is back, and writing {} resets it (then the groups are freed).
+// The file store is the writeChecker the health loop asks in os mode.
+var _ writeChecker = (*file.Store)(nil)
+
 func TestStore_VanishedIsUnknown(t *testing.T) {
 	for _, swap := range []bool{false, true} {
 		t.Run(fmt.Sprintf("swapped=%t", swap), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "store")
-			fs, err := sources.NewFileStore(sources.FileStoreOptions{Dir: dir, Create: true})
+			so := file.DefaultStoreOptions()
+			so.Dir, so.Create = dir, true
+			fs, err := file.NewStore(so)
 			require.NoError(t, err)
 			checks := &ops.Checks{}
 			var syncErrors atomic.Int32

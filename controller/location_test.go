@@ -14,6 +14,7 @@ import (
 
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 func locationOf(t *testing.T, m *Manager) string {
@@ -27,7 +28,7 @@ func locationOf(t *testing.T, m *Manager) string {
 }
 
 func TestLeaderLocation(t *testing.T) {
-	locs, err := sources.NewFileLocation(filepath.Join(t.TempDir(), "leader"))
+	locs, err := file.NewLocation(filepath.Join(t.TempDir(), "leader"))
 	require.NoError(t, err)
 	const url1 = "https://127.0.0.1:24801"
 	checks := &ops.Checks{}

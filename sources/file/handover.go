@@ -1,6 +1,6 @@
 //go:build unix
 
-package sources
+package file
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/infrakit-manager/manager/sources"
 )
 
 const (
@@ -25,76 +27,76 @@ const (
 	handoverMaxBytes = 64 << 10
 )
 
-// FileHandover is os mode's handover record: <store-dir>/handover.json,
+// Handover is os mode's handover record: <store-dir>/handover.json,
 // changed under a flock of <store-dir>/.handover.lock and replaced
 // atomically (temp file, fsync, rename, fsync of the directory).
-type FileHandover struct {
+type Handover struct {
 	dir string
 }
 
-var _ Handover = (*FileHandover)(nil)
+var _ sources.Handover = (*Handover)(nil)
 
-// NewFileHandover returns the handover record of the store directory dir.
+// NewHandover returns the handover record of the store directory dir.
 // It touches nothing on disk.
-func NewFileHandover(dir string) (*FileHandover, error) {
+func NewHandover(dir string) (*Handover, error) {
 	if strings.TrimSpace(dir) == "" {
-		return nil, errors.New("--store-dir must not be empty")
+		return nil, errors.New("handover record: the store directory is empty")
 	}
-	return &FileHandover{dir: dir}, nil
+	return &Handover{dir: dir}, nil
 }
 
 // Path is the record's path.
-func (h *FileHandover) Path() string { return filepath.Join(h.dir, handoverFileName) }
+func (h *Handover) Path() string { return filepath.Join(h.dir, handoverFileName) }
 
 // Load reads the record; a missing file is an empty record.
-func (h *FileHandover) Load(ctx context.Context) (HandoverRecord, error) {
+func (h *Handover) Load(ctx context.Context) (sources.HandoverRecord, error) {
 	if err := ctx.Err(); err != nil {
-		return HandoverRecord{}, err
+		return sources.HandoverRecord{}, err
 	}
 	data, err := readRegular(h.Path(), handoverMaxBytes)
 	if errors.Is(err, fs.ErrNotExist) {
-		return HandoverRecord{}, nil
+		return sources.HandoverRecord{}, nil
 	}
 	if err != nil {
-		return HandoverRecord{}, fmt.Errorf("read handover record: %w", err)
+		return sources.HandoverRecord{}, fmt.Errorf("read handover record: %w", err)
 	}
-	var rec HandoverRecord
+	var rec sources.HandoverRecord
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return HandoverRecord{}, fmt.Errorf("handover record %s: %w: %w", h.Path(), ErrCorrupt, err)
+		return sources.HandoverRecord{}, fmt.Errorf("handover record %s: %w: %w", h.Path(), sources.ErrCorrupt, err)
 	}
 	return rec, nil
 }
 
 // Claim records a new term; see Handover.
-func (h *FileHandover) Claim(ctx context.Context, holder, instance string) (HandoverRecord, uint64, error) {
+func (h *Handover) Claim(ctx context.Context, holder, instance string) (sources.HandoverRecord, uint64, error) {
 	unlock, err := h.lock(ctx)
 	if err != nil {
-		return HandoverRecord{}, 0, err
+		return sources.HandoverRecord{}, 0, err
 	}
 	defer unlock()
 	rec, loadErr := h.Load(ctx)
-	if loadErr != nil && !errors.Is(loadErr, ErrCorrupt) {
-		return HandoverRecord{}, 0, loadErr
+	if loadErr != nil && !errors.Is(loadErr, sources.ErrCorrupt) {
+		return sources.HandoverRecord{}, 0, loadErr
 	}
 	if loadErr != nil {
-		rec = HandoverRecord{} // replaced: the history is lost
+		rec = sources.HandoverRecord{} // replaced: the history is lost
 	}
 	n := uint64(1)
 	if last, ok := rec.Newest(); ok {
 		n = last.Term + 1
 	}
-	rec.Terms = append(rec.Terms, HandoverTerm{Term: n, Holder: holder, Instance: instance})
+	rec.Terms = append(rec.Terms, sources.HandoverTerm{Term: n, Holder: holder, Instance: instance})
 	if len(rec.Terms) > handoverKeep {
-		rec.Terms = append([]HandoverTerm(nil), rec.Terms[len(rec.Terms)-handoverKeep:]...)
+		rec.Terms = append([]sources.HandoverTerm(nil), rec.Terms[len(rec.Terms)-handoverKeep:]...)
 	}
 	if err := h.write(ctx, rec); err != nil {
-		return HandoverRecord{}, 0, err
+		return sources.HandoverRecord{}, 0, err
 	}
 	return rec, n, loadErr
 }
 
 // Release marks a term released; see Handover.
-func (h *FileHandover) Release(ctx context.Context, n uint64, instance string, clear bool) error {
+func (h *Handover) Release(ctx context.Context, n uint64, instance string, clear bool) error {
 	unlock, err := h.lock(ctx)
 	if err != nil {
 		return err
@@ -113,13 +115,13 @@ func (h *FileHandover) Release(ctx context.Context, n uint64, instance string, c
 			return h.write(ctx, rec)
 		}
 	}
-	return fmt.Errorf("release term %d: %w", n, ErrTermUnknown)
+	return fmt.Errorf("release term %d: %w", n, sources.ErrTermUnknown)
 }
 
 // lock takes the record's lock. It never creates the store directory: a
 // directory that vanished is the store's fault to report, and a claim
 // there fails (the new leader then waits for the lease).
-func (h *FileHandover) lock(ctx context.Context) (func(), error) {
+func (h *Handover) lock(ctx context.Context) (func(), error) {
 	fi, err := os.Stat(h.dir)
 	if err != nil {
 		return nil, fmt.Errorf("handover record: %w", err)
@@ -131,7 +133,7 @@ func (h *FileHandover) lock(ctx context.Context) (func(), error) {
 }
 
 // write replaces the record atomically and durably.
-func (h *FileHandover) write(ctx context.Context, rec HandoverRecord) (err error) {
+func (h *Handover) write(ctx context.Context, rec sources.HandoverRecord) (err error) {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package sources_test
+package file_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	clocktesting "k8s.io/utils/clock/testing"
 
-	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -27,7 +27,15 @@ const (
 	longPoll = time.Hour
 )
 
-func newFileLeadership(t *testing.T, opts sources.FileLeadershipOptions) *sources.FileLeadership {
+func leadershipOptions(path, name string) file.LeadershipOptions {
+	o := file.DefaultLeadershipOptions()
+	o.Path, o.Name = path, name
+	return o
+}
+
+// newFileLeadership fills in opts' zero Name, PollInterval, Clock and Log
+// with the test's choices and validates the result.
+func newFileLeadership(t *testing.T, opts file.LeadershipOptions) *file.Leadership {
 	t.Helper()
 	if opts.Name == "" {
 		opts.Name = leaderName
@@ -35,10 +43,13 @@ func newFileLeadership(t *testing.T, opts sources.FileLeadershipOptions) *source
 	if opts.PollInterval == 0 {
 		opts.PollInterval = longPoll
 	}
+	if opts.Clock == nil {
+		opts.Clock = file.DefaultLeadershipOptions().Clock
+	}
 	if opts.Log.GetSink() == nil {
 		opts.Log = testr.New(t)
 	}
-	l, err := sources.NewFileLeadership(opts)
+	l, err := file.NewLeadership(opts)
 	require.NoError(t, err)
 	return l
 }
@@ -55,7 +66,7 @@ func replaceFile(t *testing.T, path, content string) {
 func TestFileLeadership_Contract(t *testing.T) {
 	sourcestest.RunLeadershipContract(t, func(t *testing.T) sourcestest.LeadershipFixture {
 		path := filepath.Join(t.TempDir(), "leader")
-		l := newFileLeadership(t, sources.FileLeadershipOptions{Path: path})
+		l := newFileLeadership(t, file.LeadershipOptions{Path: path})
 		return sourcestest.LeadershipFixture{
 			L: l,
 			Set: func(leader bool) {
@@ -95,7 +106,7 @@ func TestParseLeaderFile(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.content+"|"+c.name, "\n", `\n`), func(t *testing.T) {
-			require.Equal(t, c.leader, sources.ParseLeaderFile([]byte(c.content), c.name))
+			require.Equal(t, c.leader, file.ParseLeaderFile([]byte(c.content), c.name))
 		})
 	}
 }
@@ -103,17 +114,22 @@ func TestParseLeaderFile(t *testing.T) {
 func TestNewFileLeadership_Validates(t *testing.T) {
 	cases := []struct {
 		name string
-		opts sources.FileLeadershipOptions
+		opts file.LeadershipOptions
 		err  string
 	}{
-		{name: "no path", opts: sources.FileLeadershipOptions{Name: "g"}, err: "--leader-file must not be empty"},
-		{name: "no name", opts: sources.FileLeadershipOptions{Path: "leader"}, err: "--name must not be empty"},
-		{name: "negative poll", opts: sources.FileLeadershipOptions{Path: "leader", Name: "g", PollInterval: -time.Second}, err: "poll interval must be positive"},
-		{name: "defaults", opts: sources.FileLeadershipOptions{Path: "leader", Name: "g"}},
+		{name: "no path", opts: leadershipOptions("", "g"), err: "Path must not be empty"},
+		{name: "no name", opts: leadershipOptions("leader", ""), err: "Name must not be empty"},
+		{name: "negative poll", opts: func() file.LeadershipOptions {
+			o := leadershipOptions("leader", "g")
+			o.PollInterval = -time.Second
+			return o
+		}(), err: "PollInterval must be > 0"},
+		{name: "zero options", opts: file.LeadershipOptions{Path: "leader", Name: "g"}, err: "PollInterval must be > 0, got 0s\nClock must not be nil"},
+		{name: "defaults", opts: leadershipOptions("leader", "g")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := sources.NewFileLeadership(c.opts)
+			_, err := file.NewLeadership(c.opts)
 			if c.err == "" {
 				require.NoError(t, err)
 				return
@@ -149,7 +165,7 @@ func TestFileLeadership_Check(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "leader")
 			c.setup(t, path)
-			l := newFileLeadership(t, sources.FileLeadershipOptions{Path: path})
+			l := newFileLeadership(t, file.LeadershipOptions{Path: path})
 			st, err := l.Check(t.Context())
 			if c.err == "" {
 				require.NoError(t, err)
@@ -165,7 +181,7 @@ func TestFileLeadership_Check(t *testing.T) {
 }
 
 // leaderNow checks the file once and fails the test on an error.
-func leaderNow(t *testing.T, l *sources.FileLeadership) bool {
+func leaderNow(t *testing.T, l *file.Leadership) bool {
 	t.Helper()
 	st, err := l.Check(t.Context())
 	require.NoError(t, err)
@@ -175,7 +191,7 @@ func leaderNow(t *testing.T, l *sources.FileLeadership) bool {
 func TestFileLeadership_WatchPokesOnEveryKindOfWrite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "leader")
 	replaceFile(t, path, "group2\n")
-	l := newFileLeadership(t, sources.FileLeadershipOptions{Path: path})
+	l := newFileLeadership(t, file.LeadershipOptions{Path: path})
 	p := sourcestest.StartPokes(t, l)
 	p.Next(t)
 
@@ -213,7 +229,7 @@ func TestFileLeadership_PollRewatchesAMissingDirectory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "shared")
 	path := filepath.Join(dir, "leader")
 	clk := clocktesting.NewFakeClock(time.Now())
-	l := newFileLeadership(t, sources.FileLeadershipOptions{Path: path, Clock: clk})
+	l := newFileLeadership(t, file.LeadershipOptions{Path: path, Clock: clk})
 	p := sourcestest.StartPokes(t, l)
 	p.Next(t)
 
@@ -235,7 +251,7 @@ func TestFileLeadership_PollRewatchesAMissingDirectory(t *testing.T) {
 func TestFileLeadership_WatchExitsWithAllGoroutines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "leader")
 	replaceFile(t, path, "group")
-	l := newFileLeadership(t, sources.FileLeadershipOptions{Path: path, Log: logr.Discard()})
+	l := newFileLeadership(t, file.LeadershipOptions{Path: path, Log: logr.Discard()})
 	baseline := runtime.NumGoroutine()
 
 	for range 3 {

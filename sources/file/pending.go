@@ -1,6 +1,6 @@
 //go:build unix
 
-package sources
+package file
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/infrakit-manager/manager/sources"
 )
 
 // Prepare encodes cfg (only the groups that changed since the file this
@@ -19,7 +21,7 @@ import (
 // version already differs from expected, with ErrCorrupt if the stored file
 // cannot be decoded, and with ErrTooLarge (nothing written) if cfg encodes
 // to more than MaxBytes. The caller must Commit or Abort the result.
-func (s *FileStore) Prepare(ctx context.Context, cfg Config, expected Version) (Pending, error) {
+func (s *Store) Prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
 	base, err := s.refresh(ctx)
 	if err != nil {
 		return nil, s.saveErr(err)
@@ -37,7 +39,7 @@ func (s *FileStore) Prepare(ctx context.Context, cfg Config, expected Version) (
 	}
 	if size := next.size(); size > s.maxBytes {
 		return nil, fmt.Errorf("save config %s: %w: the config encodes to %d bytes, the limit is %d bytes (--max-config-bytes)",
-			s.path, ErrTooLarge, size, s.maxBytes)
+			s.path, sources.ErrTooLarge, size, s.maxBytes)
 	}
 	if err := p.writeTemp(ctx); err != nil {
 		p.Abort()
@@ -48,8 +50,8 @@ func (s *FileStore) Prepare(ctx context.Context, cfg Config, expected Version) (
 
 // filePending is a prepared save: a synced temp file, or nothing to write.
 type filePending struct {
-	s        *FileStore
-	expected Version
+	s        *Store
+	expected sources.Version
 	layout   *layout
 
 	mu   sync.Mutex
@@ -57,7 +59,7 @@ type filePending struct {
 	done bool
 }
 
-var _ Pending = (*filePending)(nil)
+var _ sources.Pending = (*filePending)(nil)
 
 func (p *filePending) writeTemp(ctx context.Context) (err error) {
 	// Dir is never created here: a Dir that vanished is ErrStoreGone
@@ -97,7 +99,7 @@ func (p *filePending) writeTemp(ctx context.Context) (err error) {
 // if the stored version still equals the expected one; otherwise it
 // returns ErrConflict and changes nothing. Commit runs once: a second call
 // is an error.
-func (p *filePending) Commit(ctx context.Context) (Version, error) {
+func (p *filePending) Commit(ctx context.Context) (sources.Version, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done {
@@ -180,13 +182,13 @@ func (p *filePending) removeTemp() {
 // save treats it as left over by a crashed writer (and it must be unlocked).
 const unchangedFor = 10 * time.Second
 
-func (s *FileStore) conflict(stored, expected Version) error {
-	return fmt.Errorf("save config %s: %w (stored %q, expected %q)", s.path, ErrConflict, stored, expected)
+func (s *Store) conflict(stored, expected sources.Version) error {
+	return fmt.Errorf("save config %s: %w (stored %q, expected %q)", s.path, sources.ErrConflict, stored, expected)
 }
 
 // saveErr adds the save's context to an error from reading the config,
 // which already names the file.
-func (s *FileStore) saveErr(err error) error {
+func (s *Store) saveErr(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("save config %s: %w", s.path, err)
 	}
@@ -195,7 +197,7 @@ func (s *FileStore) saveErr(err error) error {
 
 // removeStaleTemps deletes temp files left by crashed saves: those nobody
 // holds locked and nobody changed for a while.
-func (s *FileStore) removeStaleTemps() {
+func (s *Store) removeStaleTemps() {
 	matches, err := filepath.Glob(filepath.Join(s.dir, tempFilePrefix+"*"))
 	if err != nil {
 		return
@@ -207,7 +209,7 @@ func (s *FileStore) removeStaleTemps() {
 	}
 }
 
-func (s *FileStore) removeIfStale(path string) bool {
+func (s *Store) removeIfStale(path string) bool {
 	// O_NONBLOCK and O_NOFOLLOW: whatever sits there, opening it must not hang.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_NOCTTY, 0)
 	if err != nil {

@@ -1,4 +1,4 @@
-package sources_test
+package file_test
 
 import (
 	"os"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -100,9 +101,11 @@ func requireMode(want os.FileMode) func(t *testing.T, path string) {
 }
 
 func TestFileStore_SizeLimit(t *testing.T) {
-	newLimited := func(t *testing.T, dir string, limit int64) *sources.FileStore {
+	newLimited := func(t *testing.T, dir string, limit int64) *file.Store {
 		t.Helper()
-		s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: dir, MaxBytes: limit, Log: testr.New(t)})
+		opts := file.DefaultStoreOptions()
+		opts.Dir, opts.MaxBytes, opts.Log = dir, limit, testr.New(t)
+		s, err := file.NewStore(opts)
 		require.NoError(t, err)
 		return s
 	}
@@ -142,11 +145,15 @@ func TestFileStore_SizeLimit(t *testing.T) {
 		}
 	})
 	t.Run("the limit must be positive", func(t *testing.T) {
-		_, err := sources.NewFileStore(sources.FileStoreOptions{Dir: t.TempDir(), MaxBytes: -1})
-		require.ErrorContains(t, err, "--max-config-bytes must be positive")
-		opts := sources.FileStoreOptions{Dir: t.TempDir()}
+		for _, limit := range []int64{-1, 0} {
+			_, err := file.NewStore(file.StoreOptions{Dir: t.TempDir(), MaxBytes: limit})
+			require.ErrorContains(t, err, "MaxBytes must be > 0")
+		}
+		opts := file.DefaultStoreOptions()
+		opts.Dir = t.TempDir()
+		before := opts
 		require.NoError(t, opts.Validate())
-		require.Equal(t, sources.DefaultFileStoreOptions().MaxBytes, opts.MaxBytes)
+		require.Equal(t, before, opts, "Validate changes nothing")
 		require.Equal(t, int64(plugin.DefaultMaxStoreBytes), opts.MaxBytes)
 	})
 }

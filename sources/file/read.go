@@ -1,6 +1,6 @@
 //go:build unix
 
-package sources
+package file
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/infrakit-manager/manager/sources"
 )
 
 // readChunk is how much of the config file is read between two looks at ctx.
@@ -38,7 +40,7 @@ func stampOf(fi fs.FileInfo) stamp {
 
 // statConfig returns the stamp of the config file; ok is false if there is
 // no file.
-func (s *FileStore) statConfig() (stamp, bool, error) {
+func (s *Store) statConfig() (stamp, bool, error) {
 	fi, err := os.Stat(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -54,7 +56,7 @@ func (s *FileStore) statConfig() (stamp, bool, error) {
 // a hang), refuses a file over the size limit instead of reading part of it,
 // honours ctx between chunks, and reads again if the file changed while it
 // was read. A missing file is ok == false.
-func (s *FileStore) readConfig(ctx context.Context) (data []byte, st stamp, ok bool, err error) {
+func (s *Store) readConfig(ctx context.Context) (data []byte, st stamp, ok bool, err error) {
 	for attempt := 0; ; attempt++ {
 		data, st, ok, changed, err := s.readOnce(ctx)
 		if err != nil || !changed || attempt == 2 {
@@ -66,7 +68,7 @@ func (s *FileStore) readConfig(ctx context.Context) (data []byte, st stamp, ok b
 	}
 }
 
-func (s *FileStore) readOnce(ctx context.Context) (data []byte, st stamp, ok, changed bool, err error) {
+func (s *Store) readOnce(ctx context.Context) (data []byte, st stamp, ok, changed bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, stamp{}, false, false, err
 	}
@@ -120,24 +122,24 @@ func (s *FileStore) readOnce(ctx context.Context) (data []byte, st stamp, ok, ch
 
 // checkRegular refuses anything at the config path that is not a regular
 // file (after following symlinks).
-func (s *FileStore) checkRegular(fi fs.FileInfo) error {
+func (s *Store) checkRegular(fi fs.FileInfo) error {
 	switch m := fi.Mode(); {
 	case m.IsRegular():
 		return nil
 	case m.IsDir():
 		return fmt.Errorf("read config %s: is a directory, not a file: remove it or point --store-dir elsewhere", s.path)
 	default:
-		return fmt.Errorf("read config %s: is a %s, not a regular file: remove it or point --store-dir elsewhere: %w", s.path, fileKind(m), ErrNotRegular)
+		return fmt.Errorf("read config %s: is a %s, not a regular file: remove it or point --store-dir elsewhere: %w", s.path, fileKind(m), sources.ErrNotRegular)
 	}
 }
 
-func (s *FileStore) tooLarge(size int64) error {
+func (s *Store) tooLarge(size int64) error {
 	return fmt.Errorf("read config %s: %w: the file is %d bytes, the limit is %d bytes (--max-config-bytes)",
-		s.path, ErrTooLarge, size, s.maxBytes)
+		s.path, sources.ErrTooLarge, size, s.maxBytes)
 }
 
 // pathErr makes sure err names the config file.
-func (s *FileStore) pathErr(err error) error {
+func (s *Store) pathErr(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return err

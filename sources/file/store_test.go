@@ -1,4 +1,4 @@
-package sources_test
+package file_test
 
 import (
 	"bytes"
@@ -15,12 +15,15 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
-func newFileStore(t *testing.T, dir string) *sources.FileStore {
+func newFileStore(t *testing.T, dir string) *file.Store {
 	t.Helper()
-	s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: dir, Create: true, Log: testr.New(t)})
+	opts := file.DefaultStoreOptions()
+	opts.Dir, opts.Create, opts.Log = dir, true, testr.New(t)
+	s, err := file.NewStore(opts)
 	require.NoError(t, err)
 	return s
 }
@@ -76,8 +79,8 @@ func TestFileStore_ForeignWriteContract(t *testing.T) {
 }
 
 func TestNewFileStore_Validates(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "plain")
-	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	plain := filepath.Join(t.TempDir(), "plain")
+	require.NoError(t, os.WriteFile(plain, nil, 0o600))
 	cases := []struct {
 		name    string
 		dir     string
@@ -85,20 +88,22 @@ func TestNewFileStore_Validates(t *testing.T) {
 		err     string
 		missing bool // the error wraps ErrStoreMissing
 	}{
-		{name: "empty dir", dir: "", err: "--store-dir must not be empty"},
-		{name: "blank dir", dir: "  ", err: "--store-dir must not be empty"},
-		{name: "dir is a file", dir: file, err: "is not a directory"},
-		{name: "missing dir is an error naming the flag", dir: filepath.Join(t.TempDir(), "typo"), err: "--store-dir", missing: true},
+		{name: "empty dir", dir: "", err: "Dir must not be empty"},
+		{name: "blank dir", dir: "  ", err: "Dir must not be empty"},
+		{name: "dir is a file", dir: plain, err: "is not a directory"},
+		{name: "missing dir is an error naming the field", dir: filepath.Join(t.TempDir(), "typo"), err: "Dir ", missing: true},
 		{name: "missing dir is created when asked", dir: filepath.Join(t.TempDir(), "later"), create: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: c.dir, Create: c.create})
+			opts := file.DefaultStoreOptions()
+			opts.Dir, opts.Create = c.dir, c.create
+			s, err := file.NewStore(opts)
 			if c.err != "" {
 				require.ErrorContains(t, err, c.err)
 				if c.missing {
 					require.ErrorIs(t, err, sources.ErrStoreMissing)
-					require.ErrorContains(t, err, "--store-create")
+					require.ErrorContains(t, err, "set Create")
 					_, statErr := os.Stat(c.dir)
 					require.ErrorIs(t, statErr, os.ErrNotExist, "a missing dir must not be created unless asked")
 				}
@@ -110,13 +115,13 @@ func TestNewFileStore_Validates(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
 			_, err = os.Stat(s.Path())
-			require.ErrorIs(t, err, os.ErrNotExist, "NewFileStore writes no config")
+			require.ErrorIs(t, err, os.ErrNotExist, "NewStore writes no config")
 		})
 	}
 }
 
 func TestFileStore_OriginalFileIsByteCompatible(t *testing.T) {
-	original, err := os.ReadFile(filepath.Join("testdata", "original-global.config"))
+	original, err := os.ReadFile(filepath.Join("..", "testdata", "original-global.config"))
 	require.NoError(t, err)
 
 	cfg, err := sources.DecodeConfig(original)
@@ -182,7 +187,7 @@ func TestFileStore_HandWrittenOriginalFormat(t *testing.T) {
 }
 
 func TestFileStore_CorruptFileIsReportedAndNeverOverwritten(t *testing.T) {
-	original, err := os.ReadFile(filepath.Join("testdata", "original-global.config"))
+	original, err := os.ReadFile(filepath.Join("..", "testdata", "original-global.config"))
 	require.NoError(t, err)
 	cases := []struct {
 		name    string
@@ -283,10 +288,12 @@ func TestFileStore_UnreadableAndUnwritable(t *testing.T) {
 		require.Equal(t, "not a dir", string(data))
 	})
 	t.Run("dir below a regular file is refused at once", func(t *testing.T) {
-		file := filepath.Join(t.TempDir(), "plain")
-		require.NoError(t, os.WriteFile(file, nil, 0o600))
-		_, err := sources.NewFileStore(sources.FileStoreOptions{Dir: filepath.Join(file, "configs")})
-		require.ErrorContains(t, err, file)
+		plain := filepath.Join(t.TempDir(), "plain")
+		require.NoError(t, os.WriteFile(plain, nil, 0o600))
+		opts := file.DefaultStoreOptions()
+		opts.Dir = filepath.Join(plain, "configs")
+		_, err := file.NewStore(opts)
+		require.ErrorContains(t, err, plain)
 		require.ErrorContains(t, err, "not a directory")
 	})
 	t.Run("read-only dir", func(t *testing.T) {

@@ -1,4 +1,4 @@
-package sources
+package file
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
 )
 
 // The stored format is json.MarshalIndent(GlobalSpec, "  ", "  "). Indenting
@@ -31,7 +32,7 @@ const (
 	groupsClose = "\n    }"
 	rootClose   = "\n  }"
 	emptyOpen   = "{\n    \"Groups\": {}"
-	// versionPrefix marks a FileStore Version: the digest of the config.
+	// versionPrefix marks a Store Version: the digest of the config.
 	versionPrefix = "cfg:"
 )
 
@@ -39,7 +40,7 @@ const (
 // store and never changed) and its encoded lines, `      "id": {…}`.
 type fragment struct {
 	id    plugin.ID
-	entry Entry
+	entry sources.Entry
 	text  []byte
 	sum   digest
 }
@@ -76,25 +77,25 @@ func (d digest) sub(o digest) digest {
 	return d
 }
 
-func (d digest) version() Version {
+func (d digest) version() sources.Version {
 	var raw [32]byte
 	for i, w := range d {
 		for j := range 8 {
 			raw[i*8+j] = byte(w >> (56 - 8*j))
 		}
 	}
-	return Version(versionPrefix + hex.EncodeToString(raw[:]))
+	return sources.Version(versionPrefix + hex.EncodeToString(raw[:]))
 }
 
 // encodeFragment encodes one group exactly as EncodeConfig would place it.
 // The entry's Properties are copied, so the caller may reuse its bytes.
-func encodeFragment(id plugin.ID, e Entry) (*fragment, error) {
+func encodeFragment(id plugin.ID, e sources.Entry) (*fragment, error) {
 	return encodeChecked(id, e, true)
 }
 
 // encodeDecoded is encodeFragment for an entry that DecodeConfig made: its
 // Properties are one valid JSON value already, and are kept, not copied.
-func encodeDecoded(id plugin.ID, e Entry) (*fragment, error) {
+func encodeDecoded(id plugin.ID, e sources.Entry) (*fragment, error) {
 	f, err := encodeChecked(id, e, false)
 	if err == nil {
 		f.entry = e
@@ -102,7 +103,7 @@ func encodeDecoded(id plugin.ID, e Entry) (*fragment, error) {
 	return f, err
 }
 
-func encodeChecked(id plugin.ID, e Entry, check bool) (*fragment, error) {
+func encodeChecked(id plugin.ID, e sources.Entry, check bool) (*fragment, error) {
 	// Checked alone: inside the entry, `1,"x":2` would pass for valid.
 	if check && len(e.Properties) > 0 && !json.Valid(e.Properties) {
 		return nil, fmt.Errorf("encode config: group %q: properties are not valid JSON", id)
@@ -117,7 +118,7 @@ func encodeChecked(id plugin.ID, e Entry, check bool) (*fragment, error) {
 	}
 	text := make([]byte, 0, len(entryIndent)+len(key)+2+len(body))
 	text = append(append(append(append(text, entryIndent...), key...), ": "...), body...)
-	owned := Entry{Plugin: e.Plugin}
+	owned := sources.Entry{Plugin: e.Plugin}
 	if e.Properties != nil {
 		owned.Properties = bytes.Clone(e.Properties)
 	}
@@ -128,7 +129,7 @@ func encodeChecked(id plugin.ID, e Entry, check bool) (*fragment, error) {
 // where it can be: Marshal would only compact the properties (json.Indent
 // skips the same blanks) unless they hold what it escapes (<, >, &, U+2028,
 // U+2029), which takes the long way.
-func indentEntry(e Entry) ([]byte, error) {
+func indentEntry(e sources.Entry) ([]byte, error) {
 	props := bytes.Trim(e.Properties, " \t\r\n")
 	if e.Properties == nil {
 		props = []byte("null")
@@ -155,7 +156,7 @@ func indentEntry(e Entry) ([]byte, error) {
 // holds reports whether f already encodes e: the same plugin and the same
 // properties, found by identity first (the bytes a Load handed out and the
 // caller passed back) and by content otherwise.
-func (f *fragment) holds(e Entry) bool {
+func (f *fragment) holds(e sources.Entry) bool {
 	if f.entry.Plugin != e.Plugin || len(f.entry.Properties) != len(e.Properties) ||
 		(f.entry.Properties == nil) != (e.Properties == nil) {
 		return false
@@ -178,7 +179,7 @@ type layout struct {
 	// dest are the pending destroys (Config.Destroying), owned and never
 	// changed; tail is their encoding, `,\n    "Destroying": {…}`, or nil.
 	// There are few, so the tail is encoded whole when they change.
-	dest map[plugin.ID]Entry
+	dest map[plugin.ID]sources.Entry
 	tail []byte
 }
 
@@ -204,7 +205,7 @@ func (l *layout) size() int64 {
 	return int64(len(frameOpen)+len(groupsClose)+len(l.tail)+len(rootClose)+2*len(l.order)-1) + l.text
 }
 
-func (l *layout) version() Version { return l.sum.version() }
+func (l *layout) version() sources.Version { return l.sum.version() }
 
 // appendTo appends the assembled file to dst.
 func (l *layout) appendTo(dst []byte) []byte {
@@ -257,7 +258,7 @@ func (l *layout) matches(data []byte) bool {
 
 // next returns the layout of cfg, reusing l's fragments for unchanged
 // groups and encoding the others; l itself when cfg is what l holds.
-func (l *layout) next(cfg Config) (*layout, error) {
+func (l *layout) next(cfg sources.Config) (*layout, error) {
 	n, err := l.nextGroups(cfg)
 	if err != nil || sameEntries(n.dest, cfg.Destroying) {
 		return n, err
@@ -270,7 +271,7 @@ func (l *layout) next(cfg Config) (*layout, error) {
 
 // setDestroying makes dest the pending destroys of a layout under
 // construction, encoding its tail.
-func (l *layout) setDestroying(dest map[plugin.ID]Entry) error {
+func (l *layout) setDestroying(dest map[plugin.ID]sources.Entry) error {
 	if len(l.tail) > 0 {
 		l.sum = l.sum.sub(digestOf(l.tail))
 	}
@@ -278,12 +279,12 @@ func (l *layout) setDestroying(dest map[plugin.ID]Entry) error {
 	if len(dest) == 0 {
 		return nil
 	}
-	owned := make(map[plugin.ID]Entry, len(dest))
+	owned := make(map[plugin.ID]sources.Entry, len(dest))
 	for id, e := range dest {
 		if len(e.Properties) > 0 && !json.Valid(e.Properties) {
 			return fmt.Errorf("encode config: group %q: properties are not valid JSON", id)
 		}
-		owned[id] = Entry{Plugin: e.Plugin, Properties: bytes.Clone(e.Properties)}
+		owned[id] = sources.Entry{Plugin: e.Plugin, Properties: bytes.Clone(e.Properties)}
 	}
 	body, err := json.MarshalIndent(owned, "    ", "  ")
 	if err != nil {
@@ -296,7 +297,7 @@ func (l *layout) setDestroying(dest map[plugin.ID]Entry) error {
 }
 
 // sameEntries reports whether two entry maps hold the same entries.
-func sameEntries(a, b map[plugin.ID]Entry) bool {
+func sameEntries(a, b map[plugin.ID]sources.Entry) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -310,7 +311,7 @@ func sameEntries(a, b map[plugin.ID]Entry) bool {
 }
 
 // nextGroups is next for the groups alone; the result keeps l's tail.
-func (l *layout) nextGroups(cfg Config) (*layout, error) {
+func (l *layout) nextGroups(cfg sources.Config) (*layout, error) {
 	var changed map[plugin.ID]*fragment
 	kept, replaced := 0, 0
 	for id, e := range cfg.Groups {

@@ -1,4 +1,4 @@
-package sources
+package file
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/infrakit-manager/manager/sources"
 )
 
 // readRegular reads a whole regular file of at most limit bytes. It opens
@@ -25,10 +27,10 @@ func readRegular(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is a %s, not a regular file: %w", path, fileKind(fi.Mode()), ErrNotRegular)
+		return nil, fmt.Errorf("%s is a %s, not a regular file: %w", path, fileKind(fi.Mode()), sources.ErrNotRegular)
 	}
 	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s holds %d bytes, more than the limit of %d: %w", path, fi.Size(), limit, ErrTooLarge)
+		return nil, fmt.Errorf("%s holds %d bytes, more than the limit of %d: %w", path, fi.Size(), limit, sources.ErrTooLarge)
 	}
 	// Read one byte past the limit: the file may have grown since Stat.
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
@@ -36,7 +38,7 @@ func readRegular(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s holds more than the limit of %d bytes: %w", path, limit, ErrTooLarge)
+		return nil, fmt.Errorf("%s holds more than the limit of %d bytes: %w", path, limit, sources.ErrTooLarge)
 	}
 	return data, nil
 }

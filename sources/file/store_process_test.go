@@ -1,4 +1,4 @@
-package sources_test
+package file_test
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -67,7 +68,7 @@ func requireGroups(t *testing.T, s sources.Store, prefixes []string, n int) {
 
 func TestFileStore_TwoInstancesOnOneDirLoseNoUpdate(t *testing.T) {
 	dir := t.TempDir()
-	stores := []*sources.FileStore{newFileStore(t, dir), newFileStore(t, dir)}
+	stores := []*file.Store{newFileStore(t, dir), newFileStore(t, dir)}
 	const perWriter = 10
 	prefixes := []string{"a", "b", "c", "d"}
 	var wg sync.WaitGroup

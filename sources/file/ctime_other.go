@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package sources
+package file
 
 import "syscall"
 

@@ -1,4 +1,4 @@
-package sources_test
+package file_test
 
 import (
 	"os"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -18,14 +19,14 @@ import (
 // recovers by itself when it is back, or when {} is written.
 func TestFileStore_Vanished(t *testing.T) {
 	ctx := t.Context()
-	saved := func(t *testing.T) (*sources.FileStore, string, sources.Version) {
+	saved := func(t *testing.T) (*file.Store, string, sources.Version) {
 		dir := filepath.Join(t.TempDir(), "store")
 		s := newFileStore(t, dir)
 		v, err := s.Save(ctx, sourcestest.SampleConfig("a", "b"), "")
 		require.NoError(t, err)
 		return s, dir, v
 	}
-	requireGone := func(t *testing.T, s *sources.FileStore, why string) {
+	requireGone := func(t *testing.T, s *file.Store, why string) {
 		t.Helper()
 		cfg, _, err := s.Load(ctx)
 		require.ErrorIs(t, err, sources.ErrStoreGone)
@@ -35,7 +36,7 @@ func TestFileStore_Vanished(t *testing.T) {
 		_, err = s.Save(ctx, sourcestest.SampleConfig("c"), "")
 		require.ErrorIs(t, err, sources.ErrStoreGone, "a save to a vanished store")
 	}
-	requireBack := func(t *testing.T, s *sources.FileStore, v sources.Version, n int) {
+	requireBack := func(t *testing.T, s *file.Store, v sources.Version, n int) {
 		t.Helper()
 		cfg, got, err := s.Load(ctx)
 		require.NoError(t, err)

@@ -1,4 +1,4 @@
-package sources
+package file
 
 import (
 	"bytes"
@@ -12,16 +12,19 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
+
+	"github.com/infrakit-manager/manager/internal/field"
+	"github.com/infrakit-manager/manager/sources"
 )
 
 const (
-	// DefaultFileLeaseDuration is os mode's --lease-duration: how long an
+	// DefaultLeaseDuration is os mode's --lease-duration: how long an
 	// unreadable leader file keeps the current role. Another manager can be
 	// named in the file at any moment, so it is short; it rides out a blip
 	// (one EMFILE, one slow read) and bounds the window in which a frozen
 	// or cut-off leader could act on a stale read.
-	DefaultFileLeaseDuration = 2 * time.Second
-	// DefaultLeaderPollInterval is how often FileLeadership.Watch re-adds
+	DefaultLeaseDuration = 2 * time.Second
+	// DefaultLeaderPollInterval is how often Leadership.Watch re-adds
 	// its directory watch and pokes when no file system event arrives.
 	DefaultLeaderPollInterval = time.Second
 	// leaderFileMaxBytes bounds how much of the leader file is read.
@@ -33,55 +36,13 @@ const (
 	leaderEventSettle = 2 * time.Millisecond
 )
 
-// FileLeadershipOptions configures a FileLeadership.
-type FileLeadershipOptions struct {
-	// Path is the shared leader file. Required.
-	Path string
-	// Name is this manager's --name; it is leader iff the file holds it.
-	// Required.
-	Name string
-	// PollInterval is how often Watch re-adds its directory watch and pokes
-	// when no event arrives (shared file systems). Each wait is jittered by
-	// +/-10%. Defaults to 1s. The controller re-checks on its own schedule
-	// too (--poll-interval).
-	PollInterval time.Duration
-	// Clock drives the poll. Defaults to the real clock.
-	Clock clock.WithTicker
-	// Log receives diagnostics. Defaults to a logger that discards.
-	Log logr.Logger
-}
-
-// DefaultFileLeadershipOptions returns the defaults for the optional fields.
-func DefaultFileLeadershipOptions() FileLeadershipOptions {
-	return FileLeadershipOptions{PollInterval: DefaultLeaderPollInterval, Clock: clock.RealClock{}}
-}
-
-func (o *FileLeadershipOptions) defaultAndValidate() error {
-	def := DefaultFileLeadershipOptions()
-	if o.PollInterval == 0 {
-		o.PollInterval = def.PollInterval
-	}
-	if o.Clock == nil {
-		o.Clock = def.Clock
-	}
-	switch {
-	case o.Path == "":
-		return errors.New("--leader-file must not be empty")
-	case o.Name == "":
-		return errors.New("--name must not be empty")
-	case o.PollInterval < 0:
-		return fmt.Errorf("leader file poll interval must be positive, got %s", o.PollInterval)
-	}
-	return nil
-}
-
-// FileLeadership reports leadership from a shared leader file, as the
+// Leadership reports leadership from a shared leader file, as the
 // original's os mode did: this replica leads iff the file, trimmed of
 // spaces, tabs, CR and LF, equals its name. Unlike the original it also
 // accepts CRLF endings, pokes on file system events within milliseconds,
 // and answers unknown (an error) for a missing, empty or unreadable file, or
 // a path that is not a regular file, instead of "not leader".
-type FileLeadership struct {
+type Leadership struct {
 	path     string
 	name     string
 	interval time.Duration
@@ -89,18 +50,18 @@ type FileLeadership struct {
 	log      logr.Logger
 }
 
-var _ Leadership = (*FileLeadership)(nil)
+var _ sources.Leadership = (*Leadership)(nil)
 
-// NewFileLeadership defaults and validates opts.
-func NewFileLeadership(opts FileLeadershipOptions) (*FileLeadership, error) {
-	if err := opts.defaultAndValidate(); err != nil {
-		return nil, err
+// NewLeadership validates opts.
+func NewLeadership(opts LeadershipOptions) (*Leadership, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("leader file: %w", err)
 	}
 	path, err := filepath.Abs(opts.Path)
 	if err != nil {
-		return nil, fmt.Errorf("--leader-file: %w", err)
+		return nil, fmt.Errorf("leader file: %w", field.Errorf("Path", "%w", err))
 	}
-	return &FileLeadership{
+	return &Leadership{
 		path:     path,
 		name:     opts.Name,
 		interval: opts.PollInterval,
@@ -126,26 +87,26 @@ func leaderOf(content []byte) string { return string(bytes.Trim(content, " \t\r\
 // A missing, unreadable or empty file is unknown (an error naming the path),
 // never "not leader": a mistyped --leader-file or a write caught half way
 // must not make a leader free its groups. Holder is the trimmed content.
-func (l *FileLeadership) Check(ctx context.Context) (Status, error) {
+func (l *Leadership) Check(ctx context.Context) (sources.Status, error) {
 	if err := ctx.Err(); err != nil {
-		return Status{}, err
+		return sources.Status{}, err
 	}
 	data, err := readRegular(l.path, leaderFileMaxBytes)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Status{}, fmt.Errorf("leader file (--leader-file) %s does not exist: write the leading manager's --name into it, or correct the path: %w", l.path, err)
+		return sources.Status{}, fmt.Errorf("leader file (--leader-file) %s does not exist: write the leading manager's --name into it, or correct the path: %w", l.path, err)
 	}
 	if err != nil {
-		return Status{}, fmt.Errorf("leader file (--leader-file): %w", err)
+		return sources.Status{}, fmt.Errorf("leader file (--leader-file): %w", err)
 	}
 	holder := leaderOf(data)
 	if holder == "" {
-		return Status{}, fmt.Errorf("leader file (--leader-file) %s is empty: %w", l.path, ErrUnknownLeader)
+		return sources.Status{}, fmt.Errorf("leader file (--leader-file) %s is empty: %w", l.path, sources.ErrUnknownLeader)
 	}
-	return Status{Leader: holder == l.name, Holder: holder}, nil
+	return sources.Status{Leader: holder == l.name, Holder: holder}, nil
 }
 
 // jittered returns the poll interval +/-10%.
-func (l *FileLeadership) jittered() time.Duration {
+func (l *Leadership) jittered() time.Duration {
 	spread := l.interval / 5
 	if spread <= 0 {
 		return l.interval

@@ -1,21 +1,20 @@
-package sources
+package file
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/go-logr/logr"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/plugin"
+	"github.com/infrakit-manager/manager/sources"
 )
 
 const (
@@ -27,58 +26,7 @@ const (
 	tempFilePrefix = ".global.config.tmp-"
 )
 
-// FileStoreOptions configures a FileStore.
-type FileStoreOptions struct {
-	// Dir is the store directory (--store-dir). Required. It must exist
-	// unless Create is set: a missing Dir is an error wrapping
-	// ErrStoreMissing that names the flag.
-	Dir string
-	// Create makes NewFileStore create a missing Dir (mode 0700), the
-	// explicit choice of --store-create.
-	Create bool
-	// MaxBytes bounds the config file (--max-config-bytes): a save that
-	// would write more fails with ErrTooLarge and writes nothing, and a
-	// larger file is refused rather than read in part. Defaults to 64 MiB.
-	MaxBytes int64
-	// Log receives diagnostics. Defaults to a logger that discards.
-	Log logr.Logger
-}
-
-// DefaultFileStoreOptions returns the defaults (Dir has none).
-func DefaultFileStoreOptions() FileStoreOptions {
-	return FileStoreOptions{MaxBytes: plugin.DefaultMaxStoreBytes, Log: logr.Discard()}
-}
-
-// Validate fills unset fields with their defaults and checks the rest.
-func (o *FileStoreOptions) Validate() error {
-	def := DefaultFileStoreOptions()
-	if o.MaxBytes == 0 {
-		o.MaxBytes = def.MaxBytes
-	}
-	if o.Log.GetSink() == nil {
-		o.Log = def.Log
-	}
-	if o.MaxBytes < 0 {
-		return errors.New("--max-config-bytes must be positive")
-	}
-	if strings.TrimSpace(o.Dir) == "" {
-		return errors.New("--store-dir must not be empty")
-	}
-	fi, err := os.Stat(o.Dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist) && o.Create:
-		return nil
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("--store-dir %s: %w: create it (mkdir), or pass --store-create to have it created", o.Dir, ErrStoreMissing)
-	case err != nil:
-		return fmt.Errorf("--store-dir: %w", err)
-	case !fi.IsDir():
-		return fmt.Errorf("--store-dir %s is not a directory", o.Dir)
-	}
-	return nil
-}
-
-// FileStore keeps the Config in <Dir>/global.config, byte-compatible with
+// Store keeps the Config in <Dir>/global.config, byte-compatible with
 // the original manager's os-mode store.
 //
 // The Version is a digest of the config ("cfg:<hex>"): the sum of the
@@ -102,7 +50,7 @@ func (o *FileStoreOptions) Validate() error {
 // either the old or the new file plus, at worst, a temp file that Load
 // ignores and a later save removes (once nobody holds it locked and it is
 // 10 s old, so that other writers' prepared saves survive). Load takes no lock: rename makes every
-// read see one whole file. FileStore also implements Stager.
+// read see one whole file. Store also implements Stager.
 //
 // Reading is defensive: only a regular file is opened (with O_NONBLOCK, so
 // a FIFO at the path is an error, not a hang), a file over MaxBytes is
@@ -122,7 +70,7 @@ func (o *FileStoreOptions) Validate() error {
 // protects writers that use it (hand edits should write-and-rename); a
 // global.config that is a symlink is replaced by a regular file; see stamp
 // for the one edit in place the version check can miss.
-type FileStore struct {
+type Store struct {
 	dir      string
 	path     string
 	maxBytes int64
@@ -137,7 +85,7 @@ type FileStore struct {
 }
 
 // takeBuffer returns an empty buffer of at least size bytes' capacity.
-func (s *FileStore) takeBuffer(size int64) []byte {
+func (s *Store) takeBuffer(size int64) []byte {
 	s.mu.Lock()
 	buf := s.buf
 	s.buf = nil
@@ -149,7 +97,7 @@ func (s *FileStore) takeBuffer(size int64) []byte {
 }
 
 // returnBuffer keeps buf for the next save.
-func (s *FileStore) returnBuffer(buf []byte) {
+func (s *Store) returnBuffer(buf []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cap(buf) > cap(s.buf) {
@@ -163,40 +111,43 @@ type fileState struct {
 	exists  bool
 	stamp   stamp
 	layout  *layout
-	version Version
+	version sources.Version
 
 	groupsOnce sync.Once
-	groups     map[plugin.ID]Entry // built on first Load, then cloned for each
+	groups     map[plugin.ID]sources.Entry // built on first Load, then cloned for each
 }
 
 var (
-	_ Store  = (*FileStore)(nil)
-	_ Stager = (*FileStore)(nil)
+	_ sources.Store  = (*Store)(nil)
+	_ sources.Stager = (*Store)(nil)
 )
 
-// NewFileStore validates opts and notes which file system Dir is on. It
+// NewStore validates opts, checks that Dir is a directory, and notes which file system Dir is on. It
 // creates Dir (0700) if it is missing and opts.Create is set, and nothing
 // else; the first Save writes global.config.
-func NewFileStore(opts FileStoreOptions) (*FileStore, error) {
+func NewStore(opts StoreOptions) (*Store, error) {
 	if err := opts.Validate(); err != nil {
-		return nil, fmt.Errorf("sources: %w", err)
+		return nil, fmt.Errorf("file store: %w", err)
+	}
+	if err := opts.checkDir(); err != nil {
+		return nil, fmt.Errorf("file store: %w", err)
 	}
 	dir := filepath.Clean(opts.Dir)
 	if opts.Create {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("sources: --store-create: %w", err)
+			return nil, fmt.Errorf("file store: %w", field.Errorf("Dir", "%s: create: %w", dir, err))
 		}
 	}
 	dev, err := dirDevice(dir)
 	if err != nil {
-		return nil, fmt.Errorf("sources: --store-dir: %w", err)
+		return nil, fmt.Errorf("file store: %w", field.Errorf("Dir", "%w", err))
 	}
 	path := filepath.Join(dir, configFileName)
-	return &FileStore{dir: dir, path: path, maxBytes: opts.MaxBytes, dirDev: dev, log: opts.Log.WithValues("path", path)}, nil
+	return &Store{dir: dir, path: path, maxBytes: opts.MaxBytes, dirDev: dev, log: opts.Log.WithValues("path", path)}, nil
 }
 
 // Path returns the config file, <Dir>/global.config.
-func (s *FileStore) Path() string { return s.path }
+func (s *Store) Path() string { return s.path }
 
 // Load returns the config and its version. A missing file is an empty
 // Config and the empty Version; a file that cannot be read or decoded is an
@@ -206,12 +157,14 @@ func (s *FileStore) Path() string { return s.path }
 // map: the returned map is the caller's, but the Properties in it are
 // shared with the store and with other callers, so they must never be
 // changed in place (replace an Entry instead, or use Config.Clone).
-func (s *FileStore) Load(ctx context.Context) (Config, Version, error) {
+func (s *Store) Load(ctx context.Context) (sources.Config, sources.Version, error) {
 	st, err := s.refresh(ctx)
 	if err != nil {
-		return Config{}, "", err
+		return sources.Config{}, "", err
 	}
-	return Config{Groups: maps.Clone(st.decoded()), Destroying: cloneEntries(st.layout.dest)}, st.version, nil
+	cfg := sources.Config{Destroying: st.layout.dest}.Clone() // Destroying copied deep; Groups shallow below
+	cfg.Groups = maps.Clone(st.decoded())
+	return cfg, st.version, nil
 }
 
 // Save writes cfg if the stored version still equals expected and returns
@@ -219,7 +172,7 @@ func (s *FileStore) Load(ctx context.Context) (Config, Version, error) {
 // differs, ErrCorrupt (without writing) if the stored file cannot be
 // decoded, and ErrTooLarge if cfg encodes to more than MaxBytes. Waiting for
 // another writer's lock honours ctx. Save is Prepare then Commit.
-func (s *FileStore) Save(ctx context.Context, cfg Config, expected Version) (Version, error) {
+func (s *Store) Save(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Version, error) {
 	p, err := s.Prepare(ctx, cfg, expected)
 	if err != nil {
 		return "", err
@@ -229,7 +182,7 @@ func (s *FileStore) Save(ctx context.Context, cfg Config, expected Version) (Ver
 }
 
 // current returns what the store last saw, or nil.
-func (s *FileStore) current() *fileState {
+func (s *Store) current() *fileState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cur
@@ -237,7 +190,7 @@ func (s *FileStore) current() *fileState {
 
 // refresh returns the file's current state: the known one if the stamp is
 // unchanged, else the file read again.
-func (s *FileStore) refresh(ctx context.Context) (*fileState, error) {
+func (s *Store) refresh(ctx context.Context) (*fileState, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -278,11 +231,11 @@ func (s *FileStore) refresh(ctx context.Context) (*fileState, error) {
 }
 
 // parse decodes a file this store did not write and encodes each group.
-func (s *FileStore) parse(data []byte, st stamp) (*fileState, error) {
+func (s *Store) parse(data []byte, st stamp) (*fileState, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("config file %s: %w: the file is empty; write {} to it to mean \"no groups\"", s.path, ErrCorrupt)
+		return nil, fmt.Errorf("config file %s: %w: the file is empty; write {} to it to mean \"no groups\"", s.path, sources.ErrCorrupt)
 	}
-	cfg, err := DecodeConfig(data)
+	cfg, err := sources.DecodeConfig(data)
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %w", s.path, err)
 	}
@@ -290,20 +243,20 @@ func (s *FileStore) parse(data []byte, st stamp) (*fileState, error) {
 	for id, e := range cfg.Groups {
 		f, err := encodeDecoded(id, e)
 		if err != nil {
-			return nil, fmt.Errorf("config file %s: %w: %w", s.path, ErrCorrupt, err)
+			return nil, fmt.Errorf("config file %s: %w: %w", s.path, sources.ErrCorrupt, err)
 		}
 		frags[id] = f
 	}
 	l := newLayout(frags)
 	if err := l.setDestroying(cfg.Destroying); err != nil {
-		return nil, fmt.Errorf("config file %s: %w: %w", s.path, ErrCorrupt, err)
+		return nil, fmt.Errorf("config file %s: %w: %w", s.path, sources.ErrCorrupt, err)
 	}
 	return &fileState{exists: true, stamp: st, layout: l, version: l.version()}, nil
 }
 
 // install makes next the current state unless someone installed another
 // since known was current, and returns next.
-func (s *FileStore) install(known, next *fileState) *fileState {
+func (s *Store) install(known, next *fileState) *fileState {
 	if next.exists {
 		s.seen.Store(true)
 	}
@@ -316,9 +269,9 @@ func (s *FileStore) install(known, next *fileState) *fileState {
 }
 
 // decoded returns the state's groups; the map is shared and read-only.
-func (st *fileState) decoded() map[plugin.ID]Entry {
+func (st *fileState) decoded() map[plugin.ID]sources.Entry {
 	st.groupsOnce.Do(func() {
-		st.groups = make(map[plugin.ID]Entry, len(st.layout.frags))
+		st.groups = make(map[plugin.ID]sources.Entry, len(st.layout.frags))
 		for id, f := range st.layout.frags {
 			st.groups[id] = f.entry
 		}

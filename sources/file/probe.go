@@ -1,6 +1,6 @@
 //go:build unix
 
-package sources
+package file
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // cannot be replaced (EBUSY: a bind mount). With nothing stored yet it
 // writes and removes a temp file only. ErrConflict means someone saved in
 // between: the store could be written.
-func (s *FileStore) CheckWrite(ctx context.Context) error {
+func (s *Store) CheckWrite(ctx context.Context) error {
 	base, err := s.refresh(ctx)
 	if err != nil {
 		return s.saveErr(err)

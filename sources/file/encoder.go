@@ -1,6 +1,10 @@
-package sources
+package file
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/infrakit-manager/manager/sources"
+)
 
 // Encoder renders configs exactly as EncodeConfig does, but keeps each
 // group's encoding from one call to the next and encodes again only the
@@ -14,7 +18,7 @@ type Encoder struct {
 }
 
 // Encode returns EncodeConfig(cfg).
-func (e *Encoder) Encode(cfg Config) ([]byte, error) {
+func (e *Encoder) Encode(cfg sources.Config) ([]byte, error) {
 	e.mu.Lock()
 	base := e.last
 	e.mu.Unlock()

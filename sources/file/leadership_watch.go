@@ -1,4 +1,4 @@
-package sources
+package file
 
 import (
 	"context"
@@ -18,11 +18,11 @@ import (
 // re-adds the directory watch (the directory may not have existed yet, or
 // was removed) and pokes, for file systems that deliver no events (NFS, a
 // leader path that is a symlink to another directory).
-func (l *FileLeadership) Watch(ctx context.Context, poke func()) error {
+func (l *Leadership) Watch(ctx context.Context, poke func()) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	w := &leaderWatch{FileLeadership: l, dir: filepath.Dir(l.path)}
+	w := &leaderWatch{Leadership: l, dir: filepath.Dir(l.path)}
 	fsw, err := fsnotify.NewWatcher()
 	if err != nil {
 		l.log.Error(err, "cannot watch leader file, polling only")
@@ -88,7 +88,7 @@ func (l *FileLeadership) Watch(ctx context.Context, poke func()) error {
 
 // leaderWatch is the state of one Watch call; only its goroutine uses it.
 type leaderWatch struct {
-	*FileLeadership
+	*Leadership
 	dir      string
 	fsw      *fsnotify.Watcher
 	watching bool   // the directory watch is in place

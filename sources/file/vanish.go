@@ -1,6 +1,6 @@
 //go:build unix
 
-package sources
+package file
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/infrakit-manager/manager/sources"
 )
 
 // checkPresent tells a store that holds nothing yet from one that vanished.
@@ -24,7 +26,7 @@ import (
 //
 // The common case, a file on Dir's file system, costs nothing more than
 // the stat already made; the others stat Dir.
-func (s *FileStore) checkPresent(st stamp, exists bool) error {
+func (s *Store) checkPresent(st stamp, exists bool) error {
 	if exists && st.dev == s.dirDev {
 		return nil
 	}
@@ -34,25 +36,25 @@ func (s *FileStore) checkPresent(st stamp, exists bool) error {
 	if s.seen.Load() {
 		return fmt.Errorf("read config %s: %w: this manager read or wrote it before and it is missing now "+
 			"(the store directory was emptied or swapped); nothing is changed until it is back: "+
-			"restore it, or write {} to it to reset the store to no groups", s.path, ErrStoreGone)
+			"restore it, or write {} to it to reset the store to no groups", s.path, sources.ErrStoreGone)
 	}
 	return nil
 }
 
 // checkDir fails with ErrStoreGone if Dir is missing, not a directory, or
 // on another file system than when the store was made.
-func (s *FileStore) checkDir() error {
+func (s *Store) checkDir() error {
 	dev, err := dirDevice(s.dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("read config %s: %w: the store directory %s is missing; nothing is changed until it is back",
-			s.path, ErrStoreGone, s.dir)
+			s.path, sources.ErrStoreGone, s.dir)
 	case err != nil:
 		return fmt.Errorf("read config %s: %w", s.path, err)
 	case dev != s.dirDev:
 		return fmt.Errorf("read config %s: %w: the store directory %s is on another file system (device %d, was %d at start: "+
 			"a mount was added or dropped); nothing is changed until it is back (restart the manager if the move is intended)",
-			s.path, ErrStoreGone, s.dir, dev, s.dirDev)
+			s.path, sources.ErrStoreGone, s.dir, dev, s.dirDev)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package sources_test
+package file_test
 
 import (
 	"encoding/json"
@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 // benchSizes are the stored group counts of the store benchmarks.
@@ -36,13 +36,15 @@ func benchConfig(n int) sources.Config {
 
 // benchStore returns a store holding n groups, written by someone else
 // (as the harness does), and loaded once.
-func benchStore(b *testing.B, n int) (*sources.FileStore, sources.Config, sources.Version) {
+func benchStore(b *testing.B, n int) (*file.Store, sources.Config, sources.Version) {
 	b.Helper()
 	dir := b.TempDir()
 	data, err := sources.EncodeConfig(benchConfig(n))
 	require.NoError(b, err)
 	require.NoError(b, os.WriteFile(filepath.Join(dir, "global.config"), data, 0o600))
-	s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: dir, Log: logr.Discard()})
+	opts := file.DefaultStoreOptions()
+	opts.Dir = dir
+	s, err := file.NewStore(opts)
 	require.NoError(b, err)
 	cfg, ver, err := s.Load(b.Context())
 	require.NoError(b, err)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package sources
+package file
 
 import (
 	"context"
