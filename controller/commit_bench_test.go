@@ -9,6 +9,7 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 // BenchmarkCommitFileStore10k is one commit through the manager's Group
@@ -16,10 +17,12 @@ import (
 // downstream answering from memory: what a commit costs beyond the two
 // downstream round trips (the store's prepare beside the pretend commit,
 // its commit, the desired state's update). Compare with
-// BenchmarkDurableReplace/groups=10000 (./sources), the disk's own cost
+// BenchmarkDurableReplace/groups=10000 (./sources/file), the disk's own cost
 // of a file of that size.
 func BenchmarkCommitFileStore10k(b *testing.B) {
-	fs, err := sources.NewFileStore(sources.FileStoreOptions{Dir: b.TempDir()})
+	so := file.DefaultStoreOptions()
+	so.Dir = b.TempDir()
+	fs, err := file.NewStore(so)
 	require.NoError(b, err)
 	t := &testing.T{}
 	e := newEnv(t, true, func(o *Options) { o.Store, o.Log = fs, logr.Discard() })

@@ -96,7 +96,7 @@ func (f *failingClear) Clear(ctx context.Context, holder string) error {
 // tried again at the next refresh, so the former leader's URL does not stay
 // published.
 func TestLeaderLocationClearRetried(t *testing.T) {
-	inner, err := sources.NewFileLocation(filepath.Join(t.TempDir(), "leader"))
+	inner, err := file.NewLocation(filepath.Join(t.TempDir(), "leader"))
 	require.NoError(t, err)
 	locs := &failingClear{LocationStore: inner}
 	locs.fails.Store(2)
