@@ -71,7 +71,7 @@
 // bounded store keeps the last write's failure (no space, read-only, EBUSY,
 // a store that vanished or hung; not a conflict), and while it fails the
 // health loop asks the store, under storeMu, to rewrite its config unchanged
-// (sources.FileStore.CheckWrite) every resync interval. Claims (an flock'd
+// (file.Store.CheckWrite) every resync interval. Claims (an flock'd
 // lock file naming its holder: <plugin-dir>/<proxy-for-group>.lock, and in
 // os mode <store-dir>/.manager-<name>.lock) are taken at start: one held by
 // another process refuses the start (ErrMisconfigured); they are verified

@@ -12,6 +12,7 @@ import (
 	"github.com/infrakit-manager/manager/controller/controllertest"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -37,14 +38,14 @@ func (w *watcher) CommitGroup(ctx context.Context, spec plugin.Spec, pretend boo
 type pair struct {
 	a, b   *env
 	watchB *watcher
-	rec    *sources.FileHandover
+	rec    *file.Handover
 }
 
 const testLease = 400 * time.Millisecond
 
 func newPair(t *testing.T, mode string) *pair {
 	t.Helper()
-	rec, err := sources.NewFileHandover(t.TempDir())
+	rec, err := file.NewHandover(t.TempDir())
 	require.NoError(t, err)
 	p := &pair{rec: rec}
 	opts := func(name string) func(*Options) {
@@ -86,7 +87,7 @@ func TestHandover(t *testing.T) {
 		name        string
 		mode        string
 		stopA       bool
-		seed        func(t *testing.T, rec *sources.FileHandover)
+		seed        func(t *testing.T, rec *file.Handover)
 		wantPhase   string // seen while b waits ("" : not checked)
 		wantOverlap bool
 		minWait     time.Duration
@@ -125,7 +126,7 @@ func TestHandover(t *testing.T) {
 // released long ago and a later one whose holder never released; the new
 // leader waits for the lease, not for the stale release.
 func TestHandoverStaleReleaseIsNotARelease(t *testing.T) {
-	rec, err := sources.NewFileHandover(t.TempDir())
+	rec, err := file.NewHandover(t.TempDir())
 	require.NoError(t, err)
 	ctx := t.Context()
 	_, n, err := rec.Claim(ctx, "x", "gone-1")

@@ -21,6 +21,7 @@ import (
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
@@ -42,7 +43,9 @@ func TestStore_VanishedIsUnknown(t *testing.T) {
 	for _, swap := range []bool{false, true} {
 		t.Run(fmt.Sprintf("swapped=%t", swap), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "store")
-			fs, err := sources.NewFileStore(sources.FileStoreOptions{Dir: dir, Create: true})
+			so := file.DefaultStoreOptions()
+			so.Dir, so.Create = dir, true
+			fs, err := file.NewStore(so)
 			require.NoError(t, err)
 			checks := &ops.Checks{}
 			var syncErrors atomic.Int32

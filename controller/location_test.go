@@ -15,6 +15,7 @@ import (
 	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 func locationOf(t *testing.T, m *Manager) string {
@@ -28,7 +29,7 @@ func locationOf(t *testing.T, m *Manager) string {
 }
 
 func TestLeaderLocation(t *testing.T) {
-	locs, err := sources.NewFileLocation(filepath.Join(t.TempDir(), "leader"))
+	locs, err := file.NewLocation(filepath.Join(t.TempDir(), "leader"))
 	require.NoError(t, err)
 	const url1 = "https://127.0.0.1:24801"
 	checks := &ops.Checks{}
@@ -96,7 +97,7 @@ func (f *failingClear) Clear(ctx context.Context, holder string) error {
 // tried again at the next refresh, so the former leader's URL does not stay
 // published.
 func TestLeaderLocationClearRetried(t *testing.T) {
-	inner, err := sources.NewFileLocation(filepath.Join(t.TempDir(), "leader"))
+	inner, err := file.NewLocation(filepath.Join(t.TempDir(), "leader"))
 	require.NoError(t, err)
 	locs := &failingClear{LocationStore: inner}
 	locs.fails.Store(2)

@@ -141,7 +141,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 	m.r.Settle(ctx)
 
-	so := plugin.ServerOptions{Log: m.opts.Log.WithName("server")}
+	so := plugin.DefaultServerOptions()
+	so.Log = m.opts.Log.WithName("server")
 	if m.opts.Metrics != nil {
 		so.Observer = m.opts.Metrics
 	}

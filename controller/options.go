@@ -70,7 +70,7 @@ type Options struct {
 	// Defaults to fenced.
 	Handover string
 	// HandoverRecord is where the mode records terms and their releases
-	// (os: sources.FileHandover in the store directory). Nil: a fenced new
+	// (os: file.Handover in the store directory). Nil: a fenced new
 	// leader always waits for the lease bound.
 	HandoverRecord sources.Handover
 	// HandoverMargin is added to LeaseDuration to bound a fenced new

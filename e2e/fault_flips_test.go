@@ -14,6 +14,7 @@ import (
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sink"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 const (
@@ -137,9 +138,13 @@ type inProcManager struct {
 
 func startInProcManager(t *testing.T, c *osCluster, n *osNode) *inProcManager {
 	t.Helper()
-	l, err := sources.NewFileLeadership(sources.FileLeadershipOptions{Path: c.leaderFile, Name: n.name})
+	lo := file.DefaultLeadershipOptions()
+	lo.Path, lo.Name = c.leaderFile, n.name
+	l, err := file.NewLeadership(lo)
 	require.NoError(t, err)
-	s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: c.storeDir})
+	so := file.DefaultStoreOptions()
+	so.Dir = c.storeDir
+	s, err := file.NewStore(so)
 	require.NoError(t, err)
 	d, err := sink.New(sink.Options{Dir: plugin.Dir{Path: n.dir}, Name: downstream, CallTimeout: 2 * time.Second})
 	require.NoError(t, err)

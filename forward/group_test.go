@@ -76,7 +76,7 @@ func newNode(t testing.TB, dir string, leader bool) *node {
 	require.NoError(t, err)
 	server, err := tlsFiles(dir, "peer").ServerConfig()
 	require.NoError(t, err)
-	s, err := plugin.ServeTCP(n.fwd, plugin.TCPOptions{Addr: addr, TLS: server}, plugin.ServerOptions{})
+	s, err := plugin.ServeTCP(n.fwd, plugin.TCPOptions{Addr: addr, TLS: server}, plugin.DefaultServerOptions())
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -85,7 +85,7 @@ func implementsOnly(apis string) http.Handler {
 func TestClientHandshakeCachedAndKeepAlive(t *testing.T) {
 	path := filepath.Join(sockDir(t), "group")
 	f := newFakeGroup()
-	rec := serveRecorded(t, path, NewHandler(f, ServerOptions{}))
+	rec := serveRecorded(t, path, NewHandler(f, DefaultServerOptions()))
 	c := NewClient(path, ClientOptions{})
 	defer c.Close()
 	ctx := context.Background()
@@ -117,7 +117,7 @@ func TestClientHandshakeCachedAndKeepAlive(t *testing.T) {
 
 func TestClientConcurrentFirstCallsShareOneHandshake(t *testing.T) {
 	path := filepath.Join(sockDir(t), "group")
-	rec := serveRecorded(t, path, NewHandler(newFakeGroup(), ServerOptions{}))
+	rec := serveRecorded(t, path, NewHandler(newFakeGroup(), DefaultServerOptions()))
 	c := NewClient(path, ClientOptions{})
 	defer c.Close()
 	var wg sync.WaitGroup
@@ -184,14 +184,14 @@ func TestClientTransportErrorNotCached(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnreachable)
 	require.NotErrorIs(t, err, ErrHandshake)
 
-	rec := serveRecorded(t, path, NewHandler(newFakeGroup(), ServerOptions{}))
+	rec := serveRecorded(t, path, NewHandler(newFakeGroup(), DefaultServerOptions()))
 	_, err = c.InspectGroups(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 1, rec.count("Plugin.Implements"))
 }
 
 func TestClientRPCErrorIsNotTransportError(t *testing.T) {
-	s := serveFake(t, newFakeGroup(), ServerOptions{})
+	s := serveFake(t, newFakeGroup(), DefaultServerOptions())
 	c := NewClient(s.Path(), ClientOptions{})
 	defer c.Close()
 	err := c.FreeGroup(context.Background(), "nosuch")

@@ -59,7 +59,7 @@ func TestClientRetriesFullBacklog(t *testing.T) {
 		t.Fatalf("the call must wait for the backlog to drain, got %v", err)
 	case <-time.After(300 * time.Millisecond):
 	}
-	srv := &http.Server{Handler: NewHandler(newFakeGroup(), ServerOptions{})}
+	srv := &http.Server{Handler: NewHandler(newFakeGroup(), DefaultServerOptions())}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	require.NoError(t, <-errc)

@@ -42,8 +42,8 @@ func TestServerEncodedInspect(t *testing.T) {
 			enc, err := EncodeSpecs(tt.specs)
 			require.NoError(t, err)
 			kept := &keptGroup{fakeGroup: newFakeGroup(), enc: enc}
-			_, want := rawExchange(t, serveFake(t, plain, ServerOptions{}).Path(), rawPost(req, "Content-Type: application/json"))
-			resp, got := rawExchange(t, serveFake(t, kept, ServerOptions{}).Path(), rawPost(req, "Content-Type: application/json"))
+			_, want := rawExchange(t, serveFake(t, plain, DefaultServerOptions()).Path(), rawPost(req, "Content-Type: application/json"))
+			resp, got := rawExchange(t, serveFake(t, kept, DefaultServerOptions()).Path(), rawPost(req, "Content-Type: application/json"))
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 			require.Equal(t, string(want), string(got))
 			require.Empty(t, kept.Calls(), "the kept encoding answers, not InspectGroups")

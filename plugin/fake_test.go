@@ -158,6 +158,13 @@ func sockDir(t *testing.T) string {
 }
 
 // serveFake serves g on a fresh socket and stops the server at cleanup.
+// serverOpts returns the default ServerOptions changed by change.
+func serverOpts(change func(o *ServerOptions)) ServerOptions {
+	o := DefaultServerOptions()
+	change(&o)
+	return o
+}
+
 func serveFake(t *testing.T, g Group, opts ServerOptions) *Server {
 	t.Helper()
 	s, err := Serve(filepath.Join(sockDir(t), "group"), g, opts)

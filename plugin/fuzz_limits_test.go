@@ -84,7 +84,7 @@ func FuzzCheckSpec(f *testing.F) {
 		requireSameJSON(t, spec.Properties, got.Properties)
 
 		// Through InspectGroups, as a strict client reads it.
-		h := plugin.NewHandler(inspectOnly{specs: []plugin.Spec{got}}, plugin.ServerOptions{})
+		h := plugin.NewHandler(inspectOnly{specs: []plugin.Spec{got}}, plugin.DefaultServerOptions())
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"jsonrpc":"2.0","method":"Group.InspectGroups","params":{},"id":1}`))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

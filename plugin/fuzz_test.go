@@ -34,7 +34,7 @@ func FuzzServeRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		g := newFakeGroup()
 		seedCattle(g)
-		h := NewHandler(g, ServerOptions{MaxBodyBytes: 1 << 16})
+		h := NewHandler(g, serverOpts(func(o *ServerOptions) { o.MaxBodyBytes = 1 << 16 }))
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()

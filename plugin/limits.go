@@ -2,9 +2,12 @@ package plugin
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
 // Default limits; see Limits.
@@ -25,7 +28,8 @@ const (
 )
 
 // Limits bound what one request may make the manager store and send. They
-// are checked before anything is stored or forwarded.
+// are checked before anything is stored or forwarded. Start from
+// DefaultLimits.
 type Limits struct {
 	// MaxDepth bounds how deeply arrays and objects nest in a spec's
 	// Properties ({} or [] at top level is depth 1). No real group spec comes
@@ -48,18 +52,21 @@ func DefaultLimits() Limits {
 	return Limits{MaxDepth: DefaultMaxDepth, MaxSpecBytes: DefaultMaxSpecBytes, MaxStoreBytes: DefaultMaxStoreBytes}
 }
 
-// Validate checks the limits: all positive, depth within what encoding/json
-// itself accepts (10000), and a spec no larger than the store.
+// Validate checks the limits without changing them: all > 0, depth within
+// what encoding/json itself accepts (10000), and a spec no larger than the
+// store. Errors name fields.
 func (l Limits) Validate() error {
-	switch {
-	case l.MaxDepth <= 0 || l.MaxDepth > 10000:
-		return fmt.Errorf("plugin: spec depth limit must be in 1..10000, got %d", l.MaxDepth)
-	case l.MaxSpecBytes <= 0:
-		return fmt.Errorf("plugin: spec size limit must be positive, got %d", l.MaxSpecBytes)
-	case l.MaxStoreBytes < l.MaxSpecBytes:
-		return fmt.Errorf("plugin: store size limit (%d) must not be below the spec size limit (%d)", l.MaxStoreBytes, l.MaxSpecBytes)
+	var errs []error
+	if l.MaxDepth <= 0 || l.MaxDepth > 10000 {
+		errs = append(errs, field.Errorf("MaxDepth", "must be in 1..10000, got %d", l.MaxDepth))
 	}
-	return nil
+	if l.MaxSpecBytes <= 0 {
+		errs = append(errs, field.Errorf("MaxSpecBytes", "must be > 0, got %d", l.MaxSpecBytes))
+	}
+	if l.MaxStoreBytes < l.MaxSpecBytes {
+		errs = append(errs, field.Errorf("MaxStoreBytes", "(%d) must not be below MaxSpecBytes (%d)", l.MaxStoreBytes, l.MaxSpecBytes))
+	}
+	return errors.Join(errs...)
 }
 
 // CheckSpec refuses a spec that the store or a strict JSON client could not

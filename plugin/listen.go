@@ -165,9 +165,8 @@ func Serve(path string, g Group, opts ServerOptions) (*Server, error) {
 		return nil, errors.New("plugin: Serve needs a Group")
 	}
 	if err := opts.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("plugin: %w", err)
 	}
-	opts = opts.withDefaults()
 	ln, replaced, err := listen(path)
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func TestServeReplacesStaleSocket(t *testing.T) {
 	var logged []string
 	log := funcr.New(func(_, args string) { mu.Lock(); logged = append(logged, args); mu.Unlock() }, funcr.Options{})
 
-	s, err := Serve(path, newFakeGroup(), ServerOptions{Log: log})
+	s, err := Serve(path, newFakeGroup(), serverOpts(func(o *ServerOptions) { o.Log = log }))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Stop(stopCtx(t))) }()
 	inspectOK(t, path)
@@ -52,11 +52,11 @@ func TestServeReplacesStaleSocket(t *testing.T) {
 }
 
 func TestListenRefusesLiveSocket(t *testing.T) {
-	s := serveFake(t, newFakeGroup(), ServerOptions{})
+	s := serveFake(t, newFakeGroup(), DefaultServerOptions())
 	before, err := os.Lstat(s.Path())
 	require.NoError(t, err)
 
-	_, err = Serve(s.Path(), newFakeGroup(), ServerOptions{})
+	_, err = Serve(s.Path(), newFakeGroup(), DefaultServerOptions())
 	require.ErrorIs(t, err, ErrSocketInUse)
 	require.ErrorContains(t, err, s.Path())
 	_, err = Listen(s.Path())
@@ -96,7 +96,7 @@ func TestListenRefusesOtherFiles(t *testing.T) {
 			_, err := Listen(path)
 			require.ErrorContains(t, err, path)
 			require.ErrorContains(t, err, c.want)
-			_, err = Serve(path, newFakeGroup(), ServerOptions{})
+			_, err = Serve(path, newFakeGroup(), DefaultServerOptions())
 			require.ErrorContains(t, err, c.want)
 			c.verify(t, path)
 		})
@@ -131,7 +131,7 @@ func TestListenerCloseRemovesSocket(t *testing.T) {
 
 func TestStopRemovesSocketAndIsIdempotent(t *testing.T) {
 	path := filepath.Join(sockDir(t), "group")
-	s, err := Serve(path, newFakeGroup(), ServerOptions{})
+	s, err := Serve(path, newFakeGroup(), DefaultServerOptions())
 	require.NoError(t, err)
 	require.Equal(t, path, s.Path())
 	inspectOK(t, path)
@@ -147,10 +147,10 @@ func TestStopRemovesSocketAndIsIdempotent(t *testing.T) {
 // newer server must not remove the newer one when it stops.
 func TestStopLeavesSuccessorSocket(t *testing.T) {
 	path := filepath.Join(sockDir(t), "group")
-	old, err := Serve(path, newFakeGroup(), ServerOptions{})
+	old, err := Serve(path, newFakeGroup(), DefaultServerOptions())
 	require.NoError(t, err)
 	require.NoError(t, os.Remove(path))
-	s2, err := Serve(path, newFakeGroup(), ServerOptions{})
+	s2, err := Serve(path, newFakeGroup(), DefaultServerOptions())
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s2.Stop(stopCtx(t))) }()
 
@@ -164,7 +164,7 @@ func TestStopDrainsInFlightCalls(t *testing.T) {
 	f := newFakeGroup()
 	f.hook = func(context.Context, string) { close(started); <-release }
 	path := filepath.Join(sockDir(t), "group")
-	s, err := Serve(path, f, ServerOptions{})
+	s, err := Serve(path, f, DefaultServerOptions())
 	require.NoError(t, err)
 
 	c := NewClient(path, ClientOptions{})
@@ -185,7 +185,7 @@ func TestStopDeadlineCancelsHungCalls(t *testing.T) {
 	started, cancelled := make(chan struct{}), make(chan struct{})
 	f := newFakeGroup()
 	f.hook = func(ctx context.Context, _ string) { close(started); <-ctx.Done(); close(cancelled) }
-	s, err := Serve(filepath.Join(sockDir(t), "group"), f, ServerOptions{})
+	s, err := Serve(filepath.Join(sockDir(t), "group"), f, DefaultServerOptions())
 	require.NoError(t, err)
 	c := NewClient(s.Path(), ClientOptions{})
 	c.hsDone = true

@@ -45,7 +45,7 @@ func (m *fakeManager) Status(context.Context) (ManagerStatus, error) {
 func TestManagerWire(t *testing.T) {
 	const ct = "Content-Type: application/json"
 	m := &fakeManager{fakeGroup: newFakeGroup(), leader: true}
-	s := serveFake(t, m, ServerOptions{})
+	s := serveFake(t, m, DefaultServerOptions())
 	cases := []struct {
 		name, body, want string
 		setup            func()
@@ -90,7 +90,7 @@ func TestManagerWire(t *testing.T) {
 }
 
 func TestManagerNotServedForPlainGroup(t *testing.T) {
-	s := serveFake(t, newFakeGroup(), ServerOptions{})
+	s := serveFake(t, newFakeGroup(), DefaultServerOptions())
 	_, body := rawExchange(t, s.Path(), rawPost(`{"jsonrpc":"2.0","method":"Manager.IsLeader","params":{},"id":1}`))
 	require.Equal(t, `{"jsonrpc":"2.0","error":{"code":-32000,"message":"rpc: can't find service \"Manager.IsLeader\"","data":null},"id":1}`+"\n", string(body))
 
@@ -120,7 +120,7 @@ func TestManagerClientRoundTrip(t *testing.T) {
 		Time:     when,
 	}
 	m := &fakeManager{fakeGroup: newFakeGroup(), status: want, location: want.Leader}
-	s := serveFake(t, m, ServerOptions{})
+	s := serveFake(t, m, DefaultServerOptions())
 	c := NewClient(s.Path(), ClientOptions{})
 	t.Cleanup(c.Close)
 	ctx := context.Background()
@@ -168,7 +168,7 @@ func (r *requests) ObserveRequest(method string, code int, d time.Duration) {
 func TestRequestObserver(t *testing.T) {
 	obs := &requests{}
 	m := &fakeManager{fakeGroup: newFakeGroup()}
-	s := serveFake(t, m, ServerOptions{Observer: obs})
+	s := serveFake(t, m, serverOpts(func(o *ServerOptions) { o.Observer = obs }))
 	for _, body := range []string{
 		`{"jsonrpc":"2.0","method":"Manager.Status","params":{},"id":1}`,
 		`{"jsonrpc":"2.0","method":"Group.FreeGroup","params":{"ID":"nosuch"},"id":1}`,

@@ -43,7 +43,7 @@ func TestValidateName(t *testing.T) {
 
 func TestServeAndListenRefuseInvalidNames(t *testing.T) {
 	dir := sockDir(t)
-	_, err := Serve(filepath.Join(dir, "a b"), newFakeGroup(), ServerOptions{})
+	_, err := Serve(filepath.Join(dir, "a b"), newFakeGroup(), DefaultServerOptions())
 	require.ErrorIs(t, err, ErrInvalidName)
 	_, err = Listen(filepath.Join(dir, "x\x01"))
 	require.ErrorIs(t, err, ErrInvalidName)

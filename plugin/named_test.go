@@ -19,7 +19,7 @@ func TestNamedClientFindsPluginStartedLater(t *testing.T) {
 	require.ErrorIs(t, err, ErrPluginNotFound)
 
 	f := newFakeGroup()
-	s, err := Serve(filepath.Join(dir, "group-stateless"), f, ServerOptions{})
+	s, err := Serve(filepath.Join(dir, "group-stateless"), f, DefaultServerOptions())
 	require.NoError(t, err)
 	details, err := n.CommitGroup(context.Background(), Spec{ID: "cattle", Properties: cattleProps}, false)
 	require.NoError(t, err)
@@ -43,7 +43,7 @@ func TestNamedClientFindsPluginStartedLater(t *testing.T) {
 func TestNamedClientRehandshakesRestartedPlugin(t *testing.T) {
 	dir := sockDir(t)
 	path := filepath.Join(dir, "group-stateless")
-	rec := &recorder{next: NewHandler(newFakeGroup(), ServerOptions{})}
+	rec := &recorder{next: NewHandler(newFakeGroup(), DefaultServerOptions())}
 	start := func() *http.Server {
 		ln, err := Listen(path)
 		require.NoError(t, err)

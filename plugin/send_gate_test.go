@@ -33,7 +33,7 @@ func TestClientSendGate(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			path := filepath.Join(sockDir(t), "group")
-			rec := serveRecorded(t, path, NewHandler(newFakeGroup(), ServerOptions{}))
+			rec := serveRecorded(t, path, NewHandler(newFakeGroup(), DefaultServerOptions()))
 			cl := NewClient(path, ClientOptions{})
 			defer cl.Close()
 			var asked atomic.Int32

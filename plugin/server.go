@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
-// DefaultMaxBodyBytes is the request body cap used when ServerOptions.MaxBodyBytes is 0.
+// DefaultMaxBodyBytes is DefaultServerOptions().MaxBodyBytes.
 const DefaultMaxBodyBytes = 16 << 20
 
 // Default server deadlines; see ServerOptions.
@@ -33,12 +35,12 @@ const (
 	CodeParseError = -32700
 )
 
-// ServerOptions configure NewHandler and Serve. A zero field takes its
-// default (see DefaultServerOptions); a negative one is refused by Validate.
+// ServerOptions configure NewHandler and Serve. Start from
+// DefaultServerOptions: every size, deadline and cap must be > 0.
 type ServerOptions struct {
 	// Log receives recovered panics (errors), listening and stale-socket
 	// events and the connection cap being reached (info), and one line per
-	// call at V(1). Defaults to logr.Discard().
+	// call at V(1). The zero Logger discards.
 	Log logr.Logger
 	// MaxBodyBytes caps a request body; a larger one is answered with a
 	// -32600 error. Defaults to 16 MiB.
@@ -87,7 +89,6 @@ const (
 // DefaultServerOptions returns the defaults.
 func DefaultServerOptions() ServerOptions {
 	return ServerOptions{
-		Log:               logr.Discard(),
 		MaxBodyBytes:      DefaultMaxBodyBytes,
 		ReadHeaderTimeout: DefaultReadHeaderTimeout,
 		BodyReadTimeout:   DefaultBodyReadTimeout,
@@ -97,43 +98,28 @@ func DefaultServerOptions() ServerOptions {
 	}
 }
 
-// Validate refuses negative sizes, deadlines and caps (zero means default).
+// Validate checks the fields without changing them: every size, deadline
+// and cap must be > 0. Errors name fields.
 func (o ServerOptions) Validate() error {
-	switch {
-	case o.MaxBodyBytes < 0:
-		return fmt.Errorf("request body limit must not be negative, got %d bytes", o.MaxBodyBytes)
-	case o.ReadHeaderTimeout < 0, o.BodyReadTimeout < 0, o.WriteTimeout < 0, o.IdleTimeout < 0:
-		return errors.New("server deadlines must not be negative")
-	case o.MaxConns < 0:
-		return fmt.Errorf("connection cap must not be negative, got %d", o.MaxConns)
-	}
-	return nil
-}
-
-func (o ServerOptions) withDefaults() ServerOptions {
-	d := DefaultServerOptions()
-	if o.Log.GetSink() == nil {
-		o.Log = d.Log
-	}
+	var errs []error
 	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = d.MaxBodyBytes
+		errs = append(errs, field.Errorf("MaxBodyBytes", "must be > 0, got %d", o.MaxBodyBytes))
 	}
-	if o.ReadHeaderTimeout <= 0 {
-		o.ReadHeaderTimeout = d.ReadHeaderTimeout
-	}
-	if o.BodyReadTimeout <= 0 {
-		o.BodyReadTimeout = d.BodyReadTimeout
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = d.WriteTimeout
-	}
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = d.IdleTimeout
+	for _, d := range []struct {
+		name string
+		val  time.Duration
+	}{
+		{"ReadHeaderTimeout", o.ReadHeaderTimeout}, {"BodyReadTimeout", o.BodyReadTimeout},
+		{"WriteTimeout", o.WriteTimeout}, {"IdleTimeout", o.IdleTimeout},
+	} {
+		if d.val <= 0 {
+			errs = append(errs, field.Errorf(d.name, "must be > 0, got %s", d.val))
+		}
 	}
 	if o.MaxConns <= 0 {
-		o.MaxConns = d.MaxConns
+		errs = append(errs, field.Errorf("MaxConns", "must be > 0, got %d", o.MaxConns))
 	}
-	return o
+	return errors.Join(errs...)
 }
 
 // handler serves the Plugin and Group services of one Group.
@@ -158,15 +144,19 @@ type method func(ctx context.Context, g Group, params json.RawMessage) (any, err
 // InfraKit v0.1.0 wire format (see doc.go). When g also implements Manager,
 // the Manager service is answered too and Plugin.Implements lists
 // ManagerInterface after GroupInterface. The request path is ignored.
-// Negative options are treated as 0 (the default); Serve rejects them.
 // Without Serve there is no connection cap; the handler still sets the body
-// read and response write deadlines on the connection.
+// read and response write deadlines on the connection. opts must pass
+// Validate (start from DefaultServerOptions): NewHandler panics otherwise,
+// as options are the program's, not its input.
 func NewHandler(g Group, opts ServerOptions) http.Handler {
+	if err := opts.Validate(); err != nil {
+		panic(fmt.Sprintf("plugin.NewHandler: %v", err))
+	}
 	return newHandler(g, opts)
 }
 
+// newHandler serves g with opts, which passed Validate.
 func newHandler(g Group, opts ServerOptions) *handler {
-	opts = opts.withDefaults()
 	apis := []InterfaceSpec{GroupInterface}
 	mgr, isManager := g.(Manager)
 	if isManager {

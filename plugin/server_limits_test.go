@@ -29,7 +29,7 @@ func TestInspectGroupsStreamedExactly(t *testing.T) {
 			t.Run(strconv.Itoa(n)+" "+id, func(t *testing.T) {
 				f := newFakeGroup()
 				f.inspect = specs[:n]
-				s := serveFake(t, f, ServerOptions{})
+				s := serveFake(t, f, DefaultServerOptions())
 				body := `{"jsonrpc":"2.0","method":"Group.InspectGroups","params":{},"id":` + id + `}`
 				resp, got := rawExchange(t, s.Path(), rawPost(body))
 				want := encodeResponse(json.RawMessage(id), InspectGroupsResponse{Groups: specs[:n]}, nil)
@@ -46,7 +46,7 @@ func TestInspectGroupsStreamedExactly(t *testing.T) {
 func TestInspectGroupsInvalidPropertiesNotStreamed(t *testing.T) {
 	f := newFakeGroup()
 	f.inspect = []Spec{{ID: "ok"}, {ID: "bad", Properties: json.RawMessage(`{"a":`)}}
-	s := serveFake(t, f, ServerOptions{})
+	s := serveFake(t, f, DefaultServerOptions())
 	_, got := rawExchange(t, s.Path(), rawPost(`{"jsonrpc":"2.0","method":"Group.InspectGroups","params":{},"id":1}`))
 	require.Contains(t, string(got), `"code":-32000,"message":"rpc: cannot encode result`)
 }
@@ -60,7 +60,9 @@ func waitClosed(t *testing.T, conn net.Conn) {
 }
 
 func TestServerDropsSlowRequests(t *testing.T) {
-	opts := ServerOptions{ReadHeaderTimeout: 200 * time.Millisecond, BodyReadTimeout: 200 * time.Millisecond}
+	opts := serverOpts(func(o *ServerOptions) {
+		o.ReadHeaderTimeout, o.BodyReadTimeout = 200*time.Millisecond, 200*time.Millisecond
+	})
 	for _, tc := range []struct {
 		name string
 		sent string
@@ -92,7 +94,9 @@ func TestServerBodyDeadlineDoesNotCancelLongCalls(t *testing.T) {
 		case <-time.After(600 * time.Millisecond):
 		}
 	}
-	s := serveFake(t, f, ServerOptions{BodyReadTimeout: 100 * time.Millisecond, ReadHeaderTimeout: 100 * time.Millisecond})
+	s := serveFake(t, f, serverOpts(func(o *ServerOptions) {
+		o.BodyReadTimeout, o.ReadHeaderTimeout = 100*time.Millisecond, 100*time.Millisecond
+	}))
 	c := NewClient(s.Path(), ClientOptions{Timeout: 5 * time.Second})
 	_, err := c.CommitGroup(context.Background(), Spec{ID: "x", Properties: json.RawMessage(`{}`)}, false)
 	require.NoError(t, err)
@@ -111,7 +115,7 @@ func slowConn(t *testing.T, path string) net.Conn {
 
 func TestServerConnectionCapShedsSlowClients(t *testing.T) {
 	f := newFakeGroup()
-	s := serveFake(t, f, ServerOptions{MaxConns: 3})
+	s := serveFake(t, f, serverOpts(func(o *ServerOptions) { o.MaxConns = 3 }))
 	slow := []net.Conn{slowConn(t, s.Path()), slowConn(t, s.Path()), slowConn(t, s.Path())}
 	require.Eventually(t, func() bool { return s.conns.size() == 3 }, 10*time.Second, 5*time.Millisecond)
 
@@ -130,7 +134,7 @@ func TestServerConnectionCapWaitsForBusyCalls(t *testing.T) {
 			<-release
 		}
 	}
-	s := serveFake(t, f, ServerOptions{MaxConns: 1})
+	s := serveFake(t, f, serverOpts(func(o *ServerOptions) { o.MaxConns = 1 }))
 	c := NewClient(s.Path(), ClientOptions{Timeout: 10 * time.Second})
 	_, err := c.Implements(context.Background()) // handshake out of the way
 	require.NoError(t, err)
@@ -160,10 +164,17 @@ func TestServerConnectionCapWaitsForBusyCalls(t *testing.T) {
 
 func TestServerOptionsValidate(t *testing.T) {
 	require.NoError(t, DefaultServerOptions().Validate())
-	require.NoError(t, ServerOptions{}.Validate())
-	for _, o := range []ServerOptions{{MaxBodyBytes: -1}, {ReadHeaderTimeout: -1}, {BodyReadTimeout: -1}, {WriteTimeout: -1}, {IdleTimeout: -1}, {MaxConns: -1}} {
+	require.EqualError(t, ServerOptions{}.Validate(), "MaxBodyBytes must be > 0, got 0\nReadHeaderTimeout must be > 0, got 0s\n"+
+		"BodyReadTimeout must be > 0, got 0s\nWriteTimeout must be > 0, got 0s\nIdleTimeout must be > 0, got 0s\nMaxConns must be > 0, got 0")
+	for _, change := range []func(o *ServerOptions){
+		func(o *ServerOptions) { o.MaxBodyBytes = -1 }, func(o *ServerOptions) { o.ReadHeaderTimeout = -1 },
+		func(o *ServerOptions) { o.BodyReadTimeout = -1 }, func(o *ServerOptions) { o.WriteTimeout = -1 },
+		func(o *ServerOptions) { o.IdleTimeout = -1 }, func(o *ServerOptions) { o.MaxConns = -1 },
+	} {
+		o := serverOpts(change)
 		require.Error(t, o.Validate(), "%+v", o)
 	}
+	require.Panics(t, func() { NewHandler(newFakeGroup(), ServerOptions{}) }, "NewHandler refuses options that fail Validate")
 }
 
 func TestConnsFor(t *testing.T) {
@@ -181,7 +192,7 @@ func TestServerDropsClientsThatDoNotRead(t *testing.T) {
 	for i := range 8 {
 		f.inspect = append(f.inspect, Spec{ID: ID("g" + strconv.Itoa(i)), Properties: big})
 	}
-	s := serveFake(t, f, ServerOptions{WriteTimeout: 200 * time.Millisecond})
+	s := serveFake(t, f, serverOpts(func(o *ServerOptions) { o.WriteTimeout = 200 * time.Millisecond }))
 	conn, err := net.Dial("unix", s.Path())
 	require.NoError(t, err)
 	defer func() { _ = conn.Close() }()

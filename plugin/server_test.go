@@ -73,7 +73,7 @@ func TestServerRequests(t *testing.T) {
 			if c.setup != nil {
 				c.setup(f)
 			}
-			s := serveFake(t, f, ServerOptions{})
+			s := serveFake(t, f, DefaultServerOptions())
 			headers := c.headers
 			if headers == nil {
 				headers = []string{ct}
@@ -90,7 +90,7 @@ func TestServerRequests(t *testing.T) {
 }
 
 func TestServerMethodNotPost(t *testing.T) {
-	s := serveFake(t, newFakeGroup(), ServerOptions{})
+	s := serveFake(t, newFakeGroup(), DefaultServerOptions())
 	resp, body := rawExchange(t, s.Path(), []byte("PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"))
 	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	require.Equal(t, "rpc: POST method required, received PUT", string(body))
@@ -98,7 +98,7 @@ func TestServerMethodNotPost(t *testing.T) {
 
 func TestServerOversizedBody(t *testing.T) {
 	f := newFakeGroup()
-	s := serveFake(t, f, ServerOptions{MaxBodyBytes: 64})
+	s := serveFake(t, f, serverOpts(func(o *ServerOptions) { o.MaxBodyBytes = 64 }))
 	big := `{"jsonrpc":"2.0","method":"Group.FreeGroup","params":{"ID":"` + strings.Repeat("x", 100) + `"},"id":1}`
 	resp, body := rawExchange(t, s.Path(), rawPost(big, "Content-Type: application/json"))
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -111,7 +111,7 @@ func TestServerOversizedBody(t *testing.T) {
 }
 
 func TestServerDefaultBodyCap(t *testing.T) {
-	h := NewHandler(newFakeGroup(), ServerOptions{})
+	h := NewHandler(newFakeGroup(), DefaultServerOptions())
 	body := `{"jsonrpc":"2.0","method":"Group.InspectGroups","params":{"x":"` + strings.Repeat("x", DefaultMaxBodyBytes) + `"},"id":1}`
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)))
@@ -132,7 +132,7 @@ func TestServerRecoversPanic(t *testing.T) {
 			panic("boom")
 		}
 	}
-	s := serveFake(t, f, ServerOptions{Log: log})
+	s := serveFake(t, f, serverOpts(func(o *ServerOptions) { o.Log = log }))
 	_, body := rawExchange(t, s.Path(), rawPost(`{"jsonrpc":"2.0","method":"Group.DescribeGroup","params":{"ID":"a"},"id":1}`))
 	require.Equal(t, `{"jsonrpc":"2.0","error":{"code":-32000,"message":"rpc: method Group.DescribeGroup panicked: boom","data":null},"id":1}`+"\n", string(body))
 
@@ -164,7 +164,7 @@ func TestServerCancelsContextWhenClientLeaves(t *testing.T) {
 			cancelled <- errors.New("context never cancelled")
 		}
 	}
-	s := serveFake(t, f, ServerOptions{})
+	s := serveFake(t, f, DefaultServerOptions())
 	conn, err := net.Dial("unix", s.Path())
 	require.NoError(t, err)
 	_, err = conn.Write(rawPost(`{"jsonrpc":"2.0","method":"Group.InspectGroups","id":1}`))
@@ -176,9 +176,9 @@ func TestServerCancelsContextWhenClientLeaves(t *testing.T) {
 
 func TestServeOptionsValidated(t *testing.T) {
 	dir := sockDir(t)
-	_, err := Serve(dir+"/g", newFakeGroup(), ServerOptions{MaxBodyBytes: -1})
-	require.ErrorContains(t, err, "request body limit must not be negative")
-	_, err = Serve(dir+"/g", nil, ServerOptions{})
+	_, err := Serve(dir+"/g", newFakeGroup(), serverOpts(func(o *ServerOptions) { o.MaxBodyBytes = -1 }))
+	require.ErrorContains(t, err, "MaxBodyBytes must be > 0, got -1")
+	_, err = Serve(dir+"/g", nil, DefaultServerOptions())
 	require.Error(t, err)
 	require.NoFileExists(t, dir+"/g")
 }
@@ -202,7 +202,7 @@ func (g gaveUpGroup) FreeGroup(_ context.Context, id ID) error {
 // to ErrGaveUp; a method's own deadline error while the call is live is
 // its verdict (CodeApplication).
 func TestServerMarksGaveUp(t *testing.T) {
-	s := serveFake(t, gaveUpGroup{newFakeGroup()}, ServerOptions{})
+	s := serveFake(t, gaveUpGroup{newFakeGroup()}, DefaultServerOptions())
 	_, body := rawExchange(t, s.Path(), rawPost(`{"jsonrpc":"2.0","method":"Group.DescribeGroup","params":{"ID":"a"},"id":1}`, HeaderTimeout+": 50"))
 	require.Equal(t, `{"jsonrpc":"2.0","error":{"code":-32001,"message":"describe a: context deadline exceeded","data":null},"id":1}`+"\n", string(body))
 	_, body = rawExchange(t, s.Path(), rawPost(`{"jsonrpc":"2.0","method":"Group.FreeGroup","params":{"ID":"a"},"id":2}`, HeaderTimeout+": 5000"))

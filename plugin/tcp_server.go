@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
-// TCPOptions configure ServeTCP.
+// TCPOptions configure ServeTCP. Addr has no default; the zero value
+// of the rest serves plaintext on loopback only.
 type TCPOptions struct {
-	// Addr is HOST:PORT to listen on (see ParseTCPAddress).
+	// Addr is HOST:PORT to listen on (see ParseTCPAddress). Required.
 	Addr string
 	// TLS, when set, serves TLS with it; set ClientAuth (TLSFiles with a CA)
 	// for mutual TLS. Nil serves plaintext, which needs a loopback Addr or
@@ -20,14 +23,14 @@ type TCPOptions struct {
 	Insecure bool
 }
 
-// Validate refuses an empty address and plaintext off loopback without
-// Insecure.
+// Validate refuses an address that is not HOST:PORT and plaintext off
+// loopback without Insecure. It changes nothing; errors name fields.
 func (o TCPOptions) Validate() error {
 	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
-		return fmt.Errorf("listen address %q: %w", o.Addr, err)
+		return field.Errorf("Addr", "%q: %w", o.Addr, err)
 	}
 	if o.TLS == nil && !o.Insecure && !IsLoopback(o.Addr) {
-		return fmt.Errorf("listen address %s is not loopback: serve it with TLS (--tls-cert, --tls-key, --tls-ca) or pass --insecure", o.Addr)
+		return field.Errorf("Addr", "%s is not loopback: serve it with TLS or set Insecure", o.Addr)
 	}
 	return nil
 }
@@ -51,12 +54,11 @@ func ServeTCP(g Group, tcp TCPOptions, opts ServerOptions) (*Server, error) {
 		return nil, errors.New("plugin: ServeTCP needs a Group")
 	}
 	if err := tcp.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("plugin: %w", err)
 	}
 	if err := opts.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("plugin: %w", err)
 	}
-	opts = opts.withDefaults()
 	ln, err := net.Listen("tcp", tcp.Addr)
 	if err != nil {
 		return nil, err

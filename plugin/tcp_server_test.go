@@ -71,7 +71,7 @@ func serveTLS(t *testing.T, g Group, dir string, log logr.Logger) *Server {
 	t.Helper()
 	conf, err := files(dir, "ca", "server").ServerConfig()
 	require.NoError(t, err)
-	s, err := ServeTCP(g, TCPOptions{Addr: "127.0.0.1:0", TLS: conf}, ServerOptions{Log: log, MaxConns: 8})
+	s, err := ServeTCP(g, TCPOptions{Addr: "127.0.0.1:0", TLS: conf}, serverOpts(func(o *ServerOptions) { o.Log, o.MaxConns = log, 8 }))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -144,8 +144,8 @@ func TestServeTCPPlaintextOnlyOnLoopback(t *testing.T) {
 	require.NoError(t, TCPOptions{Addr: "[::1]:0"}.Validate())
 	require.ErrorContains(t, TCPOptions{Addr: "0.0.0.0:0"}.Validate(), "not loopback")
 	require.NoError(t, TCPOptions{Addr: "0.0.0.0:0", Insecure: true}.Validate())
-	_, err := ServeTCP(newFakeGroup(), TCPOptions{Addr: "10.1.2.3:0"}, ServerOptions{})
-	require.ErrorContains(t, err, "--insecure")
+	_, err := ServeTCP(newFakeGroup(), TCPOptions{Addr: "10.1.2.3:0"}, DefaultServerOptions())
+	require.ErrorContains(t, err, "Addr 10.1.2.3:0 is not loopback: serve it with TLS or set Insecure")
 }
 
 func TestServeTCPHeaders(t *testing.T) {
@@ -207,7 +207,7 @@ func (e notLeader) WireData() any { return NotLeaderData{LeaderLocation: e.loc} 
 func TestNotLeaderDataOnTheWire(t *testing.T) {
 	g := newFakeGroup()
 	g.fail["CommitGroup"] = notLeader{loc: "https://127.0.0.1:24801"}
-	h := NewHandler(g, ServerOptions{})
+	h := NewHandler(g, DefaultServerOptions())
 	body := `{"jsonrpc":"2.0","method":"Group.CommitGroup","params":{"Spec":{"ID":"x","Properties":{}}},"id":7}`
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "http://a/", strings.NewReader(body))

@@ -132,7 +132,7 @@ func TestWireSamples(t *testing.T) {
 			if setup := setups[name]; setup != nil {
 				setup(t, f, fx)
 			}
-			s := serveFake(t, f, ServerOptions{})
+			s := serveFake(t, f, DefaultServerOptions())
 			resp, body := rawExchange(t, s.Path(), fx.request)
 			require.Equal(t, fx.status, resp.StatusCode)
 
@@ -183,7 +183,7 @@ func TestAbsentContentTypeAccepted(t *testing.T) {
 	fx := loadFixture(t, "28-content-type-charset")
 	raw := regexp.MustCompile(`Content-Type: [^\r]*\r\n`).ReplaceAll(fx.request, nil)
 	require.NotContains(t, string(raw), "Content-Type")
-	s := serveFake(t, newFakeGroup(), ServerOptions{})
+	s := serveFake(t, newFakeGroup(), DefaultServerOptions())
 	resp, body := rawExchange(t, s.Path(), raw)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, fx.respBody+"\n", string(body))

@@ -53,7 +53,7 @@ func TestObserver(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(sim.Close)
 	require.NoError(t, sim.SetFaults(groupsim.Faults{Fail: []string{groupsim.MethodFreeGroup}}))
-	srv, err := plugin.Serve(filepath.Join(dir, "down"), sim, plugin.ServerOptions{})
+	srv, err := plugin.Serve(filepath.Join(dir, "down"), sim, plugin.DefaultServerOptions())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
 

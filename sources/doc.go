@@ -6,37 +6,26 @@
 // entry); every Store round-trips them (the contract), the file and label as
 // a top-level "Destroying" after "Groups" that the original manager ignores.
 //
-// The file implementations live here. FileStore keeps <dir>/global.config in
-// the original manager's byte format, versioned by a digest of the config;
-// it keeps each group's encoding, so a save encodes only what changed, and
-// serves Load from memory while a stat shows the file unchanged. Writers in
-// any process serialise on an flock and replace the file atomically, and a
-// file that cannot be decoded (or is empty, or is not a regular file) is
-// reported and never overwritten. A Store may also be a Stager: a save in
-// two phases, the durable write first and the visible switch later, so
+// This package holds the interfaces and what every implementation shares:
+// the sentinel errors, the original's stored format (EncodeConfig and
+// DecodeConfig), Update (the load-mutate-save loop with bounded retries on
+// ErrConflict that every writer should use), the Handover record and the
+// Location of the leader's Group API. A Store may also be a Stager: a save
+// in two phases, the durable write first and the visible switch later, so
 // that the caller can overlap the write with other work; or a ChangeSaver:
 // a save told which groups changed, so that it need not compare the rest.
-// A FileStore's directory must exist (or be created on request); a store
-// that vanished (global.config seen and now missing, the directory missing
-// or on another file system) is ErrStoreGone, never an empty config, and
-// CheckWrite tells whether it can be written without changing it.
-// FileLeadership reads a shared leader file, reacting to file
-// system events within milliseconds and polling as a fallback. Update is the
-// load-mutate-save loop with bounded retries on ErrConflict that every
-// writer should use. The Docker Swarm implementations live in sources/swarm,
-// the only package that imports the Docker client. Fakes and the contract
-// tests every implementation passes are in sources/sourcestest.
+// Callers ask for a capability with a type assertion on the Store.
 //
-// LocationStore keeps where the leader's Group API is reached (its
-// advertised URL and its holder name): FileLocation is <leader-file>.location
-// (written atomically and fsynced; the original ignores it),
-// sources/swarm.Location a cluster spec label of its own, and
-// sources/etcd.Location a key beside the election. All pass
-// RunLocationContract.
+// The implementations live in subpackages, one per backend: sources/file
+// (os mode: <dir>/global.config and a shared leader file), sources/swarm
+// (a label on the Swarm cluster spec and the Raft leader; the only package
+// that imports the Docker client) and sources/etcd (one key per group,
+// fenced writes, lease election). Fakes and the contract tests every
+// implementation passes (RunStoreContract, RunLocationContract, ...) are in
+// sources/sourcestest.
 //
-// Limits: leadership is detection, not election. Nothing here fences a
-// deposed leader; the controller keeps its downstream actions idempotent and
-// frees everything as soon as leadership is lost. The file lock is advisory
-// (hand edits should write a temp file and rename it) and the file
-// implementations need a Unix system.
+// Limits: the file and swarm leaderships are detection, not election, and
+// their stores do not fence a deposed leader (etcd's writes are fenced:
+// ErrFenced); the controller keeps its downstream actions idempotent and
+// frees everything as soon as leadership is lost.
 package sources

@@ -117,7 +117,9 @@ func run(ctx context.Context, f flags, stderr io.Writer) error {
 		return err
 	}
 	path := filepath.Join(f.pluginDir, f.name)
-	srv, err := plugin.Serve(path, sim, plugin.ServerOptions{Log: log})
+	so := plugin.DefaultServerOptions()
+	so.Log = log
+	srv, err := plugin.Serve(path, sim, so)
 	if errors.Is(err, plugin.ErrSocketInUse) {
 		return fmt.Errorf("another plugin is already serving at %s; stop it or choose another --name: %w", path, err)
 	}

@@ -50,7 +50,7 @@ global.config (or a Swarm label's contents) in and out.`,
 			}
 			cli, err := etcd.NewClient(f.client)
 			if err != nil {
-				return usageError{err}
+				return usageError{flagError(err, etcdFlagNames())}
 			}
 			defer cli.Close()
 			if !cmd.Flags().Changed("etcd-timeout") {
@@ -63,7 +63,7 @@ global.config (or a Swarm label's contents) in and out.`,
 			}
 			l, err := etcd.NewLeadership(cli, lo)
 			if err != nil {
-				return usageError{err}
+				return usageError{flagError(err, etcdFlagNames())}
 			}
 			defer l.Close()
 			s, err := f.store(cli, so, l, log.WithName("store"))
@@ -85,7 +85,7 @@ global.config (or a Swarm label's contents) in and out.`,
 			// (last keep-alive answer + TTL - margin) bounds every confirmation.
 			locs, err := etcd.NewLocation(cli, f.prefix, f.timeout)
 			if err != nil {
-				return usageError{err}
+				return usageError{flagError(err, etcdFlagNames())}
 			}
 			mo := modeOptions{lease: f.lease, renew: controller.DefaultOptions().RenewInterval,
 				mode: "etcd", store: "etcd " + f.prefix + "/groups/", locations: locs}
@@ -98,9 +98,9 @@ global.config (or a Swarm label's contents) in and out.`,
 	pf := cmd.PersistentFlags()
 	pf.StringSliceVar(&f.client.Endpoints, "endpoints", nil, "etcd members' client URLs, comma-separated (required)")
 	pf.StringVar(&f.prefix, "prefix", lo.Prefix, "key prefix of this manager group: <prefix>/election/, <prefix>/groups/")
-	pf.StringVar(&f.client.CACert, "cacert", "", "CA certificate that signed the etcd members' certificates (PEM)")
-	pf.StringVar(&f.client.Cert, "cert", "", "client TLS certificate (PEM), with --key")
-	pf.StringVar(&f.client.Key, "key", "", "client TLS key (PEM), with --cert")
+	pf.StringVar(&f.client.CACert, "cacert", f.client.CACert, "CA certificate that signed the etcd members' certificates (PEM)")
+	pf.StringVar(&f.client.Cert, "cert", f.client.Cert, "client TLS certificate (PEM), with --key")
+	pf.StringVar(&f.client.Key, "key", f.client.Key, "client TLS key (PEM), with --cert")
 	pf.DurationVar(&f.client.DialTimeout, "dial-timeout", f.client.DialTimeout, "deadline of connecting to an etcd member")
 	pf.DurationVar(&f.timeout, "etcd-timeout", lo.CallTimeout, "deadline of every etcd call (at most a third of --lease-duration; lowered to that unless set)")
 	pf.IntVar(&f.maxTxnOps, "max-txn-ops", so.MaxTxnOps, "the cluster's --max-txn-ops: one commit changes at most this many groups minus 2")
@@ -141,7 +141,7 @@ func (f *etcdFlags) store(cli *clientv3.Client, so etcd.StoreOptions, fence etcd
 	}
 	s, err := etcd.NewStore(cli, so)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{flagError(err, etcdFlagNames())}
 	}
 	return s, nil
 }
@@ -220,7 +220,7 @@ func newEtcdExportCmd(f *etcdFlags, so etcd.StoreOptions) *cobra.Command {
 func (f *etcdFlags) openUnfenced(ctx context.Context, so etcd.StoreOptions) (*clientv3.Client, *etcd.Store, error) {
 	cli, err := etcd.NewClient(f.client)
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, nil, usageError{flagError(err, etcdFlagNames())}
 	}
 	s, err := f.store(cli, so, nil, logr.Discard())
 	if err != nil {

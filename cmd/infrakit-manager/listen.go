@@ -62,7 +62,7 @@ func (l *listenFlags) apply(o *controller.Options, locs sources.LocationStore, l
 			}
 		}
 		if err := tcp.Validate(); err != nil {
-			return fmt.Errorf("--listen: %w", err)
+			return flagError(err, tcpFlags())
 		}
 		o.TCP = tcp
 		if l.advertise == "" {

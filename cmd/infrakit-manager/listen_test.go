@@ -11,6 +11,7 @@ import (
 	"github.com/infrakit-manager/manager/controller"
 	"github.com/infrakit-manager/manager/internal/certgen"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 func TestListenFlags(t *testing.T) {
@@ -20,7 +21,7 @@ func TestListenFlags(t *testing.T) {
 	require.NoError(t, certgen.Write(o))
 	tls := []string{"--tls-cert", filepath.Join(dir, "m1.pem"), "--tls-key", filepath.Join(dir, "m1-key.pem")}
 	mtls := append([]string{"--tls-ca", filepath.Join(dir, "ca.pem")}, tls...)
-	locs, err := sources.NewFileLocation(filepath.Join(dir, "leader"))
+	locs, err := file.NewLocation(filepath.Join(dir, "leader"))
 	require.NoError(t, err)
 
 	cases := []struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/infrakit-manager/manager/controller"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 func newOSCmd(g *globals) *cobra.Command {
@@ -15,7 +16,7 @@ func newOSCmd(g *globals) *cobra.Command {
 		storeDir   string
 		create     bool
 		maxConfig  int64
-		mo         = modeOptions{lease: sources.DefaultFileLeaseDuration, renew: controller.DefaultOptions().RenewInterval, mode: "os"}
+		mo         = modeOptions{lease: file.DefaultLeaseDuration, renew: controller.DefaultOptions().RenewInterval, mode: "os"}
 	)
 	cmd := &cobra.Command{
 		Use:   "os",
@@ -37,13 +38,16 @@ Two managers with the same --name on one store are refused (a lock file
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := g.log
-			l, err := sources.NewFileLeadership(sources.FileLeadershipOptions{
-				Path: leaderFile, Name: g.name, Log: log.WithName("leader"),
-			})
+			lo := file.DefaultLeadershipOptions()
+			lo.Path, lo.Name, lo.Log = leaderFile, g.name, log.WithName("leader")
+			l, err := file.NewLeadership(lo)
 			if err != nil {
-				return usageError{err}
+				return usageError{flagError(err, osFlags())}
 			}
-			s, err := sources.NewFileStore(sources.FileStoreOptions{Dir: storeDir, Create: create, MaxBytes: maxConfig, Log: log.WithName("store")})
+			so := file.DefaultStoreOptions()
+			so.Dir, so.Create, so.MaxBytes, so.Log = storeDir, create, maxConfig, log.WithName("store")
+			s, err := file.NewStore(so)
+			err = flagError(err, osFlags())
 			if errors.Is(err, sources.ErrStoreMissing) {
 				// Not a usage error: the store is unreadable (exit 1), and
 				// nothing was acted on.
@@ -53,10 +57,10 @@ Two managers with the same --name on one store are refused (a lock file
 				return usageError{err}
 			}
 			mo.store = s.Path()
-			if mo.record, err = sources.NewFileHandover(storeDir); err != nil {
+			if mo.record, err = file.NewHandover(storeDir); err != nil {
 				return usageError{err}
 			}
-			if mo.locations, err = sources.NewFileLocation(leaderFile); err != nil {
+			if mo.locations, err = file.NewLocation(leaderFile); err != nil {
 				return usageError{err}
 			}
 			mo.claims = append(mo.claims, controller.NameClaim(storeDir, g.name))
@@ -67,7 +71,7 @@ Two managers with the same --name on one store are refused (a lock file
 	f.StringVar(&leaderFile, "leader-file", envOr("INFRAKIT_LEADER_FILE", "leader"), "shared leader file ($INFRAKIT_LEADER_FILE, else ~/.infrakit/leader)")
 	f.StringVar(&storeDir, "store-dir", envOr("INFRAKIT_STORE_DIR", "configs"), "directory of global.config ($INFRAKIT_STORE_DIR, else ~/.infrakit/configs)")
 	f.BoolVar(&create, "store-create", false, "create --store-dir (0700) if it does not exist; without it a missing --store-dir is an error")
-	f.Int64Var(&maxConfig, "max-config-bytes", sources.DefaultFileStoreOptions().MaxBytes, "refuse to write, or to read, a global.config larger than this many bytes")
+	f.Int64Var(&maxConfig, "max-config-bytes", file.DefaultStoreOptions().MaxBytes, "refuse to write, or to read, a global.config larger than this many bytes")
 	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often the leader file is re-read besides inotify events; a leader acts without re-reading on a read younger than this")
 	f.DurationVar(&mo.lease, "lease-duration", mo.lease, "how long an unreadable leader file keeps the current role before stepping down (another manager can be named at any moment: keep it short)")
 	mo.addHandoverFlags(cmd)

@@ -30,16 +30,20 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 			}
 			c, err := swarm.NewClient(co)
 			if err != nil {
-				return usageError{err}
+				return usageError{flagError(err, swarmFlags())}
 			}
 			defer c.Close()
-			l, err := swarm.NewLeadership(c, swarm.LeadershipOptions{Log: log.WithName("leader")})
+			lo := swarm.DefaultLeadershipOptions()
+			lo.Log = log.WithName("leader")
+			l, err := swarm.NewLeadership(c, lo)
 			if err != nil {
 				return usageError{err}
 			}
-			s, err := swarm.NewStore(c, swarm.StoreOptions{MaxLabelBytes: maxLabel, Log: log.WithName("store")})
+			so := swarm.DefaultStoreOptions()
+			so.MaxLabelBytes, so.Log = maxLabel, log.WithName("store")
+			s, err := swarm.NewStore(c, so)
 			if err != nil {
-				return usageError{err}
+				return usageError{flagError(err, swarmFlags())}
 			}
 			// Reading the location inspects the whole cluster spec: once a second.
 			mo.locationEvery = time.Second
@@ -51,14 +55,14 @@ the Raft leader. Committed groups are stored in the cluster spec's label
 	}
 	f := cmd.Flags()
 	f.StringVar(&co.Host, "host", co.Host, "Docker engine address ($DOCKER_HOST, else unix:///var/run/docker.sock)")
-	f.StringVar(&co.TLSCACert, "tlscacert", "", "CA certificate that signed the engine's certificate")
-	f.StringVar(&co.TLSCert, "tlscert", "", "client TLS certificate")
-	f.StringVar(&co.TLSKey, "tlskey", "", "client TLS key")
-	f.BoolVar(&co.TLSVerify, "tlsverify", true, "verify the engine's TLS certificate (the original's flag of this name turned verification off)")
+	f.StringVar(&co.TLSCACert, "tlscacert", co.TLSCACert, "CA certificate that signed the engine's certificate")
+	f.StringVar(&co.TLSCert, "tlscert", co.TLSCert, "client TLS certificate")
+	f.StringVar(&co.TLSKey, "tlskey", co.TLSKey, "client TLS key")
+	f.BoolVar(&co.TLSVerify, "tlsverify", co.TLSVerify, "verify the engine's TLS certificate (the original's flag of this name turned verification off)")
 	f.DurationVar(&co.CallTimeout, "engine-timeout", co.CallTimeout, "deadline of every Docker API call (followers hang 20s while the Raft leader is gone)")
 	f.DurationVar(&mo.renew, "poll-interval", mo.renew, "how often Raft leadership is re-checked besides node events")
 	f.DurationVar(&mo.lease, "lease-duration", mo.lease, "how long an engine that does not answer keeps the current role before stepping down (below the Swarm's 10 s+ election)")
-	f.IntVar(&maxLabel, "max-label-bytes", 1<<20, "refuse a config whose encoded label exceeds this many bytes (Raft caps the cluster object near 1.5 MiB)")
+	f.IntVar(&maxLabel, "max-label-bytes", swarm.DefaultStoreOptions().MaxLabelBytes, "refuse a config whose encoded label exceeds this many bytes (Raft caps the cluster object near 1.5 MiB)")
 	mo.addHandoverFlags(cmd)
 	return cmd
 }

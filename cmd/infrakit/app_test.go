@@ -25,7 +25,7 @@ func serveSim(t *testing.T, name string) (dir string, sim *groupsim.Plugin) {
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	sim, err = groupsim.New(groupsim.DefaultOptions())
 	require.NoError(t, err)
-	srv, err := plugin.Serve(filepath.Join(dir, name), sim, plugin.ServerOptions{})
+	srv, err := plugin.Serve(filepath.Join(dir, name), sim, plugin.DefaultServerOptions())
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		sim.Close()
@@ -193,7 +193,7 @@ func TestHelpAndVersion(t *testing.T) {
 
 func TestPluginLs(t *testing.T) {
 	dir, _ := serveSim(t, "zeta")
-	srv, err := plugin.Serve(filepath.Join(dir, "alpha"), mustSim(t), plugin.ServerOptions{})
+	srv, err := plugin.Serve(filepath.Join(dir, "alpha"), mustSim(t), plugin.DefaultServerOptions())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "not-a-socket"), nil, 0o600))

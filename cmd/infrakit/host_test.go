@@ -31,7 +31,7 @@ func TestNotLeaderPrintsTheLeader(t *testing.T) {
 	dir, err := os.MkdirTemp("", "ik")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	srv, err := plugin.Serve(filepath.Join(dir, "group"), follower(t), plugin.ServerOptions{})
+	srv, err := plugin.Serve(filepath.Join(dir, "group"), follower(t), plugin.DefaultServerOptions())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
 	spec := filepath.Join(t.TempDir(), "cattle.json")
@@ -53,7 +53,7 @@ func TestHost(t *testing.T) {
 	}
 	conf, err := files("server").ServerConfig()
 	require.NoError(t, err)
-	srv, err := plugin.ServeTCP(follower(t), plugin.TCPOptions{Addr: "127.0.0.1:0", TLS: conf}, plugin.ServerOptions{})
+	srv, err := plugin.ServeTCP(follower(t), plugin.TCPOptions{Addr: "127.0.0.1:0", TLS: conf}, plugin.DefaultServerOptions())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
 	host := "tcp://" + srv.Addr().String()

@@ -41,7 +41,7 @@ func serveManager(t *testing.T, s plugin.ManagerStatus) string {
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	sim, err := groupsim.New(groupsim.DefaultOptions())
 	require.NoError(t, err)
-	srv, err := plugin.Serve(filepath.Join(dir, "group"), &statusManager{Plugin: sim, status: s}, plugin.ServerOptions{})
+	srv, err := plugin.Serve(filepath.Join(dir, "group"), &statusManager{Plugin: sim, status: s}, plugin.DefaultServerOptions())
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		sim.Close()

@@ -9,6 +9,7 @@ import (
 	"github.com/infrakit-manager/manager/controller/front"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 // BenchmarkInspectGroups10k is InspectGroups through the manager's Group
@@ -17,7 +18,9 @@ import (
 // decoded desired state, not from the file's bytes.
 // (Through a socket, encoding the 10,000 specs dominates; see make bench.)
 func BenchmarkInspectGroups10k(b *testing.B) {
-	fs, err := sources.NewFileStore(sources.FileStoreOptions{Dir: b.TempDir()})
+	so := file.DefaultStoreOptions()
+	so.Dir = b.TempDir()
+	fs, err := file.NewStore(so)
 	require.NoError(b, err)
 	e := newEnv(&testing.T{}, true, func(o *Options) { o.Store = fs })
 	cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{}}

@@ -12,8 +12,12 @@ import (
 
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
+
+// The file store is the writeChecker the health loop asks in os mode.
+var _ writeChecker = (*file.Store)(nil)
 
 // plainStore is a store with no capability beyond sources.Store.
 type plainStore struct{ sources.Store }

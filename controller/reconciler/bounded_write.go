@@ -8,12 +8,10 @@ import (
 )
 
 // writeChecker is a store that can tell whether it can be written without
-// changing what it stores (sources.FileStore.CheckWrite).
+// changing what it stores (file.Store.CheckWrite).
 type writeChecker interface {
 	CheckWrite(ctx context.Context) error
 }
-
-var _ writeChecker = (*sources.FileStore)(nil)
 
 // noteWrite records the outcome of one write for health: a failure of the
 // store itself (no space, a read-only file system, a rename refused, a

@@ -7,7 +7,6 @@ import (
 
 	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/plugin"
-	"github.com/infrakit-manager/manager/sources"
 )
 
 // newHandover builds the handover of r's lease from the options and hooks
@@ -130,5 +129,3 @@ func (h *handover) waitCurrent(ctx context.Context) {
 		}
 	}
 }
-
-var _ sources.Handover = (*sources.FileHandover)(nil)

@@ -82,7 +82,7 @@ func TestSendGate_AWorkerFrozenAfterTheGateDoesNotSendOnStaleLeadership(t *testi
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = os.RemoveAll(dir) })
 			sock := filepath.Join(dir, "group-stateless")
-			held := &heldPlugin{next: plugin.NewHandler(controllertest.NewSim(t), plugin.ServerOptions{}),
+			held := &heldPlugin{next: plugin.NewHandler(controllertest.NewSim(t), plugin.DefaultServerOptions()),
 				entered: make(chan struct{}), release: make(chan struct{})}
 			ln, err := plugin.Listen(sock)
 			require.NoError(t, err)

@@ -12,7 +12,7 @@ func causes() map[string]string {
 			"manager is the client's hop to the manager, a pretend CommitGroup round trip to the downstream " +
 			"(controller/front/front.go, Front.CommitGroup: the spec is validated by the plugin before it is stored, " +
 			"so an invalid spec is never stored; this is required behaviour), the durable save " +
-			"(sources.FileStore.Save: temp file, fsync, then under flock one stat to check the version, rename, " +
+			"(file.Store.Save: temp file, fsync, then under flock one stat to check the version, rename, " +
 			"directory fsync), then the real CommitGroup. Already done: saves go against the " +
 			"config the manager last loaded or wrote (no load per commit), the version check reads nothing " +
 			"while the file is unchanged, and concurrent commits are batched into one save (group commit, " +
@@ -25,14 +25,14 @@ func causes() map[string]string {
 		measureGain: contention,
 		measureLoss: contention,
 		measureOverlap: "With --handover fenced an overlap means the gate let a new leader act before the old " +
-			"one released (controller/handover.go, sources/file_handover.go): a bug, not load.",
+			"one released (controller/handover.go, sources/file/handover.go): a bug, not load.",
 		measureGap: contention + " A fenced handover adds, in sequence, the old leader's free, its " +
 			"InspectGroups that finds nothing left, the release write (temp file, fsync, rename, directory " +
 			"fsync) and the new leader's next 5 ms poll of the record.",
 		takeoverMeasure(takeoverGoalGroups): "Cause: CPU, not waiting. The first commit waits for the sync " +
-			"to read the store: sources.FileStore.Load decodes every entry of a file it did not write and " +
+			"to read the store: file.Store.Load decodes every entry of a file it did not write and " +
 			"encodes each group once (the kept encodings that later saves reuse; go test -bench " +
-			"FileStoreLoadChanged ./sources), then reconciler.specsOf (controller/reconciler) unmarshals every spec; after that each " +
+			"FileStoreLoadChanged ./sources/file), then reconciler.specsOf (controller/reconciler) unmarshals every spec; after that each " +
 			"group costs one CommitGroup RPC, whose CPU (HTTP and JSON in both processes) is spent by the " +
 			"manager and the simulator alike, as the row's CPU figures show. Already done: the late-binding " +
 			"client no longer stats the plugin socket on every call (plugin/named.go). What remains: the " +
@@ -75,9 +75,9 @@ func causes() map[string]string {
 			"What remains, in sources/etcd (leadership, not measured further here): renewing more often or with a " +
 			"shorter per-call deadline so that one Raft election fits inside the margin, and finding why the client " +
 			"library's session keep-alive (concurrency.Session) gave up in that run.",
-		inspectMeasure(takeoverGoalGroups): "Cause: not the store. sources.FileStore.Load answers from " +
+		inspectMeasure(takeoverGoalGroups): "Cause: not the store. file.Store.Load answers from " +
 			"memory while the file is unchanged (one stat and a copy of the groups map; go test -bench " +
-			"FileStoreLoad ./sources). The time is InspectGroups (controller/reconciler, Stored): specsOf unmarshals " +
+			"FileStoreLoad ./sources/file). The time is InspectGroups (controller/reconciler, Stored): specsOf unmarshals " +
 			"all stored specs on every call, then the answer (every spec) is encoded as JSON. What remains: " +
 			"the controller keeping the decoded specs per store version (controller/, the lead's rewrite).",
 	}
@@ -86,7 +86,7 @@ func causes() map[string]string {
 // contention explains a missed latency goal whose path has no disk write
 // and no per-group work: one small file read and one or two RPCs.
 const contention = "No cause in the manager was found. The path is: inotify event on the leader file's " +
-	"directory, a 2 ms settle (sources/file_leader_watch.go, leaderEventSettle), one read of the leader file, " +
+	"directory, a 2 ms settle (sources/file/leadership_watch.go, leaderEventSettle), one read of the leader file, " +
 	"the sync's store Load and downstream InspectGroups (controller/loop.go, reconciler.sync), then one " +
 	"CommitGroup or FreeGroup by a worker; the manager writes nothing to disk on the way. Other runs on this machine met the goal, " +
 	"and saturating both cores with busy loops did not push the p99 past it; compare this section's CPU and " +
@@ -100,7 +100,7 @@ const storeSizeCause = "Cause: the write of the whole file. The original's forma
 	"just above, the durable replacement of a file of this size on this disk. Beyond that probe, a save " +
 	"walks every stored group to find the changed ones and copies the kept encodings into one buffer " +
 	"before the write, and the controller copies its map of groups per batch; go test -bench " +
-	"'FileStoreSave|DurableReplace' ./sources splits the store's part (prepare: find, assemble, write, " +
+	"'FileStoreSave|DurableReplace' ./sources/file splits the store's part (prepare: find, assemble, write, " +
 	"fsync; commit: lock, stat, rename, directory fsync). Already done: a save encodes only the changed " +
 	"group and assembles the file from kept encodings (byte-identical to EncodeConfig), checks the " +
 	"version with one stat instead of a re-read, and no load or decode happens per commit. What remains " +

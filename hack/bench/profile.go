@@ -13,6 +13,7 @@ import (
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sink"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 // profile runs the controller in this process (the simulator stays a
@@ -52,13 +53,15 @@ func (h *harness) startInProcess(ctx context.Context, c *osCluster) (*inProcess,
 	if ip.sim, err = h.startSim(ctx, pluginDir, downstream, "--events", ip.events.path); err != nil {
 		return nil, err
 	}
-	lo := sources.DefaultFileLeadershipOptions()
+	lo := file.DefaultLeadershipOptions()
 	lo.Path, lo.Name = c.leaderFile, "group"
-	lead, err := sources.NewFileLeadership(lo)
+	lead, err := file.NewLeadership(lo)
 	if err != nil {
 		return nil, err
 	}
-	fs, err := sources.NewFileStore(sources.FileStoreOptions{Dir: c.storeDir})
+	so := file.DefaultStoreOptions()
+	so.Dir = c.storeDir
+	fs, err := file.NewStore(so)
 	if err != nil {
 		return nil, err
 	}

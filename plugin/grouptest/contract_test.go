@@ -30,7 +30,7 @@ func serve(t *testing.T, g plugin.Group) (dir, name string) {
 	dir, err := os.MkdirTemp("", "gct")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	srv, err := plugin.Serve(filepath.Join(dir, "group-stateless"), g, plugin.ServerOptions{})
+	srv, err := plugin.Serve(filepath.Join(dir, "group-stateless"), g, plugin.DefaultServerOptions())
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

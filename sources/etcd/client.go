@@ -12,16 +12,20 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
-// ClientOptions configures the connection to the etcd cluster.
+// ClientOptions configures the connection to the etcd cluster. Start from
+// DefaultClientOptions.
 type ClientOptions struct {
 	// Endpoints are the members' client URLs (http:// or https://). Required.
 	Endpoints []string
 	// CACert, Cert and Key are PEM files: the CA that signed the members'
 	// certificates, and this client's certificate and key (both or neither).
 	CACert, Cert, Key string
-	// DialTimeout bounds establishing a connection. Defaults to 2s.
+	// DialTimeout bounds establishing a connection. Must be > 0. Defaults
+	// to 2s.
 	DialTimeout time.Duration
 }
 
@@ -30,24 +34,25 @@ func DefaultClientOptions() ClientOptions {
 	return ClientOptions{DialTimeout: 2 * time.Second}
 }
 
-// Validate reports the first bad option, naming its flag.
+// Validate checks the fields without changing them. Errors name fields.
 func (o ClientOptions) Validate() error {
+	var errs []error
 	if len(o.Endpoints) == 0 {
-		return errors.New("--endpoints must name at least one etcd member")
+		errs = append(errs, field.Errorf("Endpoints", "must name at least one etcd member"))
 	}
 	for _, e := range o.Endpoints {
 		u, err := url.Parse(e)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("--endpoints: %q is not an http:// or https:// URL", e)
+			errs = append(errs, field.Errorf("Endpoints", "%q is not an http:// or https:// URL", e))
 		}
 	}
 	if (o.Cert == "") != (o.Key == "") {
-		return errors.New("--cert and --key must be given together")
+		errs = append(errs, field.Errorf("Cert", "and Key must be given together"))
 	}
 	if o.DialTimeout <= 0 {
-		return errors.New("--dial-timeout must be positive")
+		errs = append(errs, field.Errorf("DialTimeout", "must be > 0, got %s", o.DialTimeout))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // NewClient validates opts, reads the TLS files and returns a client. It
@@ -56,7 +61,7 @@ func (o ClientOptions) Validate() error {
 // is an error naming the file that wraps ErrTLSFile.
 func NewClient(opts ClientOptions) (*clientv3.Client, error) {
 	if err := opts.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("etcd client: %w", err)
 	}
 	tc, err := tlsConfig(opts)
 	if err != nil {

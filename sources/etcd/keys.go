@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
@@ -78,7 +79,7 @@ func (l layout) group(id plugin.ID) string { return l.groups() + EscapeID(id) }
 // validPrefix reports a prefix that cannot be used.
 func validPrefix(p string) error {
 	if !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
-		return fmt.Errorf("--prefix %q must start with '/', not end with '/', and have no empty segment", p)
+		return field.Errorf("Prefix", "%q must start with '/', not end with '/', and have no empty segment", p)
 	}
 	return nil
 }

@@ -12,79 +12,84 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/sources"
 )
 
-// LeadershipOptions configures a Leadership.
+// LeadershipOptions configures a Leadership. Start from
+// DefaultLeadershipOptions.
 type LeadershipOptions struct {
-	// Prefix is the key prefix this manager group uses (--prefix). The
-	// election lives under <Prefix>/election/. Defaults to "/infrakit".
+	// Prefix is the key prefix this manager group uses (as StoreOptions.
+	// Prefix). The election lives under <Prefix>/election/. Defaults to
+	// "/infrakit".
 	Prefix string
 	// Name is the candidate value: who this manager is, shown as
 	// Status.Holder on every replica. Required.
 	Name string
-	// LeaseDuration is the session lease TTL (--lease-duration), a whole
-	// number of seconds, at least 2s. A leader that stops renewing loses
+	// LeaseDuration is the session lease TTL, a whole number of seconds, at
+	// least 2s. A leader that stops renewing loses
 	// the election this long after its last renewal. Defaults to 5s.
 	LeaseDuration time.Duration
 	// SafetyMargin is subtracted from the lease's earliest server-side
 	// expiry (the send time of the last answered renewal + TTL) to get the
 	// local deadline: the time a leader that stops there has to free its
-	// groups before another candidate can win. Defaults to LeaseDuration/12
-	// (about 417ms at 5s): with renewals every TTL/25, a stall of up to
-	// TTL − TTL/25 − margin (4.38s at 5s) keeps the term.
+	// groups before another candidate can win. It scales with the lease,
+	// so 0 means LeaseDuration/12, the default (about 417ms at 5s): with
+	// renewals every TTL/25, a stall of up to TTL − TTL/25 − margin (4.38s
+	// at 5s) keeps the term. Otherwise in (0, LeaseDuration/2).
 	SafetyMargin time.Duration
-	// CallTimeout bounds every etcd call. Defaults to 1s; at most a third
-	// of LeaseDuration so a slow renewal is retried before the lease ends.
+	// CallTimeout bounds every etcd call; at most a third of LeaseDuration
+	// so a slow renewal is retried before the lease ends. It scales with
+	// the lease too: 0 means min(1s, LeaseDuration/3). Defaults to 1s.
 	CallTimeout time.Duration
-	// Clock tells the time for the lease deadline. Defaults to the real
-	// (monotonic) clock.
+	// Clock tells the time for the lease deadline. Required. Defaults to
+	// the real (monotonic) clock.
 	Clock clock.PassiveClock
-	// Log receives diagnostics. Defaults to a logger that discards.
+	// Log receives diagnostics. The zero Logger discards.
 	Log logr.Logger
 }
 
-// DefaultLeadershipOptions returns the defaults.
+// DefaultLeadershipOptions returns the defaults (Name has none).
 func DefaultLeadershipOptions() LeadershipOptions {
 	return LeadershipOptions{
 		Prefix: "/infrakit", LeaseDuration: 5 * time.Second, CallTimeout: time.Second,
-		Clock: clock.RealClock{}, Log: logr.Discard(),
+		Clock: clock.RealClock{},
 	}
 }
 
-// Validate fills unset fields with defaults and reports the first bad one,
-// naming its flag.
-func (o *LeadershipOptions) Validate() error {
-	def := DefaultLeadershipOptions()
-	if o.Prefix == "" {
-		o.Prefix = def.Prefix
-	}
-	if o.LeaseDuration == 0 {
-		o.LeaseDuration = def.LeaseDuration
-	}
+// scaled returns o with a zero SafetyMargin and CallTimeout replaced by
+// the values they stand for at o.LeaseDuration.
+func (o LeadershipOptions) scaled() LeadershipOptions {
 	if o.SafetyMargin == 0 {
 		o.SafetyMargin = o.LeaseDuration / 12
 	}
 	if o.CallTimeout == 0 {
-		o.CallTimeout = min(def.CallTimeout, o.LeaseDuration/3)
+		o.CallTimeout = min(time.Second, o.LeaseDuration/3)
+	}
+	return o
+}
+
+// Validate checks the fields without changing them. Errors name fields.
+func (o LeadershipOptions) Validate() error {
+	var errs []error
+	if strings.TrimSpace(o.Name) == "" {
+		errs = append(errs, field.Errorf("Name", "must not be blank"))
+	}
+	if o.LeaseDuration < 2*time.Second || o.LeaseDuration%time.Second != 0 {
+		errs = append(errs, field.Errorf("LeaseDuration", "must be a whole number of seconds, at least 2s, got %s", o.LeaseDuration))
+	} else {
+		s := o.scaled()
+		if s.SafetyMargin < 0 || s.SafetyMargin >= o.LeaseDuration/2 {
+			errs = append(errs, field.Errorf("SafetyMargin", "must be in [0, LeaseDuration/2), got %s", o.SafetyMargin))
+		}
+		if s.CallTimeout <= 0 || s.CallTimeout > o.LeaseDuration/3 {
+			errs = append(errs, field.Errorf("CallTimeout", "must be > 0 and at most a third of LeaseDuration, got %s", o.CallTimeout))
+		}
 	}
 	if o.Clock == nil {
-		o.Clock = def.Clock
+		errs = append(errs, field.Errorf("Clock", "must not be nil"))
 	}
-	if o.Log.GetSink() == nil {
-		o.Log = def.Log
-	}
-	switch {
-	case strings.TrimSpace(o.Name) == "":
-		return errors.New("--candidate must not be blank")
-	case o.LeaseDuration < 2*time.Second || o.LeaseDuration%time.Second != 0:
-		return errors.New("--lease-duration must be a whole number of seconds, at least 2s")
-	case o.SafetyMargin < 0 || o.SafetyMargin >= o.LeaseDuration/2:
-		return errors.New("etcd: LeadershipOptions.SafetyMargin must be in [0, LeaseDuration/2)")
-	case o.CallTimeout <= 0 || o.CallTimeout > o.LeaseDuration/3:
-		return errors.New("--etcd-timeout must be positive and at most a third of --lease-duration")
-	}
-	return validPrefix(o.Prefix)
+	return errors.Join(append(errs, validPrefix(o.Prefix))...)
 }
 
 // View is the watched store a new leader must have caught up with before it
@@ -142,8 +147,9 @@ var _ sources.Leadership = (*Leadership)(nil)
 // or Watch.
 func NewLeadership(cli *clientv3.Client, opts LeadershipOptions) (*Leadership, error) {
 	if err := opts.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("etcd leadership: %w", err)
 	}
+	opts = opts.scaled()
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Leadership{
 		cli: cli, opts: opts, keys: layout{opts.Prefix}, log: opts.Log,

@@ -145,7 +145,9 @@ func TestLeadershipUnreachableEtcd(t *testing.T) {
 	cli, err := NewClient(opts)
 	require.NoError(t, err)
 	defer cli.Close()
-	l, err := NewLeadership(cli, LeadershipOptions{Name: "m1", Log: testLog(t)})
+	lo := DefaultLeadershipOptions()
+	lo.Name, lo.Log = "m1", testLog(t)
+	l, err := NewLeadership(cli, lo)
 	require.NoError(t, err)
 	defer l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
@@ -161,11 +163,13 @@ func TestLeadershipOptionsValidate(t *testing.T) {
 		mod  func(*LeadershipOptions)
 		want string
 	}{
-		{"blank name", func(o *LeadershipOptions) { o.Name = " " }, "--candidate"},
-		{"fractional lease", func(o *LeadershipOptions) { o.LeaseDuration = 2500 * time.Millisecond }, "--lease-duration"},
-		{"short lease", func(o *LeadershipOptions) { o.LeaseDuration = time.Second }, "--lease-duration"},
-		{"bad prefix", func(o *LeadershipOptions) { o.Prefix = "infrakit/" }, "--prefix"},
-		{"slow calls", func(o *LeadershipOptions) { o.CallTimeout = 3 * time.Second }, "--etcd-timeout"},
+		{"blank name", func(o *LeadershipOptions) { o.Name = " " }, "Name must not be blank"},
+		{"fractional lease", func(o *LeadershipOptions) { o.LeaseDuration = 2500 * time.Millisecond }, "LeaseDuration must be a whole number of seconds"},
+		{"short lease", func(o *LeadershipOptions) { o.LeaseDuration = time.Second }, "LeaseDuration must be"},
+		{"bad prefix", func(o *LeadershipOptions) { o.Prefix = "infrakit/" }, `Prefix "infrakit/" must start with '/'`},
+		{"slow calls", func(o *LeadershipOptions) { o.CallTimeout = 3 * time.Second }, "CallTimeout must be > 0 and at most a third of LeaseDuration"},
+		{"wide margin", func(o *LeadershipOptions) { o.SafetyMargin = 3 * time.Second }, "SafetyMargin must be in [0, LeaseDuration/2)"},
+		{"no clock", func(o *LeadershipOptions) { o.Clock = nil }, "Clock must not be nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := DefaultLeadershipOptions()
@@ -178,8 +182,13 @@ func TestLeadershipOptionsValidate(t *testing.T) {
 	}
 	o := DefaultLeadershipOptions()
 	o.Name = "m1"
+	before := o
 	require.NoError(t, o.Validate())
-	require.Equal(t, 5*time.Second/12, o.SafetyMargin)
+	require.Equal(t, before, o, "Validate changes nothing")
+	require.Equal(t, 5*time.Second/12, o.scaled().SafetyMargin)
+	o.LeaseDuration, o.CallTimeout = 2*time.Second, 0
+	require.NoError(t, o.Validate())
+	require.Equal(t, 2*time.Second/3, o.scaled().CallTimeout, "a zero CallTimeout scales with the lease")
 }
 
 // TestLeadershipResign: Resign makes a leader answer "not leader" (with its

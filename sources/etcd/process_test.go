@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 
 	"github.com/infrakit-manager/manager/plugin"
@@ -47,7 +46,9 @@ func helperMain() int {
 		fmt.Println("err", err)
 		return 1
 	}
-	l, err := NewLeadership(cli, LeadershipOptions{Prefix: parts[1], Name: parts[2], LeaseDuration: lease, Log: logr.Discard()})
+	lo := DefaultLeadershipOptions()
+	lo.Prefix, lo.Name, lo.LeaseDuration, lo.CallTimeout = parts[1], parts[2], lease, 0 // derived from the lease
+	l, err := NewLeadership(cli, lo)
 	if err != nil {
 		fmt.Println("err", err)
 		return 1
@@ -66,8 +67,11 @@ func helperMain() int {
 		fmt.Println("err", err)
 		return 1
 	}
-	fenced, err1 := NewStore(cli, StoreOptions{Prefix: parts[1], Fence: l})
-	stale, err2 := NewStore(cli, StoreOptions{Prefix: parts[1], Fence: staticFence(first)})
+	so := DefaultStoreOptions()
+	so.Prefix, so.Fence = parts[1], l
+	fenced, err1 := NewStore(cli, so)
+	so.Fence = staticFence(first)
+	stale, err2 := NewStore(cli, so)
 	if err := errors.Join(err1, err2); err != nil {
 		fmt.Println("err", err)
 		return 1

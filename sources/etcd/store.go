@@ -11,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
@@ -26,58 +27,46 @@ var (
 	_ sources.ChangeSaver = (*Store)(nil)
 )
 
-// StoreOptions configures a Store.
+// StoreOptions configures a Store. Start from DefaultStoreOptions.
 type StoreOptions struct {
-	// Prefix is the key prefix (--prefix); groups live under
-	// <Prefix>/groups/. Defaults to "/infrakit".
+	// Prefix is the key prefix; groups live under <Prefix>/groups/. It
+	// starts with '/', does not end with one and has no empty segment.
+	// Defaults to "/infrakit".
 	Prefix string
 	// Fence, when set, guards every write by the leader key (normally the
 	// Leadership of the same prefix). Nil writes unfenced (migration tools).
 	Fence Fencer
-	// CallTimeout bounds every etcd call but the initial listing. Defaults to 2s.
+	// CallTimeout bounds every etcd call but the initial listing. Must be
+	// > 0. Defaults to 2s.
 	CallTimeout time.Duration
 	// MaxTxnOps is the cluster's --max-txn-ops (etcd's default 128). One
-	// Save changes at most MaxTxnOps−2 groups.
+	// Save changes at most MaxTxnOps−2 groups. At least 3. Defaults to 128.
 	MaxTxnOps int
-	// MaxEntryBytes caps one group's stored value. Defaults to 1 MiB, under
-	// etcd's default 1.5 MiB request limit.
+	// MaxEntryBytes caps one group's stored value. Must be > 0. Defaults
+	// to 1 MiB, under etcd's default 1.5 MiB request limit.
 	MaxEntryBytes int
-	// Log receives diagnostics. Defaults to a logger that discards.
+	// Log receives diagnostics. The zero Logger discards.
 	Log logr.Logger
 }
 
 // DefaultStoreOptions returns the defaults.
 func DefaultStoreOptions() StoreOptions {
-	return StoreOptions{Prefix: "/infrakit", CallTimeout: 2 * time.Second, MaxTxnOps: 128, MaxEntryBytes: 1 << 20, Log: logr.Discard()}
+	return StoreOptions{Prefix: "/infrakit", CallTimeout: 2 * time.Second, MaxTxnOps: 128, MaxEntryBytes: 1 << 20}
 }
 
-// Validate fills unset fields with defaults and reports the first bad one.
-func (o *StoreOptions) Validate() error {
-	def := DefaultStoreOptions()
-	if o.Prefix == "" {
-		o.Prefix = def.Prefix
+// Validate checks the fields without changing them. Errors name fields.
+func (o StoreOptions) Validate() error {
+	var errs []error
+	if o.CallTimeout <= 0 {
+		errs = append(errs, field.Errorf("CallTimeout", "must be > 0, got %s", o.CallTimeout))
 	}
-	if o.CallTimeout == 0 {
-		o.CallTimeout = def.CallTimeout
+	if o.MaxTxnOps < 3 {
+		errs = append(errs, field.Errorf("MaxTxnOps", "must be at least 3, got %d", o.MaxTxnOps))
 	}
-	if o.MaxTxnOps == 0 {
-		o.MaxTxnOps = def.MaxTxnOps
+	if o.MaxEntryBytes <= 0 {
+		errs = append(errs, field.Errorf("MaxEntryBytes", "must be > 0, got %d", o.MaxEntryBytes))
 	}
-	if o.MaxEntryBytes == 0 {
-		o.MaxEntryBytes = def.MaxEntryBytes
-	}
-	if o.Log.GetSink() == nil {
-		o.Log = def.Log
-	}
-	switch {
-	case o.CallTimeout < 0:
-		return errors.New("--etcd-timeout must be positive")
-	case o.MaxTxnOps < 3:
-		return errors.New("--max-txn-ops must be at least 3")
-	case o.MaxEntryBytes < 0:
-		return errors.New("etcd: StoreOptions.MaxEntryBytes must not be negative")
-	}
-	return validPrefix(o.Prefix)
+	return errors.Join(append(errs, validPrefix(o.Prefix))...)
 }
 
 // Store keeps one key per group under <Prefix>/groups/ and answers Load
@@ -111,7 +100,7 @@ type Store struct {
 // background until Close.
 func NewStore(cli *clientv3.Client, opts StoreOptions) (*Store, error) {
 	if err := opts.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("etcd store: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Store{

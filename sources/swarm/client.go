@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
 // ClientOptions says how to reach one Docker engine. Start from
 // DefaultClientOptions: its zero value turns TLS verification off.
 type ClientOptions struct {
 	// Host is the engine's address (unix:///path or tcp://host:port).
-	// Defaults to $DOCKER_HOST, or unix:///var/run/docker.sock.
+	// Required. Defaults to $DOCKER_HOST, or unix:///var/run/docker.sock.
 	Host string
 	// TLSCACert, TLSCert and TLSKey are PEM file paths. TLS is used when any
 	// of them is set; TLSCert and TLSKey go together.
@@ -30,7 +32,8 @@ type ClientOptions struct {
 	// CallTimeout bounds every API call. A follower forwards node and swarm
 	// calls to the leader and, when the leader is gone, hangs for 20 s before
 	// the engine gives up; the timeout turns that hang into a quick error.
-	// Defaults to 1s: calls take about 1 ms, and a 1 MiB label update 30-80 ms.
+	// Must be > 0. Defaults to 1s: calls take about 1 ms, and a 1 MiB label
+	// update 30-80 ms.
 	CallTimeout time.Duration
 }
 
@@ -54,34 +57,30 @@ func DefaultClientOptions() ClientOptions {
 	return ClientOptions{Host: host, TLSVerify: true, CallTimeout: defaultCallTimeout}
 }
 
-func (o *ClientOptions) validate() error {
-	if o.Host == "" {
-		o.Host = DefaultClientOptions().Host
-	}
-	if o.CallTimeout == 0 {
-		o.CallTimeout = defaultCallTimeout
-	}
-	if o.CallTimeout < 0 {
-		return fmt.Errorf("--engine-timeout must be positive, got %s", o.CallTimeout)
+// Validate checks the fields without changing them. Errors name fields.
+func (o ClientOptions) Validate() error {
+	var errs []error
+	if o.CallTimeout <= 0 {
+		errs = append(errs, field.Errorf("CallTimeout", "must be > 0, got %s", o.CallTimeout))
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
-		return errors.New("--tlscert and --tlskey must be given together")
+		errs = append(errs, field.Errorf("TLSCert", "and TLSKey must be given together"))
 	}
-	u, err := client.ParseHostURL(o.Host)
-	if err != nil {
-		return fmt.Errorf("--host %q: %w", o.Host, err)
+	if o.Host == "" {
+		errs = append(errs, field.Errorf("Host", "must not be empty"))
+	} else if u, err := client.ParseHostURL(o.Host); err != nil {
+		errs = append(errs, field.Errorf("Host", "%q: %w", o.Host, err))
+	} else if u.Scheme != "unix" && u.Scheme != "tcp" {
+		errs = append(errs, field.Errorf("Host", "%q: unknown scheme %q (unix:// or tcp:// only)", o.Host, u.Scheme))
 	}
-	if u.Scheme != "unix" && u.Scheme != "tcp" {
-		return fmt.Errorf("--host %q: unknown scheme %q (unix:// or tcp:// only)", o.Host, u.Scheme)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // NewClient makes a client for the engine at opts.Host. It does not connect:
 // the API version is negotiated on the first call (engine 20.10 speaks 1.41).
 func NewClient(opts ClientOptions) (*Client, error) {
-	if err := opts.validate(); err != nil {
-		return nil, err
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("swarm client: %w", err)
 	}
 	tr := &http.Transport{MaxIdleConns: 6, IdleConnTimeout: 30 * time.Second}
 	if opts.TLSCACert != "" || opts.TLSCert != "" || opts.TLSKey != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/sources"
 )
 
@@ -41,25 +42,22 @@ type LeadershipOptions struct {
 	// in milliseconds instead of at the next renewal). Renewals run either
 	// way.
 	NoEvents bool
-	// Clock drives the poll ticker and the event-stream retry. Defaults to
-	// the real clock.
+	// Clock drives the poll ticker and the event-stream retry. Required.
+	// Defaults to the real clock.
 	Clock clock.WithTicker
-	// Log receives diagnostics. Defaults to a logger that discards.
+	// Log receives diagnostics. The zero Logger discards.
 	Log logr.Logger
 }
 
 // DefaultLeadershipOptions returns the defaults.
 func DefaultLeadershipOptions() LeadershipOptions {
-	return LeadershipOptions{Clock: clock.RealClock{}, Log: logr.Discard()}
+	return LeadershipOptions{Clock: clock.RealClock{}}
 }
 
-func (o *LeadershipOptions) validate() error {
-	def := DefaultLeadershipOptions()
+// Validate checks the fields without changing them. Errors name fields.
+func (o LeadershipOptions) Validate() error {
 	if o.Clock == nil {
-		o.Clock = def.Clock
-	}
-	if o.Log.GetSink() == nil {
-		o.Log = def.Log
+		return field.Errorf("Clock", "must not be nil")
 	}
 	return nil
 }
@@ -89,8 +87,8 @@ func NewLeadership(c *Client, opts LeadershipOptions) (*Leadership, error) {
 	if c == nil {
 		return nil, errors.New("swarm: NewLeadership needs a Client")
 	}
-	if err := opts.validate(); err != nil {
-		return nil, err
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("swarm leadership: %w", err)
 	}
 	return &Leadership{c: c, opts: opts}, nil
 }

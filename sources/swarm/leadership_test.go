@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
-	"github.com/infrakit-manager/manager/sources/swarm/swarmtest"
 	"github.com/stretchr/testify/require"
+
+	"github.com/infrakit-manager/manager/sources/swarm/swarmtest"
 )
 
 // callTimeout is the per-call timeout of the leadership tests: the default.
@@ -24,7 +25,7 @@ const waitReport = 30 * time.Second
 
 func newLabLeadership(t *testing.T, i int) *Leadership {
 	t.Helper()
-	l, err := NewLeadership(newClient(t, sharedLab(t).Host(i), callTimeout), LeadershipOptions{})
+	l, err := NewLeadership(newClient(t, sharedLab(t).Host(i), callTimeout), DefaultLeadershipOptions())
 	require.NoError(t, err)
 	return l
 }
@@ -176,7 +177,7 @@ func TestLeadershipFollowsADemotion(t *testing.T) {
 
 func TestLeadershipUnreachableEngine(t *testing.T) {
 	host := "unix://" + t.TempDir() + "/no-engine.sock"
-	l, err := NewLeadership(newClient(t, host, callTimeout), LeadershipOptions{})
+	l, err := NewLeadership(newClient(t, host, callTimeout), DefaultLeadershipOptions())
 	require.NoError(t, err)
 	_, err = l.Check(swarmtest.Context(t))
 	require.ErrorContains(t, err, host)
@@ -243,12 +244,19 @@ func TestLeadershipDoesNotHangOnAFrozenEngine(t *testing.T) {
 
 func TestLeadershipOptions(t *testing.T) {
 	c := newClient(t, "unix:///nowhere.sock", time.Second)
-	l, err := NewLeadership(c, LeadershipOptions{})
+	l, err := NewLeadership(c, DefaultLeadershipOptions())
 	require.NoError(t, err)
 	require.NotNil(t, l.opts.Clock)
 	require.Less(t, DefaultLeaseDuration, 10*time.Second, "the lease must stay below the Swarm's election time")
-	_, err = NewLeadership(nil, LeadershipOptions{})
+	_, err = NewLeadership(nil, DefaultLeadershipOptions())
 	require.Error(t, err)
+}
+
+// clientWith returns the default ClientOptions changed by change.
+func clientWith(change func(*ClientOptions)) ClientOptions {
+	o := DefaultClientOptions()
+	change(&o)
+	return o
 }
 
 func TestClientOptions(t *testing.T) {
@@ -264,12 +272,12 @@ func TestClientOptions(t *testing.T) {
 		err  string
 	}{
 		{"defaults", def, ""},
-		{"zero value", ClientOptions{}, ""},
-		{"bad host", ClientOptions{Host: "::nope"}, `--host "::nope"`},
-		{"unknown host scheme", ClientOptions{Host: "bogus://x"}, "unknown scheme"},
-		{"negative timeout", ClientOptions{CallTimeout: -1}, "--engine-timeout must be positive, got -1ns"},
-		{"cert without key", ClientOptions{TLSCert: "c.pem"}, "--tlscert and --tlskey must be given together"},
-		{"missing CA file", ClientOptions{TLSCACert: "/nonexistent/ca.pem"}, "CA certificate"},
+		{"zero value", ClientOptions{}, "CallTimeout must be > 0, got 0s\nHost must not be empty"},
+		{"bad host", clientWith(func(o *ClientOptions) { o.Host = "::nope" }), `Host "::nope"`},
+		{"unknown host scheme", clientWith(func(o *ClientOptions) { o.Host = "bogus://x" }), "unknown scheme"},
+		{"negative timeout", clientWith(func(o *ClientOptions) { o.CallTimeout = -1 }), "CallTimeout must be > 0, got -1ns"},
+		{"cert without key", clientWith(func(o *ClientOptions) { o.TLSCert = "c.pem" }), "TLSCert and TLSKey must be given together"},
+		{"missing CA file", clientWith(func(o *ClientOptions) { o.TLSCACert = "/nonexistent/ca.pem" }), "CA certificate"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -310,7 +318,7 @@ func TestNodeEventsMarkAHandover(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			l, err := NewLeadership(newClient(t, "unix:///nowhere.sock", time.Second), LeadershipOptions{})
+			l, err := NewLeadership(newClient(t, "unix:///nowhere.sock", time.Second), DefaultLeadershipOptions())
 			require.NoError(t, err)
 			l.nodeID = "self"
 			l.noteNodeEvent(c.id, c.attrs)

@@ -12,8 +12,10 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/go-logr/logr"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/file"
 )
 
 // raftMaxBytes is swarmkit's cap on one Raft entry (1.5 MiB). The whole
@@ -21,50 +23,44 @@ import (
 // label measured to pass was 1,571,417 bytes.
 const raftMaxBytes = 1572864
 
-// StoreOptions configures a Store.
+// StoreOptions configures a Store. Start from DefaultStoreOptions.
 type StoreOptions struct {
-	// Label is the cluster-spec label that holds the config. Defaults to
-	// "infrakit", the original's.
+	// Label is the cluster-spec label that holds the config. Required.
+	// Defaults to "infrakit", the original's.
 	Label string
-	// MaxLabelBytes is the largest encoded label Save writes. Defaults to
-	// 1 MiB, which leaves room under the engine's 1.5 MiB Raft cap for the
-	// rest of the cluster object and other labels. At most 1.5 MiB.
+	// MaxLabelBytes is the largest encoded label Save writes. Must be in
+	// 1..1.5 MiB (the engine's Raft cap). Defaults to 1 MiB, which leaves
+	// room under the cap for the rest of the cluster object and other labels.
 	MaxLabelBytes int
 	// MaxRetries bounds the retries of a Save whose update raced another
-	// change of the cluster spec ("update out of sequence"). Defaults to 5.
+	// change of the cluster spec ("update out of sequence"). 0 means no
+	// retry. Defaults to 5.
 	MaxRetries int
-	// Log receives diagnostics. Defaults to a logger that discards.
+	// Log receives diagnostics. The zero Logger discards.
 	Log logr.Logger
 }
 
 // DefaultStoreOptions returns the defaults.
 func DefaultStoreOptions() StoreOptions {
-	return StoreOptions{Label: "infrakit", MaxLabelBytes: 1 << 20, MaxRetries: 5, Log: logr.Discard()}
+	return StoreOptions{Label: "infrakit", MaxLabelBytes: 1 << 20, MaxRetries: 5}
 }
 
-func (o *StoreOptions) validate() error {
-	def := DefaultStoreOptions()
-	if o.Label == "" {
-		o.Label = def.Label
-	}
-	if o.MaxLabelBytes == 0 {
-		o.MaxLabelBytes = def.MaxLabelBytes
-	}
-	if o.MaxRetries == 0 {
-		o.MaxRetries = def.MaxRetries
-	}
-	if o.Log.GetSink() == nil {
-		o.Log = def.Log
-	}
+// Validate checks the fields without changing them. Errors name fields.
+func (o StoreOptions) Validate() error {
+	var errs []error
 	switch {
+	case o.Label == "":
+		errs = append(errs, field.Errorf("Label", "must not be empty"))
 	case strings.TrimSpace(o.Label) != o.Label:
-		return fmt.Errorf("store label %q has surrounding blanks", o.Label)
-	case o.MaxLabelBytes < 0 || o.MaxLabelBytes > raftMaxBytes:
-		return fmt.Errorf("--max-label-bytes must be in 1..%d, got %d", raftMaxBytes, o.MaxLabelBytes)
-	case o.MaxRetries < 0:
-		return fmt.Errorf("store retries must not be negative, got %d", o.MaxRetries)
+		errs = append(errs, field.Errorf("Label", "%q has surrounding blanks", o.Label))
 	}
-	return nil
+	if o.MaxLabelBytes <= 0 || o.MaxLabelBytes > raftMaxBytes {
+		errs = append(errs, field.Errorf("MaxLabelBytes", "must be in 1..%d, got %d", raftMaxBytes, o.MaxLabelBytes))
+	}
+	if o.MaxRetries < 0 {
+		errs = append(errs, field.Errorf("MaxRetries", "must be >= 0, got %d", o.MaxRetries))
+	}
+	return errors.Join(errs...)
 }
 
 // Store keeps the Config in one label of the swarm's cluster spec, in the
@@ -82,8 +78,8 @@ func (o *StoreOptions) validate() error {
 type Store struct {
 	c    *Client
 	opts StoreOptions
-	enc  sources.Encoder // keeps each group's JSON between saves
-	seen atomic.Bool     // this store read or wrote the label
+	enc  file.Encoder // keeps each group's JSON between saves
+	seen atomic.Bool  // this store read or wrote the label
 
 	// beforeUpdate, if set (by tests only), runs between the inspect and the
 	// update of each attempt, to force "update out of sequence".
@@ -101,8 +97,8 @@ func NewStore(c *Client, opts StoreOptions) (*Store, error) {
 	if c == nil {
 		return nil, errors.New("swarm: NewStore needs a Client")
 	}
-	if err := opts.validate(); err != nil {
-		return nil, err
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("swarm store: %w", err)
 	}
 	return &Store{c: c, opts: opts}, nil
 }

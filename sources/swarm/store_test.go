@@ -21,11 +21,20 @@ const storeTimeout = 5 * time.Second
 
 // newLabStore returns a Store on node i of the shared lab, with a label of
 // its own (removed at cleanup).
+// newLabStore makes a store on lab node i; opts' zero fields take the
+// defaults, and a zero Label a label of the test's own.
 func newLabStore(t *testing.T, i int, opts StoreOptions) *Store {
 	t.Helper()
 	lab := sharedLab(t)
+	def := DefaultStoreOptions()
 	if opts.Label == "" {
 		opts.Label = testLabel(t, rawAPI(t, lab.Host(i)))
+	}
+	if opts.MaxLabelBytes == 0 {
+		opts.MaxLabelBytes = def.MaxLabelBytes
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = def.MaxRetries
 	}
 	s, err := NewStore(newClient(t, lab.Host(i), storeTimeout), opts)
 	require.NoError(t, err)
@@ -264,13 +273,20 @@ func TestStoreKeepsOtherLabelsAndTheSpec(t *testing.T) {
 
 func TestStoreUnreachableEngineNamesTheHost(t *testing.T) {
 	host := "unix://" + t.TempDir() + "/no-engine.sock"
-	s, err := NewStore(newClient(t, host, time.Second), StoreOptions{})
+	s, err := NewStore(newClient(t, host, time.Second), DefaultStoreOptions())
 	require.NoError(t, err)
 	ctx := swarmtest.Context(t)
 	_, _, err = s.Load(ctx)
 	require.ErrorContains(t, err, host)
 	_, err = s.Save(ctx, sourcestest.SampleConfig("a"), "")
 	require.ErrorContains(t, err, host)
+}
+
+// with returns the default StoreOptions changed by change.
+func with(change func(*StoreOptions)) StoreOptions {
+	o := DefaultStoreOptions()
+	change(&o)
+	return o
 }
 
 func TestStoreOptions(t *testing.T) {
@@ -280,11 +296,12 @@ func TestStoreOptions(t *testing.T) {
 		opts StoreOptions
 		err  string
 	}{
-		{"zero value takes the defaults", StoreOptions{}, ""},
-		{"blank label", StoreOptions{Label: " infrakit"}, "surrounding blanks"},
-		{"negative size", StoreOptions{MaxLabelBytes: -1}, "--max-label-bytes must be in 1..1572864, got -1"},
-		{"above the raft cap", StoreOptions{MaxLabelBytes: raftMaxBytes + 1}, "--max-label-bytes must be in 1..1572864, got 1572865"},
-		{"negative retries", StoreOptions{MaxRetries: -1}, "store retries must not be negative, got -1"},
+		{"defaults", DefaultStoreOptions(), ""},
+		{"zero value", StoreOptions{}, "Label must not be empty\nMaxLabelBytes must be in 1..1572864, got 0"},
+		{"blank label", with(func(o *StoreOptions) { o.Label = " infrakit" }), "Label \" infrakit\" has surrounding blanks"},
+		{"negative size", with(func(o *StoreOptions) { o.MaxLabelBytes = -1 }), "MaxLabelBytes must be in 1..1572864, got -1"},
+		{"above the raft cap", with(func(o *StoreOptions) { o.MaxLabelBytes = raftMaxBytes + 1 }), "MaxLabelBytes must be in 1..1572864, got 1572865"},
+		{"negative retries", with(func(o *StoreOptions) { o.MaxRetries = -1 }), "MaxRetries must be >= 0, got -1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -299,7 +316,7 @@ func TestStoreOptions(t *testing.T) {
 			require.Equal(t, 5, s.opts.MaxRetries)
 		})
 	}
-	_, err := NewStore(nil, StoreOptions{})
+	_, err := NewStore(nil, DefaultStoreOptions())
 	require.Error(t, err)
 }
 
@@ -326,7 +343,7 @@ func TestStoreLabelThatVanishedIsUnknown(t *testing.T) {
 	require.Error(t, err, "a save on a vanished label")
 	require.NotContains(t, rawLabels(t, api), s.opts.Label)
 
-	fresh, err := NewStore(s.c, StoreOptions{Label: s.opts.Label})
+	fresh, err := NewStore(s.c, s.opts)
 	require.NoError(t, err)
 	cfg, _, err = fresh.Load(ctx)
 	require.NoError(t, err, "a store that never saw the label")
