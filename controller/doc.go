@@ -1,8 +1,10 @@
-// Package controller is the manager's brain: a level-triggered reconciler
-// that makes the downstream group plugin run exactly the stored groups while
-// this replica leads and nothing while it does not, the Group API front that
-// users talk to, and the embeddable daemon (Options, New, Start, Stop,
-// RunOnce) that wires both to a socket, a Store and a Leadership source.
+// Package controller is the manager's embeddable daemon (Options, New,
+// Start, Stop, RunOnce): it wires the lease, the reconciler (a
+// level-triggered loop that makes the downstream group plugin run exactly
+// the stored groups while this replica leads and nothing while it does
+// not) and the Group API front that users talk to, to a socket, a Store and
+// a Leadership source, and keeps the claims, the leader's location and the
+// health checks.
 //
 // Rooms and the one-way flow. Each package has one job; every arrow is an
 // import and they all point one way (down the page; nothing below imports
@@ -65,7 +67,11 @@
 //     sequence numbers keep a late answer from undoing a newer change).
 //     plan is a pure function of role, desired, observed, last-applied and
 //     intent; execute goes through the lease gate under the term's context.
-//     Each ended term's drain is counted on its own.
+//     Each ended term's drain is counted on its own. Every store call goes
+//     through the bounded store (deadlines, bounded goroutines), which has
+//     a capability (sources.ChangeSaver, sources.Stager) only when the
+//     store it wraps has it: the writer asks the store it holds for one,
+//     never a concrete type.
 //
 // Health and misconfiguration (health.go, claims.go, reconciler/bounded_write.go): the
 // bounded store keeps the last write's failure (no space, read-only, EBUSY,
