@@ -9,6 +9,7 @@ import (
 
 	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/controller/submit"
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
@@ -72,21 +73,21 @@ type Options struct {
 // DefaultOptions returns the defaults; the four parts must still be set.
 func DefaultOptions() Options { return Options{Log: logr.Discard()} }
 
-// Validate reports every missing part by its field name. It changes
-// nothing.
+// Validate reports every missing part by its field name (field.Error).
+// It changes nothing.
 func (o Options) Validate() error {
 	var errs []error
 	if o.Reconciler == nil {
-		errs = append(errs, errors.New("front: Reconciler is required"))
+		errs = append(errs, field.Errorf("Reconciler", "is required"))
 	}
 	if o.Lease == nil {
-		errs = append(errs, errors.New("front: Lease is required"))
+		errs = append(errs, field.Errorf("Lease", "is required"))
 	}
 	if o.Downstream == nil {
-		errs = append(errs, errors.New("front: Downstream is required"))
+		errs = append(errs, field.Errorf("Downstream", "is required"))
 	}
 	if o.Locator == nil {
-		errs = append(errs, errors.New("front: Locator is required"))
+		errs = append(errs, field.Errorf("Locator", "is required"))
 	}
 	return errors.Join(errs...)
 }

@@ -2,10 +2,10 @@ package lease
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/infrakit-manager/manager/internal/field"
 	"k8s.io/utils/clock"
 )
 
@@ -43,8 +43,8 @@ func DefaultOptions() Options {
 	}
 }
 
-// Validate reports every field that is out of range, by its name. It
-// changes nothing.
+// Validate reports every field that is out of range, by its name
+// (field.Error). It changes nothing.
 func (o Options) Validate() error {
 	var errs []error
 	for _, f := range []struct {
@@ -52,17 +52,17 @@ func (o Options) Validate() error {
 		val  time.Duration
 	}{{"Duration", o.Duration}, {"RenewInterval", o.RenewInterval}, {"CheckTimeout", o.CheckTimeout}} {
 		if f.val <= 0 {
-			errs = append(errs, fmt.Errorf("lease: %s must be positive, got %s", f.name, f.val))
+			errs = append(errs, field.Errorf(f.name, "must be > 0, got %s", f.val))
 		}
 	}
 	if o.RenewInterval > 0 && o.Duration > 0 && 2*o.RenewInterval > o.Duration {
-		errs = append(errs, fmt.Errorf("lease: RenewInterval (%s) must be at most half of Duration (%s): the lease needs two checks to survive one lost answer", o.RenewInterval, o.Duration))
+		errs = append(errs, field.Errorf("RenewInterval", "(%s) must be at most half of Duration (%s): the lease needs two checks to survive one lost answer", o.RenewInterval, o.Duration))
 	}
 	if o.CheckTimeout > 0 && o.Duration > 0 && o.CheckTimeout >= o.Duration {
-		errs = append(errs, fmt.Errorf("lease: CheckTimeout (%s) must be below Duration (%s)", o.CheckTimeout, o.Duration))
+		errs = append(errs, field.Errorf("CheckTimeout", "(%s) must be below Duration (%s)", o.CheckTimeout, o.Duration))
 	}
 	if o.Clock == nil {
-		errs = append(errs, errors.New("lease: Clock is required"))
+		errs = append(errs, field.Errorf("Clock", "is required"))
 	}
 	return errors.Join(errs...)
 }

@@ -2,12 +2,12 @@ package reconciler
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
@@ -67,8 +67,8 @@ func DefaultOptions() Options {
 	}
 }
 
-// Validate reports every field out of range, by its name. It changes
-// nothing.
+// Validate reports every field out of range, by its name (field.Error).
+// It changes nothing.
 func (o Options) Validate() error {
 	var errs []error
 	for _, f := range []struct {
@@ -79,24 +79,24 @@ func (o Options) Validate() error {
 		{"ApplyWait", o.ApplyWait}, {"HandoverMargin", o.HandoverMargin},
 	} {
 		if f.val <= 0 {
-			errs = append(errs, fmt.Errorf("reconciler: %s must be positive, got %s", f.name, f.val))
+			errs = append(errs, field.Errorf(f.name, "must be > 0, got %s", f.val))
 		}
 	}
 	if o.MaxBackoff < 0 {
-		errs = append(errs, fmt.Errorf("reconciler: MaxBackoff must not be negative, got %s", o.MaxBackoff))
+		errs = append(errs, field.Errorf("MaxBackoff", "must not be negative, got %s", o.MaxBackoff))
 	}
 	if o.Workers <= 0 {
-		errs = append(errs, fmt.Errorf("reconciler: Workers must be positive, got %d", o.Workers))
+		errs = append(errs, field.Errorf("Workers", "must be > 0, got %d", o.Workers))
 	}
 	if o.Handover != HandoverFenced && o.Handover != HandoverFast {
-		errs = append(errs, fmt.Errorf("reconciler: Handover must be %q or %q, got %q", HandoverFenced, HandoverFast, o.Handover))
+		errs = append(errs, field.Errorf("Handover", "must be %q or %q, got %q", HandoverFenced, HandoverFast, o.Handover))
 	}
 	for _, f := range []struct {
 		name string
 		nil  bool
 	}{{"Leadership", o.Leadership == nil}, {"Store", o.Store == nil}, {"Downstream", o.Downstream == nil}, {"Clock", o.Clock == nil}} {
 		if f.nil {
-			errs = append(errs, errors.New("reconciler: "+f.name+" is required"))
+			errs = append(errs, field.Errorf(f.name, "is required"))
 		}
 	}
 	return errors.Join(errs...)
