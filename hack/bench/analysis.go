@@ -16,16 +16,16 @@ func causes() map[string]string {
 			"directory fsync), then the real CommitGroup. Already done: saves go against the " +
 			"config the manager last loaded or wrote (no load per commit), the version check reads nothing " +
 			"while the file is unchanged, and concurrent commits are batched into one save (group commit, " +
-			"controller/batch.go), which is what the 16-client rows show. What remains: the goal's 0.5 ms of " +
+			"controller/reconciler/batch_save.go), which is what the 16-client rows show. What remains: the goal's 0.5 ms of " +
 			"slack over one fsync must hold both the client's hop and the pretend round trip, each about a " +
 			"direct commit on its own, so it is missed by design while validation precedes the write; " +
 			"overlapping the pretend call with the temp-file write and fsync (rename only once the plugin " +
 			"said yes) would recover about one round trip: the store side exists (sources.Stager, Prepare " +
-			"then Commit); the controller's use of it is in controller/batch.go.",
+			"then Commit); the controller's use of it is in controller/reconciler/batch_save.go.",
 		measureGain: contention,
 		measureLoss: contention,
 		measureOverlap: "With --handover fenced an overlap means the gate let a new leader act before the old " +
-			"one released (controller/handover.go, sources/file/handover.go): a bug, not load.",
+			"one released (controller/reconciler/handover.go, sources/file/handover.go): a bug, not load.",
 		measureGap: contention + " A fenced handover adds, in sequence, the old leader's free, its " +
 			"InspectGroups that finds nothing left, the release write (temp file, fsync, rename, directory " +
 			"fsync) and the new leader's next 5 ms poll of the record.",
@@ -45,12 +45,12 @@ func causes() map[string]string {
 			"re-read), encodes only the changed group, and can run in two phases (sources.Stager: Prepare " +
 			"writes and fsyncs the temp file, Commit renames it) so that the fsync overlaps the pretend " +
 			"round trip. What remains: the controller calling Prepare beside the pretend CommitGroup " +
-			"(controller/batch.go, the lead's rewrite); the floor is then one fsync plus the two RPCs.",
+			"(controller/reconciler/batch_save.go, the lead's rewrite); the floor is then one fsync plus the two RPCs.",
 		loadedCommitMeasure(1000):  storeSizeCause,
 		loadedCommitMeasure(10000): storeSizeCause,
 		throughputMeasure(16, takeoverGoalGroups): "Cause: every save is a durable write of the whole " +
 			"file (the store-sized probe row), so the rate is the commits batched into one save (group " +
-			"commit, controller/batch.go) divided by the time of one save. Already done: a save encodes only " +
+			"commit, controller/reconciler/batch_save.go) divided by the time of one save. Already done: a save encodes only " +
 			"the changed groups and writes the kept encodings from one reused buffer. What remains: larger " +
 			"batches (the controller queues a write only after its pretend call; with the two-phase save the " +
 			"next batch's temp file can be written while the previous one commits), in controller/.",
@@ -59,9 +59,9 @@ func causes() map[string]string {
 			"not etcd (the Txn costs the same at both sizes). Until SaveChanged, etcd.Store.Save compared every " +
 			"group of the config with its cache (75% of the profile: map lookups, byte compares); the whole-config " +
 			"split row still shows that diff. Already done: the controller tells a sources.ChangeSaver which groups " +
-			"a batch changed (controller/batch.go saveChanged) and the etcd store compares only those " +
+			"a batch changed (controller/reconciler/batch_save.go saveDelta) and the etcd store compares only those " +
 			"(sources/etcd/store.go diffOnly). What remains per commit is O(stored groups) in the controller: the " +
-			"copy of its cached config (controller/batch.go build, maps.Clone; the split row's copy figure) and the " +
+			"copy of its cached config (controller/reconciler/batch.go build, maps.Clone; the split row's copy figure) and the " +
 			"garbage it makes; on a loaded machine that and the scheduling of two cores shared by three etcd " +
 			"members, the managers and the simulators decide the verdict: compare the manager CPU per commit.",
 		etcdMeasureRaft: "Cause, from the managers' logs of the rounds that missed (kept with --keep): while etcd " +
@@ -87,7 +87,7 @@ func causes() map[string]string {
 // and no per-group work: one small file read and one or two RPCs.
 const contention = "No cause in the manager was found. The path is: inotify event on the leader file's " +
 	"directory, a 2 ms settle (sources/file/leadership_watch.go, leaderEventSettle), one read of the leader file, " +
-	"the sync's store Load and downstream InspectGroups (controller/loop.go, reconciler.sync), then one " +
+	"the sync's store Load and downstream InspectGroups (controller/reconciler/loop.go, Reconciler.sync), then one " +
 	"CommitGroup or FreeGroup by a worker; the manager writes nothing to disk on the way. Other runs on this machine met the goal, " +
 	"and saturating both cores with busy loops did not push the p99 past it; compare this section's CPU and " +
 	"I/O stall in the conditions table with the other runs'. What remains: a tail taken while the shared " +
@@ -112,7 +112,7 @@ const storeSizeCause = "Cause: the write of the whole file. The original's forma
 func notes() map[string]string {
 	return map[string]string{
 		"commit latency, 16 clients, through the manager": "Concurrent commits share one durable save " +
-			"(group commit, controller/batch.go): each save encodes only the changed groups.",
+			"(group commit, controller/reconciler/batch_save.go): each save encodes only the changed groups.",
 	}
 }
 

@@ -186,7 +186,7 @@ func (h *harness) wantEtcdProfile(rows []row) bool {
 
 // storeSplit times, in this process against the lab, the store work of one
 // commit with count groups stored: the controller's copy of its cached
-// config (controller/batch.go build: maps.Clone), etcd.Store.Save of a
+// config (controller/reconciler/batch.go build: maps.Clone), etcd.Store.Save of a
 // config that changes nothing (the whole-config diff against the watched
 // cache alone, what every commit cost before SaveChanged) and SaveChanged
 // of one changed group (its diff and one Txn, what the controller calls).
