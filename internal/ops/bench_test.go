@@ -15,7 +15,7 @@ import (
 // (a takeover of many groups). The figure is the time of one scrape.
 func BenchmarkScrapeUnderLoad(b *testing.B) {
 	m := NewMetrics(DefaultMetricsOptions())
-	q, err := workqueue.New[int](workqueue.Options{Name: "groups", Metrics: m})
+	q, err := workqueue.New[int](queueOptions(m))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func TestMetrics_Workqueue(t *testing.T) {
 // dashboards rely on is exposed.
 func TestMetrics_Names(t *testing.T) {
 	m := NewMetrics(DefaultMetricsOptions())
-	q, err := workqueue.New[string](workqueue.Options{Name: "groups", Metrics: m})
+	q, err := workqueue.New[string](queueOptions(m))
 	require.NoError(t, err)
 	t.Cleanup(q.ShutDown)
 	q.AddRateLimited("x")
@@ -142,11 +142,19 @@ func TestMetrics_Nil(t *testing.T) {
 	obs.ObserveCall("CommitGroup", "ok", time.Millisecond)
 	obs.ObserveRequest("Group.CommitGroup", 0, time.Millisecond)
 
-	q, err := workqueue.New[string](workqueue.Options{Name: "groups", Metrics: m})
+	q, err := workqueue.New[string](queueOptions(m))
 	require.NoError(t, err)
 	t.Cleanup(q.ShutDown)
 	q.Add("a")
 	k, _ := q.Get()
 	q.Done(k)
 	q.AddRateLimited("b")
+}
+
+// queueOptions are the default queue options named "groups", recording
+// into m.
+func queueOptions(m workqueue.MetricsProvider) workqueue.Options {
+	o := workqueue.DefaultOptions()
+	o.Name, o.Metrics = "groups", m
+	return o
 }
