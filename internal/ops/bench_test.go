@@ -20,7 +20,7 @@ func BenchmarkScrapeUnderLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer q.ShutDown()
-	s, err := Listen(ServerOptions{Addr: "127.0.0.1:0", Metrics: m, Health: &Checks{}})
+	s, err := Listen(serverOpts(func(o *ServerOptions) { o.Addr, o.Metrics, o.Health = "127.0.0.1:0", m, &Checks{} }))
 	if err != nil {
 		b.Fatal(err)
 	}

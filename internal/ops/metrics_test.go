@@ -95,7 +95,7 @@ func TestMetrics_Names(t *testing.T) {
 	m.ObserveRequest("Group.InspectGroups", 0, time.Millisecond)
 	m.SetBuildInfo("0.2.0", "abc", "go1.26")
 
-	s := listen(t, ServerOptions{Addr: "127.0.0.1:0", Metrics: m, Health: &Checks{}})
+	s := listen(t, serverOpts(func(o *ServerOptions) { o.Addr, o.Metrics, o.Health = "127.0.0.1:0", m, &Checks{} }))
 	body := get(t, "http://"+s.Addr()+"/metrics", http.StatusOK)
 	for _, name := range []string{
 		"controller_runtime_reconcile_total{", "controller_runtime_reconcile_errors_total{", "controller_runtime_reconcile_time_seconds_bucket{",
