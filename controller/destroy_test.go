@@ -246,6 +246,8 @@ func TestRunOnce_CarriesOutAPendingDestroy(t *testing.T) {
 	sum, err := e.m.RunOnce(t.Context(), errWriter{}, false)
 	require.NoError(t, err)
 	require.True(t, sum.Converged(), "%+v", sum)
+	require.Equal(t, 1, sum.Destroyed, "a destroy is counted as one: %+v", sum)
+	require.Zero(t, sum.Freed, "a destroy is not a free: %+v", sum)
 	require.Equal(t, 1, e.down.count(e.down.destroys, "orphan"))
 	cfg, _, err := e.store.Load(t.Context())
 	require.NoError(t, err)

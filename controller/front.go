@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -98,7 +97,7 @@ func (f *front) rejected(id plugin.ID, err error) error {
 	var rpcErr *plugin.RPCError
 	// A plugin that gave up on the call's deadline (it is told the deadline)
 	// has not judged the spec: that is "cannot validate", not its verdict.
-	if errors.As(err, &rpcErr) && !gaveUp(rpcErr.Message) {
+	if errors.As(err, &rpcErr) && !errors.Is(err, plugin.ErrGaveUp) {
 		return err
 	}
 	return fmt.Errorf("cannot validate group %s, nothing stored: %w", id, err)
@@ -206,10 +205,4 @@ func (f *front) InspectGroupsEncoded(ctx context.Context) (plugin.EncodedSpecs, 
 		return nil, err
 	}
 	return plugin.EncodeSpecs(specs)
-}
-
-// gaveUp says whether a plugin's error text is its own deadline or
-// cancellation (Go's context errors), not a judgement of the request.
-func gaveUp(msg string) bool {
-	return strings.Contains(msg, context.DeadlineExceeded.Error()) || strings.Contains(msg, context.Canceled.Error())
 }

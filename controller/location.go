@@ -88,19 +88,24 @@ func (l *locator) set(loc sources.Location, publishedAs string) {
 }
 
 // clearOwn removes the location this replica published, if it still names
-// it; a successor's is left alone.
+// it; a successor's is left alone. A Clear that fails is tried again at the
+// next refresh (the entry is kept until one succeeds).
 func (l *locator) clearOwn(ctx context.Context) {
 	l.mu.Lock()
 	holder := l.published
-	l.published = ""
 	l.mu.Unlock()
 	if holder == "" {
 		return
 	}
 	if err := l.store.Clear(ctx, holder); err != nil {
-		l.log.Error(err, "clear leader location failed")
+		l.log.Error(err, "clear leader location failed, retrying at the next refresh", "leader", l.advertise)
 		return
 	}
+	l.mu.Lock()
+	if l.published == holder { // not published again meanwhile
+		l.published = ""
+	}
+	l.mu.Unlock()
 	l.log.Info("cleared own leader location", "leader", l.advertise)
 }
 

@@ -2,9 +2,11 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,4 +77,44 @@ func TestLeaderLocation(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, succ, got)
 	})
+}
+
+// failingClear fails the first fails Clear calls.
+type failingClear struct {
+	sources.LocationStore
+	fails atomic.Int32
+}
+
+func (f *failingClear) Clear(ctx context.Context, holder string) error {
+	if f.fails.Add(-1) >= 0 {
+		return errors.New("injected: store busy")
+	}
+	return f.LocationStore.Clear(ctx, holder)
+}
+
+// TestLeaderLocationClearRetried: a Clear that fails on stepping down is
+// tried again at the next refresh, so the former leader's URL does not stay
+// published.
+func TestLeaderLocationClearRetried(t *testing.T) {
+	inner, err := file.NewLocation(filepath.Join(t.TempDir(), "leader"))
+	require.NoError(t, err)
+	locs := &failingClear{LocationStore: inner}
+	locs.fails.Store(2)
+	const url1 = "https://127.0.0.1:24801"
+	lead := newEnv(t, true, func(o *Options) {
+		o.Advertise, o.Locations = url1, locs
+		o.RenewInterval = 50 * time.Millisecond
+	})
+	lead.leader.SetStatus(sources.Status{Leader: true, Holder: "m1"})
+	lead.start(t)
+	eventually(t, func() bool {
+		got, err := inner.Load(context.Background())
+		return err == nil && got.URL == url1
+	}, "published")
+	lead.leader.SetStatus(sources.Status{Holder: "m9"})
+	eventually(t, func() bool {
+		got, err := inner.Load(context.Background())
+		return err == nil && got == sources.Location{}
+	}, "cleared after the failed attempts")
+	require.Less(t, locs.fails.Load(), int32(0), "the failing Clear was called and then retried")
 }

@@ -208,22 +208,29 @@ func (r *reconciler) keys() []plugin.ID {
 	return out
 }
 
-// enqueueAll queues every group that is stored, running or has an intent.
-// Groups with a user's intent go first, stored groups next; groups only
-// the downstream names go to the back lane, so however many it lists, the
-// stored groups never wait behind them (and the users never wait behind a
-// resync of every stored group).
+// enqueueAll reconciles every group that is stored, running or has an
+// intent. A stored group found converged is settled here (settle.go);
+// the rest are queued. Groups with a user's intent go first, stored groups
+// next; groups only the downstream names go to the back lane, so however
+// many it lists, the stored groups never wait behind them (and the users
+// never wait behind a resync of every stored group).
 func (r *reconciler) enqueueAll() int {
 	intents, stored := r.intents.keys(), r.desired.keys()
 	for _, id := range intents {
 		r.queue.AddFirst(id)
 	}
+	draining := r.isDraining()
 	for _, id := range stored {
-		r.queue.Add(id) // one with an intent is queued already and keeps its place
+		if !r.settle(id, draining) {
+			r.queue.Add(id) // one with an intent is queued already and keeps its place
+		}
 	}
 	n := len(intents) + len(stored)
 	for _, id := range r.obs.keys() {
-		r.queue.AddBack(id) // a stored one is queued already and keeps its place
+		if r.desired.has(id) {
+			continue // settled or queued above
+		}
+		r.queue.AddBack(id) // one with an intent is queued already and keeps its place
 		n++
 	}
 	return n

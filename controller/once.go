@@ -16,6 +16,7 @@ type Summary struct {
 	Groups    int
 	Committed int
 	Freed     int
+	Destroyed int
 	Failed    int
 	Planned   int // actions planned but not carried out (dry run)
 	// Waiting counts the groups the pass could not decide (something was
@@ -72,6 +73,9 @@ func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (S
 		case p.Action == ActionCommit:
 			sum.Committed++
 			fmt.Fprintf(tw, "%s\t%s\t%s\tok: %s\n", p.Action, id, p.Reason, o.details)
+		case p.Action == ActionDestroy:
+			sum.Destroyed++
+			fmt.Fprintf(tw, "%s\t%s\t%s\tok\n", p.Action, id, p.Reason)
 		default:
 			sum.Freed++
 			fmt.Fprintf(tw, "%s\t%s\t%s\tok\n", p.Action, id, p.Reason)
@@ -83,11 +87,16 @@ func (r *reconciler) runOnce(ctx context.Context, out io.Writer, dryRun bool) (S
 		// or was not reached (not leading).
 		sum.Waiting = max(sum.Waiting, n)
 	}
-	waiting := ""
+	// destroyed and waiting are shown only when not zero: the line stays
+	// as scripts written for the earlier summary parse it
+	extra := ""
+	if sum.Destroyed > 0 {
+		extra += fmt.Sprintf(", destroyed: %d", sum.Destroyed)
+	}
 	if sum.Waiting > 0 {
-		waiting = fmt.Sprintf(", waiting: %d", sum.Waiting)
+		extra += fmt.Sprintf(", waiting: %d", sum.Waiting)
 	}
 	fmt.Fprintf(out, "groups: %d, committed: %d, freed: %d, failed: %d, planned: %d%s\n",
-		sum.Groups, sum.Committed, sum.Freed, sum.Failed, sum.Planned, waiting)
+		sum.Groups, sum.Committed, sum.Freed, sum.Failed, sum.Planned, extra)
 	return sum, nil
 }

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -190,9 +189,7 @@ func (r *reconciler) reconcile(ctx context.Context, id plugin.ID) (Plan, outcome
 	var out outcome
 	switch p.Action {
 	case ActionNoop:
-		if p.Reason == reasonAsStored && !bytes.Equal(o.sameAs, d.spec.Properties) {
-			r.obs.learnSame(id, o.seq, d.spec.Properties)
-		}
+		r.converged(p, d, o)
 		logr.FromContextOrDiscard(ctx).V(3).Info("in sync", "reason", p.Reason)
 		out.details = p.Details
 	case ActionWait:

@@ -134,7 +134,7 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	if len(rawParams) == 0 || rawParams[0] != '{' {
 		return fmt.Errorf("call %s: params must encode as a JSON object, got %.40s", method, rawParams)
 	}
-	body, err := json.Marshal(clientRequest{Version: "2.0", Method: method, Params: rawParams, ID: rand.Int64()})
+	body, err := encodeRequest(method, rawParams, rand.Int64())
 	if err != nil {
 		return fmt.Errorf("call %s: encode request: %w", method, err)
 	}

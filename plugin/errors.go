@@ -42,12 +42,22 @@ var (
 	// ErrNotSent: the send gate in the call's context (WithSendGate)
 	// refused before the request was complete; the plugin did not act on it.
 	ErrNotSent = errors.New("request not sent")
+	// ErrGaveUp: the plugin answered that it gave up on the call, its
+	// deadline (told in X-Infrakit-Timeout) having passed or the call
+	// cancelled, before the method decided anything (an RPCError with
+	// CodeGaveUp matches it).
+	ErrGaveUp = errors.New("plugin gave up on the call's deadline")
 )
 
 // JSON-RPC error codes used on the wire.
 const (
 	CodeApplication    = -32000 // any error returned by a method, and unknown method/service
 	CodeInvalidRequest = -32600 // jsonrpc missing or not "2.0", params of the wrong shape
+	// CodeGaveUp: the method returned its context's error after the call's
+	// deadline passed or it was cancelled: no verdict on the request. A
+	// server-defined code (-32000 to -32099); clients that know only
+	// CodeApplication still show the message.
+	CodeGaveUp = -32001
 )
 
 // RPCError is an error answered by a plugin as a JSON-RPC error object. Its
@@ -61,6 +71,9 @@ type RPCError struct {
 }
 
 func (e *RPCError) Error() string { return e.Message }
+
+// Is makes errors.Is(err, ErrGaveUp) true for an answer with CodeGaveUp.
+func (e *RPCError) Is(target error) bool { return target == ErrGaveUp && e.Code == CodeGaveUp }
 
 // TransportError wraps a failure to reach a plugin. errors.Is(err,
 // ErrUnreachable) is true for it, and errors.Is(err, ErrTimeout) too when

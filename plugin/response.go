@@ -75,24 +75,28 @@ func streamGroups(w stallWriter, id json.RawMessage, specs []Spec) error {
 		size += sent
 	}
 	setJSONHeaders(w, size)
-	if _, err := w.Write(head); err != nil {
-		return err
-	}
+	// Specs are gathered into writes of about encodedChunk: one write (and
+	// one renewal of the stall deadline) per spec costs more than encoding
+	// it.
+	buf := make([]byte, 0, encodedChunk+4096)
+	buf = append(buf, head...)
 	for i, s := range specs {
 		b, err := json.Marshal(s)
 		if err != nil {
 			return err // streamable said it would not happen; the connection is cut short
 		}
 		if i > 0 {
-			if _, err := w.Write([]byte{','}); err != nil {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, b...)
+		if len(buf) >= encodedChunk {
+			if _, err := w.Write(buf); err != nil {
 				return err
 			}
-		}
-		if _, err := w.Write(b); err != nil {
-			return err
+			buf = buf[:0]
 		}
 	}
-	_, err = w.Write(tail)
+	_, err = w.Write(append(buf, tail...))
 	return err
 }
 

@@ -351,6 +351,10 @@ func (h *handler) dispatch(ctx context.Context, req *request) (any, *wireError) 
 		if errors.As(err, &derr) {
 			return nil, &wireError{Code: CodeApplication, Message: err.Error(), Data: derr.WireData()}
 		}
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+			// the method stopped on the call's own deadline or cancellation
+			return nil, &wireError{Code: CodeGaveUp, Message: err.Error()}
+		}
 		return nil, appError(err.Error())
 	}
 	return result, nil

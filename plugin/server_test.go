@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -180,4 +181,40 @@ func TestServeOptionsValidated(t *testing.T) {
 	_, err = Serve(dir+"/g", nil, DefaultServerOptions())
 	require.Error(t, err)
 	require.NoFileExists(t, dir+"/g")
+}
+
+// gaveUpGroup's DescribeGroup waits for its context to end and answers its
+// error; its FreeGroup answers a deadline error of its own (a call it made
+// timed out) while the call's context is live.
+type gaveUpGroup struct{ *fakeGroup }
+
+func (g gaveUpGroup) DescribeGroup(ctx context.Context, id ID) (Description, error) {
+	<-ctx.Done()
+	return Description{}, fmt.Errorf("describe %s: %w", id, ctx.Err())
+}
+
+func (g gaveUpGroup) FreeGroup(_ context.Context, id ID) error {
+	return fmt.Errorf("free %s: its backend: %w", id, context.DeadlineExceeded)
+}
+
+// TestServerMarksGaveUp: a method that stopped on the call's own deadline
+// (X-Infrakit-Timeout) is answered with CodeGaveUp, which the client maps
+// to ErrGaveUp; a method's own deadline error while the call is live is
+// its verdict (CodeApplication).
+func TestServerMarksGaveUp(t *testing.T) {
+	s := serveFake(t, gaveUpGroup{newFakeGroup()}, DefaultServerOptions())
+	_, body := rawExchange(t, s.Path(), rawPost(`{"jsonrpc":"2.0","method":"Group.DescribeGroup","params":{"ID":"a"},"id":1}`, HeaderTimeout+": 50"))
+	require.Equal(t, `{"jsonrpc":"2.0","error":{"code":-32001,"message":"describe a: context deadline exceeded","data":null},"id":1}`+"\n", string(body))
+	_, body = rawExchange(t, s.Path(), rawPost(`{"jsonrpc":"2.0","method":"Group.FreeGroup","params":{"ID":"a"},"id":2}`, HeaderTimeout+": 5000"))
+	require.Equal(t, `{"jsonrpc":"2.0","error":{"code":-32000,"message":"free a: its backend: context deadline exceeded","data":null},"id":2}`+"\n", string(body))
+
+	c := NewClient(s.Path(), ClientOptions{Timeout: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := c.FreeGroup(ctx, "a")
+	require.Error(t, err)
+	require.NotErrorIs(t, err, ErrGaveUp, "the plugin's own verdict")
+	var rpcErr *RPCError
+	require.ErrorAs(t, err, &rpcErr)
+	require.ErrorIs(t, fmt.Errorf("commit: %w", &RPCError{Code: CodeGaveUp, Message: "x"}), ErrGaveUp)
 }

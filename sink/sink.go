@@ -34,13 +34,14 @@ const (
 	ResultOK          = "ok"          // the plugin answered with success
 	ResultError       = "error"       // the plugin answered with an error
 	ResultUnreachable = "unreachable" // not found, not reached, or no answer in time
+	ResultNotSent     = "not_sent"    // the send gate stopped the request before its bytes left (plugin.ErrNotSent)
 )
 
 // CallObserver is told about every downstream call, for metrics. It is called
 // on the caller's goroutine after the call and must not block.
 type CallObserver interface {
 	// ObserveCall: method is the Group method ("CommitGroup", ...), result
-	// one of ResultOK, ResultError, ResultUnreachable.
+	// one of ResultOK, ResultError, ResultUnreachable, ResultNotSent.
 	ObserveCall(method, result string, d time.Duration)
 }
 
@@ -109,6 +110,8 @@ func (d *Downstream) call(ctx context.Context, op string, id plugin.ID, f func(c
 		case err == nil:
 		case answered:
 			result = ResultError
+		case errors.Is(err, plugin.ErrNotSent): // our own gate: the plugin was never asked
+			result = ResultNotSent
 		default:
 			result = ResultUnreachable
 		}

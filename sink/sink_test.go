@@ -2,6 +2,7 @@ package sink_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -75,7 +76,13 @@ func TestObserver(t *testing.T) {
 	_, err = gone.DescribeGroup(ctx, "g")
 	require.Error(t, err)
 
-	require.Equal(t, []string{"InspectGroups ok", "FreeGroup error", "DescribeGroup unreachable"}, obs.list())
+	// A request our own send gate stopped never reached the plugin: it is
+	// neither the plugin's error nor an unreachable plugin.
+	gated := plugin.WithSendGate(ctx, func(context.Context) error { return errors.New("term ended") })
+	err = d.FreeGroup(gated, "g")
+	require.ErrorIs(t, err, plugin.ErrNotSent)
+
+	require.Equal(t, []string{"InspectGroups ok", "FreeGroup error", "DescribeGroup unreachable", "FreeGroup not_sent"}, obs.list())
 }
 
 func TestOptions_ErrorsNameFlags(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
 
 // errUnknown is a leadership source's "I cannot tell".
@@ -86,13 +87,13 @@ type source struct {
 
 	mu    sync.Mutex
 	fault string // "", "unknown", "hang"
-	wake  map[chan struct{}]bool
+	watch sourcestest.Watchers
 }
 
 var _ sources.Leadership = (*source)(nil)
 
 func (a *authority) source(name string) *source {
-	s := &source{a: a, name: name, wake: map[chan struct{}]bool{}}
+	s := &source{a: a, name: name}
 	a.mu.Lock()
 	a.srcs = append(a.srcs, s)
 	a.mu.Unlock()
@@ -125,34 +126,6 @@ func (s *source) Check(ctx context.Context) (sources.Status, error) {
 }
 
 // Watch pokes at once and whenever the authority or a fault changes.
-func (s *source) Watch(ctx context.Context, poke func()) error {
-	ch := make(chan struct{}, 1)
-	s.mu.Lock()
-	s.wake[ch] = true
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.wake, ch)
-		s.mu.Unlock()
-	}()
-	poke()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ch:
-			poke()
-		}
-	}
-}
+func (s *source) Watch(ctx context.Context, poke func()) error { return s.watch.Watch(ctx, poke) }
 
-func (s *source) poke() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for ch := range s.wake {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
+func (s *source) poke() { s.watch.Poke() }

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -101,7 +100,7 @@ func (d *downstream) CommitGroup(ctx context.Context, spec plugin.Spec, pretend 
 	err := d.call(ctx, groupsim.MethodCommitGroup, func(at time.Time) error {
 		var err error
 		if details, err = d.inner.CommitGroup(ctx, spec, pretend); err == nil && !pretend {
-			d.rec.effect(invariant.Effect{Manager: d.name, Group: string(spec.ID), Kind: invariant.Commit, Version: versionOf(spec.Properties), At: at})
+			d.rec.effect(invariant.Effect{Manager: d.name, Group: string(spec.ID), Kind: invariant.Commit, Version: invariant.VersionOf(spec.Properties), At: at})
 		}
 		return err
 	})
@@ -151,7 +150,7 @@ func (d *downstream) InspectGroups(ctx context.Context) ([]plugin.Spec, error) {
 // phantom makes the downstream run a group no manager committed (left over
 // from an earlier life of the plugin).
 func (d *downstream) phantom(id string) error {
-	_, err := d.inner.CommitGroup(context.Background(), groupSpec(id, "phantom", false), false)
+	_, err := d.inner.CommitGroup(context.Background(), invariant.GroupSpec(id, "phantom", false), false)
 	return err
 }
 
@@ -163,35 +162,9 @@ func (d *downstream) running() (map[string]string, error) {
 	}
 	out := map[string]string{}
 	for _, s := range specs {
-		out[string(s.ID)] = versionOf(s.Properties)
+		out[string(s.ID)] = invariant.VersionOf(s.Properties)
 	}
 	return out, nil
-}
-
-// groupSpec is a group whose version mark is version; extra adds a field
-// the normalising plugin drops, so its echo differs from what was stored.
-func groupSpec(id, version string, extra bool) plugin.Spec {
-	props := map[string]any{
-		"Allocation": map[string]any{"Size": 1},
-		"Instance":   map[string]any{"Plugin": "instance-sim", "Properties": map[string]any{"Version": version}},
-		"Flavor":     map[string]any{"Plugin": "flavor-vanilla", "Properties": map[string]any{"Init": []string{"true"}}},
-	}
-	if extra {
-		props["Comment"] = "dropped by a normalising plugin"
-	}
-	raw, _ := json.Marshal(props)
-	return plugin.Spec{ID: plugin.ID(id), Properties: raw}
-}
-
-// versionOf reads the version mark of a group's properties.
-func versionOf(props json.RawMessage) string {
-	var p struct {
-		Instance struct {
-			Properties struct{ Version string }
-		}
-	}
-	_ = json.Unmarshal(props, &p)
-	return p.Instance.Properties.Version
 }
 
 // keys returns the names set in m, sorted.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -225,16 +224,4 @@ func (r *run) waitClients(d time.Duration) bool {
 		time.Sleep(r.cfg.Settle)
 	}
 	return false
-}
-
-// classify tells what a client can tell from an answer.
-func classify(err error) invariant.Outcome {
-	switch {
-	case err == nil:
-		return invariant.Acked
-	case strings.Contains(err.Error(), "is stored"), strings.Contains(err.Error(), "removed from the store"):
-		return invariant.Acked
-	}
-	// Even "not leader" may follow a write whose answer was lost.
-	return invariant.Ambiguous
 }

@@ -162,13 +162,13 @@ func (r *run) client(ctx context.Context) {
 		var err error
 		switch kind {
 		case invariant.Commit:
-			_, err = api.CommitGroup(cctx, groupSpec(g, version, extra), false)
+			_, err = api.CommitGroup(cctx, invariant.GroupSpec(g, version, extra), false)
 		case invariant.Destroy:
 			err = api.DestroyGroup(cctx, plugin.ID(g))
 		case invariant.Free:
 			err = api.FreeGroup(cctx, plugin.ID(g))
 		}
-		r.rec.answered(q, classify(err))
+		r.rec.answered(q, invariant.Classify(err))
 		if err != nil {
 			r.rec.step("answer: %s %s %s: %v", kind, g, version, err)
 		}

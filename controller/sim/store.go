@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/infrakit-manager/manager/internal/invariant"
 	"github.com/infrakit-manager/manager/sources"
 	"github.com/infrakit-manager/manager/sources/sourcestest"
 )
@@ -79,7 +80,7 @@ func (s *store) stored() (map[string]string, error) {
 		if err := json.Unmarshal(e.Properties, &spec); err != nil {
 			return nil, fmt.Errorf("stored group %s: %w", id, err)
 		}
-		out[string(id)] = versionOf(spec.Properties)
+		out[string(id)] = invariant.VersionOf(spec.Properties)
 	}
 	return out, nil
 }

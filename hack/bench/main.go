@@ -48,7 +48,7 @@ func benchFlags() map[string]string {
 	return map[string]string{
 		"Build": "-build", "Swarm": "-swarm", "Etcd": "-etcd", "EtcdRounds": "-etcd-rounds", "Flips": "-flips",
 		"Handovers": "-handovers", "Takeovers": "-takeovers", "Sections": "-sections", "Commits": "-commits",
-		"ConcurrentClients": "-clients", "Demotes": "-demotes", "Deadline": "-deadline", "Profile": "-profile",
+		"ConcurrentClients": "-clients", "Demotes": "-demotes", "Deadline": "-deadline", "Profile": "-profile", "ScaleRows": "-scale-rows",
 	}
 }
 
@@ -75,7 +75,16 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		o.EtcdScale = counts
 		return err
 	})
-	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, forward, swarm, etcd, scale, etcdscale (default all)", func(v string) error {
+	fs.Func("curve", "comma-separated stored-group counts of the os and swarm cost curves (default 1000,10000,100000)", func(v string) error {
+		counts, err := parseCounts(v)
+		o.Curve = counts
+		return err
+	})
+	fs.Func("scale-rows", "comma-separated rows of the scale section: idle, resync, commit, frees, phantom, answer, takeovers (default all)", func(v string) error {
+		o.ScaleRows = strings.Split(v, ",")
+		return nil
+	})
+	fs.Func("sections", "comma-separated sections to run: commits, flips, handovers, takeovers, forward, swarm, etcd, scale, etcdscale, oscurve, swarmcurve (default all)", func(v string) error {
 		o.Sections = strings.Split(v, ",")
 		return nil
 	})
@@ -172,6 +181,8 @@ func bench(ctx context.Context, opts Options, stdout io.Writer) error {
 		{name: "etcd", measure: etcdMeasure, run: h.etcd, skip: h.etcdSkip},
 		{name: "scale", measure: "idle leader, resync, unknown-ID frees and phantom flood at scale", run: h.scale},
 		{name: "etcdscale", measure: "etcd scale model, 1,000 to 100,000 groups", run: h.etcdScale, skip: h.etcdSkip},
+		{name: "oscurve", measure: "os cost curve, 1,000 to 100,000 groups", run: h.osCurve},
+		{name: "swarmcurve", measure: "swarm cost curve, 1,000 groups up to what the label holds", run: h.swarmCurve, skip: h.swarmCurveSkip},
 	}
 	sections = append(sections, section{name: "profile", measure: "in-process CPU profiles", run: h.profile})
 	var rows []row

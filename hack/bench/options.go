@@ -83,6 +83,13 @@ type Options struct {
 	// EtcdScale are the stored-group counts of the etcd scale model
 	// (section etcdscale).
 	EtcdScale []int
+	// Curve are the stored-group counts of the os and swarm cost curves
+	// (sections oscurve, swarmcurve). Defaults to 1,000, 10,000 and
+	// 100,000 (swarm: those its label holds).
+	Curve []int
+	// ScaleRows limits the scale section to the named rows (idle, resync,
+	// commit, frees, phantom, answer, takeovers). Defaults to all.
+	ScaleRows []string
 	// Sections limits the run to the named sections (commits, flips,
 	// handovers, takeovers, swarm, etcd, profile). Defaults to all; the report
 	// then holds only their rows.
@@ -160,10 +167,16 @@ func (o Options) Validate() error {
 		errs = append(errs, field.Errorf("Profile", "must be %q, %q or %q, got %q",
 			profileAuto, profileAlways, profileOff, o.Profile))
 	}
-	known := []string{"commits", "flips", "handovers", "takeovers", "forward", "swarm", "etcd", "scale", "etcdscale", "profile"}
+	known := []string{"commits", "flips", "handovers", "takeovers", "forward", "swarm", "etcd", "scale", "etcdscale", "oscurve", "swarmcurve", "profile"}
 	for _, s := range o.Sections {
 		if !slices.Contains(known, s) {
 			errs = append(errs, field.Errorf("Sections", "holds unknown section %q (known: %s)", s, strings.Join(known, ", ")))
+		}
+	}
+	rows := []string{"idle", "resync", "commit", "frees", "phantom", "answer", "takeovers"}
+	for _, r := range o.ScaleRows {
+		if !slices.Contains(rows, r) {
+			errs = append(errs, field.Errorf("ScaleRows", "holds unknown scale row %q (known: %s)", r, strings.Join(rows, ", ")))
 		}
 	}
 	if len(o.Takeovers) == 0 {

@@ -77,16 +77,9 @@ func (c *osCluster) setLeader(name string) (int64, error) {
 // store writes n groups into global.config directly, in the original's
 // format, and returns their IDs.
 func (c *osCluster) store(n int) ([]string, error) {
-	cfg := sources.Config{Groups: make(map[plugin.ID]sources.Entry, n)}
-	ids := make([]string, 0, n)
-	for i := range n {
-		id := fmt.Sprintf("g%05d", i)
-		e, err := storedEntry(groupSpec(id, 0))
-		if err != nil {
-			return nil, err
-		}
-		cfg.Groups[plugin.ID(id)] = e
-		ids = append(ids, id)
+	cfg, ids, err := benchConfig(n)
+	if err != nil {
+		return nil, err
 	}
 	data, err := sources.EncodeConfig(cfg)
 	if err != nil {
@@ -174,4 +167,21 @@ func storedEntry(spec plugin.Spec) (sources.Entry, error) {
 		return sources.Entry{}, err
 	}
 	return sources.Entry{Plugin: downstream, Properties: raw}, nil
+}
+
+// benchConfig is a config of n groups (g00000, g00001, ...) as the manager
+// stores them, and their IDs.
+func benchConfig(n int) (sources.Config, []string, error) {
+	cfg := sources.Config{Groups: make(map[plugin.ID]sources.Entry, n)}
+	ids := make([]string, 0, n)
+	for i := range n {
+		id := fmt.Sprintf("g%05d", i)
+		e, err := storedEntry(groupSpec(id, 0))
+		if err != nil {
+			return sources.Config{}, nil, err
+		}
+		cfg.Groups[plugin.ID(id)] = e
+		ids = append(ids, id)
+	}
+	return cfg, ids, nil
 }

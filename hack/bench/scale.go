@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,41 @@ const (
 // groups in sync (CPU per minute), one resync of them, 20,000 frees of
 // unknown IDs (RSS growth, store writes) and a phantom flood (phantom.go).
 func (h *harness) scale(ctx context.Context) ([]row, error) {
+	var rows []row
+	if h.scaleRow("idle") || h.scaleRow("resync") || h.scaleRow("commit") || h.scaleRow("frees") {
+		r, err := h.scaleLeader(ctx)
+		if rows = append(rows, r...); err != nil {
+			return rows, err
+		}
+	}
+	if h.scaleRow("phantom") {
+		r, err := h.phantomFlood(ctx)
+		if rows = append(rows, r...); err != nil {
+			return rows, err
+		}
+	}
+	if h.scaleRow("answer") {
+		r, err := h.bigAnswer(ctx)
+		if rows = append(rows, r...); err != nil {
+			return rows, err
+		}
+	}
+	if h.scaleRow("takeovers") {
+		r, err := h.scaleTakeovers(ctx)
+		rows = append(rows, r...)
+		return rows, err
+	}
+	return rows, nil
+}
+
+// scaleRow reports whether the scale section measures the named row.
+func (h *harness) scaleRow(name string) bool {
+	return len(h.opts.ScaleRows) == 0 || slices.Contains(h.opts.ScaleRows, name)
+}
+
+// scaleLeader measures the rows of a leader holding scaleGroups groups:
+// idle CPU, resyncs, commits and InspectGroups, unknown-ID frees.
+func (h *harness) scaleLeader(ctx context.Context) ([]row, error) {
 	c, err := h.newOSCluster("sc")
 	if err != nil {
 		return nil, err
@@ -70,56 +106,56 @@ func (h *harness) scale(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	var rows []row
+	if h.scaleRow("idle") {
+		before, err := cpuTime(n.mgr.pid())
+		if err != nil {
+			return nil, err
+		}
+		if err := sleep(ctx, idleWindow); err != nil {
+			return nil, err
+		}
+		after, err := cpuTime(n.mgr.pid())
+		if err != nil {
+			return nil, err
+		}
+		perMin := (after - before) * time.Duration(time.Minute/idleWindow)
+		rows = append(rows, goalRow(fmt.Sprintf("idle leader, %d groups in sync (default --resync-interval 10s), manager CPU per minute", scaleGroups),
+			fmt.Sprintf("%s (%s in %s)", ms(perMin), ms(after-before), idleWindow), "<= "+ms(idleGoal), perMin <= idleGoal, ""))
+	}
+	if h.scaleRow("resync") {
+		rows = append(rows, h.resyncRow(ctx, n, addr))
+	}
+	if h.scaleRow("commit") {
+		r, err := h.scaleCommitRows(ctx, c, n)
+		if rows = append(rows, r...); err != nil {
+			return rows, err
+		}
+	}
+	if h.scaleRow("frees") {
+		r, err := h.unknownFrees(ctx, c.storeDir, filepath.Join(n.pluginDir, n.name), n.mgr.pid(), scaleGroups, false)
+		if rows = append(rows, r...); err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
 
-	before, err := cpuTime(n.mgr.pid())
-	if err != nil {
-		return nil, err
-	}
-	if err := sleep(ctx, idleWindow); err != nil {
-		return nil, err
-	}
-	after, err := cpuTime(n.mgr.pid())
-	if err != nil {
-		return nil, err
-	}
-	perMin := (after - before) * time.Duration(time.Minute/idleWindow)
-	rows = append(rows, goalRow(fmt.Sprintf("idle leader, %d groups in sync (default --resync-interval 10s), manager CPU per minute", scaleGroups),
-		fmt.Sprintf("%s (%s in %s)", ms(perMin), ms(after-before), idleWindow), "<= "+ms(idleGoal), perMin <= idleGoal, ""))
-
+// resyncRow times resyncRuns resyncs of the leader n (metrics at addr).
+func (h *harness) resyncRow(ctx context.Context, n *osNode, addr string) row {
+	measure := fmt.Sprintf("one resync of %d in-sync groups (SIGHUP to the last of %d reconciles; %d runs)", scaleGroups, scaleGroups, resyncRuns)
 	var resyncs []time.Duration
 	mgrCPU, simCPU := cpuMeter(n.mgr.pid()), cpuMeter(n.sim.pid())
 	for range resyncRuns {
 		d, err := timeResync(ctx, n.mgr, addr, scaleGroups)
 		if err != nil {
-			return rows, fmt.Errorf("resync: %w", err)
+			return failRow(measure, fmt.Errorf("resync: %w", err))
 		}
 		resyncs = append(resyncs, d)
 	}
 	rs := summarize(resyncs)
-	rows = append(rows, goalRow(fmt.Sprintf("one resync of %d in-sync groups (SIGHUP to the last of %d reconciles; %d runs)", scaleGroups, scaleGroups, resyncRuns),
+	return goalRow(measure,
 		fmt.Sprintf("median %s, max %s (CPU for all %d: manager %s, sim %s)", ms(rs.P50), ms(rs.Max), resyncRuns, mgrCPU(), simCPU()),
-		"<= "+ms(resyncGoal), rs.Max <= resyncGoal, ""))
-
-	r, err := h.scaleCommitRows(ctx, c, n)
-	if rows = append(rows, r...); err != nil {
-		return rows, err
-	}
-	r, err = h.unknownFrees(ctx, c.storeDir, filepath.Join(n.pluginDir, n.name), n.mgr.pid(), scaleGroups, false)
-	rows = append(rows, r...)
-	if err != nil {
-		return rows, err
-	}
-	n.stop()
-	r, err = h.phantomFlood(ctx)
-	if rows = append(rows, r...); err != nil {
-		return rows, err
-	}
-	r, err = h.bigAnswer(ctx)
-	if rows = append(rows, r...); err != nil {
-		return rows, err
-	}
-	r, err = h.scaleTakeovers(ctx)
-	return append(rows, r...), err
+		"<= "+ms(resyncGoal), rs.Max <= resyncGoal, "")
 }
 
 // timeResync sends SIGHUP and waits until want more reconciles are counted.

@@ -65,7 +65,7 @@ func (c *chaos) final(ctx context.Context) (invariant.Final, error) {
 				return f, fmt.Errorf("%s inspect: %w", n.name, err)
 			}
 			for _, s := range specs {
-				f.Stored[string(s.ID)] = versionOf(s.Properties)
+				f.Stored[string(s.ID)] = invariant.VersionOf(s.Properties)
 			}
 		}
 		cl.Close()
@@ -78,7 +78,7 @@ func (c *chaos) final(ctx context.Context) (invariant.Final, error) {
 		}
 		run := map[string]string{}
 		for _, s := range specs {
-			run[string(s.ID)] = versionOf(s.Properties)
+			run[string(s.ID)] = invariant.VersionOf(s.Properties)
 		}
 		f.Running[n.name] = run
 	}

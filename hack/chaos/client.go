@@ -75,11 +75,11 @@ func (c *chaos) call(g, version string) {
 	var err error
 	switch kind {
 	case invariant.Commit:
-		_, err = cl.CommitGroup(ctx, groupSpec(g, version), false)
+		_, err = cl.CommitGroup(ctx, invariant.GroupSpec(g, version, false), false)
 	case invariant.Destroy:
 		err = cl.DestroyGroup(ctx, plugin.ID(g))
 	default:
 		err = cl.FreeGroup(ctx, plugin.ID(g))
 	}
-	c.rec.answered(q, classify(err))
+	c.rec.answered(q, invariant.Classify(err))
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/infrakit-manager/manager/internal/invariant"
-	"github.com/infrakit-manager/manager/plugin"
 )
 
 // recorder keeps what the run itself saw and did: client requests,
@@ -106,36 +104,4 @@ func (r *recorder) trace() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return "schedule:\n  " + strings.Join(r.steps, "\n  ") + "\n"
-}
-
-// groupSpec is a group whose version mark is version.
-func groupSpec(id, version string) plugin.Spec {
-	raw, _ := json.Marshal(map[string]any{
-		"Allocation": map[string]any{"Size": 1},
-		"Instance":   map[string]any{"Plugin": "instance-sim", "Properties": map[string]any{"Version": version}},
-		"Flavor":     map[string]any{"Plugin": "flavor-vanilla", "Properties": map[string]any{"Init": []string{"true"}}},
-	})
-	return plugin.Spec{ID: plugin.ID(id), Properties: raw}
-}
-
-// versionOf reads the version mark of a group's properties.
-func versionOf(props json.RawMessage) string {
-	var p struct {
-		Instance struct {
-			Properties struct{ Version string }
-		}
-	}
-	_ = json.Unmarshal(props, &p)
-	return p.Instance.Properties.Version
-}
-
-// classify tells what a client can tell from an answer (as the simulator).
-func classify(err error) invariant.Outcome {
-	switch {
-	case err == nil:
-		return invariant.Acked
-	case strings.Contains(err.Error(), "is stored"), strings.Contains(err.Error(), "removed from the store"):
-		return invariant.Acked
-	}
-	return invariant.Ambiguous
 }

@@ -116,7 +116,7 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 	m.storedGroups = prometheus.NewGauge(prometheus.GaugeOpts{Name: "infrakit_manager_stored_groups", Help: "Groups in the store, as last loaded or saved."})
 	m.reg.MustRegister(m.transitions, m.term, m.storedGroups)
 	m.storeSave = m.histogramVec("infrakit_manager_store_save_duration_seconds", "Duration of store saves by result (ok, error).", "result")
-	m.downstream = m.histogramVec("infrakit_manager_downstream_call_duration_seconds", "Duration of calls to the downstream group plugin by method and result (ok, error, unreachable).", "method", "result")
+	m.downstream = m.histogramVec("infrakit_manager_downstream_call_duration_seconds", "Duration of calls to the downstream group plugin by method and result (ok, error, unreachable, not_sent).", "method", "result")
 	m.apiRequests = m.counterVec("infrakit_manager_group_api_requests_total", "Group API (and Manager API) requests served, by method and JSON-RPC code (0 success).", "method", "code")
 	m.apiDuration = m.histogramVec("infrakit_manager_group_api_request_duration_seconds", "Duration of Group API (and Manager API) requests by method.", "method")
 	m.buildInfo = m.gaugeVec("infrakit_manager_build_info", "Always 1; the labels name the release version, commit and Go version.", "version", "commit", "goversion")

@@ -17,15 +17,14 @@ type StaticLeadership struct {
 	err      error
 	hang     bool
 	checks   int
-	nextID   int
-	watchers map[int]chan struct{}
+	watchers Watchers
 }
 
 var _ sources.Leadership = (*StaticLeadership)(nil)
 
 // NewStaticLeadership returns a fake reporting leader or not.
 func NewStaticLeadership(leader bool) *StaticLeadership {
-	return &StaticLeadership{status: sources.Status{Leader: leader}, watchers: map[int]chan struct{}{}}
+	return &StaticLeadership{status: sources.Status{Leader: leader}}
 }
 
 // Set changes the status, clears any error, and pokes the watchers.
@@ -69,11 +68,7 @@ func (s *StaticLeadership) Checks() int {
 }
 
 // Watchers returns how many Watch calls are running.
-func (s *StaticLeadership) Watchers() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.watchers)
-}
+func (s *StaticLeadership) Watchers() int { return s.watchers.Len() }
 
 // Check returns the status, the error set by SetError, or blocks while hung.
 func (s *StaticLeadership) Check(ctx context.Context) (sources.Status, error) {
@@ -99,36 +94,8 @@ func (s *StaticLeadership) Check(ctx context.Context) (sources.Status, error) {
 
 // Watch pokes once at once and then after every change, until ctx is done.
 func (s *StaticLeadership) Watch(ctx context.Context, poke func()) error {
-	if ctx.Err() != nil {
-		return nil
-	}
-	wake := make(chan struct{}, 1)
-	s.mu.Lock()
-	id := s.nextID
-	s.nextID++
-	s.watchers[id] = wake
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.watchers, id)
-		s.mu.Unlock()
-	}()
-	poke()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-wake:
-			poke()
-		}
-	}
+	return s.watchers.Watch(ctx, poke)
 }
 
-func (s *StaticLeadership) notifyLocked() {
-	for _, ch := range s.watchers {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
+// notifyLocked pokes the watchers (s.mu is held; Watchers has its own lock).
+func (s *StaticLeadership) notifyLocked() { s.watchers.Poke() }
