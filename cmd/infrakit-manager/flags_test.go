@@ -41,11 +41,16 @@ func TestOptionErrorsNameTheFlags(t *testing.T) {
 		require.ErrorContains(t, err, "--max-label-bytes must be in 1..1572864, got 0")
 		_, err = execRoot("swarm", "--host", "unix:///nonexistent.sock", "--engine-timeout", "0s")
 		require.ErrorContains(t, err, "--engine-timeout must be > 0, got 0s")
+		_, err = execRoot("swarm", "--host", "unix:///nonexistent.sock", "--tlscacert", filepath.Join(dir, "missing.pem"))
+		require.ErrorContains(t, err, "--tlscacert cannot be read (the CA certificate): open ")
 	})
 	t.Run("etcd", func(t *testing.T) {
 		_, err := execRoot("etcd", "--endpoints", "http://127.0.0.1:1", "--dial-timeout", "0s")
 		require.ErrorContains(t, err, "--dial-timeout must be > 0, got 0s")
 		_, err = execRoot("etcd", "--endpoints", "http://127.0.0.1:1", "--prefix", "noslash", "export")
 		require.ErrorContains(t, err, `--prefix "noslash" must start with '/'`)
+		missing := filepath.Join(dir, "missing.pem")
+		_, err = execRoot("etcd", "--endpoints", "https://127.0.0.1:1", "--cacert", missing)
+		require.ErrorContains(t, err, "bad TLS file: --cacert "+missing)
 	})
 }
