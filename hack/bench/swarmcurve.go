@@ -43,7 +43,7 @@ func (h *harness) swarmCurve(ctx context.Context) ([]row, error) {
 			}
 			rows = append(rows, infoRow(swarmCurveMeasure(count),
 				fmt.Sprintf("does not hold: the label would be %s, the limit is %s (--max-label-bytes, under swarmkit's 1.5 MiB Raft entry); "+
-					"the largest count of these groups that holds is about %d (measured above)", mib(int64(size)), mib(int64(limit)), most), ""))
+					"the largest count of these groups that holds is about %d (measured above)", kib(size), kib(limit), most), ""))
 			if len(fits) == 0 || most > fits[len(fits)-1] {
 				fits = append(fits, most)
 			}
@@ -190,5 +190,8 @@ func (h *harness) swarmCurveOne(ctx context.Context, host string, count int) (ro
 	s := summarize(run.lat)
 	h.log.Info("swarm curve done", "groups", count, "takeover", ms(took))
 	return infoRow(swarmCurveMeasure(count), fmt.Sprintf("takeover %s (%s; CPU counted from the manager's start); %s%s; RSS %s after the takeover (peak %s after the commits); label %s",
-		ms(took), cpu, commits, s.percentiles(), mib(rss), mib(peak), mib(int64(size))), ""), nil
+		ms(took), cpu, commits, s.percentiles(), mib(rss), mib(peak), kib(size)), ""), nil
 }
+
+// kib renders a byte count in KiB.
+func kib(b int) string { return fmt.Sprintf("%.1f KiB", float64(b)/1024) }
