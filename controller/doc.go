@@ -67,11 +67,15 @@
 //     sequence numbers keep a late answer from undoing a newer change).
 //     plan is a pure function of role, desired, observed, last-applied and
 //     intent; execute goes through the lease gate under the term's context.
-//     Each ended term's drain is counted on its own. Every store call goes
-//     through the bounded store (deadlines, bounded goroutines), which has
-//     a capability (sources.ChangeSaver, sources.Stager) only when the
-//     store it wraps has it: the writer asks the store it holds for one,
-//     never a concrete type.
+//     Each ended term's drain is counted on its own. A sync settles the
+//     stored groups plan finds converged itself (reconciler/settle.go: the
+//     same plan, no intent, nothing to do; counted and recorded as a
+//     reconcile) and queues only the rest, so a resync of in-sync groups
+//     moves nothing through the queue. Every store call goes through the
+//     bounded store (deadlines, bounded goroutines), which has a capability
+//     (sources.ChangeSaver, sources.Stager) only when the store it wraps
+//     has it: the writer asks the store it holds for one, never a concrete
+//     type.
 //
 // Health and misconfiguration (health.go, claims.go, reconciler/bounded_write.go): the
 // bounded store keeps the last write's failure (no space, read-only, EBUSY,

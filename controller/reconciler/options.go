@@ -11,6 +11,7 @@ import (
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/workqueue"
 )
 
 // Options configure a Reconciler. Start from DefaultOptions. The daemon's
@@ -32,7 +33,7 @@ type Options struct {
 	// ApplyWait is how long Submit waits for the reconciler's answer.
 	ApplyWait time.Duration
 	Workers   int
-	// MaxBackoff caps the per-group retry delay; 0: the work queue's.
+	// MaxBackoff caps the per-group retry delay.
 	MaxBackoff time.Duration
 
 	// Handover is HandoverFenced or HandoverFast; HandoverRecord may be nil
@@ -60,6 +61,7 @@ func DefaultOptions() Options {
 		ResyncInterval: 10 * time.Second,
 		ApplyWait:      6 * time.Second,
 		Workers:        8,
+		MaxBackoff:     workqueue.DefaultMaxDelay,
 		Handover:       HandoverFenced,
 		HandoverMargin: 100 * time.Millisecond,
 		Clock:          clock.RealClock{},
@@ -76,14 +78,11 @@ func (o Options) Validate() error {
 		val  time.Duration
 	}{
 		{"StoreTimeout", o.StoreTimeout}, {"CallTimeout", o.CallTimeout}, {"ResyncInterval", o.ResyncInterval},
-		{"ApplyWait", o.ApplyWait}, {"HandoverMargin", o.HandoverMargin},
+		{"ApplyWait", o.ApplyWait}, {"HandoverMargin", o.HandoverMargin}, {"MaxBackoff", o.MaxBackoff},
 	} {
 		if f.val <= 0 {
 			errs = append(errs, field.Errorf(f.name, "must be > 0, got %s", f.val))
 		}
-	}
-	if o.MaxBackoff < 0 {
-		errs = append(errs, field.Errorf("MaxBackoff", "must not be negative, got %s", o.MaxBackoff))
 	}
 	if o.Workers <= 0 {
 		errs = append(errs, field.Errorf("Workers", "must be > 0, got %d", o.Workers))

@@ -180,6 +180,7 @@ func (h *harness) commitBatch(ctx context.Context, socket string, clients, each,
 				if _, err := cl.CommitGroup(ctx, groupSpec(id, gen+i), false); err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("commit %s to %s: %w", id, socket, err))
+					lat = append(lat, mine...) // the ones timed before it
 					mu.Unlock()
 					return
 				}

@@ -139,7 +139,7 @@ func (p *filePending) Commit(ctx context.Context) (sources.Version, error) {
 	// Our inode's stamp, not the path's: a writer that replaced the file
 	// since the rename must not be taken for us.
 	fi, statErr := p.tmp.Stat()
-	_ = p.tmp.Close()
+	defer release(s.hold(p.tmp)) // the replaced version is freed after this save (held.go)
 	p.tmp = nil
 	next := &fileState{exists: statErr == nil, layout: p.layout, version: p.layout.version()}
 	if statErr == nil {
