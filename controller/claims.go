@@ -60,7 +60,7 @@ func (m *Manager) takeClaims() error {
 			m.opts.Log.Error(err, "misconfiguration: another manager holds this claim; refusing to act", "claim", c.String())
 			return fmt.Errorf("%w: %w", ErrMisconfigured, err)
 		}
-		m.r.SetClaim(c.String(), err, m.opts.Log)
+		m.claims.setClaim(c.String(), err, m.opts.Log)
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func (m *Manager) takeClaims() error {
 // verifyClaims re-checks every claim, logging each change of outcome once.
 func (m *Manager) verifyClaims() {
 	for _, c := range m.opts.Claims {
-		m.r.SetClaim(c.String(), c.Verify(), m.opts.Log)
+		m.claims.setClaim(c.String(), c.Verify(), m.opts.Log)
 	}
 }
 

@@ -23,7 +23,8 @@
 // commits and DescribeGroup go straight to the downstream
 // (front.Downstream): reads and validation, never a change. The daemon
 // runs the reconciler (Run, ShutDown, Settle, RunOnce) and reads its health
-// (ReadStore, WriteFailure, DownstreamProblem, ClaimProblems).
+// (ReadStore, WriteFailure, DownstreamProblem); the claims' outcomes are
+// its own (claim_health.go), added to Status through front.Health.
 //
 //   - lease (package controller/lease) turns the source's three answers
 //     (leader, not leader, unknown) into a role with a lease and terms.

@@ -26,7 +26,7 @@ func (m *Manager) addHealthChecks(c *ops.Checks) {
 		return r.DownstreamProblem()
 	})
 	c.AddReady("claims", func(context.Context) error {
-		if p := r.ClaimProblems(); len(p) > 0 {
+		if p := m.claims.Problems(); len(p) > 0 {
 			return errors.New(strings.Join(p, "; "))
 		}
 		return nil

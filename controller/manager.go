@@ -21,8 +21,11 @@ type Manager struct {
 	opts Options
 	r    *reconciler.Reconciler
 	f    *front.Front
-	loc  *locator
-	poke chan struct{}
+	// claims holds the outcome of each claim (Options.Claims) for Status
+	// and /readyz.
+	claims *claimHealth
+	loc    *locator
+	poke   chan struct{}
 
 	mu      sync.Mutex
 	started bool
@@ -76,7 +79,8 @@ func New(opts Options) (*Manager, error) {
 	loc := &locator{store: opts.Locations, advertise: opts.Advertise, lease: r.Lease(), clock: opts.Clock,
 		every: cmp.Or(opts.LocationInterval, opts.RenewInterval), timeout: opts.CheckTimeout, log: opts.Log.WithName("location")}
 	fo := front.DefaultOptions()
-	fo.Reconciler, fo.Lease, fo.Downstream, fo.Locator = r, r.Lease(), down, loc
+	claims := newClaimHealth()
+	fo.Reconciler, fo.Lease, fo.Downstream, fo.Locator, fo.Health = r, r.Lease(), down, loc, claims
 	fo.Name, fo.Mode, fo.StoreLocation, fo.PluginName, fo.Log = opts.Name, opts.Mode, opts.StoreLocation, opts.ProxyFor, opts.Log
 	f, err := front.New(fo)
 	if err != nil {
@@ -87,6 +91,7 @@ func New(opts Options) (*Manager, error) {
 		r:       r,
 		f:       f,
 		loc:     loc,
+		claims:  claims,
 		poke:    make(chan struct{}, 1),
 		stopped: make(chan struct{}),
 	}

@@ -20,6 +20,7 @@ var (
 	_ front.Lease      = fronttest.Lease{}
 	_ front.Downstream = (*fronttest.Downstream)(nil)
 	_ front.Locator    = fronttest.Locator{}
+	_ front.Health     = fronttest.Health{}
 )
 
 func newFront(t *testing.T, role lease.Role, r *fronttest.Reconciler, d *fronttest.Downstream) *front.Front {
@@ -116,7 +117,11 @@ func TestFront_StatusReadsTheSnapshot(t *testing.T) {
 		Stored: 2, Version: "v7", StoredIDs: []plugin.ID{"a", "b"}, Groups: []plugin.GroupStatus{},
 		StoreErr: errors.New("disk gone"), Problems: []string{"claim not checked: x"},
 	}}
-	f := newFront(t, lease.RoleLeader, r, &fronttest.Downstream{})
+	o := front.DefaultOptions()
+	o.Reconciler, o.Lease, o.Downstream, o.Locator = r, fronttest.Lease{V: lease.View{Role: lease.RoleLeader, Term: 3}}, &fronttest.Downstream{}, fronttest.Locator{}
+	o.Health = fronttest.Health{"misconfiguration: claim held"}
+	f, err := front.New(o)
+	require.NoError(t, err)
 	st, err := f.Status(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, plugin.RoleLeader, st.Role)
@@ -124,6 +129,7 @@ func TestFront_StatusReadsTheSnapshot(t *testing.T) {
 	require.Equal(t, 2, st.GroupCount)
 	require.Equal(t, "v7", st.Store.Version)
 	require.Equal(t, []plugin.ID{"a", "b"}, st.Stored)
-	require.Equal(t, []string{"store unreadable: disk gone", "claim not checked: x"}, st.Problems)
+	require.Equal(t, []string{"store unreadable: disk gone", "claim not checked: x", "misconfiguration: claim held"}, st.Problems,
+		"the reconciler's problems, then the daemon's")
 	require.False(t, st.Healthy)
 }

@@ -49,6 +49,12 @@ type Locator interface {
 	Location(v lease.View) *url.URL
 }
 
+// Health reports problems of the daemon's own beyond the reconciler's
+// (claims not held), for Status.
+type Health interface {
+	Problems() []string
+}
+
 var (
 	_ Lease      = (*lease.Lease)(nil)
 	_ Downstream = (plugin.Group)(nil)
@@ -60,6 +66,7 @@ type Options struct {
 	Lease      Lease      // required
 	Downstream Downstream // required
 	Locator    Locator    // required
+	Health     Health     // optional: nil adds no problems
 	// Name (--name), Mode and StoreLocation describe this replica in Status.
 	Name          string
 	Mode          string

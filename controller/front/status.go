@@ -62,6 +62,9 @@ func (f *Front) Status(ctx context.Context) (plugin.ManagerStatus, error) {
 		st.Problems = append(st.Problems, "no leadership answer since start")
 	}
 	st.Problems = append(st.Problems, snap.Problems...)
+	if f.o.Health != nil {
+		st.Problems = append(st.Problems, f.o.Health.Problems()...)
+	}
 	for _, g := range st.Groups {
 		if g.LastResult != "ok" && g.LastResult != "" {
 			st.Problems = append(st.Problems, fmt.Sprintf("group %s: %s failed: %s", g.ID, g.LastAction, g.LastResult))

@@ -14,8 +14,7 @@
 // execute goes through the lease's gate (package lease) under the term's
 // context. Status reads Snapshot; InspectGroups reads Stored.
 //
-// Its job ends there: it serves no socket, takes no claim (it only keeps
-// their outcome for Snapshot) and knows nothing of the Group API's
+// Its job ends there: it serves no socket, takes no claim and knows nothing of the Group API's
 // wording; the front (package front) calls it through front.Reconciler and
 // the daemon (package controller) wires and runs it.
 //

@@ -40,7 +40,6 @@ type Reconciler struct {
 	obs     *observed
 	intents *intents
 	w       *writer
-	health  *health   // claims not held (health.go)
 	hand    *handover // the handover of each term (handover.go); nil until newHandover
 
 	metrics     *ops.Metrics   // nil-safe
@@ -49,6 +48,8 @@ type Reconciler struct {
 	leaseBeat   *ops.Heartbeat // the lease loop made a renewal tick
 	resync      time.Duration
 	callTimeout time.Duration
+	proxyFor    string // the downstream, for the problems' text
+	pluginDir   string
 	applyWait   time.Duration // how long Submit waits for the answer
 	workers     int
 
@@ -77,7 +78,7 @@ func newReconciler(o *Options, store sources.Store, down plugin.Group) (*Reconci
 	}
 	r := &Reconciler{
 		bounded: newBoundedStore(store, o.StoreTimeout, o.Log.WithName("store")), down: down, log: o.Log, clock: o.Clock,
-		desired: newDesired(), obs: newObserved(), intents: newIntents(), health: newHealth(o),
+		desired: newDesired(), obs: newObserved(), intents: newIntents(), proxyFor: o.ProxyFor, pluginDir: o.PluginDir,
 		metrics: o.Metrics, ledger: ops.NewLedger(o.Clock), syncBeat: ops.NewHeartbeat(o.Clock), leaseBeat: ops.NewHeartbeat(o.Clock),
 		resync: o.ResyncInterval, callTimeout: o.CallTimeout, applyWait: o.ApplyWait, workers: o.Workers,
 		queue: q, syncCh: make(chan struct{}, 1),

@@ -5,8 +5,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/go-logr/logr"
-
 	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/internal/ops"
 )
@@ -71,15 +69,6 @@ func (r *Reconciler) WriteFailure() error { return r.bounded.writeFailure() }
 // DownstreamProblem says why the downstream could not be observed, nil if
 // it was.
 func (r *Reconciler) DownstreamProblem() error { return r.downstreamProblem() }
-
-// ClaimProblems lists the claims not held, sorted.
-func (r *Reconciler) ClaimProblems() []string { return r.health.claimProblems() }
-
-// SetClaim records the outcome of taking or verifying a claim (for
-// Snapshot and /readyz), logging a change once.
-func (r *Reconciler) SetClaim(what string, err error, log logr.Logger) {
-	r.health.setClaim(what, err, log)
-}
 
 // ProbeWrite, while the last store write failed, asks a store that can
 // (the file store: CheckWrite rewrites the config unchanged) whether it can

@@ -20,6 +20,6 @@ type Snapshot struct {
 	// HandoverProblem is the newest handover's wait when it has taken
 	// longer than the margin, or "".
 	HandoverProblem string
-	// Problems are the store's last write, the downstream and the claims.
+	// Problems are the store's last write's and the downstream's.
 	Problems []string
 }

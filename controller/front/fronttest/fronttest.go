@@ -101,3 +101,9 @@ type Locator struct{ URL *url.URL }
 
 // Location answers URL.
 func (l Locator) Location(lease.View) *url.URL { return l.URL }
+
+// Health reports its problems, in order.
+type Health []string
+
+// Problems answers h.
+func (h Health) Problems() []string { return h }
