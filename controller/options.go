@@ -9,11 +9,11 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/controller/reconciler"
 	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
-	"github.com/infrakit-manager/manager/workqueue"
 )
 
 // Options configure a Manager. Start from DefaultOptions: Validate refuses
@@ -122,21 +122,22 @@ type Options struct {
 
 // DefaultOptions returns the defaults; Leadership and Store must still be set.
 func DefaultOptions() Options {
+	r := reconciler.DefaultOptions() // the reconciler's (and its lease's) defaults are the daemon's
 	return Options{
-		Name:           "group",
+		Name:           r.Name,
 		PluginDir:      plugin.DefaultDir(),
-		ProxyFor:       "group-stateless",
-		LeaseDuration:  2 * time.Second,
-		RenewInterval:  250 * time.Millisecond,
-		CheckTimeout:   time.Second,
-		StoreTimeout:   5 * time.Second,
-		CallTimeout:    2 * time.Second,
-		ResyncInterval: 10 * time.Second,
-		Workers:        8,
-		MaxBackoff:     workqueue.DefaultMaxDelay,
-		Handover:       HandoverFenced,
-		HandoverMargin: 100 * time.Millisecond,
-		Clock:          clock.RealClock{},
+		ProxyFor:       r.ProxyFor,
+		LeaseDuration:  r.LeaseDuration,
+		RenewInterval:  r.RenewInterval,
+		CheckTimeout:   r.CheckTimeout,
+		StoreTimeout:   r.StoreTimeout,
+		CallTimeout:    r.CallTimeout,
+		ResyncInterval: r.ResyncInterval,
+		Workers:        r.Workers,
+		MaxBackoff:     r.MaxBackoff,
+		Handover:       r.Handover,
+		HandoverMargin: r.HandoverMargin,
+		Clock:          r.Clock,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/controller/lease"
 	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
@@ -50,22 +51,22 @@ type Options struct {
 // DefaultOptions returns the defaults; Leadership, Store and Downstream
 // must still be set.
 func DefaultOptions() Options {
+	l := lease.DefaultOptions()
 	return Options{
 		Name:           "group",
 		ProxyFor:       "group-stateless",
-		LeaseDuration:  2 * time.Second,
-		RenewInterval:  250 * time.Millisecond,
-		CheckTimeout:   time.Second,
+		LeaseDuration:  l.Duration,
+		RenewInterval:  l.RenewInterval,
+		CheckTimeout:   l.CheckTimeout,
 		StoreTimeout:   5 * time.Second,
 		CallTimeout:    2 * time.Second,
 		ResyncInterval: 10 * time.Second,
-		ApplyWait:      6 * time.Second,
+		ApplyWait:      l.CheckTimeout + 2*2*time.Second + time.Second, // a re-check, a queue turn and one call, with room
 		Workers:        8,
 		MaxBackoff:     workqueue.DefaultMaxDelay,
 		Handover:       HandoverFenced,
 		HandoverMargin: 100 * time.Millisecond,
 		Clock:          clock.RealClock{},
-		Log:            logr.Discard(),
 	}
 }
 
