@@ -149,14 +149,15 @@ func TestOSMetricsAcrossCommitResyncFlip(t *testing.T) {
 	}
 	require.Equal(t, 1.0, metric(afterCommit, "infrakit_manager_stored_groups "))
 
-	// A resync (every 500ms here) re-checks every group: reconciles and
-	// queue adds keep counting with nothing committed.
+	// A resync (every 500ms here) re-checks every group: reconciles keep
+	// counting with nothing committed. A group found in sync is settled by
+	// the resync itself (controller/reconciler settle), without queue
+	// traffic, so the queue's counters need not move.
 	require.Eventually(t, func() bool {
 		now := scrape(t, addrA)
-		return metric(now, `controller_runtime_reconcile_total{`) > metric(afterCommit, `controller_runtime_reconcile_total{`)+1 &&
-			metric(now, `workqueue_adds_total{`) > metric(afterCommit, `workqueue_adds_total{`)+1 &&
-			metric(now, `workqueue_work_duration_seconds_count{`) > metric(afterCommit, `workqueue_work_duration_seconds_count{`)
+		return metric(now, `controller_runtime_reconcile_total{`) > metric(afterCommit, `controller_runtime_reconcile_total{`)+1
 	}, eventually, tick, "no resync seen in the metrics")
+	require.Greater(t, metric(afterCommit, `workqueue_adds_total{`), metric(before, `workqueue_adds_total{`), "a commit goes through the queue")
 	require.Greater(t, metric(scrape(t, addrA), `controller_runtime_reconcile_time_seconds_count{`), 0.0)
 
 	beforeFlipB := scrape(t, addrB)
