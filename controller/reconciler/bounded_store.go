@@ -163,11 +163,7 @@ func (b *boundedStore) Load(ctx context.Context) (sources.Config, sources.Versio
 
 // Save writes the store, at most timeout.
 func (b *boundedStore) Save(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Version, error) {
-	release, err := b.acquireWrite()
-	if err != nil {
-		return "", err
-	}
-	return b.writeWithin(ctx, release, func(ctx context.Context) (sources.Version, error) {
+	return b.write(ctx, func(ctx context.Context) (sources.Version, error) {
 		return b.s.Save(ctx, cfg, expected)
 	})
 }
@@ -176,13 +172,18 @@ func (b *boundedStore) Save(ctx context.Context, cfg sources.Config, expected so
 // save that costs the changed groups, not the stored ones); same deadline
 // and write slot.
 func (b *boundedStore) saveChanged(ctx context.Context, cfg sources.Config, expected sources.Version, changed []plugin.ID) (sources.Version, error) {
+	return b.write(ctx, func(ctx context.Context) (sources.Version, error) {
+		return b.s.(sources.ChangeSaver).SaveChanged(ctx, cfg, expected, changed)
+	})
+}
+
+// write takes the write slot and runs one write in it (writeWithin).
+func (b *boundedStore) write(ctx context.Context, fn func(context.Context) (sources.Version, error)) (sources.Version, error) {
 	release, err := b.acquireWrite()
 	if err != nil {
 		return "", err
 	}
-	return b.writeWithin(ctx, release, func(ctx context.Context) (sources.Version, error) {
-		return b.s.(sources.ChangeSaver).SaveChanged(ctx, cfg, expected, changed)
-	})
+	return b.writeWithin(ctx, release, fn)
 }
 
 // writeWithin runs one write that holds the write slot (release lets it
