@@ -257,9 +257,9 @@ func TestManager_StopIdempotentAndOptionsValidated(t *testing.T) {
 	o.Handover = HandoverFast
 	o.Workers, o.ResyncInterval = 0, -1
 	_, err := New(o)
-	require.ErrorContains(t, err, "--workers must be positive")
-	require.ErrorContains(t, err, "--resync-interval must be positive")
-	require.ErrorContains(t, err, "leadership source is required")
+	require.ErrorContains(t, err, "Workers must be > 0, got 0")
+	require.ErrorContains(t, err, "ResyncInterval must be > 0, got -1ns")
+	require.ErrorContains(t, err, "Leadership must not be nil: a leadership source is required")
 }
 
 func TestSameProperties(t *testing.T) {

@@ -160,9 +160,9 @@ func TestHandoverOptions(t *testing.T) {
 	require.Equal(t, HandoverFenced, o.Handover)
 	require.NoError(t, o.Validate())
 	o.Handover = "quick"
-	require.ErrorContains(t, o.Validate(), `--handover must be "fenced" or "fast", got "quick"`)
+	require.ErrorContains(t, o.Validate(), `Handover must be "fenced" or "fast", got "quick"`)
 	o.Handover, o.HandoverMargin = HandoverFast, 0
-	require.ErrorContains(t, o.Validate(), "--handover-margin must be positive")
+	require.ErrorContains(t, o.Validate(), "HandoverMargin must be > 0, got 0s")
 }
 
 func mustJSON(t *testing.T, v any) json.RawMessage {

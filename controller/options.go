@@ -9,12 +9,16 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/internal/ops"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
+	"github.com/infrakit-manager/manager/workqueue"
 )
 
-// Options configure a Manager. Start from DefaultOptions.
+// Options configure a Manager. Start from DefaultOptions: Validate refuses
+// a zero name, directory, duration or worker count. Its errors name the
+// fields; cmd/infrakit-manager maps them to its flags.
 type Options struct {
 	// Name is the socket name the manager serves the Group API under, and
 	// its identity in the leader file (os mode). Defaults to "group".
@@ -55,8 +59,8 @@ type Options struct {
 	ResyncInterval time.Duration
 	// Workers is the number of groups reconciled concurrently. Defaults to 8.
 	Workers int
-	// MaxBackoff caps the per-group retry delay. Defaults to the work
-	// queue's default.
+	// MaxBackoff caps the per-group retry delay. Must be > 0. Defaults to
+	// the work queue's default (workqueue.DefaultMaxDelay).
 	MaxBackoff time.Duration
 	// Metrics receives the controller's, the work queue's, the sink's and
 	// the Group API's figures. Nil records nothing.
@@ -98,8 +102,9 @@ type Options struct {
 	// leader's holder only (infrakit://<holder>).
 	Locations sources.LocationStore
 	// LocationInterval is how often the leader re-checks its published
-	// location and followers re-read it. Defaults to RenewInterval (swarm
-	// mode sets 1s: reading it inspects the whole cluster spec).
+	// location and followers re-read it. It follows RenewInterval unless
+	// set: 0, the default, means RenewInterval (swarm mode sets 1s: reading
+	// it inspects the whole cluster spec). Negative is an error.
 	LocationInterval time.Duration
 	// TCP, when set, serves the Group and Manager API over TCP as well as
 	// on the socket (--listen), with the socket's limits.
@@ -108,9 +113,10 @@ type Options struct {
 	// and over TCP: the forwarding layer (package forward). The wrapper
 	// must pass Manager calls through.
 	Wrap func(plugin.Group) plugin.Group
-	// Clock drives timers and the lease. Defaults to the real clock.
+	// Clock drives timers and the lease. Required. Defaults to the real
+	// clock.
 	Clock clock.WithTickerAndDelayedExecution
-	// Log is the logger. Defaults to discard.
+	// Log is the logger. The zero Logger discards.
 	Log logr.Logger
 }
 
@@ -127,72 +133,70 @@ func DefaultOptions() Options {
 		CallTimeout:    2 * time.Second,
 		ResyncInterval: 10 * time.Second,
 		Workers:        8,
+		MaxBackoff:     workqueue.DefaultMaxDelay,
 		Handover:       HandoverFenced,
 		HandoverMargin: 100 * time.Millisecond,
 		Clock:          clock.RealClock{},
-		Log:            logr.Discard(),
 	}
 }
 
-// Validate checks the options and fills a nil Log and Clock. Its errors
-// name the command-line flags.
-func (o *Options) Validate() error {
-	if o.Log.GetSink() == nil {
-		o.Log = logr.Discard()
-	}
-	if o.Clock == nil {
-		o.Clock = clock.RealClock{}
-	}
+// Validate checks the options without changing them. Every error names
+// its field ("RenewInterval must be > 0, got 0s").
+func (o Options) Validate() error {
 	var errs []error
-	for _, f := range []struct{ flag, val string }{{"--name", o.Name}, {"--plugin-dir", o.PluginDir}, {"--proxy-for-group", o.ProxyFor}} {
+	for _, f := range []struct{ name, val string }{{"Name", o.Name}, {"PluginDir", o.PluginDir}, {"ProxyFor", o.ProxyFor}} {
 		if f.val == "" {
-			errs = append(errs, fmt.Errorf("%s must not be empty", f.flag))
+			errs = append(errs, field.Errorf(f.name, "must not be empty"))
 		}
 	}
 	if o.Name == o.ProxyFor && o.Name != "" {
-		errs = append(errs, fmt.Errorf("--name and --proxy-for-group are both %q: the manager would proxy to itself", o.Name))
+		errs = append(errs, field.Errorf("Name", "and ProxyFor are both %q: the manager would proxy to itself", o.Name))
 	}
 	for _, f := range []struct {
-		flag string
+		name string
 		val  time.Duration
 	}{
-		{"--lease-duration", o.LeaseDuration}, {"--poll-interval", o.RenewInterval}, {"--check-timeout", o.CheckTimeout},
-		{"--store-timeout", o.StoreTimeout}, {"--handover-margin", o.HandoverMargin}, {"--call-timeout", o.CallTimeout}, {"--resync-interval", o.ResyncInterval},
+		{"LeaseDuration", o.LeaseDuration}, {"RenewInterval", o.RenewInterval}, {"CheckTimeout", o.CheckTimeout},
+		{"StoreTimeout", o.StoreTimeout}, {"HandoverMargin", o.HandoverMargin}, {"CallTimeout", o.CallTimeout},
+		{"ResyncInterval", o.ResyncInterval}, {"MaxBackoff", o.MaxBackoff},
 	} {
 		if f.val <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive, got %s", f.flag, f.val))
+			errs = append(errs, field.Errorf(f.name, "must be > 0, got %s", f.val))
 		}
 	}
 	if o.RenewInterval > 0 && o.LeaseDuration > 0 && 2*o.RenewInterval > o.LeaseDuration {
-		errs = append(errs, fmt.Errorf("--poll-interval (%s) must be at most half of --lease-duration (%s): the lease needs two checks to survive one lost answer", o.RenewInterval, o.LeaseDuration))
+		errs = append(errs, field.Errorf("RenewInterval", "(%s) must be at most half of LeaseDuration (%s): the lease needs two checks to survive one lost answer", o.RenewInterval, o.LeaseDuration))
 	}
 	if o.CheckTimeout > 0 && o.LeaseDuration > 0 && o.CheckTimeout >= o.LeaseDuration {
-		errs = append(errs, fmt.Errorf("--check-timeout (%s) must be below --lease-duration (%s)", o.CheckTimeout, o.LeaseDuration))
+		errs = append(errs, field.Errorf("CheckTimeout", "(%s) must be below LeaseDuration (%s)", o.CheckTimeout, o.LeaseDuration))
 	}
 	if o.Handover != HandoverFenced && o.Handover != HandoverFast {
-		errs = append(errs, fmt.Errorf("--handover must be %q or %q, got %q", HandoverFenced, HandoverFast, o.Handover))
+		errs = append(errs, field.Errorf("Handover", "must be %q or %q, got %q", HandoverFenced, HandoverFast, o.Handover))
 	}
 	if o.LocationInterval < 0 {
-		errs = append(errs, fmt.Errorf("location interval must not be negative, got %s", o.LocationInterval))
+		errs = append(errs, field.Errorf("LocationInterval", "must be >= 0, got %s", o.LocationInterval))
 	}
 	if o.Advertise != "" {
 		if u, err := url.Parse(o.Advertise); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("--advertise must be an https:// or http:// URL with HOST:PORT, got %q", o.Advertise))
+			errs = append(errs, field.Errorf("Advertise", "must be an https:// or http:// URL with HOST:PORT, got %q", o.Advertise))
 		}
 	}
 	if o.TCP != nil {
 		if err := o.TCP.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("--listen: %w", err))
+			errs = append(errs, fmt.Errorf("TCP: %w", err))
 		}
 	}
 	if o.Workers <= 0 {
-		errs = append(errs, fmt.Errorf("--workers must be positive, got %d", o.Workers))
+		errs = append(errs, field.Errorf("Workers", "must be > 0, got %d", o.Workers))
 	}
 	if o.Leadership == nil {
-		errs = append(errs, errors.New("a leadership source is required"))
+		errs = append(errs, field.Errorf("Leadership", "must not be nil: a leadership source is required"))
 	}
 	if o.Store == nil {
-		errs = append(errs, errors.New("a store is required"))
+		errs = append(errs, field.Errorf("Store", "must not be nil: a store is required"))
+	}
+	if o.Clock == nil {
+		errs = append(errs, field.Errorf("Clock", "must not be nil"))
 	}
 	return errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
@@ -21,7 +22,7 @@ type Local interface {
 	plugin.Manager
 }
 
-// Options configure New.
+// Options configure New. Start from DefaultOptions.
 type Options struct {
 	// Forward turns forwarding on; off, the layer only names the leader's
 	// location in not-a-leader answers.
@@ -35,29 +36,32 @@ type Options struct {
 	TLS *tls.Config
 	// NotLeader is the local Group's not-a-leader error. Required.
 	NotLeader error
-	// Timeout bounds a forwarded call whose caller set no deadline
-	// (default 10s).
+	// Timeout bounds a forwarded call whose caller set no deadline. Must
+	// be > 0. Defaults to 10s.
 	Timeout time.Duration
 	// Log receives refusals (info) and one line per forwarded call (V(1)).
+	// The zero Logger discards.
 	Log logr.Logger
 }
 
-// DefaultOptions returns the defaults of the optional fields.
+// DefaultOptions returns the defaults (NotLeader has none).
 func DefaultOptions() Options {
-	return Options{Timeout: plugin.DefaultTimeout, Log: logr.Discard()}
+	return Options{Timeout: plugin.DefaultTimeout}
 }
 
-// Validate checks the options without changing them.
+// Validate checks the options without changing them. Errors name fields.
 func (o Options) Validate() error {
-	switch {
-	case o.NotLeader == nil:
-		return errors.New("forward: the local not-a-leader error is required")
-	case o.Timeout < 0:
-		return fmt.Errorf("forward: timeout must not be negative, got %s", o.Timeout)
-	case o.Forward && o.Advertise == "":
-		return errors.New("forward: forwarding needs this manager's advertised URL (--advertise or --listen)")
+	var errs []error
+	if o.NotLeader == nil {
+		errs = append(errs, field.Errorf("NotLeader", "must not be nil: the local not-a-leader error is required"))
 	}
-	return nil
+	if o.Timeout <= 0 {
+		errs = append(errs, field.Errorf("Timeout", "must be > 0, got %s", o.Timeout))
+	}
+	if o.Forward && o.Advertise == "" {
+		errs = append(errs, field.Errorf("Advertise", "must be set with Forward: forwarding needs this manager's advertised URL"))
+	}
+	return errors.Join(errs...)
 }
 
 // Group is the forwarding layer: a plugin.Group and plugin.Manager.
@@ -78,13 +82,7 @@ var (
 // New wraps local.
 func New(local Local, o Options) (*Group, error) {
 	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	if o.Timeout == 0 {
-		o.Timeout = plugin.DefaultTimeout
-	}
-	if o.Log.GetSink() == nil {
-		o.Log = logr.Discard()
+		return nil, fmt.Errorf("forward: %w", err)
 	}
 	return &Group{local: local, o: o}, nil
 }

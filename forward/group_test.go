@@ -272,14 +272,24 @@ func TestForwardOffOnlyNamesTheLeader(t *testing.T) {
 	require.Equal(t, "https://127.0.0.1:24801", nl.Location)
 }
 
+// fwdOptions returns the default Options with the test's not-a-leader
+// error, changed by change.
+func fwdOptions(change func(o *forward.Options)) forward.Options {
+	o := forward.DefaultOptions()
+	o.NotLeader = forwardtest.ErrNotLeader
+	change(&o)
+	return o
+}
+
 func TestOptionsValidate(t *testing.T) {
 	for name, tc := range map[string]struct {
 		o   forward.Options
 		err string
 	}{
-		"defaults need the not-a-leader error": {forward.DefaultOptions(), "not-a-leader error"},
-		"forwarding needs an advertised URL":   {forward.Options{Forward: true, NotLeader: forwardtest.ErrNotLeader}, "advertised URL"},
-		"ok":                                   {forward.Options{NotLeader: forwardtest.ErrNotLeader}, ""},
+		"defaults need the not-a-leader error": {forward.DefaultOptions(), "NotLeader must not be nil"},
+		"forwarding needs an advertised URL":   {fwdOptions(func(o *forward.Options) { o.Forward = true }), "Advertise must be set with Forward"},
+		"zero timeout":                         {fwdOptions(func(o *forward.Options) { o.Timeout = 0 }), "Timeout must be > 0, got 0s"},
+		"ok":                                   {fwdOptions(func(*forward.Options) {}), ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := tc.o.Validate()

@@ -119,12 +119,12 @@ func route[T any](ctx context.Context, g *Group, method string, how routing,
 func (g *Group) giveUp(ctx context.Context, method string, last error) error {
 	loc := g.location(context.WithoutCancel(ctx))
 	if lostAfterStore(last) { // stored by a former leader: say so
-		g.o.Log.Info("forwarding gave up on a stored commit: no new leader answered within the caller's deadline",
-			"method", method, "leader", loc, "error", last.Error())
+		g.o.Log.Error(last, "forwarding gave up on a stored commit: no new leader answered within the caller's deadline",
+			"method", method, "leader", loc)
 		return &storedError{err: last, loc: loc}
 	}
-	g.o.Log.Info("forwarding gave up: no leader answered within the caller's deadline",
-		"method", method, "leader", loc, "error", fmt.Sprint(last))
+	g.o.Log.Error(last, "forwarding gave up: no leader answered within the caller's deadline",
+		"method", method, "leader", loc)
 	return &NotLeaderError{Location: loc, err: g.o.NotLeader}
 }
 

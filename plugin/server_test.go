@@ -202,7 +202,7 @@ func (g gaveUpGroup) FreeGroup(_ context.Context, id ID) error {
 // to ErrGaveUp; a method's own deadline error while the call is live is
 // its verdict (CodeApplication).
 func TestServerMarksGaveUp(t *testing.T) {
-	s := serveFake(t, gaveUpGroup{newFakeGroup()}, ServerOptions{})
+	s := serveFake(t, gaveUpGroup{newFakeGroup()}, DefaultServerOptions())
 	_, body := rawExchange(t, s.Path(), rawPost(`{"jsonrpc":"2.0","method":"Group.DescribeGroup","params":{"ID":"a"},"id":1}`, HeaderTimeout+": 50"))
 	require.Equal(t, `{"jsonrpc":"2.0","error":{"code":-32001,"message":"describe a: context deadline exceeded","data":null},"id":1}`+"\n", string(body))
 	_, body = rawExchange(t, s.Path(), rawPost(`{"jsonrpc":"2.0","method":"Group.FreeGroup","params":{"ID":"a"},"id":2}`, HeaderTimeout+": 5000"))

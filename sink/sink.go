@@ -8,19 +8,21 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/plugin"
 )
 
-// Options configure a Downstream.
+// Options configure a Downstream. Start from DefaultOptions.
 type Options struct {
-	// Dir is the plugin directory to look the plugin up in.
+	// Dir is the plugin directory to look the plugin up in. Required.
 	Dir plugin.Dir
-	// Name is the downstream plugin's socket name. Defaults to "group-stateless".
+	// Name is the downstream plugin's socket name. Required. Defaults to
+	// "group-stateless".
 	Name string
 	// CallTimeout bounds every call, the handshake included, so a hung
-	// plugin costs a caller at most this long. Defaults to 2s.
+	// plugin costs a caller at most this long. Must be > 0. Defaults to 2s.
 	CallTimeout time.Duration
-	// Log receives per-call debug lines (V(2)). Defaults to discard.
+	// Log receives per-call debug lines (V(2)). The zero Logger discards.
 	Log logr.Logger
 	// Observer, when set, is told the method, result and duration of every
 	// call (see CallObserver). Optional.
@@ -48,16 +50,19 @@ func DefaultOptions(dir string) Options {
 	return Options{Dir: plugin.Dir{Path: dir}, Name: "group-stateless", CallTimeout: 2 * time.Second}
 }
 
-func (o *Options) validate() error {
-	switch {
-	case o.Dir.Path == "":
-		return errors.New("--plugin-dir must not be empty")
-	case o.Name == "":
-		return errors.New("--proxy-for-group must not be empty")
-	case o.CallTimeout <= 0:
-		return fmt.Errorf("--call-timeout must be positive, got %s", o.CallTimeout)
+// Validate checks the options without changing them. Errors name fields.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Dir.Path == "" {
+		errs = append(errs, field.Errorf("Dir", "must not be empty"))
 	}
-	return nil
+	if o.Name == "" {
+		errs = append(errs, field.Errorf("Name", "must not be empty"))
+	}
+	if o.CallTimeout <= 0 {
+		errs = append(errs, field.Errorf("CallTimeout", "must be > 0, got %s", o.CallTimeout))
+	}
+	return errors.Join(errs...)
 }
 
 // Downstream is the downstream group plugin. It is safe for concurrent use.
@@ -73,11 +78,8 @@ var _ plugin.Group = (*Downstream)(nil)
 
 // New returns a Downstream. It does not contact the plugin.
 func New(opts Options) (*Downstream, error) {
-	if err := opts.validate(); err != nil {
-		return nil, err
-	}
-	if opts.Log.GetSink() == nil {
-		opts.Log = logr.Discard()
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("sink: %w", err)
 	}
 	return &Downstream{
 		name:    opts.Name,

@@ -91,9 +91,9 @@ func TestOptions_ErrorsNameFlags(t *testing.T) {
 		edit func(*sink.Options)
 		want string
 	}{
-		{"dir", func(o *sink.Options) { o.Dir.Path = "" }, "--plugin-dir must not be empty"},
-		{"name", func(o *sink.Options) { o.Name = "" }, "--proxy-for-group must not be empty"},
-		{"timeout", func(o *sink.Options) { o.CallTimeout = 0 }, "--call-timeout must be positive, got 0s"},
+		{"dir", func(o *sink.Options) { o.Dir.Path = "" }, "sink: Dir must not be empty"},
+		{"name", func(o *sink.Options) { o.Name = "" }, "sink: Name must not be empty"},
+		{"timeout", func(o *sink.Options) { o.CallTimeout = 0 }, "sink: CallTimeout must be > 0, got 0s"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

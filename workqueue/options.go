@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"k8s.io/utils/clock"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
-// Default option values, applied by DefaultOptions and by New to zero fields.
+// Default option values, as DefaultOptions returns them.
 const (
 	// DefaultBaseDelay is the first retry delay of AddRateLimited.
 	DefaultBaseDelay = 5 * time.Millisecond
@@ -28,13 +30,15 @@ var (
 	ErrInvalidOptions = errors.New("workqueue: invalid options")
 )
 
-// Options configure a Queue. The zero value of each field means its default.
+// Options configure a Queue. Start from DefaultOptions: a zero Clock,
+// BaseDelay or MaxDelay is an error.
 type Options struct {
 	// Clock is the time source for AddAfter and AddRateLimited. Tests inject
-	// k8s.io/utils/clock/testing.FakeClock. Defaults to clock.RealClock{}.
+	// k8s.io/utils/clock/testing.FakeClock. Required. Defaults to
+	// clock.RealClock{}.
 	Clock clock.WithDelayedExecution
 	// BaseDelay is the delay of the first AddRateLimited of a key; each
-	// further one doubles it. Defaults to 5ms.
+	// further one doubles it. Must be > 0. Defaults to 5ms.
 	BaseDelay time.Duration
 	// MaxDelay caps the per-key exponential backoff; it must not be below
 	// BaseDelay. Defaults to 30s (see DefaultMaxDelay for why).
@@ -56,36 +60,24 @@ func DefaultOptions() Options {
 	}
 }
 
-// withDefaults returns o with zero fields replaced by their defaults.
-func (o Options) withDefaults() Options {
-	d := DefaultOptions()
-	if o.Clock == nil {
-		o.Clock = d.Clock
-	}
-	if o.BaseDelay == 0 {
-		o.BaseDelay = d.BaseDelay
-	}
-	if o.MaxDelay == 0 {
-		o.MaxDelay = d.MaxDelay
-	}
-	return o
-}
-
-// validate reports every invalid field of defaulted options, each wrapping
-// ErrInvalidOptions.
-func (o Options) validate() error {
+// Validate reports every invalid field without changing any, each error
+// naming its field and wrapping ErrInvalidOptions.
+func (o Options) Validate() error {
 	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...))
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrInvalidOptions, field.Errorf(name, format, args...)))
 	}
-	if o.BaseDelay < 0 {
-		bad("base delay must be positive, got %s", o.BaseDelay)
+	if o.Clock == nil {
+		bad("Clock", "must not be nil")
 	}
-	if o.MaxDelay < 0 {
-		bad("--max-backoff must be positive, got %s", o.MaxDelay)
+	if o.BaseDelay <= 0 {
+		bad("BaseDelay", "must be > 0, got %s", o.BaseDelay)
+	}
+	if o.MaxDelay <= 0 {
+		bad("MaxDelay", "must be > 0, got %s", o.MaxDelay)
 	}
 	if o.BaseDelay > 0 && o.MaxDelay > 0 && o.BaseDelay > o.MaxDelay {
-		bad("--max-backoff (%s) must not be below the base delay (%s)", o.MaxDelay, o.BaseDelay)
+		bad("MaxDelay", "(%s) must not be below BaseDelay (%s)", o.MaxDelay, o.BaseDelay)
 	}
 	return errors.Join(errs...)
 }

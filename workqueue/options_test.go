@@ -10,6 +10,13 @@ import (
 	"github.com/infrakit-manager/manager/workqueue"
 )
 
+// with returns the default Options changed by change.
+func with(change func(o *workqueue.Options)) workqueue.Options {
+	o := workqueue.DefaultOptions()
+	change(&o)
+	return o
+}
+
 func TestNew_Options(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -17,24 +24,28 @@ func TestNew_Options(t *testing.T) {
 		wantErr []string // substrings; empty means valid
 	}{
 		{name: "defaults", opts: workqueue.DefaultOptions()},
-		{name: "zero value takes defaults", opts: workqueue.Options{}},
+		{
+			name:    "zero value is refused",
+			opts:    workqueue.Options{},
+			wantErr: []string{"Clock must not be nil", "BaseDelay must be > 0, got 0s", "MaxDelay must be > 0, got 0s"},
+		},
 		{name: "custom", opts: workqueue.Options{Clock: clock.RealClock{}, BaseDelay: time.Second, MaxDelay: time.Second, Name: "q"}},
-		{name: "negative base", opts: workqueue.Options{BaseDelay: -time.Second}, wantErr: []string{"base delay must be positive, got -1s"}},
-		{name: "negative max", opts: workqueue.Options{MaxDelay: -time.Second}, wantErr: []string{"--max-backoff must be positive, got -1s"}},
+		{name: "negative base", opts: with(func(o *workqueue.Options) { o.BaseDelay = -time.Second }), wantErr: []string{"workqueue: invalid options: BaseDelay must be > 0, got -1s"}},
+		{name: "negative max", opts: with(func(o *workqueue.Options) { o.MaxDelay = -time.Second }), wantErr: []string{"MaxDelay must be > 0, got -1s"}},
 		{
 			name:    "base above max",
-			opts:    workqueue.Options{BaseDelay: time.Minute, MaxDelay: time.Second},
-			wantErr: []string{"--max-backoff (1s) must not be below the base delay (1m0s)"},
+			opts:    with(func(o *workqueue.Options) { o.BaseDelay, o.MaxDelay = time.Minute, time.Second }),
+			wantErr: []string{"MaxDelay (1s) must not be below BaseDelay (1m0s)"},
 		},
 		{
 			name:    "base above default max",
-			opts:    workqueue.Options{BaseDelay: time.Minute},
-			wantErr: []string{"--max-backoff (30s) must not be below the base delay (1m0s)"},
+			opts:    with(func(o *workqueue.Options) { o.BaseDelay = time.Minute }),
+			wantErr: []string{"MaxDelay (30s) must not be below BaseDelay (1m0s)"},
 		},
 		{
 			name:    "every bad field reported",
-			opts:    workqueue.Options{BaseDelay: -1, MaxDelay: -1},
-			wantErr: []string{"base delay must", "--max-backoff must"},
+			opts:    with(func(o *workqueue.Options) { o.BaseDelay, o.MaxDelay = -1, -1 }),
+			wantErr: []string{"BaseDelay must", "MaxDelay must"},
 		},
 	}
 	for _, c := range cases {

@@ -41,12 +41,11 @@ type Queue[K comparable] struct {
 	waitSeq  uint64              // insertion order, to keep equal ready times FIFO
 }
 
-// New validates opts (zero fields take their defaults) and returns a queue.
+// New validates opts and returns a queue.
 // It starts no goroutine: a delayed key waits on a timer of the queue's
 // clock, stopped by ShutDown.
 func New[K comparable](opts Options) (*Queue[K], error) {
-	opts = opts.withDefaults()
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	q := &Queue[K]{

@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
+	"github.com/infrakit-manager/manager/internal/field"
 	"github.com/infrakit-manager/manager/internal/logging"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/plugin/groupsim"
@@ -114,7 +115,10 @@ func run(ctx context.Context, f flags, stderr io.Writer) error {
 	}
 	sim, err := groupsim.New(opts)
 	if err != nil {
-		return err
+		// groupsim names Options fields; say which flag sets each.
+		return field.Rename(err, map[string]string{
+			"Echo": "--echo", "Latency": "--latency", "Fail": "--fail", "Hang": "--hang", "Late": "--late", "LateBy": "--late-by",
+		})
 	}
 	path := filepath.Join(f.pluginDir, f.name)
 	so := plugin.DefaultServerOptions()

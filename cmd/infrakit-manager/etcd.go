@@ -78,7 +78,7 @@ global.config (or a Swarm label's contents) in and out.`,
 				ctx, cancel := context.WithTimeout(cmd.Context(), f.readyWithin())
 				defer cancel()
 				if _, _, err := s.Load(ctx); err != nil && cmd.Context().Err() == nil {
-					log.Info("etcd does not answer", "error", err.Error(), "diagnosis", etcd.Diagnose(f.client))
+					log.Error(err, "etcd does not answer", "endpoints", strings.Join(f.client.Endpoints, ","), "diagnosis", etcd.Diagnose(f.client))
 				}
 			}()
 			// The election lease is the controller's lease too; Status.Expires

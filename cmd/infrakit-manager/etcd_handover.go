@@ -22,7 +22,7 @@ func etcdHandover(l *etcd.Leadership, g *globals, log logr.Logger) func(ctx cont
 		n, err := l.Rivals(ctx)
 		switch {
 		case err != nil:
-			log.Info("shutting down as leader without a handover: the election is unreadable; groups keep running downstream", "error", err.Error())
+			log.Error(err, "shutting down as leader without a handover: the election is unreadable; groups keep running downstream")
 			return
 		case n == 0:
 			log.Info("shutting down as the only candidate; groups keep running downstream")

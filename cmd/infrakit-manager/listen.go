@@ -92,7 +92,7 @@ func (l *listenFlags) apply(o *controller.Options, locs sources.LocationStore, l
 		fo.TLS = c
 	}
 	if err := fo.Validate(); err != nil {
-		return err
+		return flagError(err, map[string]string{"Advertise": "--advertise (or --listen)", "Forward": "--forward"})
 	}
 	o.Wrap = func(g plugin.Group) plugin.Group {
 		local, ok := g.(forward.Local)

@@ -51,7 +51,7 @@ func (o *operations) start(addr string, log logr.Logger) error {
 	so.Addr, so.Metrics, so.Health, so.Log = addr, o.metrics, o.checks, log
 	s, err := ops.Listen(so)
 	if err != nil {
-		return usageError{err}
+		return usageError{flagError(err, map[string]string{"Addr": "--metrics-addr"})}
 	}
 	o.server = s
 	return nil

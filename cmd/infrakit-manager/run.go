@@ -81,7 +81,7 @@ func runManager(cmd *cobra.Command, g *globals, log logr.Logger, l sources.Leade
 	}
 	m, err := controller.New(opts)
 	if err != nil {
-		return usageError{err}
+		return usageError{flagError(err, managerFlags())}
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

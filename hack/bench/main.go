@@ -18,6 +18,8 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
 func main() {
@@ -35,10 +37,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := bench(ctx, opts, stdout); err != nil {
-		fmt.Fprintln(stderr, "bench:", err)
+		fmt.Fprintln(stderr, "bench:", field.Rename(err, benchFlags()))
 		return 1
 	}
 	return 0
+}
+
+// benchFlags are the Options fields set from flags, by flag.
+func benchFlags() map[string]string {
+	return map[string]string{
+		"Build": "-build", "Swarm": "-swarm", "Etcd": "-etcd", "EtcdRounds": "-etcd-rounds", "Flips": "-flips",
+		"Handovers": "-handovers", "Takeovers": "-takeovers", "Sections": "-sections", "Commits": "-commits",
+		"ConcurrentClients": "-clients", "Demotes": "-demotes", "Deadline": "-deadline", "Profile": "-profile", "ScaleRows": "-scale-rows",
+	}
 }
 
 func parseFlags(args []string, stderr io.Writer) (Options, error) {
@@ -134,8 +145,11 @@ type section struct {
 }
 
 func bench(ctx context.Context, opts Options, stdout io.Writer) error {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return err
+	}
+	if opts.CPUProfileDir == "" {
+		opts.CPUProfileDir = filepath.Join(opts.Build, "bench-profiles")
 	}
 	build, err := filepath.Abs(opts.Build)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
 // Swarm modes; the etcd section's modes are the same.
@@ -76,7 +77,8 @@ type Options struct {
 	// it when a goal was missed, profileAlways always, profileOff never.
 	// Defaults to profileAuto.
 	Profile string
-	// CPUProfileDir receives the profiles. Defaults to <Build>/bench-profiles.
+	// CPUProfileDir receives the profiles. It follows Build unless set:
+	// empty, the default, means <Build>/bench-profiles.
 	CPUProfileDir string
 	// EtcdScale are the stored-group counts of the etcd scale model
 	// (section etcdscale).
@@ -97,7 +99,7 @@ type Options struct {
 	Keep bool
 	// Command is the command line recorded in the report.
 	Command string
-	// Log receives progress lines. Defaults to discard.
+	// Log receives progress lines. The zero Logger discards.
 	Log logr.Logger
 }
 
@@ -121,14 +123,12 @@ func DefaultOptions() Options {
 		Fsyncs:            200,
 		Demotes:           5,
 		Deadline:          9 * time.Minute,
-		Log:               logr.Discard(),
 	}
 }
 
-func (o *Options) validate() error {
-	if o.Log.GetSink() == nil {
-		o.Log = logr.Discard()
-	}
+// Validate checks the options without changing them (it looks for the
+// binaries in Build). Errors name fields.
+func (o Options) Validate() error {
 	var errs []error
 	for _, f := range []struct {
 		name string
@@ -140,50 +140,47 @@ func (o *Options) validate() error {
 		{"Fsyncs", o.Fsyncs, 1}, {"Demotes", o.Demotes, 1}, {"EtcdRounds", o.EtcdRounds, 5},
 	} {
 		if f.val < f.min {
-			errs = append(errs, fmt.Errorf("bench: Options.%s must be at least %d, got %d", f.name, f.min, f.val))
+			errs = append(errs, field.Errorf(f.name, "must be at least %d, got %d", f.min, f.val))
 		}
 	}
 	for _, n := range o.Takeovers {
 		if n < 1 {
-			errs = append(errs, fmt.Errorf("bench: Options.Takeovers holds %d; counts must be positive", n))
+			errs = append(errs, field.Errorf("Takeovers", "holds %d; counts must be > 0", n))
 		}
 	}
 	if o.Deadline <= 0 {
-		errs = append(errs, fmt.Errorf("bench: Options.Deadline must be positive, got %s", o.Deadline))
+		errs = append(errs, field.Errorf("Deadline", "must be > 0, got %s", o.Deadline))
 	}
 	if o.Swarm != sectionAuto && o.Swarm != sectionOff {
-		errs = append(errs, fmt.Errorf("bench: Options.Swarm must be %q or %q, got %q", sectionAuto, sectionOff, o.Swarm))
+		errs = append(errs, field.Errorf("Swarm", "must be %q or %q, got %q", sectionAuto, sectionOff, o.Swarm))
 	}
 	if o.Etcd != sectionAuto && o.Etcd != sectionOff {
-		errs = append(errs, fmt.Errorf("bench: Options.Etcd must be %q or %q, got %q", sectionAuto, sectionOff, o.Etcd))
+		errs = append(errs, field.Errorf("Etcd", "must be %q or %q, got %q", sectionAuto, sectionOff, o.Etcd))
 	}
 	for _, bin := range []string{binManager, binSim} {
 		p := filepath.Join(o.Build, bin)
 		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-			errs = append(errs, fmt.Errorf("bench: %s is not an executable; run `make binaries` (BUILD=%s)", p, o.Build))
+			errs = append(errs, field.Errorf("Build", "%s: %s is not an executable; run `make binaries` (BUILD=%s)", o.Build, p, o.Build))
 		}
 	}
 	if o.Profile != profileAuto && o.Profile != profileAlways && o.Profile != profileOff {
-		errs = append(errs, fmt.Errorf("bench: Options.Profile must be %q, %q or %q, got %q",
+		errs = append(errs, field.Errorf("Profile", "must be %q, %q or %q, got %q",
 			profileAuto, profileAlways, profileOff, o.Profile))
-	}
-	if o.CPUProfileDir == "" {
-		o.CPUProfileDir = filepath.Join(o.Build, "bench-profiles")
 	}
 	known := []string{"commits", "flips", "handovers", "takeovers", "forward", "swarm", "etcd", "scale", "etcdscale", "oscurve", "swarmcurve", "profile"}
 	for _, s := range o.Sections {
 		if !slices.Contains(known, s) {
-			errs = append(errs, fmt.Errorf("bench: unknown section %q (known: %s)", s, strings.Join(known, ", ")))
+			errs = append(errs, field.Errorf("Sections", "holds unknown section %q (known: %s)", s, strings.Join(known, ", ")))
 		}
 	}
 	rows := []string{"idle", "resync", "commit", "frees", "phantom", "answer", "takeovers"}
 	for _, r := range o.ScaleRows {
 		if !slices.Contains(rows, r) {
-			errs = append(errs, fmt.Errorf("bench: unknown scale row %q (known: %s)", r, strings.Join(rows, ", ")))
+			errs = append(errs, field.Errorf("ScaleRows", "holds unknown scale row %q (known: %s)", r, strings.Join(rows, ", ")))
 		}
 	}
 	if len(o.Takeovers) == 0 {
-		errs = append(errs, errors.New("bench: Options.Takeovers must not be empty"))
+		errs = append(errs, field.Errorf("Takeovers", "must not be empty"))
 	}
 	return errors.Join(errs...)
 }

@@ -114,12 +114,12 @@ func TestOptionsValidate(t *testing.T) {
 		mutate func(*Options)
 		err    string
 	}{
-		{"too few flips", func(o *Options) { o.Flips = 10 }, "Options.Flips must be at least 50"},
-		{"too few handovers", func(o *Options) { o.Handovers = 49 }, "Options.Handovers must be at least 50"},
-		{"bad swarm mode", func(o *Options) { o.Swarm = "maybe" }, "Options.Swarm"},
-		{"bad profile mode", func(o *Options) { o.Profile = "sometimes" }, "Options.Profile"},
-		{"zero takeover", func(o *Options) { o.Takeovers = []int{0} }, "counts must be positive"},
-		{"unknown section", func(o *Options) { o.Sections = []string{"flipz"} }, `unknown section "flipz"`},
+		{"too few flips", func(o *Options) { o.Flips = 10 }, "Flips must be at least 50"},
+		{"too few handovers", func(o *Options) { o.Handovers = 49 }, "Handovers must be at least 50"},
+		{"bad swarm mode", func(o *Options) { o.Swarm = "maybe" }, `Swarm must be "auto" or "off"`},
+		{"bad profile mode", func(o *Options) { o.Profile = "sometimes" }, "Profile must be"},
+		{"zero takeover", func(o *Options) { o.Takeovers = []int{0} }, "Takeovers holds 0; counts must be > 0"},
+		{"unknown section", func(o *Options) { o.Sections = []string{"flipz"} }, `Sections holds unknown section "flipz"`},
 		{"no binaries", func(*Options) {}, "run `make binaries`"},
 	}
 	for _, c := range cases {
@@ -127,7 +127,7 @@ func TestOptionsValidate(t *testing.T) {
 			o := DefaultOptions()
 			o.Build = build
 			c.mutate(&o)
-			require.ErrorContains(t, o.validate(), c.err)
+			require.ErrorContains(t, o.Validate(), c.err)
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/infrakit-manager/manager/internal/certgen"
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
 func main() {
@@ -36,6 +37,7 @@ func main() {
 		o.IPs = append(o.IPs, ip)
 	}
 	if err := certgen.Write(o); err != nil {
+		err = field.Rename(err, map[string]string{"Dir": "-out", "CAName": "-ca", "Names": "-names", "Valid": "-valid"})
 		fmt.Fprintln(os.Stderr, "certs:", err)
 		os.Exit(1)
 	}

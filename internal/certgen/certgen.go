@@ -14,19 +14,23 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
-// Options say what Write makes.
+// Options say what Write makes. Start from DefaultOptions.
 type Options struct {
 	// Dir receives ca.pem and <name>.pem, <name>-key.pem per name. Required.
 	Dir string
 	// CAName is the CA's common name and file prefix ("ca": ca.pem).
+	// Required. Defaults to "ca".
 	CAName string
 	// Names are the certificates to make, e.g. m1 m2 m3 cli. Required.
 	Names []string
 	// IPs are the server addresses every certificate is valid for.
 	IPs []net.IP
-	// Valid is how long the certificates last (default 7 days).
+	// Valid is how long the certificates last. Must be > 0. Defaults to
+	// 7 days.
 	Valid time.Duration
 }
 
@@ -35,26 +39,29 @@ func DefaultOptions() Options {
 	return Options{CAName: "ca", IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, Valid: 7 * 24 * time.Hour}
 }
 
-// Validate checks the options without changing them.
+// Validate checks the options without changing them. Errors name fields.
 func (o Options) Validate() error {
-	switch {
-	case o.Dir == "":
-		return errors.New("certgen: no output directory")
-	case o.CAName == "":
-		return errors.New("certgen: no CA name")
-	case len(o.Names) == 0:
-		return errors.New("certgen: no certificate names")
-	case o.Valid <= 0:
-		return fmt.Errorf("certgen: validity must be positive, got %s", o.Valid)
+	var errs []error
+	if o.Dir == "" {
+		errs = append(errs, field.Errorf("Dir", "must not be empty"))
 	}
-	return nil
+	if o.CAName == "" {
+		errs = append(errs, field.Errorf("CAName", "must not be empty"))
+	}
+	if len(o.Names) == 0 {
+		errs = append(errs, field.Errorf("Names", "must name at least one certificate"))
+	}
+	if o.Valid <= 0 {
+		errs = append(errs, field.Errorf("Valid", "must be > 0, got %s", o.Valid))
+	}
+	return errors.Join(errs...)
 }
 
 // Write makes the CA and the certificates and writes them as PEM files (keys
 // with mode 0600).
 func Write(o Options) error {
 	if err := o.Validate(); err != nil {
-		return err
+		return fmt.Errorf("certgen: %w", err)
 	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return err

@@ -15,12 +15,12 @@ import (
 // (a takeover of many groups). The figure is the time of one scrape.
 func BenchmarkScrapeUnderLoad(b *testing.B) {
 	m := NewMetrics(DefaultMetricsOptions())
-	q, err := workqueue.New[int](workqueue.Options{Name: "groups", Metrics: m})
+	q, err := workqueue.New[int](queueOptions(m))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer q.ShutDown()
-	s, err := Listen(ServerOptions{Addr: "127.0.0.1:0", Metrics: m, Health: &Checks{}})
+	s, err := Listen(serverOpts(func(o *ServerOptions) { o.Addr, o.Metrics, o.Health = "127.0.0.1:0", m, &Checks{} }))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func TestMetrics_Workqueue(t *testing.T) {
 // dashboards rely on is exposed.
 func TestMetrics_Names(t *testing.T) {
 	m := NewMetrics(DefaultMetricsOptions())
-	q, err := workqueue.New[string](workqueue.Options{Name: "groups", Metrics: m})
+	q, err := workqueue.New[string](queueOptions(m))
 	require.NoError(t, err)
 	t.Cleanup(q.ShutDown)
 	q.AddRateLimited("x")
@@ -95,7 +95,7 @@ func TestMetrics_Names(t *testing.T) {
 	m.ObserveRequest("Group.InspectGroups", 0, time.Millisecond)
 	m.SetBuildInfo("0.2.0", "abc", "go1.26")
 
-	s := listen(t, ServerOptions{Addr: "127.0.0.1:0", Metrics: m, Health: &Checks{}})
+	s := listen(t, serverOpts(func(o *ServerOptions) { o.Addr, o.Metrics, o.Health = "127.0.0.1:0", m, &Checks{} }))
 	body := get(t, "http://"+s.Addr()+"/metrics", http.StatusOK)
 	for _, name := range []string{
 		"controller_runtime_reconcile_total{", "controller_runtime_reconcile_errors_total{", "controller_runtime_reconcile_time_seconds_bucket{",
@@ -142,11 +142,19 @@ func TestMetrics_Nil(t *testing.T) {
 	obs.ObserveCall("CommitGroup", "ok", time.Millisecond)
 	obs.ObserveRequest("Group.CommitGroup", 0, time.Millisecond)
 
-	q, err := workqueue.New[string](workqueue.Options{Name: "groups", Metrics: m})
+	q, err := workqueue.New[string](queueOptions(m))
 	require.NoError(t, err)
 	t.Cleanup(q.ShutDown)
 	q.Add("a")
 	k, _ := q.Get()
 	q.Done(k)
 	q.AddRateLimited("b")
+}
+
+// queueOptions are the default queue options named "groups", recording
+// into m.
+func queueOptions(m workqueue.MetricsProvider) workqueue.Options {
+	o := workqueue.DefaultOptions()
+	o.Name, o.Metrics = "groups", m
+	return o
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
 // DefaultMetricsAddr is the default of --metrics-addr: empty, the server is
@@ -30,42 +32,46 @@ const SuggestedMetricsAddr = "127.0.0.1:9913"
 // DefaultCheckTimeout bounds one /healthz or /readyz answer.
 const DefaultCheckTimeout = time.Second
 
-// ServerOptions configure Listen.
+// ServerOptions configure Listen. Start from DefaultServerOptions.
 type ServerOptions struct {
-	// Addr is HOST:PORT to listen on (--metrics-addr). Required.
+	// Addr is HOST:PORT to listen on. Required.
 	Addr string
 	// Metrics is served on /metrics. Required.
 	Metrics *Metrics
 	// Health answers /healthz and /readyz. Required (use &Checks{} for none).
 	Health Health
 	// CheckTimeout bounds each probe; a check still running then answers
-	// 503 "... did not answer in time". Defaults to DefaultCheckTimeout.
+	// 503 "... did not answer in time". Must be > 0. Defaults to
+	// DefaultCheckTimeout.
 	CheckTimeout time.Duration
 	// Log receives the listening line (info) and server errors (V(1)).
+	// The zero Logger discards.
 	Log logr.Logger
 }
 
 // DefaultServerOptions returns the defaults (Metrics and Health still to set).
 func DefaultServerOptions() ServerOptions {
-	return ServerOptions{Addr: DefaultMetricsAddr, CheckTimeout: DefaultCheckTimeout, Log: logr.Discard()}
+	return ServerOptions{Addr: DefaultMetricsAddr, CheckTimeout: DefaultCheckTimeout}
 }
 
-// Validate reports the first invalid field, naming its flag.
+// Validate checks the options without changing them. Errors name fields.
 func (o ServerOptions) Validate() error {
-	switch {
-	case o.Addr == "":
-		return errors.New("--metrics-addr is empty: the metrics server is off")
-	case o.Metrics == nil:
-		return errors.New("metrics server needs metrics")
-	case o.Health == nil:
-		return errors.New("metrics server needs health checks")
-	case o.CheckTimeout < 0:
-		return fmt.Errorf("health check timeout must not be negative, got %s", o.CheckTimeout)
+	var errs []error
+	if o.Addr == "" {
+		errs = append(errs, field.Errorf("Addr", "must not be empty: the metrics server is off"))
+	} else if _, _, err := net.SplitHostPort(o.Addr); err != nil {
+		errs = append(errs, field.Errorf("Addr", "%q must be HOST:PORT: %w", o.Addr, err))
 	}
-	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
-		return fmt.Errorf("--metrics-addr %q must be HOST:PORT: %w", o.Addr, err)
+	if o.Metrics == nil {
+		errs = append(errs, field.Errorf("Metrics", "must not be nil"))
 	}
-	return nil
+	if o.Health == nil {
+		errs = append(errs, field.Errorf("Health", "must not be nil (use &Checks{} for none)"))
+	}
+	if o.CheckTimeout <= 0 {
+		errs = append(errs, field.Errorf("CheckTimeout", "must be > 0, got %s", o.CheckTimeout))
+	}
+	return errors.Join(errs...)
 }
 
 // Server serves /metrics, /healthz and /readyz over HTTP.
@@ -78,14 +84,8 @@ type Server struct {
 // Listen opens opts.Addr and serves in the background until Shutdown. A
 // failure to bind is an error wrapping ErrBind that names the address.
 func Listen(opts ServerOptions) (*Server, error) {
-	if opts.CheckTimeout == 0 {
-		opts.CheckTimeout = DefaultCheckTimeout
-	}
-	if opts.Log.GetSink() == nil {
-		opts.Log = logr.Discard()
-	}
 	if err := opts.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("metrics server: %w", err)
 	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {

@@ -31,7 +31,9 @@ func TestServer_Probes(t *testing.T) {
 		}
 		return nil
 	})
-	s := listen(t, ServerOptions{Addr: "127.0.0.1:0", Metrics: NewMetrics(DefaultMetricsOptions()), Health: checks})
+	s := listen(t, serverOpts(func(o *ServerOptions) {
+		o.Addr, o.Metrics, o.Health = "127.0.0.1:0", NewMetrics(DefaultMetricsOptions()), checks
+	}))
 	base := "http://" + s.Addr()
 
 	require.Equal(t, "ok", get(t, base+"/healthz", http.StatusOK))
@@ -54,12 +56,21 @@ func TestServer_Probes(t *testing.T) {
 	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 }
 
+// serverOpts returns the default ServerOptions changed by change.
+func serverOpts(change func(o *ServerOptions)) ServerOptions {
+	o := DefaultServerOptions()
+	change(&o)
+	return o
+}
+
 func TestServer_CheckTimeout(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	checks := &Checks{}
 	checks.AddLive("loop", func(context.Context) error { <-release; return nil }) // ignores ctx on purpose
-	s := listen(t, ServerOptions{Addr: "127.0.0.1:0", Metrics: NewMetrics(DefaultMetricsOptions()), Health: checks, CheckTimeout: 50 * time.Millisecond})
+	s := listen(t, serverOpts(func(o *ServerOptions) {
+		o.Addr, o.Metrics, o.Health, o.CheckTimeout = "127.0.0.1:0", NewMetrics(DefaultMetricsOptions()), checks, 50*time.Millisecond
+	}))
 	require.Equal(t, "check did not answer in time (50ms)", get(t, "http://"+s.Addr()+"/healthz", http.StatusServiceUnavailable))
 	// /metrics answers while a check hangs.
 	require.Contains(t, get(t, "http://"+s.Addr()+"/metrics", http.StatusOK), "go_goroutines")
@@ -71,7 +82,7 @@ func TestListen_Errors(t *testing.T) {
 	t.Cleanup(func() { _ = busy.Close() })
 	m := NewMetrics(DefaultMetricsOptions())
 
-	_, err = Listen(ServerOptions{Addr: busy.Addr().String(), Metrics: m, Health: &Checks{}})
+	_, err = Listen(serverOpts(func(o *ServerOptions) { o.Addr, o.Metrics, o.Health = busy.Addr().String(), m, &Checks{} }))
 	require.ErrorIs(t, err, ErrBind)
 	require.ErrorContains(t, err, "cannot listen on --metrics-addr "+busy.Addr().String()+": ")
 
@@ -80,9 +91,10 @@ func TestListen_Errors(t *testing.T) {
 		opts ServerOptions
 		want string
 	}{
-		{"no port", ServerOptions{Addr: "localhost", Metrics: m, Health: &Checks{}}, `--metrics-addr "localhost" must be HOST:PORT`},
-		{"empty", ServerOptions{Metrics: m, Health: &Checks{}}, "--metrics-addr is empty"},
-		{"no health", ServerOptions{Addr: "127.0.0.1:0", Metrics: m}, "needs health checks"},
+		{"no port", serverOpts(func(o *ServerOptions) { o.Addr, o.Metrics, o.Health = "localhost", m, &Checks{} }), `Addr "localhost" must be HOST:PORT`},
+		{"empty", serverOpts(func(o *ServerOptions) { o.Addr, o.Metrics, o.Health = "", m, &Checks{} }), "Addr must not be empty: the metrics server is off"},
+		{"no health", serverOpts(func(o *ServerOptions) { o.Addr, o.Metrics = "127.0.0.1:0", m }), "Health must not be nil"},
+		{"zero check timeout", serverOpts(func(o *ServerOptions) { o.Addr, o.Metrics, o.Health, o.CheckTimeout = "127.0.0.1:0", m, &Checks{}, 0 }), "CheckTimeout must be > 0, got 0s"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -120,7 +132,9 @@ func TestServer_ReadyDetails(t *testing.T) {
 		}
 		return ""
 	})
-	s := listen(t, ServerOptions{Addr: "127.0.0.1:0", Metrics: NewMetrics(DefaultMetricsOptions()), Health: checks})
+	s := listen(t, serverOpts(func(o *ServerOptions) {
+		o.Addr, o.Metrics, o.Health = "127.0.0.1:0", NewMetrics(DefaultMetricsOptions()), checks
+	}))
 	base := "http://" + s.Addr()
 
 	require.Equal(t, "leadership: not known yet", get(t, base+"/readyz", http.StatusServiceUnavailable), "no detail: no line")

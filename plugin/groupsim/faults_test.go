@@ -126,9 +126,10 @@ func TestFaultsValidation(t *testing.T) {
 		err    string
 	}{
 		{"ok", Faults{Latency: time.Millisecond, Fail: []string{"CommitGroup", "Group.FreeGroup"}, Hang: []string{" InspectGroups "}}, ""},
-		{"negative latency", Faults{Latency: -1}, "--latency must not be negative, got -1ns"},
-		{"unknown fail", Faults{Fail: []string{"Commit"}}, `--fail: unknown method "Commit" (want one of CommitGroup, FreeGroup, DescribeGroup, DestroyGroup, InspectGroups)`},
-		{"unknown hang", Faults{Hang: []string{"Plugin.Implements"}}, `--hang: unknown method "Plugin.Implements" (want one of CommitGroup, FreeGroup, DescribeGroup, DestroyGroup, InspectGroups)`},
+		{"negative latency", Faults{Latency: -1}, "groupsim: Latency must be >= 0, got -1ns"},
+		{"unknown fail", Faults{Fail: []string{"Commit"}}, `groupsim: Fail unknown method "Commit" (want one of CommitGroup, FreeGroup, DescribeGroup, DestroyGroup, InspectGroups)`},
+		{"unknown hang", Faults{Hang: []string{"Plugin.Implements"}}, `groupsim: Hang unknown method "Plugin.Implements" (want one of CommitGroup, FreeGroup, DescribeGroup, DestroyGroup, InspectGroups)`},
+		{"negative late-by", Faults{LateBy: -1}, "groupsim: LateBy must be >= 0, got -1ns"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -179,9 +180,10 @@ func TestOptionsValidation(t *testing.T) {
 		err    string
 	}{
 		{"defaults", func(*Options) {}, ""},
-		{"nil clock", func(o *Options) { o.Clock = nil }, "groupsim: a clock is required"},
-		{"nil id", func(o *Options) { o.NewID = nil }, "groupsim: an instance ID generator is required"},
-		{"zero max", func(o *Options) { o.MaxInstances = 0 }, "groupsim: the instance limit must be positive, got 0"},
+		{"nil clock", func(o *Options) { o.Clock = nil }, "groupsim: Clock must not be nil"},
+		{"nil id", func(o *Options) { o.NewID = nil }, "groupsim: NewID must not be nil"},
+		{"zero max", func(o *Options) { o.MaxInstances = 0 }, "groupsim: MaxInstances must be > 0, got 0"},
+		{"zero echo", func(o *Options) { o.Echo = "" }, `groupsim: Echo must be "normalised" or "verbatim", got ""`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

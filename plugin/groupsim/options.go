@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
+
+	"github.com/infrakit-manager/manager/internal/field"
 )
 
 // Method names of the Group SPI, as used in Faults.
@@ -48,28 +50,35 @@ type Faults struct {
 	LateBy time.Duration
 }
 
-// validate checks the fault settings and returns them with method names in
-// canonical form ("Group.CommitGroup" becomes "CommitGroup").
-func (f Faults) validate() (Faults, error) {
+// Validate checks the fault settings without changing them: no negative
+// duration, only known method names. The zero Faults inject nothing.
+// Errors name fields.
+func (f Faults) Validate() error {
+	var errs []error
 	if f.Latency < 0 {
-		return Faults{}, fmt.Errorf("--latency must not be negative, got %s", f.Latency)
+		errs = append(errs, field.Errorf("Latency", "must be >= 0, got %s", f.Latency))
 	}
-	fail, err := canonicalMethods(f.Fail)
-	if err != nil {
-		return Faults{}, fmt.Errorf("--fail: %w", err)
-	}
-	hang, err := canonicalMethods(f.Hang)
-	if err != nil {
-		return Faults{}, fmt.Errorf("--hang: %w", err)
-	}
-	late, err := canonicalMethods(f.Late)
-	if err != nil {
-		return Faults{}, fmt.Errorf("--late: %w", err)
+	for _, m := range []struct {
+		name  string
+		names []string
+	}{{"Fail", f.Fail}, {"Hang", f.Hang}, {"Late", f.Late}} {
+		if _, err := canonicalMethods(m.names); err != nil {
+			errs = append(errs, field.Errorf(m.name, "%w", err))
+		}
 	}
 	if f.LateBy < 0 {
-		return Faults{}, fmt.Errorf("--late-by must not be negative, got %s", f.LateBy)
+		errs = append(errs, field.Errorf("LateBy", "must be >= 0, got %s", f.LateBy))
 	}
-	return Faults{Latency: f.Latency, Fail: fail, Hang: hang, Late: late, LateBy: f.LateBy}, nil
+	return errors.Join(errs...)
+}
+
+// canonical returns f, which passed Validate, with method names in
+// canonical form ("Group.CommitGroup" becomes "CommitGroup").
+func (f Faults) canonical() Faults {
+	fail, _ := canonicalMethods(f.Fail)
+	hang, _ := canonicalMethods(f.Hang)
+	late, _ := canonicalMethods(f.Late)
+	return Faults{Latency: f.Latency, Fail: fail, Hang: hang, Late: late, LateBy: f.LateBy}
 }
 
 func canonicalMethods(names []string) ([]string, error) {
@@ -107,7 +116,7 @@ const (
 	EchoVerbatim = "verbatim"
 )
 
-// Options configures a Plugin.
+// Options configures a Plugin. Start from DefaultOptions.
 type Options struct {
 	// Echo is how InspectGroups answers a committed spec: EchoNormalised
 	// (the default, like the original plugin) or EchoVerbatim.
@@ -119,16 +128,18 @@ type Options struct {
 	// Write call. Use OpenEventFile for a file shared by several processes.
 	// The Plugin does not close it. Defaults to nil (no events).
 	Events io.Writer
-	// Clock times latency and stamps events. Defaults to the real clock.
+	// Clock times latency and stamps events. Required. Defaults to the
+	// real clock.
 	Clock clock.Clock
 	// NewID returns a random non-negative int63 for instance IDs
-	// ("instance-<n>"). Defaults to math/rand/v2's Int64.
+	// ("instance-<n>"). Required. Defaults to math/rand/v2's Int64.
 	NewID func() int64
 	// MaxInstances bounds the size of one group, so that a typo such as
-	// "Size": 1e9 gets an error rather than exhausting memory.
+	// "Size": 1e9 gets an error rather than exhausting memory. Must be > 0.
 	// Defaults to 10000.
 	MaxInstances int
-	// Log receives a line per state change at V(1). Defaults to discard.
+	// Log receives a line per state change at V(1). The zero Logger
+	// discards.
 	Log logr.Logger
 }
 
@@ -139,32 +150,24 @@ func DefaultOptions() Options {
 		Clock:        clock.RealClock{},
 		NewID:        rand.Int64,
 		MaxInstances: 10000,
-		Log:          logr.Discard(),
 	}
 }
 
-func (o *Options) validate() error {
+// Validate checks the options without changing them. Errors name fields
+// (a fault's by its Faults field: Latency, Fail, Hang, Late, LateBy).
+func (o Options) Validate() error {
 	var errs []error
 	if o.Clock == nil {
-		errs = append(errs, errors.New("groupsim: a clock is required"))
+		errs = append(errs, field.Errorf("Clock", "must not be nil"))
 	}
 	if o.NewID == nil {
-		errs = append(errs, errors.New("groupsim: an instance ID generator is required"))
+		errs = append(errs, field.Errorf("NewID", "must not be nil"))
 	}
-	switch o.Echo {
-	case "":
-		o.Echo = EchoNormalised
-	case EchoNormalised, EchoVerbatim:
-	default:
-		errs = append(errs, fmt.Errorf("--echo must be %q or %q, got %q", EchoNormalised, EchoVerbatim, o.Echo))
+	if o.Echo != EchoNormalised && o.Echo != EchoVerbatim {
+		errs = append(errs, field.Errorf("Echo", "must be %q or %q, got %q", EchoNormalised, EchoVerbatim, o.Echo))
 	}
 	if o.MaxInstances <= 0 {
-		errs = append(errs, fmt.Errorf("groupsim: the instance limit must be positive, got %d", o.MaxInstances))
+		errs = append(errs, field.Errorf("MaxInstances", "must be > 0, got %d", o.MaxInstances))
 	}
-	f, err := o.Faults.validate()
-	if err != nil {
-		errs = append(errs, err)
-	}
-	o.Faults = f
-	return errors.Join(errs...)
+	return errors.Join(append(errs, o.Faults.Validate())...)
 }

@@ -35,9 +35,10 @@ var _ plugin.Group = (*Plugin)(nil)
 
 // New returns a Plugin managing no groups.
 func New(opts Options) (*Plugin, error) {
-	if err := opts.validate(); err != nil {
-		return nil, err
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("groupsim: %w", err)
 	}
+	opts.Faults = opts.Faults.canonical()
 	p := &Plugin{
 		clock:        opts.Clock,
 		newID:        opts.NewID,
@@ -56,13 +57,12 @@ func New(opts Options) (*Plugin, error) {
 
 // SetFaults replaces the injected faults; calls already waiting keep theirs.
 func (p *Plugin) SetFaults(f Faults) error {
-	f, err := f.validate()
-	if err != nil {
-		return err
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("groupsim: %w", err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.faults = f
+	p.faults = f.canonical()
 	return nil
 }
 

@@ -331,5 +331,5 @@ func TestEchoModes(t *testing.T) {
 	o := DefaultOptions()
 	o.Echo = "loud"
 	_, err := New(o)
-	require.ErrorContains(t, err, "--echo")
+	require.ErrorContains(t, err, `Echo must be "normalised" or "verbatim", got "loud"`)
 }

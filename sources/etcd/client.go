@@ -93,23 +93,23 @@ func tlsConfig(o ClientOptions) (*tls.Config, error) {
 	if o.CACert != "" {
 		pem, err := os.ReadFile(o.CACert)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --cacert %s: %v", ErrTLSFile, o.CACert, err)
+			return nil, fmt.Errorf("%w: %w", ErrTLSFile, field.Errorf("CACert", "%s: %v", o.CACert, err))
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: --cacert %s: no PEM certificate in it", ErrTLSFile, o.CACert)
+			return nil, fmt.Errorf("%w: %w", ErrTLSFile, field.Errorf("CACert", "%s: no PEM certificate in it", o.CACert))
 		}
 		tc.RootCAs = pool
 	}
 	if o.Cert != "" {
-		for flag, path := range map[string]string{"--cert": o.Cert, "--key": o.Key} {
+		for name, path := range map[string]string{"Cert": o.Cert, "Key": o.Key} {
 			if _, err := os.Stat(path); err != nil {
-				return nil, fmt.Errorf("%w: %s %s: %v", ErrTLSFile, flag, path, err)
+				return nil, fmt.Errorf("%w: %w", ErrTLSFile, field.Errorf(name, "%s: %v", path, err))
 			}
 		}
 		pair, err := tls.LoadX509KeyPair(o.Cert, o.Key)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --cert %s / --key %s: %v", ErrTLSFile, o.Cert, o.Key, err)
+			return nil, fmt.Errorf("%w: %w", ErrTLSFile, field.Errorf("Cert", "%s / Key %s: %v", o.Cert, o.Key, err))
 		}
 		tc.Certificates = []tls.Certificate{pair}
 	}

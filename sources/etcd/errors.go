@@ -31,7 +31,8 @@ var (
 	// written; compact, defragment and disarm the alarm (etcdctl alarm
 	// disarm), or raise the quota.
 	ErrNoSpace = errors.New("etcd is out of space (NOSPACE alarm: quota reached)")
-	// ErrTLSFile: a --cacert, --cert or --key file cannot be read or parsed.
+	// ErrTLSFile: a ClientOptions CACert, Cert or Key file cannot be read or
+	// parsed; the error names the field and the file.
 	ErrTLSFile = errors.New("bad TLS file")
 )
 

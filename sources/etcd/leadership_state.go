@@ -22,7 +22,7 @@ func (l *Leadership) renewFailed(err error) {
 	l.renewErr = err
 	l.mu.Unlock()
 	if first {
-		l.log.Info("etcd lease renewal failed, retrying", "error", err.Error(), "reason", classify(err, "renewal timed out"))
+		l.log.Error(err, "etcd lease renewal failed, retrying", "reason", classify(err, "renewal timed out"))
 	}
 }
 

@@ -86,7 +86,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if opts.TLSCACert != "" || opts.TLSCert != "" || opts.TLSKey != "" {
 		cfg, err := tlsConfig(opts)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("swarm client: %w", err)
 		}
 		tr.TLSClientConfig = cfg
 	}
@@ -106,18 +106,18 @@ func tlsConfig(opts ClientOptions) (*tls.Config, error) {
 	if opts.TLSCACert != "" {
 		pem, err := os.ReadFile(opts.TLSCACert)
 		if err != nil {
-			return nil, fmt.Errorf("--tlscacert: read CA certificate: %w", err)
+			return nil, field.Errorf("TLSCACert", "cannot be read (the CA certificate): %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tlscacert %s holds no PEM certificate", opts.TLSCACert)
+			return nil, field.Errorf("TLSCACert", "%s holds no PEM certificate", opts.TLSCACert)
 		}
 		cfg.RootCAs = pool
 	}
 	if opts.TLSCert != "" {
 		pair, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
 		if err != nil {
-			return nil, fmt.Errorf("--tlscert/--tlskey: load client certificate: %w", err)
+			return nil, field.Errorf("TLSCert", "and TLSKey: cannot load the client certificate: %w", err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}
