@@ -236,9 +236,21 @@ func (w *writer) twoPhase(t *term, st sources.Stager, reqs []*writeReq) (live []
 		r.storeMu.Unlock()
 		return reqs, false, nil
 	}
-	next := build(base, reqs)
+	// A store that can be told the changed groups is handed those alone
+	// (delta.go): neither a copy of the whole config nor its walk.
+	cs, changes := st.(sources.ChangeStager)
+	var next sources.Config
+	ids := idsOf(reqs)
 	start := time.Now()
-	p, perr := st.Prepare(t.ctx, next, v)
+	var p sources.Pending
+	var perr error
+	if changes {
+		next = deltaOf(base, reqs, ids)
+		p, perr = cs.PrepareChanged(t.ctx, next, v, ids)
+	} else {
+		next = build(base, reqs)
+		p, perr = st.Prepare(t.ctx, next, v)
+	}
 	r.storeMu.Unlock()
 	live = verdicts(reqs) // no lock held while the downstream answers
 	if perr != nil {
@@ -265,7 +277,13 @@ func (w *writer) twoPhase(t *term, st sources.Stager, reqs []*writeReq) (live []
 		}
 		return live, false, nil
 	}
-	r.desired.apply(next, nv, idsOf(live), t.id)
+	if changes {
+		r.desired.applyDelta(next, nv, ids, t.id)
+		n, _, _ := r.desired.count()
+		w.saved(live, n)
+		return live, true, nil
+	}
+	r.desired.apply(next, nv, ids, t.id)
 	w.saved(live, len(next.Groups))
 	return live, true, nil
 }
@@ -307,18 +325,7 @@ func build(base sources.Config, reqs []*writeReq) sources.Config {
 func (w *writer) saveDelta(t *term, base sources.Config, v sources.Version, reqs []*writeReq) (done bool, err error) {
 	r := w.r
 	ids := idsOf(reqs)
-	delta := sources.Config{Groups: make(map[plugin.ID]sources.Entry, len(reqs)), Destroying: map[plugin.ID]sources.Entry{}}
-	for _, id := range ids {
-		if e, ok := base.Groups[id]; ok {
-			delta.Groups[id] = e
-		}
-		if e, ok := base.Destroying[id]; ok {
-			delta.Destroying[id] = e
-		}
-	}
-	for _, req := range reqs {
-		req.mutate(&delta)
-	}
+	delta := deltaOf(base, reqs, ids)
 	start := time.Now()
 	nv, err := r.store.(*boundedStore).SaveChanged(t.ctx, delta, v, ids)
 	r.metrics.StoreSaved(time.Since(start), err)

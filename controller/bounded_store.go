@@ -153,6 +153,9 @@ func (b *boundedStore) stager() (sources.Stager, bool) {
 	if _, ok := b.s.(sources.Stager); !ok {
 		return nil, false
 	}
+	if _, ok := b.s.(sources.ChangeStager); ok {
+		return boundedChangeStager{boundedStager{b}}, true
+	}
 	return boundedStager{b}, true
 }
 
@@ -162,6 +165,26 @@ func (b *boundedStore) stager() (sources.Stager, bool) {
 type boundedStager struct{ b *boundedStore }
 
 func (s boundedStager) Prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
+	return s.prepare(ctx, func(ctx context.Context) (sources.Pending, error) {
+		return s.b.s.(sources.Stager).Prepare(ctx, cfg, expected)
+	})
+}
+
+// boundedChangeStager is a boundedStager whose store is a
+// sources.ChangeStager, with the same bounds for PrepareChanged.
+type boundedChangeStager struct{ boundedStager }
+
+var _ sources.ChangeStager = boundedChangeStager{}
+
+func (s boundedChangeStager) PrepareChanged(ctx context.Context, delta sources.Config, expected sources.Version, changed []plugin.ID) (sources.Pending, error) {
+	return s.prepare(ctx, func(ctx context.Context) (sources.Pending, error) {
+		return s.b.s.(sources.ChangeStager).PrepareChanged(ctx, delta, expected, changed)
+	})
+}
+
+// prepare runs one preparation of a save, fn, with the store's deadline,
+// holding the write slot until the result is committed or aborted.
+func (s boundedStager) prepare(ctx context.Context, fn func(context.Context) (sources.Pending, error)) (sources.Pending, error) {
 	b := s.b
 	release, err := b.acquireWrite()
 	if err != nil {
@@ -174,9 +197,7 @@ func (s boundedStager) Prepare(ctx context.Context, cfg sources.Config, expected
 		gaveUp bool
 		late   sources.Pending
 	)
-	p, err := within(ctx, b.timeout, "store write preparation", func(ctx context.Context) (sources.Pending, error) {
-		return b.s.(sources.Stager).Prepare(ctx, cfg, expected)
-	}, func(p sources.Pending, err error) {
+	p, err := within(ctx, b.timeout, "store write preparation", fn, func(p sources.Pending, err error) {
 		if err != nil {
 			b.noteWrite(err)
 			release()
