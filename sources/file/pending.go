@@ -138,13 +138,16 @@ func (p *filePending) Commit(ctx context.Context) (sources.Version, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("save config %s: %w", s.path, err)
 	}
+	// The version replaced is freed after this save, not inside the
+	// rename (replaced.go).
+	defer release(openReplaced(s.path))
 	if err := os.Rename(p.tmp.Name(), s.path); err != nil {
 		return "", fmt.Errorf("save config %s: %w", s.path, err)
 	}
 	// Our inode's stamp, not the path's: a writer that replaced the file
 	// since the rename must not be taken for us.
 	fi, statErr := p.tmp.Stat()
-	defer release(s.hold(p.tmp)) // the replaced version is freed after this save (held.go)
+	_ = p.tmp.Close()
 	p.tmp = nil
 	next := &fileState{exists: statErr == nil, layout: p.layout, version: p.layout.version()}
 	if statErr == nil {
