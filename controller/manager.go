@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/infrakit-manager/manager/internal/logging"
 	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sink"
 )
@@ -145,7 +146,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		"role", m.Role().String(), "lease", m.opts.LeaseDuration.String())
 	if t := m.opts.TCP; t != nil {
 		if t.TLS == nil && !plugin.IsLoopback(t.Addr) {
-			m.opts.Log.Info("WARNING: serving the Group API over plaintext TCP on a non-loopback address (--insecure): anyone who reaches it can change groups",
+			logging.Warn(m.opts.Log, "serving the Group API over plaintext TCP on a non-loopback address (--insecure): anyone who reaches it can change groups",
 				"addr", t.Addr)
 		}
 		tcp, err := plugin.ServeTCP(served, *t, so)

@@ -149,20 +149,15 @@ func TestOSMetricsAcrossCommitResyncFlip(t *testing.T) {
 	}
 	require.Equal(t, 1.0, metric(afterCommit, "infrakit_manager_stored_groups "))
 
-	// The commit went through the work queue (the front queues it, a
-	// worker carries it out).
-	require.Eventually(t, func() bool {
-		now := scrape(t, addrA)
-		return metric(now, `workqueue_adds_total{`) > metric(before, `workqueue_adds_total{`) &&
-			metric(now, `workqueue_work_duration_seconds_count{`) > metric(before, `workqueue_work_duration_seconds_count{`)
-	}, eventually, tick, "the commit did not show in the work queue's metrics")
 	// A resync (every 500ms here) re-checks every group: reconciles keep
-	// counting with nothing committed (a group found in sync is settled by
-	// the sync itself, not queued).
+	// counting with nothing committed. A group found in sync is settled by
+	// the resync itself (controller/reconciler settle), without queue
+	// traffic, so the queue's counters need not move.
 	require.Eventually(t, func() bool {
 		now := scrape(t, addrA)
 		return metric(now, `controller_runtime_reconcile_total{`) > metric(afterCommit, `controller_runtime_reconcile_total{`)+1
 	}, eventually, tick, "no resync seen in the metrics")
+	require.Greater(t, metric(afterCommit, `workqueue_adds_total{`), metric(before, `workqueue_adds_total{`), "a commit goes through the queue")
 	require.Greater(t, metric(scrape(t, addrA), `controller_runtime_reconcile_time_seconds_count{`), 0.0)
 
 	beforeFlipB := scrape(t, addrB)

@@ -22,7 +22,9 @@
 //     sent), or, for CommitGroup only, the target stored the spec and lost
 //     leadership before applying it ("… (not-a-leader)"). It then goes to
 //     the new leader once its location is published, within the caller's
-//     deadline, or fails as not-a-leader naming the newest location. A
+//     deadline, or fails as not-a-leader naming the newest location (it
+//     stops waiting a quarter of the time left, at most 250 ms, before the
+//     deadline, so that this answer reaches the caller in time). A
 //     free or destroy answered "… (not-a-leader)" is passed on, naming the
 //     new leader: the group left the store and the new leader carries out
 //     the durable intent. Anything else (an answer, a connection lost

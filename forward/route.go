@@ -17,7 +17,20 @@ import (
 const (
 	backoffMin = 10 * time.Millisecond
 	backoffMax = 200 * time.Millisecond
+	// answerReserveMax caps the time kept back from the caller's deadline
+	// for the give-up answer to reach the caller (a quarter of the time
+	// left at the start, at most this).
+	answerReserveMax = 250 * time.Millisecond
 )
+
+// answerBy is when a forwarded call stops waiting for a leader: before the
+// caller's deadline by a quarter of the time left (at most
+// answerReserveMax), so that its not-a-leader answer reaches the caller
+// before the caller's own deadline ends the call as a timeout.
+func answerBy(ctx context.Context) time.Time {
+	dl, _ := ctx.Deadline()
+	return dl.Add(-min(time.Until(dl)/4, answerReserveMax))
+}
 
 // How a method is routed.
 type routing int
@@ -52,6 +65,7 @@ func route[T any](ctx context.Context, g *Group, method string, how routing,
 	}
 	var zero T
 	backoff := backoffMin
+	giveUpAt := answerBy(ctx)
 	var last error
 	for {
 		loc := g.location(ctx)
@@ -101,7 +115,7 @@ func route[T any](ctx context.Context, g *Group, method string, how routing,
 		// caller's deadline.
 		wait := backoff/2 + rand.N(backoff/2+1)
 		backoff = min(2*backoff, backoffMax)
-		if dl, _ := ctx.Deadline(); time.Until(dl) < wait {
+		if time.Until(giveUpAt) < wait {
 			return zero, g.giveUp(ctx, method, last)
 		}
 		t := time.NewTimer(wait)
@@ -201,8 +215,9 @@ func lostAfterStore(err error) bool {
 // once this replica knows it (or the caller's deadline is near).
 func (g *Group) lostAfterStore(ctx context.Context, method, target string, err error) error {
 	loc := g.location(ctx)
+	giveUpAt := answerBy(ctx)
 	for backoff := backoffMin; !g.newTarget(loc, target); backoff = min(2*backoff, backoffMax) {
-		if dl, _ := ctx.Deadline(); time.Until(dl) < 2*backoff {
+		if time.Until(giveUpAt) < backoff {
 			break
 		}
 		t := time.NewTimer(backoff)

@@ -5,6 +5,8 @@
 // "Level(-2)"), and a key appears once per line: a key given again by a
 // nested WithValues or at the call replaces the earlier value.
 //
-// Limits: logr has no warn level, so level 3 shows what level 2 shows; level
-// 5 enables logr V-levels up to V(5).
+// logr has no warn level: Warn writes a warn line through the zap logger
+// under a logger New built (an info line through any other logger).
+//
+// Limits: level 5 enables logr V-levels up to V(5).
 package logging

@@ -100,3 +100,27 @@ func TestMerge(t *testing.T) {
 	require.Equal(t, []any{"a", 1, "b", 2}, base, "base untouched")
 	require.Equal(t, []any{"a", 1, "b", 2, "odd"}, merge(base, []any{"odd"}))
 }
+
+// TestWarn: a warning is a warn line, shown at --log 3 and above with the
+// logger's name and values; at --log 2 (errors only) it is not written.
+func TestWarn(t *testing.T) {
+	var buf bytes.Buffer
+	log, flush, err := New(3, JSON, &buf)
+	require.NoError(t, err)
+	Warn(log.WithName("tcp").WithValues("addr", "10.0.0.1:1"), "plaintext tcp", "addr", "10.0.0.2:2")
+	log.Info("not at level 3")
+	flush()
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(buf.Bytes()), &line), buf.String())
+	require.Equal(t, "warn", line["level"])
+	require.Equal(t, "plaintext tcp", line["msg"])
+	require.Equal(t, "tcp", line["logger"])
+	require.Equal(t, "10.0.0.2:2", line["addr"])
+
+	buf.Reset()
+	log, flush, err = New(2, JSON, &buf)
+	require.NoError(t, err)
+	Warn(log, "hidden")
+	flush()
+	require.Empty(t, buf.String())
+}
