@@ -143,6 +143,19 @@ type ChangeSaver interface {
 	SaveChanged(ctx context.Context, cfg Config, expected Version, changed []plugin.ID) (Version, error)
 }
 
+// ChangeStager is a Stager whose Prepare can be told which groups changed,
+// so that preparing a save costs the changed groups rather than the stored
+// ones (the file store otherwise walks every group of cfg to find them).
+// Callers find it by type assertion on a Store.
+type ChangeStager interface {
+	// PrepareChanged is Prepare for the config stored at expected with the
+	// groups named in changed as delta holds them: a named group in
+	// delta.Groups (or delta.Destroying) is added or replaced there, one
+	// absent from it is removed from it. Groups not named are not looked
+	// at, and delta need not hold them.
+	PrepareChanged(ctx context.Context, delta Config, expected Version, changed []plugin.ID) (Pending, error)
+}
+
 // Pending is a prepared save. Its methods are safe for concurrent use.
 type Pending interface {
 	// Commit makes the prepared config the stored one if the stored

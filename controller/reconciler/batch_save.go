@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/infrakit-manager/manager/controller/lease"
-	"github.com/infrakit-manager/manager/plugin"
 	"github.com/infrakit-manager/manager/sources"
 )
 
@@ -122,9 +121,21 @@ func (w *writer) twoPhase(t *lease.Term, st sources.Stager, reqs []*writeReq) (l
 		r.storeMu.Unlock()
 		return reqs, false, nil
 	}
-	next := build(base, reqs)
+	// A store that can be told the changed groups is handed those alone
+	// (delta.go): neither a copy of the whole config nor its walk.
+	cs, changes := st.(sources.ChangeStager)
+	var next sources.Config
+	ids := idsOf(reqs)
 	start := time.Now()
-	p, perr := st.Prepare(t.Context(), next, v)
+	var p sources.Pending
+	var perr error
+	if changes {
+		next = deltaOf(base, reqs, ids)
+		p, perr = cs.PrepareChanged(t.Context(), next, v, ids)
+	} else {
+		next = build(base, reqs)
+		p, perr = st.Prepare(t.Context(), next, v)
+	}
 	r.storeMu.Unlock()
 	live = verdicts(reqs) // no lock held while the downstream answers
 	if perr != nil {
@@ -145,7 +156,12 @@ func (w *writer) twoPhase(t *lease.Term, st sources.Stager, reqs []*writeReq) (l
 	}
 	nv, err := p.Commit(t.Context())
 	done, err = w.afterSave(t, live, start, err, func() int {
-		r.desired.apply(next, nv, idsOf(live), t.ID())
+		if changes {
+			r.desired.applyDelta(next, nv, ids, t.ID())
+			n, _, _ := r.desired.count()
+			return n
+		}
+		r.desired.apply(next, nv, ids, t.ID())
 		return len(next.Groups)
 	})
 	return live, done, err
@@ -175,18 +191,7 @@ func (w *writer) failed(err error, t *lease.Term) (done bool, out error) {
 func (w *writer) saveDelta(t *lease.Term, cs sources.ChangeSaver, base sources.Config, v sources.Version, reqs []*writeReq) (done bool, err error) {
 	r := w.r
 	ids := idsOf(reqs)
-	delta := sources.Config{Groups: make(map[plugin.ID]sources.Entry, len(reqs)), Destroying: map[plugin.ID]sources.Entry{}}
-	for _, id := range ids {
-		if e, ok := base.Groups[id]; ok {
-			delta.Groups[id] = e
-		}
-		if e, ok := base.Destroying[id]; ok {
-			delta.Destroying[id] = e
-		}
-	}
-	for _, req := range reqs {
-		req.mutate(&delta)
-	}
+	delta := deltaOf(base, reqs, ids)
 	start := time.Now()
 	nv, err := cs.SaveChanged(t.Context(), delta, v, ids)
 	return w.afterSave(t, reqs, start, err, func() int {

@@ -50,37 +50,59 @@ func newBoundedStore(s sources.Store, timeout time.Duration, log logr.Logger) *b
 }
 
 // bound is b as the store the reconciler calls: b's deadlines and bounds,
-// with the capabilities of the store b wraps and no other.
+// with the capabilities of the store b wraps and no other
+// (sources.ChangeSaver, sources.Stager, and sources.ChangeStager, which is
+// used only with a Stager).
 func bound(b *boundedStore) sources.Store {
 	_, cs := b.s.(sources.ChangeSaver)
 	_, st := b.s.(sources.Stager)
+	_, cst := b.s.(sources.ChangeStager)
 	switch {
-	case cs && st:
-		return boundedChangeStager{boundedChangeSaver{b}, boundedStager{b}}
-	case cs:
-		return boundedChangeSaver{b}
+	case st && cst && cs:
+		return boundedSaverChangeStager{boundedChangeSaver{b}, boundedChangeStager{boundedStager{b}}}
+	case st && cst:
+		return boundedChangeStager{boundedStager{b}}
+	case st && cs:
+		return boundedSaverStager{boundedChangeSaver{b}, boundedStager{b}}
 	case st:
 		return boundedStager{b}
+	case cs:
+		return boundedChangeSaver{b}
 	}
 	return b
 }
 
-// The wrappers of bound, one per set of capabilities.
+// The wrappers of bound, one per set of capabilities. The combined ones
+// hold the two-phase half as an interface, so that the one *boundedStore
+// they share is reached one way only.
 type (
 	boundedChangeSaver  struct{ *boundedStore }
 	boundedStager       struct{ *boundedStore }
-	boundedChangeStager struct {
+	boundedChangeStager struct{ boundedStager }
+	boundedSaverStager  struct {
 		boundedChangeSaver
 		sources.Stager // a boundedStager over the same boundedStore
+	}
+	boundedSaverChangeStager struct {
+		boundedChangeSaver
+		stagerChanged // a boundedChangeStager over the same boundedStore
+	}
+	stagerChanged interface {
+		sources.Stager
+		sources.ChangeStager
 	}
 )
 
 var (
-	_ sources.Store       = (*boundedStore)(nil)
-	_ sources.ChangeSaver = boundedChangeSaver{}
-	_ sources.Stager      = boundedStager{}
-	_ sources.ChangeSaver = boundedChangeStager{}
-	_ sources.Stager      = boundedChangeStager{}
+	_ sources.Store        = (*boundedStore)(nil)
+	_ sources.ChangeSaver  = boundedChangeSaver{}
+	_ sources.Stager       = boundedStager{}
+	_ stagerChanged        = boundedChangeStager{}
+	_ sources.ChangeSaver  = boundedSaverStager{}
+	_ sources.Stager       = boundedSaverStager{}
+	_ sources.ChangeSaver  = boundedSaverChangeStager{}
+	_ stagerChanged        = boundedSaverChangeStager{}
+	_ sources.ChangeStager = boundedSaverChangeStager{}
 )
 
 func (c boundedChangeSaver) SaveChanged(ctx context.Context, cfg sources.Config, expected sources.Version, changed []plugin.ID) (sources.Version, error) {
@@ -88,7 +110,15 @@ func (c boundedChangeSaver) SaveChanged(ctx context.Context, cfg sources.Config,
 }
 
 func (s boundedStager) Prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
-	return s.prepare(ctx, cfg, expected)
+	return s.prepare(ctx, func(ctx context.Context) (sources.Pending, error) {
+		return s.s.(sources.Stager).Prepare(ctx, cfg, expected)
+	})
+}
+
+func (s boundedChangeStager) PrepareChanged(ctx context.Context, delta sources.Config, expected sources.Version, changed []plugin.ID) (sources.Pending, error) {
+	return s.prepare(ctx, func(ctx context.Context) (sources.Pending, error) {
+		return s.s.(sources.ChangeStager).PrepareChanged(ctx, delta, expected, changed)
+	})
 }
 
 // within runs fn with a deadline of timeout and returns its result, or an
@@ -193,10 +223,11 @@ func (b *boundedStore) writeWithin(ctx context.Context, release func(), write fu
 		func(_ sources.Version, err error) { b.noteWrite(err); release() })
 }
 
-// prepare is the wrapped store's two-phase save (sources.Stager): Prepare
-// and Commit each run with the store's deadline, and hold the one write
-// slot from Prepare until Commit or Abort.
-func (b *boundedStore) prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
+// prepare runs one preparation of a two-phase save, fn (the wrapped
+// store's Prepare or PrepareChanged): it and the Commit each run with the
+// store's deadline, and hold the one write slot from the preparation until
+// Commit or Abort.
+func (b *boundedStore) prepare(ctx context.Context, fn func(context.Context) (sources.Pending, error)) (sources.Pending, error) {
 	release, err := b.acquireWrite()
 	if err != nil {
 		return nil, err
@@ -208,9 +239,7 @@ func (b *boundedStore) prepare(ctx context.Context, cfg sources.Config, expected
 		gaveUp bool
 		late   sources.Pending
 	)
-	p, err := within(ctx, b.timeout, "store write preparation", func(ctx context.Context) (sources.Pending, error) {
-		return b.s.(sources.Stager).Prepare(ctx, cfg, expected)
-	}, func(p sources.Pending, err error) {
+	p, err := within(ctx, b.timeout, "store write preparation", fn, func(p sources.Pending, err error) {
 		if err != nil {
 			b.noteWrite(err)
 			release()

@@ -22,8 +22,15 @@ var _ writeChecker = (*file.Store)(nil)
 // plainStore is a store with no capability beyond sources.Store.
 type plainStore struct{ sources.Store }
 
-// changeStagerStore has both capabilities: a two-phase save (MemStore's)
-// and a save of the changed groups, which it counts.
+// stagerStore has a two-phase save (MemStore's) and no other capability.
+type stagerStore struct {
+	sources.Store
+	sources.Stager
+}
+
+// changeStagerStore has every capability: MemStore's two-phase saves
+// (whole and of the changed groups) and a save of the changed groups,
+// which it counts.
 type changeStagerStore struct {
 	*sourcestest.MemStore
 	changed int
@@ -39,23 +46,27 @@ func (s *changeStagerStore) SaveChanged(ctx context.Context, cfg sources.Config,
 // wrapper that claimed one its store lacks would send them down a path the
 // store cannot take.
 func TestBoundedStore_ExposesOnlyTheWrappedStoresCapabilities(t *testing.T) {
+	mem := sourcestest.NewMemStore
 	cases := []struct {
-		name                string
-		store               sources.Store
-		changeSaver, stager bool
+		name                              string
+		store                             sources.Store
+		changeSaver, stager, changeStager bool
 	}{
-		{"plain", plainStore{sourcestest.NewMemStore()}, false, false},
-		{"two-phase", sourcestest.NewMemStore(), false, true},
-		{"changed groups", &changeStore{Store: sourcestest.NewMemStore()}, true, false},
-		{"both", &changeStagerStore{MemStore: sourcestest.NewMemStore()}, true, true},
+		{"plain", plainStore{mem()}, false, false, false},
+		{"two-phase", func() sources.Store { m := mem(); return stagerStore{m, m} }(), false, true, false},
+		{"two-phase of the changed groups", mem(), false, true, true},
+		{"changed groups", &changeStore{Store: mem()}, true, false, false},
+		{"all", &changeStagerStore{MemStore: mem()}, true, true, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := bound(newBoundedStore(c.store, time.Second, logr.Discard()))
 			cs, isCS := s.(sources.ChangeSaver)
 			st, isSt := s.(sources.Stager)
+			cst, isCSt := s.(sources.ChangeStager)
 			require.Equal(t, c.changeSaver, isCS, "sources.ChangeSaver")
 			require.Equal(t, c.stager, isSt, "sources.Stager")
+			require.Equal(t, c.changeStager, isCSt, "sources.ChangeStager")
 			ctx := t.Context()
 			_, v, err := s.Load(ctx)
 			require.NoError(t, err)
@@ -67,13 +78,23 @@ func TestBoundedStore_ExposesOnlyTheWrappedStoresCapabilities(t *testing.T) {
 			if isSt {
 				p, err := st.Prepare(ctx, cfg, v)
 				require.NoError(t, err)
-				_, err = p.Commit(ctx)
+				v, err = p.Commit(ctx)
 				require.NoError(t, err, "a prepared save commits through the wrapped store")
+			}
+			if isCSt {
+				delta := sources.Config{Groups: map[plugin.ID]sources.Entry{"h": {Plugin: "p"}}}
+				p, err := cst.PrepareChanged(ctx, delta, v, []plugin.ID{"h"})
+				require.NoError(t, err)
+				_, err = p.Commit(ctx)
+				require.NoError(t, err, "a prepared save of the changed groups commits through the wrapped store")
 			}
 			got, _, err := s.Load(ctx)
 			require.NoError(t, err)
 			if isCS || isSt {
 				require.Contains(t, got.Groups, plugin.ID("g"))
+			}
+			if isCSt {
+				require.Contains(t, got.Groups, plugin.ID("h"))
 			}
 		})
 	}

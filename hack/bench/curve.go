@@ -92,33 +92,15 @@ func (h *harness) osCurveOne(ctx context.Context, count int) (row, error) {
 	if err != nil {
 		return row{}, err
 	}
-	last, err := n.events.waitDistinct(ctx, match{since: t0, op: "commit"}, count, curveWait(count))
-	if err != nil {
-		return row{}, fmt.Errorf("takeover: %w", err)
+	pt, err := h.measureCurvePoint(ctx, n, t0, count, mgrCPU, simCPU)
+	if err == nil {
+		err = pt.runErr
 	}
-	took := time.Duration(last - t0)
-	cpu := fmt.Sprintf("CPU manager %s, sim %s", mgrCPU(), simCPU())
-	if err := sleep(ctx, quiet); err != nil {
-		return row{}, err
-	}
-	rss, err := rssBytes(n.mgr.pid())
 	if err != nil {
 		return row{}, err
 	}
-	sock := filepath.Join(n.pluginDir, n.name)
-	if _, err := h.commitBatch(ctx, sock, 1, curveWarmup, 0); err != nil {
-		return row{}, fmt.Errorf("warm-up: %w", err)
-	}
-	run, err := h.commitBatch(ctx, sock, 1, curveCommits, 100)
-	if err != nil {
-		return row{}, err
-	}
-	peak, err := statusBytes(n.mgr.pid(), "VmHWM")
-	if err != nil {
-		return row{}, err
-	}
-	s := summarize(run.lat)
-	h.log.Info("os curve done", "groups", count, "takeover", ms(took))
+	s := summarize(pt.run.lat)
+	h.log.Info("os curve done", "groups", count, "takeover", ms(pt.took))
 	return infoRow(osCurveMeasure(count), fmt.Sprintf("takeover %s (%s); commit %s; RSS %s after the takeover (peak %s after the commits); store file %s%s",
-		ms(took), cpu, s.percentiles(), mib(rss), mib(peak), mib(fi.Size()), limitNote), ""), nil
+		ms(pt.took), pt.cpu, s.percentiles(), mib(pt.rss), mib(pt.peak), mib(fi.Size()), limitNote), ""), nil
 }

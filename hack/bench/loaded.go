@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -67,20 +66,12 @@ func (h *harness) loaded(ctx context.Context, c *osCluster, n *osNode, count int
 	}
 	// The floor under such a commit: one durable replacement of a file of
 	// the store's size, on the same disk, right after.
-	fi, err := os.Stat(filepath.Join(c.storeDir, "global.config"))
-	if err != nil {
-		return nil, err
-	}
-	probeDir, err := os.MkdirTemp(c.dir, "probe")
-	if err != nil {
-		return nil, err
-	}
-	probes, err := fsyncCostOf(probeDir, int(fi.Size()), loadedProbes)
+	size, probes, err := storeProbe(c, loadedProbes)
 	if err != nil {
 		return nil, err
 	}
 	rows = append(rows, infoRow(fmt.Sprintf("store disk: write+fsync+rename+dir-fsync of %s, the size of the %d-group store",
-		mib(fi.Size()), count), summarize(probes).percentiles(), ""))
+		mib(size), count), summarize(probes).percentiles(), ""))
 	s := summarize(run.lat)
 	if ok {
 		rows = append(rows, goalRow(loadedCommitMeasure(count), s.percentiles(), "p50 ≤ "+ms(goal), s.P50 <= goal, ""))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 )
@@ -50,22 +49,14 @@ func (h *harness) scaleCommitRows(ctx context.Context, c *osCluster, n *osNode) 
 			run.acc.add(r)
 		}
 	}
-	fi, err := os.Stat(filepath.Join(c.storeDir, "global.config"))
-	if err != nil {
-		return nil, err
-	}
-	probeDir, err := os.MkdirTemp(c.dir, "probe")
-	if err != nil {
-		return nil, err
-	}
-	probes, err := fsyncCostOf(probeDir, int(fi.Size()), loadedProbes)
+	size, probes, err := storeProbe(c, loadedProbes)
 	if err != nil {
 		return nil, err
 	}
 	sm, sd, sp := summarize(through.lat), summarize(straight.lat), summarize(probes)
 	limit := time.Duration(commitFactor*float64(sp.P50)) + 2*sd.P50
 	rows := []row{goalRow(fmt.Sprintf("commit p50, 1 client, %d groups stored, os", scaleGroups),
-		fmt.Sprintf("%s (store-sized fsync probe %s p50, %s; direct commit p50 %s)", sm.percentiles(), mib(fi.Size()), ms(sp.P50), ms(sd.P50)),
+		fmt.Sprintf("%s (store-sized fsync probe %s p50, %s; direct commit p50 %s)", sm.percentiles(), mib(size), ms(sp.P50), ms(sd.P50)),
 		fmt.Sprintf("<= %.1fx probe + 2 direct (%s)", commitFactor, ms(limit)), sm.P50 <= limit, "")}
 
 	// InspectGroups: the manager's answer and the simulator's own, same
@@ -94,17 +85,7 @@ func (h *harness) scaleTakeovers(ctx context.Context) ([]row, error) {
 	var took []time.Duration
 	var cpu []string
 	for i := range takeoverRuns {
-		c, err := h.newOSCluster(fmt.Sprintf("st%d-", i))
-		if err != nil {
-			return nil, err
-		}
-		if _, err := c.store(scaleGroups); err != nil {
-			return nil, err
-		}
-		if _, err := c.setLeader(nobody); err != nil {
-			return nil, err
-		}
-		n, err := c.node(ctx, "group")
+		c, n, err := h.follower(ctx, fmt.Sprintf("st%d-", i), scaleGroups)
 		if err != nil {
 			return nil, err
 		}

@@ -155,42 +155,24 @@ func (h *harness) swarmCurveOne(ctx context.Context, host string, count int) (ro
 		return row{}, err
 	}
 	mgrCPU, simCPU := cpuMeter(n.mgr.pid()), cpuMeter(n.sim.pid())
-	last, err := n.events.waitDistinct(ctx, match{since: t0, op: "commit"}, count, curveWait(count))
-	if err != nil {
-		return row{}, fmt.Errorf("takeover: %w", err)
-	}
-	took := time.Duration(last - t0)
-	cpu := fmt.Sprintf("CPU manager %s, sim %s", mgrCPU(), simCPU())
-	if err := sleep(ctx, quiet); err != nil {
-		return row{}, err
-	}
-	rss, err := rssBytes(n.mgr.pid())
+	pt, err := h.measureCurvePoint(ctx, n, t0, count, mgrCPU, simCPU)
 	if err != nil {
 		return row{}, err
-	}
-	sock := filepath.Join(n.pluginDir, n.name)
-	if _, err := h.commitBatch(ctx, sock, 1, curveWarmup, 0); err != nil {
-		return row{}, fmt.Errorf("warm-up: %w", err)
 	}
 	// A commit the engine does not answer in time (its 1 s call timeout,
 	// on a loaded machine) is part of the figure, not the end of the curve.
 	commits := "commit "
-	run, err := h.commitBatch(ctx, sock, 1, curveCommits, 100)
-	if err != nil {
-		commits = fmt.Sprintf("a commit failed after %d timed: %v; those: ", len(run.lat), err)
-	}
-	peak, err := statusBytes(n.mgr.pid(), "VmHWM")
-	if err != nil {
-		return row{}, err
+	if pt.runErr != nil {
+		commits = fmt.Sprintf("a commit failed after %d timed: %v; those: ", len(pt.run.lat), pt.runErr)
 	}
 	size, err := labelBytes(count)
 	if err != nil {
 		return row{}, err
 	}
-	s := summarize(run.lat)
-	h.log.Info("swarm curve done", "groups", count, "takeover", ms(took))
+	s := summarize(pt.run.lat)
+	h.log.Info("swarm curve done", "groups", count, "takeover", ms(pt.took))
 	return infoRow(swarmCurveMeasure(count), fmt.Sprintf("takeover %s (%s; CPU counted from the manager's start); %s%s; RSS %s after the takeover (peak %s after the commits); label %s",
-		ms(took), cpu, commits, s.percentiles(), mib(rss), mib(peak), kib(size)), ""), nil
+		ms(pt.took), pt.cpu, commits, s.percentiles(), mib(pt.rss), mib(pt.peak), kib(size)), ""), nil
 }
 
 // kib renders a byte count in KiB.

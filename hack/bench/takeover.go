@@ -42,17 +42,7 @@ func (h *harness) takeovers(ctx context.Context) ([]row, error) {
 }
 
 func (h *harness) takeover(ctx context.Context, count int, readRSS bool) ([]row, error) {
-	c, err := h.newOSCluster(fmt.Sprintf("t%d-", count))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := c.store(count); err != nil {
-		return nil, err
-	}
-	if _, err := c.setLeader(nobody); err != nil {
-		return nil, err
-	}
-	n, err := c.node(ctx, "group")
+	c, n, err := h.follower(ctx, fmt.Sprintf("t%d-", count), count)
 	if err != nil {
 		return nil, err
 	}

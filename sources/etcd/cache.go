@@ -24,11 +24,15 @@ type cached struct {
 // ModRevision, and the highest revision seen (the Store's Version). Each
 // key keeps its ModRevision, and an event applies only if it is newer, so a
 // write-through of our own Save and the watch's copy of it agree in any
-// order.
+// order. A delete applied ahead of the watch (our own Save's) leaves a
+// tombstone with its revision, so that the watch's late copy of an older
+// put cannot bring the key back; tombstones go once the watch has passed
+// them (advance), so they are bounded by the deletes in flight.
 type cache struct {
 	groups  map[plugin.ID]cached
 	bad     map[plugin.ID]int64 // unreadable keys and their ModRevision
 	foreign map[string]int64    // keys that name no group (a nested prefix's, a bad escape)
+	gone    map[plugin.ID]int64 // deleted ahead of the watch: the delete's revision
 	metaRev int64
 	rev     int64
 	seen    int64  // every write up to this revision is in the cache (listing, watch events)
@@ -36,7 +40,44 @@ type cache struct {
 }
 
 func newCache() *cache {
-	return &cache{groups: map[plugin.ID]cached{}, bad: map[plugin.ID]int64{}, foreign: map[string]int64{}}
+	return &cache{groups: map[plugin.ID]cached{}, bad: map[plugin.ID]int64{}, foreign: map[string]int64{}, gone: map[plugin.ID]int64{}}
+}
+
+// advance records that every write up to rev is in the cache, and drops
+// the tombstones it has passed: no event at or below rev can come again.
+func (c *cache) advance(rev int64) {
+	if rev <= c.seen {
+		return
+	}
+	c.seen = rev
+	c.prune(rev)
+}
+
+// prune drops the tombstones at or below rev, here and in dest.
+func (c *cache) prune(rev int64) {
+	for id, r := range c.gone {
+		if r <= rev {
+			delete(c.gone, id)
+		}
+	}
+	if c.dest != nil {
+		c.dest.prune(rev)
+	}
+}
+
+// keepGone carries over old's tombstones after the listing's revision at,
+// removing what the listing read of those keys (an older put).
+func (c *cache) keepGone(old *cache, at int64) {
+	for id, r := range old.gone {
+		if r > at {
+			c.gone[id] = r
+			delete(c.groups, id)
+			delete(c.bad, id)
+		}
+	}
+	if old.dest != nil && len(old.dest.gone) > 0 {
+		c.destCache().keepGone(old.dest, at)
+	}
 }
 
 // keyCount is how many keys under the groups prefix the cache knows of.
@@ -162,12 +203,16 @@ func (c *cache) applyID(key, seg string, value []byte, isPut bool, modRev int64,
 		}
 		return
 	}
-	if modRev <= c.modRev(id) {
+	if modRev <= c.modRev(id) || modRev <= c.gone[id] {
 		return
 	}
 	delete(c.groups, id)
 	delete(c.bad, id)
+	delete(c.gone, id)
 	if !isPut {
+		if modRev > c.seen { // ahead of the watch: its copy of an older put may follow
+			c.gone[id] = modRev
+		}
 		return
 	}
 	e, err := decodeEntry(value, maxBytes)

@@ -66,6 +66,7 @@ func (s *Store) list(ctx context.Context) (int64, error) {
 		}
 	}
 	next.keepDestroying(s.c, at)
+	next.keepGone(s.c, at)
 	if s.c.metaRev > at {
 		next.metaRev = s.c.metaRev
 	}
@@ -99,7 +100,7 @@ func (s *Store) watch(ctx context.Context, rev int64) error {
 		}
 		// events come in revision order, every revision whole: the cache
 		// now holds every write up to the last one
-		s.c.seen = max(s.c.seen, wr.Events[len(wr.Events)-1].Kv.ModRevision)
+		s.c.advance(wr.Events[len(wr.Events)-1].Kv.ModRevision)
 		s.mu.Unlock()
 	}
 	if ctx.Err() == nil && wctx.Err() != nil {

@@ -100,7 +100,7 @@ func (s *Store) countCheck(ctx context.Context, seen int64) (bool, error) {
 	if s.relisting || changed != 0 || all != int64(s.c.keyCount()) {
 		return false, nil
 	}
-	s.c.seen = max(s.c.seen, resp.Header.Revision)
+	s.c.advance(resp.Header.Revision)
 	return true, nil
 }
 

@@ -22,6 +22,11 @@ import (
 // cannot be decoded, and with ErrTooLarge (nothing written) if cfg encodes
 // to more than MaxBytes. The caller must Commit or Abort the result.
 func (s *Store) Prepare(ctx context.Context, cfg sources.Config, expected sources.Version) (sources.Pending, error) {
+	return s.prepare(ctx, expected, func(l *layout) (*layout, error) { return l.next(cfg) })
+}
+
+// prepare is Prepare of the layout that next makes from the stored one.
+func (s *Store) prepare(ctx context.Context, expected sources.Version, next func(*layout) (*layout, error)) (sources.Pending, error) {
 	base, err := s.refresh(ctx)
 	if err != nil {
 		return nil, s.saveErr(err)
@@ -29,15 +34,15 @@ func (s *Store) Prepare(ctx context.Context, cfg sources.Config, expected source
 	if base.version != expected {
 		return nil, s.conflict(base.version, expected)
 	}
-	next, err := base.layout.next(cfg)
+	n, err := next(base.layout)
 	if err != nil {
 		return nil, fmt.Errorf("save config %s: %w", s.path, err)
 	}
-	p := &filePending{s: s, expected: expected, layout: next}
-	if base.exists && next.version() == base.version {
+	p := &filePending{s: s, expected: expected, layout: n}
+	if base.exists && n.version() == base.version {
 		return p, nil // the same config is already durable: Commit only checks
 	}
-	if size := next.size(); size > s.maxBytes {
+	if size := n.size(); size > s.maxBytes {
 		return nil, fmt.Errorf("save config %s: %w: the config encodes to %d bytes, the limit is %d bytes (--max-config-bytes)",
 			s.path, sources.ErrTooLarge, size, s.maxBytes)
 	}
@@ -133,13 +138,16 @@ func (p *filePending) Commit(ctx context.Context) (sources.Version, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("save config %s: %w", s.path, err)
 	}
+	// The version replaced is freed after this save, not inside the
+	// rename (replaced.go).
+	defer release(openReplaced(s.path))
 	if err := os.Rename(p.tmp.Name(), s.path); err != nil {
 		return "", fmt.Errorf("save config %s: %w", s.path, err)
 	}
 	// Our inode's stamp, not the path's: a writer that replaced the file
 	// since the rename must not be taken for us.
 	fi, statErr := p.tmp.Stat()
-	defer release(s.hold(p.tmp)) // the replaced version is freed after this save (held.go)
+	_ = p.tmp.Close()
 	p.tmp = nil
 	next := &fileState{exists: statErr == nil, layout: p.layout, version: p.layout.version()}
 	if statErr == nil {

@@ -82,10 +82,6 @@ type Store struct {
 	mu  sync.Mutex
 	cur *fileState // what the file held when this store last looked; nil: never looked
 	buf []byte     // the last save's write buffer, kept for the next one
-	// held is the file the last save renamed over the config, kept open
-	// (held.go) so that its replacement by the next save does not free it
-	// inside the rename.
-	held *os.File
 }
 
 // takeBuffer returns an empty buffer of at least size bytes' capacity.
