@@ -167,7 +167,7 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return c.transportError(ctx, fmt.Errorf("HTTP %s: %s", resp.Status, strings.TrimSpace(string(snippet))))
 	}
-	return decodeStream(method, resp.Body, result, func(err error) error { return c.transportError(ctx, err) })
+	return decodeAnswer(method, resp, result, func(err error) error { return c.transportError(ctx, err) })
 }
 
 // decodeResponse turns a response body into result or an error. Malformed

@@ -23,6 +23,16 @@ func writeResponse(w http.ResponseWriter, stall time.Duration, id json.RawMessag
 	if r, ok := result.(InspectGroupsResponse); ok && werr == nil && len(r.Groups) > 0 && streamable(r.Groups) {
 		return streamGroups(sw, id, r.Groups)
 	}
+	if werr == nil {
+		bp := responseBufs.Get().(*[]byte)
+		defer responseBufs.Put(bp)
+		if b, ok := appendSmallResponse((*bp)[:0], id, result); ok {
+			*bp = b
+			setJSONHeaders(w, len(b))
+			_, err := sw.Write(b)
+			return err
+		}
+	}
 	body := encodeResponse(id, result, werr)
 	setJSONHeaders(w, len(body))
 	_, err := sw.Write(body)

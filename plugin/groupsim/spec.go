@@ -55,6 +55,11 @@ type desired struct {
 // parseSpec validates a spec in the original's order and texts: ID, then
 // properties, then allocation; then the flavor's properties.
 func parseSpec(spec plugin.Spec, maxInstances int) (desired, error) {
+	return parseSpecCached(spec, maxInstances, nil)
+}
+
+// parseSpecCached is parseSpec with its config hash looked up in shas.
+func parseSpecCached(spec plugin.Spec, maxInstances int, shas *shaCache) (desired, error) {
 	if spec.ID == "" {
 		return desired{}, invalidSpec("Group ID must not be blank")
 	}
@@ -97,7 +102,7 @@ func parseSpec(spec plugin.Spec, maxInstances int) (desired, error) {
 			return desired{}, invalidSpec("Invalid flavor properties: %s", err)
 		}
 	}
-	sha, err := configSHA(props)
+	sha, err := shas.sum(props)
 	if err != nil {
 		return desired{}, invalidSpec("Invalid properties: %s", err)
 	}
@@ -125,19 +130,18 @@ func configSHA(p properties) (string, error) {
 	return base64.URLEncoding.EncodeToString(h.Sum(nil)), nil
 }
 
-// stableJSON renders v with sorted keys. The exact bytes (indented with a
+// stableJSON renders r with sorted keys. The exact bytes (indented with a
 // two-space prefix and indent) are what the original hashed, so the hashes
-// match those seen on the wire.
-func stableJSON(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("marshal: %w", err)
+// match those seen on the wire. The original re-encoded r and decoded that
+// into a map; r's properties are decoded directly here, to the same map.
+func stableJSON(r pluginRef) ([]byte, error) {
+	var props any
+	if r.Properties != nil {
+		if err := json.Unmarshal(*r.Properties, &props); err != nil {
+			return nil, fmt.Errorf("unmarshal: %w", err)
+		}
 	}
-	var generic map[string]any
-	if err := json.Unmarshal(b, &generic); err != nil {
-		return nil, fmt.Errorf("unmarshal: %w", err)
-	}
-	return json.MarshalIndent(generic, "  ", "  ")
+	return json.MarshalIndent(map[string]any{"Plugin": r.Plugin, "Properties": props}, "  ", "  ")
 }
 
 // inspectSpec re-serialises the parsed properties in the original's struct
