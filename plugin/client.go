@@ -127,7 +127,7 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	if params == nil {
 		params = struct{}{}
 	}
-	rawParams, err := json.Marshal(params)
+	rawParams, err := encodeParams(params)
 	if err != nil {
 		return fmt.Errorf("call %s: encode params: %w", method, err)
 	}

@@ -44,6 +44,7 @@ func FuzzFastPathsAreGeneral(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkFastRequest(t, body)
 		checkSmallAnswer(t, body)
+		checkEncodeParams(t, CommitGroupRequest{Spec: Spec{ID: ID(body), Properties: body}})
 	})
 }
 
