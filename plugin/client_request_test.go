@@ -39,7 +39,7 @@ func TestEncodeRequestIsMarshal(t *testing.T) {
 // byte json.Marshal's, and the direct way takes what a takeover sends.
 func TestEncodeParamsIsMarshal(t *testing.T) {
 	taken := 0
-	for _, props := range []string{"", "null", `{"Allocation":{"Size":1}}`, ` {"a": 1}`, `{"a":"<b>"}`, `{"a":"x y"}`, `{"a":"\u00e9"}`, `{"a":1e2,"b":[true,null]}`, `{`, `[1,2]`, `"s"`} {
+	for _, props := range []string{"", "null", `{"Allocation":{"Size":1}}`, ` {"a": 1}`, `{"a":"<b>"}`, `{"a":"x y"}`, `{"a":"\u00e9"}`, `{"a":1e2,"b":[true,null]}`, `{`, `[1,2]`, `"s"`, "{\n  \"Allocation\": {\n    \"Size\": 1\n  },\n  \"Note\": \"a b\"\n}", "{\"a\":\"\u2028\"}", "{\"a\":\"\xff\"}", `{"a":1} x`} {
 		for _, id := range []ID{"g0000001", "", "a b", "<&>", "gr\u00fcn", "q\"uote"} {
 			for _, pretend := range []bool{false, true} {
 				var raw json.RawMessage
