@@ -149,9 +149,12 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	for k, v := range c.header {
 		req.Header[k] = v
 	}
-	req.Header.Set("Content-Type", "application/json")
+	// Canonical keys, set directly from one backing array (as Header.Set would).
+	v := [2]string{"application/json"}
+	req.Header["Content-Type"] = v[0:1:1]
 	if dl, ok := ctx.Deadline(); ok {
-		req.Header.Set(HeaderTimeout, strconv.FormatInt(max(1, time.Until(dl).Milliseconds()), 10))
+		v[1] = strconv.FormatInt(max(1, time.Until(dl).Milliseconds()), 10)
+		req.Header[HeaderTimeout] = v[1:2:2]
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"math"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -65,4 +66,12 @@ func checkEncodeParams(t *testing.T, p CommitGroupRequest) int {
 		return 1
 	}
 	return 0
+}
+
+// TestHeaderKeysCanonical: the client and server set these keys directly,
+// which is Header.Set only for canonical keys.
+func TestHeaderKeysCanonical(t *testing.T) {
+	for _, k := range []string{"Content-Type", "X-Content-Type-Options", "Content-Length", HeaderTimeout} {
+		require.Equal(t, http.CanonicalHeaderKey(k), k)
+	}
 }

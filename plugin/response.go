@@ -118,10 +118,12 @@ func writeText(w http.ResponseWriter, status int, msg string) {
 	_, _ = io.WriteString(w, msg)
 }
 
+// setJSONHeaders sets the answer's headers (the keys are canonical: no
+// Set needed) from one backing array, and writes the status.
 func setJSONHeaders(w http.ResponseWriter, size int) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Length", strconv.Itoa(size))
+	h := w.Header()
+	v := [3]string{"application/json; charset=utf-8", "nosniff", strconv.Itoa(size)}
+	h["Content-Type"], h["X-Content-Type-Options"], h["Content-Length"] = v[0:1:1], v[1:2:2], v[2:3:3]
 	w.WriteHeader(http.StatusOK)
 }
 
