@@ -3,6 +3,7 @@ package groupsim
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -76,16 +77,49 @@ func TestSHACacheIsConfigSHA(t *testing.T) {
 	}
 }
 
-func TestSHACacheBounded(t *testing.T) {
-	var c shaCache
-	for i := range 3 * maxSHACacheEntries {
-		d, err := parseSpecCached(plugin.Spec{ID: "g", Properties: json.RawMessage(fmt.Sprintf(
-			`{"Allocation":{"Size":1},"Instance":{"Plugin":"i","Properties":{"N":%d}}}`, i))}, 10, &c)
+func TestSpecCacheBounded(t *testing.T) {
+	var c specCache
+	for i := range 3 * maxSpecCacheEntries {
+		spec := plugin.Spec{ID: "g", Properties: json.RawMessage(fmt.Sprintf(
+			`{"Allocation":{"Size":1},"Instance":{"Plugin":"i","Properties":{"N":%d}}}`, i))}
+		d, err := parseSpecCached(spec, 10, &c)
 		require.NoError(t, err)
-		want, err := parseSpec(plugin.Spec{ID: "g", Properties: json.RawMessage(fmt.Sprintf(
-			`{"Allocation":{"Size":1},"Instance":{"Plugin":"i","Properties":{"N":%d}}}`, i))}, 10)
+		want, err := parseSpec(spec, 10)
 		require.NoError(t, err)
-		require.Equal(t, want.configSHA, d.configSHA)
-		require.LessOrEqual(t, len(c.m), maxSHACacheEntries)
+		require.Equal(t, want, d)
+		require.LessOrEqual(t, len(c.m), maxSpecCacheEntries)
+		require.LessOrEqual(t, len(c.shas.m), maxSHACacheEntries)
+	}
+}
+
+// TestSpecCacheIsParse: a parse from the cache is the parse, for every
+// group committed with the same properties (tags per group), errors are
+// not kept, and another instance limit parses again.
+func TestSpecCacheIsParse(t *testing.T) {
+	var c specCache
+	cases := append(slices.Clone(shaCases),
+		`{"Allocation":{"LogicalIDs":["a","b"]},"Flavor":{"Plugin":"f","Properties":{"Tags":{"t":"1"}}}}`,
+		`{"Allocation":{"LogicalIDs":["a","a"]}}`,
+		`{"Allocation":{"Size":5}}`,
+		`{"Allocation":{}}`,
+		`{"Allocation":{"Size":1},"Flavor":{"Plugin":"f","Properties":{"Tags":7}}}`,
+		`not json`,
+	)
+	for round := range 2 {
+		for _, s := range cases {
+			for _, id := range []plugin.ID{"g1", "g2", ""} {
+				spec := plugin.Spec{ID: id, Properties: json.RawMessage(s)}
+				for _, limit := range []int{4, 100} {
+					want, werr := parseSpec(spec, limit)
+					got, gerr := parseSpecCached(spec, limit, &c)
+					require.Equal(t, fmt.Sprint(werr), fmt.Sprint(gerr), "round %d props %s", round, s)
+					require.Equal(t, want, got, "round %d props %s", round, s)
+				}
+			}
+		}
+	}
+	for raw := range c.m {
+		_, err := parseProps([]byte(raw), c.m[raw].maxInstances, nil)
+		require.NoError(t, err, "a failed parse was kept: %s", raw)
 	}
 }

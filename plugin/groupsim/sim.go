@@ -23,7 +23,7 @@ type Plugin struct {
 	maxInstances int
 	verbatim     bool // Echo == EchoVerbatim
 	log          logr.Logger
-	shas         shaCache // config hashes by the configuration's bytes
+	specs        specCache // parsed properties by their bytes
 
 	closed    chan struct{} // closed by Close: releases waiting calls
 	closeOnce sync.Once
@@ -135,7 +135,7 @@ func (p *Plugin) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool
 	if !pretend {
 		p.late(MethodCommitGroup)
 	}
-	want, err := parseSpecCached(spec, p.maxInstances, &p.shas)
+	want, err := parseSpecCached(spec, p.maxInstances, &p.specs)
 	if err != nil {
 		return "", err
 	}
