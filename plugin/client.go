@@ -127,7 +127,7 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	if params == nil {
 		params = struct{}{}
 	}
-	rawParams, err := json.Marshal(params)
+	rawParams, err := encodeParams(params)
 	if err != nil {
 		return fmt.Errorf("call %s: encode params: %w", method, err)
 	}
@@ -149,9 +149,12 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	for k, v := range c.header {
 		req.Header[k] = v
 	}
-	req.Header.Set("Content-Type", "application/json")
+	// Canonical keys, set directly from one backing array (as Header.Set would).
+	v := [2]string{"application/json"}
+	req.Header["Content-Type"] = v[0:1:1]
 	if dl, ok := ctx.Deadline(); ok {
-		req.Header.Set(HeaderTimeout, strconv.FormatInt(max(1, time.Until(dl).Milliseconds()), 10))
+		v[1] = strconv.FormatInt(max(1, time.Until(dl).Milliseconds()), 10)
+		req.Header[HeaderTimeout] = v[1:2:2]
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -167,7 +170,7 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return c.transportError(ctx, fmt.Errorf("HTTP %s: %s", resp.Status, strings.TrimSpace(string(snippet))))
 	}
-	return decodeStream(method, resp.Body, result, func(err error) error { return c.transportError(ctx, err) })
+	return decodeAnswer(method, resp, result, func(err error) error { return c.transportError(ctx, err) })
 }
 
 // decodeResponse turns a response body into result or an error. Malformed

@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"math"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -32,5 +33,45 @@ func TestEncodeRequestIsMarshal(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, string(want), string(got))
 		})
+	}
+}
+
+// TestEncodeParamsIsMarshal: commit params written directly are byte for
+// byte json.Marshal's, and the direct way takes what a takeover sends.
+func TestEncodeParamsIsMarshal(t *testing.T) {
+	taken := 0
+	for _, props := range []string{"", "null", `{"Allocation":{"Size":1}}`, ` {"a": 1}`, `{"a":"<b>"}`, `{"a":"x y"}`, `{"a":"\u00e9"}`, `{"a":1e2,"b":[true,null]}`, `{`, `[1,2]`, `"s"`, "{\n  \"Allocation\": {\n    \"Size\": 1\n  },\n  \"Note\": \"a b\"\n}", "{\"a\":\"\u2028\"}", "{\"a\":\"\xff\"}", `{"a":1} x`} {
+		for _, id := range []ID{"g0000001", "", "a b", "<&>", "gr\u00fcn", "q\"uote"} {
+			for _, pretend := range []bool{false, true} {
+				var raw json.RawMessage
+				if props != "" {
+					raw = json.RawMessage(props)
+				}
+				taken += checkEncodeParams(t, CommitGroupRequest{Spec: Spec{ID: id, Properties: raw}, Pretend: pretend})
+			}
+		}
+	}
+	require.Greater(t, taken, 20)
+}
+
+// checkEncodeParams compares encodeParams with json.Marshal and says
+// whether the direct way took p.
+func checkEncodeParams(t *testing.T, p CommitGroupRequest) int {
+	t.Helper()
+	want, werr := json.Marshal(p)
+	got, gerr := encodeParams(p)
+	require.Equal(t, werr != nil, gerr != nil, "%#v", p)
+	require.Equal(t, string(want), string(got), "%#v", p)
+	if _, ok := appendCommitParams(nil, p); ok {
+		return 1
+	}
+	return 0
+}
+
+// TestHeaderKeysCanonical: the client and server set these keys directly,
+// which is Header.Set only for canonical keys.
+func TestHeaderKeysCanonical(t *testing.T) {
+	for _, k := range []string{"Content-Type", "X-Content-Type-Options", "Content-Length", HeaderTimeout} {
+		require.Equal(t, http.CanonicalHeaderKey(k), k)
 	}
 }

@@ -23,6 +23,16 @@ func writeResponse(w http.ResponseWriter, stall time.Duration, id json.RawMessag
 	if r, ok := result.(InspectGroupsResponse); ok && werr == nil && len(r.Groups) > 0 && streamable(r.Groups) {
 		return streamGroups(sw, id, r.Groups)
 	}
+	if werr == nil {
+		bp := responseBufs.Get().(*[]byte)
+		defer responseBufs.Put(bp)
+		if b, ok := appendSmallResponse((*bp)[:0], id, result); ok {
+			*bp = b
+			setJSONHeaders(w, len(b))
+			_, err := sw.Write(b)
+			return err
+		}
+	}
 	body := encodeResponse(id, result, werr)
 	setJSONHeaders(w, len(body))
 	_, err := sw.Write(body)
@@ -108,10 +118,12 @@ func writeText(w http.ResponseWriter, status int, msg string) {
 	_, _ = io.WriteString(w, msg)
 }
 
+// setJSONHeaders sets the answer's headers (the keys are canonical: no
+// Set needed) from one backing array, and writes the status.
 func setJSONHeaders(w http.ResponseWriter, size int) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Length", strconv.Itoa(size))
+	h := w.Header()
+	v := [3]string{"application/json; charset=utf-8", "nosniff", strconv.Itoa(size)}
+	h["Content-Type"], h["X-Content-Type-Options"], h["Content-Length"] = v[0:1:1], v[1:2:2], v[2:3:3]
 	w.WriteHeader(http.StatusOK)
 }
 

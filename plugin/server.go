@@ -328,20 +328,22 @@ func (h *handler) dispatch(ctx context.Context, req *request) (any, *wireError) 
 	if req.badMethod {
 		return nil, &wireError{Code: CodeInvalidRequest, Message: "method must be a string", Data: req.echo()}
 	}
-	parts := strings.Split(req.Method, ".")
-	if len(parts) != 2 {
+	serviceName, methodName, ok := strings.Cut(req.Method, ".")
+	if !ok || strings.Contains(methodName, ".") {
 		return nil, appError(fmt.Sprintf("rpc: service/method request ill-formed: %q", req.Method))
 	}
-	service, ok := h.services[parts[0]]
+	service, ok := h.services[serviceName]
 	if !ok {
 		return nil, appError(fmt.Sprintf("rpc: can't find service %q", req.Method))
 	}
-	m, ok := service[parts[1]]
+	m, ok := service[methodName]
 	if !ok {
 		return nil, appError(fmt.Sprintf("rpc: can't find method %q", req.Method))
 	}
 	result, err := h.invoke(ctx, req.Method, m, req.Params)
-	h.log.V(1).Info("served call", "method", req.Method, "failed", err != nil)
+	if l := h.log.V(1); l.Enabled() {
+		l.Info("served call", "method", req.Method, "failed", err != nil)
+	}
 	if err != nil {
 		var werr *wireError
 		if errors.As(err, &werr) {

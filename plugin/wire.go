@@ -63,7 +63,8 @@ func parseRequest(body []byte) (*request, *wireError) {
 	if len(trimmed) == 0 {
 		return nil, &wireError{Code: CodeParseError, Message: "parse error: empty request body"}
 	}
-	if err := json.Unmarshal(body, new(json.RawMessage)); err != nil {
+	if !json.Valid(body) {
+		err := json.Unmarshal(body, new(json.RawMessage)) // for its message
 		return nil, &wireError{Code: CodeParseError, Message: "parse error: " + err.Error()}
 	}
 	switch trimmed[0] {
@@ -73,6 +74,15 @@ func parseRequest(body []byte) (*request, *wireError) {
 	default:
 		return nil, &wireError{Code: CodeInvalidRequest, Message: "request must be a JSON object"}
 	}
+	if req, ok := parseRequestFast(body); ok {
+		return req, nil
+	}
+	return parseObject(body)
+}
+
+// parseObject parses a request body that is a valid JSON object, with
+// encoding/json (parseRequestFast's reference).
+func parseObject(body []byte) (*request, *wireError) {
 	var raw rawRequest
 	if err := json.Unmarshal(body, &raw); err != nil { // cannot happen for a valid object
 		return nil, &wireError{Code: CodeInvalidRequest, Message: err.Error()}
@@ -90,7 +100,20 @@ func parseRequest(body []byte) (*request, *wireError) {
 
 // decodeParams decodes params given as an object or as a one-element array
 // holding the object. Absent or null params leave dst at its zero value.
+// raw is a member of a request body that passed json.Valid.
 func decodeParams(raw json.RawMessage, dst any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if p, ok := dst.(*CommitGroupRequest); ok && commitParamsFast(raw, p) {
+		return nil
+	}
+	return decodeParamsGeneral(raw, dst)
+}
+
+// decodeParamsGeneral is decodeParams with encoding/json alone (the fast
+// paths' reference).
+func decodeParamsGeneral(raw json.RawMessage, dst any) error {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}

@@ -100,7 +100,9 @@ func (d *Downstream) call(ctx context.Context, op string, id plugin.ID, f func(c
 	start := time.Now()
 	err := f(ctx)
 	took := time.Since(start)
-	d.log.V(2).Info("downstream call", "op", op, "group", id, "took", took.String(), "error", err)
+	if l := d.log.V(2); l.Enabled() {
+		l.Info("downstream call", "op", op, "group", id, "took", took.String(), "error", err)
+	}
 	// The plugin's own answer goes back verbatim: it is what the user must see.
 	var rpcErr *plugin.RPCError
 	answered := errors.As(err, &rpcErr)

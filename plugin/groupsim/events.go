@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -83,21 +84,57 @@ type eventWriter struct {
 	w     io.Writer
 	clock clock.PassiveClock
 	log   logr.Logger
+	buf   []byte // the line being written, under mu
 }
 
 func (e *eventWriter) record(op string, id plugin.ID, ok bool) {
 	if e == nil {
 		return
 	}
-	line, err := json.Marshal(Event{T: e.clock.Now().UnixNano(), Op: op, Group: string(id), OK: ok})
+	ev := Event{T: e.clock.Now().UnixNano(), Op: op, Group: string(id), OK: ok}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	line, err := appendEvent(e.buf[:0], ev)
 	if err != nil {
 		e.log.Error(err, "cannot encode event", "group", id)
 		return
 	}
-	line = append(line, '\n')
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.buf = line
 	if _, err := e.w.Write(line); err != nil {
 		e.log.Error(err, "cannot record event", "group", id, "op", op)
 	}
+}
+
+// appendEvent appends json.Marshal(ev) and a newline. Strings made of
+// printable ASCII that JSON writes as they are (the usual op and group
+// names) are copied; any other goes through json.Marshal.
+func appendEvent(b []byte, ev Event) ([]byte, error) {
+	if !plainJSONString(ev.Op) || !plainJSONString(ev.Group) {
+		line, err := json.Marshal(ev)
+		if err != nil {
+			return b, err
+		}
+		return append(append(b, line...), '\n'), nil
+	}
+	b = append(b, `{"t":`...)
+	b = strconv.AppendInt(b, ev.T, 10)
+	b = append(b, `,"op":"`...)
+	b = append(b, ev.Op...)
+	b = append(b, `","group":"`...)
+	b = append(b, ev.Group...)
+	b = append(b, `","ok":`...)
+	b = strconv.AppendBool(b, ev.OK)
+	return append(b, "}\n"...), nil
+}
+
+// plainJSONString reports whether json.Marshal writes s as "s": printable
+// ASCII without the characters it escapes (quote, backslash, and <, >, &).
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }

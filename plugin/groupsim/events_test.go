@@ -2,6 +2,7 @@ package groupsim
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -150,4 +151,19 @@ func TestEventWriteErrorDoesNotFailCalls(t *testing.T) {
 	_, err := p.CommitGroup(t.Context(), plugin.Spec{ID: "g", Properties: props(`{"Size":1}`, "v1")}, false)
 	require.NoError(t, err)
 	require.NoError(t, p.FreeGroup(t.Context(), "g"))
+}
+
+func TestAppendEventIsMarshal(t *testing.T) {
+	for _, ev := range []Event{
+		{T: 1764669000123456789, Op: OpCommit, Group: "g0000001", OK: true},
+		{T: -5, Op: OpInspect},
+		{Op: OpFree, Group: "a<b&c>", OK: true},
+		{Op: OpDestroy, Group: "quote\"back\\slash\ttab é \u2028"},
+	} {
+		want, err := json.Marshal(ev)
+		require.NoError(t, err)
+		got, err := appendEvent([]byte("keep:"), ev)
+		require.NoError(t, err)
+		require.Equal(t, "keep:"+string(want)+"\n", string(got))
+	}
 }

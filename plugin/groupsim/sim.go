@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -22,6 +23,7 @@ type Plugin struct {
 	maxInstances int
 	verbatim     bool // Echo == EchoVerbatim
 	log          logr.Logger
+	specs        specCache // parsed properties by their bytes
 
 	closed    chan struct{} // closed by Close: releases waiting calls
 	closeOnce sync.Once
@@ -133,7 +135,7 @@ func (p *Plugin) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool
 	if !pretend {
 		p.late(MethodCommitGroup)
 	}
-	want, err := parseSpec(spec, p.maxInstances)
+	want, err := parseSpecCached(spec, p.maxInstances, &p.specs)
 	if err != nil {
 		return "", err
 	}
@@ -141,7 +143,7 @@ func (p *Plugin) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool
 	defer p.mu.Unlock()
 	old, ok := p.groups[spec.ID]
 	if !ok {
-		details = fmt.Sprintf("Managing %d instances", want.size)
+		details = "Managing " + strconv.Itoa(want.size) + " instances"
 		if !pretend {
 			g := &group{want: want}
 			for i := 0; i < want.size; i++ {
@@ -152,7 +154,9 @@ func (p *Plugin) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool
 				g.instances = append(g.instances, newInstance(p.instanceID(g), lid, want))
 			}
 			p.groups[spec.ID] = g
-			p.log.V(1).Info("managing group", "group", spec.ID, "instances", want.size)
+			if l := p.log.V(1); l.Enabled() {
+				l.Info("managing group", "group", spec.ID, "instances", want.size)
+			}
 		}
 		return details, nil
 	}
@@ -169,14 +173,16 @@ func (p *Plugin) CommitGroup(ctx context.Context, spec plugin.Spec, pretend bool
 		g.instances = append(g.instances, newInstance(p.instanceID(g, old), lid, want))
 	}
 	p.groups[spec.ID] = g
-	p.log.V(1).Info("updated group", "group", spec.ID, "details", details)
+	if l := p.log.V(1); l.Enabled() {
+		l.Info("updated group", "group", spec.ID, "details", details)
+	}
 	return details, nil
 }
 
 // instanceID returns "instance-<random int63>" not used by any given group.
 func (p *Plugin) instanceID(groups ...*group) string {
 	for {
-		id := fmt.Sprintf("instance-%d", p.newID())
+		id := "instance-" + strconv.FormatInt(p.newID(), 10)
 		used := false
 		for _, g := range groups {
 			used = used || slices.ContainsFunc(g.instances, func(i plugin.InstanceDescription) bool { return i.ID == id })

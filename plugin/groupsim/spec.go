@@ -55,60 +55,86 @@ type desired struct {
 // parseSpec validates a spec in the original's order and texts: ID, then
 // properties, then allocation; then the flavor's properties.
 func parseSpec(spec plugin.Spec, maxInstances int) (desired, error) {
+	return parseSpecCached(spec, maxInstances, nil)
+}
+
+// parseSpecCached is parseSpec with the properties' parse looked up in c.
+func parseSpecCached(spec plugin.Spec, maxInstances int, c *specCache) (desired, error) {
 	if spec.ID == "" {
 		return desired{}, invalidSpec("Group ID must not be blank")
 	}
+	pp, err := c.parse(spec.Properties, maxInstances)
+	if err != nil {
+		return desired{}, err
+	}
+	d := desired{spec: spec, props: pp.props, configSHA: pp.sha, logicalIDs: pp.logicalIDs, size: pp.size}
+	d.tags = make(map[string]string, len(pp.flavorTags)+2)
+	for k, v := range pp.flavorTags {
+		d.tags[k] = v
+	}
+	d.tags[TagGroup] = string(spec.ID)
+	d.tags[TagConfigSHA] = pp.sha
+	return d, nil
+}
+
+// parsedProps is what a spec's properties say, whatever the group: shared
+// (never modified) by the groups committed with the same properties.
+type parsedProps struct {
+	props      properties
+	flavorTags map[string]string
+	sha        string
+	logicalIDs []string // nil in Size mode
+	size       int
+}
+
+// parseProps validates properties in the original's order and texts:
+// properties, then allocation; then the flavor's properties.
+func parseProps(raw []byte, maxInstances int, shas *shaCache) (parsedProps, error) {
 	var props properties
-	if raw := bytes.TrimSpace(spec.Properties); len(raw) > 0 {
+	if raw := bytes.TrimSpace(raw); len(raw) > 0 {
 		if err := json.Unmarshal(raw, &props); err != nil {
-			return desired{}, invalidSpec("Invalid properties: %s", err)
+			return parsedProps{}, invalidSpec("Invalid properties: %s", err)
 		}
 	}
 	alloc := props.Allocation
 	switch {
 	case alloc.Size == 0 && len(alloc.LogicalIDs) == 0:
-		return desired{}, invalidSpec("Allocation must not be blank")
+		return parsedProps{}, invalidSpec("Allocation must not be blank")
 	case alloc.Size > 0 && len(alloc.LogicalIDs) > 0:
-		return desired{}, invalidSpec("Only one Allocation method may be used")
+		return parsedProps{}, invalidSpec("Only one Allocation method may be used")
 	}
-	d := desired{spec: spec, props: props}
+	pp := parsedProps{props: props}
 	if alloc.Size > 0 {
 		if alloc.Size > uint(maxInstances) {
-			return desired{}, invalidSpec("Allocation size %d exceeds the simulator's limit of %d instances", alloc.Size, maxInstances)
+			return parsedProps{}, invalidSpec("Allocation size %d exceeds the simulator's limit of %d instances", alloc.Size, maxInstances)
 		}
-		d.size = int(alloc.Size)
+		pp.size = int(alloc.Size)
 	} else {
 		if len(alloc.LogicalIDs) > maxInstances {
-			return desired{}, invalidSpec("Allocation of %d logical IDs exceeds the simulator's limit of %d instances", len(alloc.LogicalIDs), maxInstances)
+			return parsedProps{}, invalidSpec("Allocation of %d logical IDs exceeds the simulator's limit of %d instances", len(alloc.LogicalIDs), maxInstances)
 		}
 		seen := make(map[string]bool, len(alloc.LogicalIDs))
 		for _, lid := range alloc.LogicalIDs {
 			if seen[lid] {
-				return desired{}, invalidSpec("Duplicate logical ID '%s'", lid)
+				return parsedProps{}, invalidSpec("Duplicate logical ID '%s'", lid)
 			}
 			seen[lid] = true
 		}
-		d.logicalIDs = alloc.LogicalIDs
-		d.size = len(alloc.LogicalIDs)
+		pp.logicalIDs = alloc.LogicalIDs
+		pp.size = len(alloc.LogicalIDs)
 	}
 	var flavor flavorProperties
 	if props.Flavor.Properties != nil {
 		if err := json.Unmarshal(*props.Flavor.Properties, &flavor); err != nil {
-			return desired{}, invalidSpec("Invalid flavor properties: %s", err)
+			return parsedProps{}, invalidSpec("Invalid flavor properties: %s", err)
 		}
 	}
-	sha, err := configSHA(props)
+	sha, err := shas.sum(props)
 	if err != nil {
-		return desired{}, invalidSpec("Invalid properties: %s", err)
+		return parsedProps{}, invalidSpec("Invalid properties: %s", err)
 	}
-	d.configSHA = sha
-	d.tags = make(map[string]string, len(flavor.Tags)+2)
-	for k, v := range flavor.Tags {
-		d.tags[k] = v
-	}
-	d.tags[TagGroup] = string(spec.ID)
-	d.tags[TagConfigSHA] = sha
-	return d, nil
+	pp.sha, pp.flavorTags = sha, flavor.Tags
+	return pp, nil
 }
 
 // configSHA is the original's instance hash: base64url(sha1) over the stable
@@ -125,19 +151,18 @@ func configSHA(p properties) (string, error) {
 	return base64.URLEncoding.EncodeToString(h.Sum(nil)), nil
 }
 
-// stableJSON renders v with sorted keys. The exact bytes (indented with a
+// stableJSON renders r with sorted keys. The exact bytes (indented with a
 // two-space prefix and indent) are what the original hashed, so the hashes
-// match those seen on the wire.
-func stableJSON(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("marshal: %w", err)
+// match those seen on the wire. The original re-encoded r and decoded that
+// into a map; r's properties are decoded directly here, to the same map.
+func stableJSON(r pluginRef) ([]byte, error) {
+	var props any
+	if r.Properties != nil {
+		if err := json.Unmarshal(*r.Properties, &props); err != nil {
+			return nil, fmt.Errorf("unmarshal: %w", err)
+		}
 	}
-	var generic map[string]any
-	if err := json.Unmarshal(b, &generic); err != nil {
-		return nil, fmt.Errorf("unmarshal: %w", err)
-	}
-	return json.MarshalIndent(generic, "  ", "  ")
+	return json.MarshalIndent(map[string]any{"Plugin": r.Plugin, "Properties": props}, "  ", "  ")
 }
 
 // inspectSpec re-serialises the parsed properties in the original's struct
