@@ -137,7 +137,7 @@ func (h *handover) gain(t *lease.Term, ht *handoverTerm) {
 		rec, ht.n, claimErr = h.rec.Claim(ctx, h.name, h.instance)
 		cancel()
 		if claimErr != nil && ht.n == 0 && t.Context().Err() == nil {
-			h.log.Info("handover record not claimed", "term", t.ID(), "error", claimErr.Error())
+			h.log.Error(claimErr, "handover record not claimed; the gate waits for the lease bound instead", "term", t.ID())
 		}
 	}
 	close(ht.claimed)

@@ -10,7 +10,7 @@ func causes() map[string]string {
 	return map[string]string{
 		measureCommit: "Cause, from the in-process profile and the timed parts row: a commit through the " +
 			"manager is the client's hop to the manager, a pretend CommitGroup round trip to the downstream " +
-			"(controller/front/front.go, Front.CommitGroup: the spec is validated by the plugin before it is stored, " +
+			"(controller/front/front.go, front.Front.CommitGroup: the spec is validated by the plugin before it is stored, " +
 			"so an invalid spec is never stored; this is required behaviour), the durable save " +
 			"(file.Store.Save: temp file, fsync, then under flock one stat to check the version, rename, " +
 			"directory fsync), then the real CommitGroup. Already done: saves go against the " +

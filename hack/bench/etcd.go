@@ -108,20 +108,10 @@ func (h *harness) etcdSkip(ctx context.Context) string {
 // 10 and 10,000 imported groups, run the commit comparison and the
 // takeover. A part that fails is reported as such and the next one runs.
 func (h *harness) etcd(ctx context.Context) ([]row, error) {
-	script, err := filepath.Abs(h.opts.EtcdLab)
-	if err != nil {
-		return nil, err
-	}
-	labDir := filepath.Join(h.root, "etcd")
-	l := etcdLab{lab{Script: labscript.Script{Path: script, Env: []string{"LAB=" + labDir}}, n: etcdMembers}}
-	defer func() {
-		// Down even when ctx is done: the lab must not outlive the run.
-		if _, err := l.run(context.Background(), time.Minute, "down"); err != nil {
-			h.log.Error(err, "etcd lab down failed", "path", labDir)
-		}
-	}()
 	upStart := time.Now()
-	if _, err := l.run(ctx, time.Minute, "up", strconv.Itoa(etcdMembers)); err != nil {
+	l, down, err := h.etcdLabUp(ctx, "etcd")
+	defer down()
+	if err != nil {
 		return nil, err
 	}
 	out, err := l.run(ctx, 10*time.Second, "endpoints")
@@ -202,4 +192,24 @@ func (h *harness) etcdFaults(ctx context.Context, l etcdLab, endpoints []string)
 		return rows, err
 	}
 	return append(rows, delay), nil
+}
+
+// etcdLabUp starts a 3-member etcd lab (hack/etcd-lab.sh) under the run's
+// directory name. down takes it down even when ctx is done (the lab must
+// not outlive the run); call it also when up failed.
+func (h *harness) etcdLabUp(ctx context.Context, name string) (l etcdLab, down func(), err error) {
+	down = func() {}
+	script, err := filepath.Abs(h.opts.EtcdLab)
+	if err != nil {
+		return l, down, err
+	}
+	labDir := filepath.Join(h.root, name)
+	l = etcdLab{lab{Script: labscript.Script{Path: script, Env: []string{"LAB=" + labDir}}, n: etcdMembers}}
+	down = func() {
+		if _, err := l.run(context.Background(), time.Minute, "down"); err != nil {
+			h.log.Error(err, "etcd lab down failed", "path", labDir)
+		}
+	}
+	_, err = l.run(ctx, time.Minute, "up", strconv.Itoa(etcdMembers))
+	return l, down, err
 }

@@ -3,13 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/infrakit-manager/manager/internal/labscript"
 )
 
 // etcdScaleCommits is the number of 1-client commits timed at each count.
@@ -20,18 +16,9 @@ const etcdScaleCommits = 20
 // read, then it resigns (SIGTERM) and a second manager takes over every
 // group. Figures only: the curve from 1,000 to 100,000 groups.
 func (h *harness) etcdScale(ctx context.Context) ([]row, error) {
-	script, err := filepath.Abs(h.opts.EtcdLab)
+	l, down, err := h.etcdLabUp(ctx, "etcdscale")
+	defer down()
 	if err != nil {
-		return nil, err
-	}
-	labDir := filepath.Join(h.root, "etcdscale")
-	l := etcdLab{lab{Script: labscript.Script{Path: script, Env: []string{"LAB=" + labDir}}, n: etcdMembers}}
-	defer func() {
-		if _, err := l.run(context.Background(), time.Minute, "down"); err != nil {
-			h.log.Error(err, "etcd lab down failed", "path", labDir)
-		}
-	}()
-	if _, err := l.run(ctx, time.Minute, "up", strconv.Itoa(etcdMembers)); err != nil {
 		return nil, err
 	}
 	out, err := l.run(ctx, 10*time.Second, "endpoints")
