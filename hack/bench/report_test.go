@@ -25,7 +25,7 @@ func TestAnalysisForMissedGoalsOnly(t *testing.T) {
 	got := analysisFor(sampleRows())
 	require.Len(t, got, 2)
 	require.Contains(t, got[0], measureCommit)
-	require.Contains(t, got[0], "front.CommitGroup", "a known goal gets its recorded cause")
+	require.Contains(t, got[0], "Front.CommitGroup", "a known goal gets its recorded cause")
 	require.Contains(t, got[1], "No cause recorded yet")
 }
 
