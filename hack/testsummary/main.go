@@ -42,6 +42,7 @@ func main() {
 // reports whether anything failed.
 func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, error) {
 	out := map[string][]string{} // output of each running test, by package + test
+	orphans := orphanLines{}     // failure-looking lines of passed subtests, by package + top-level test
 	var skips []skip
 	var hungs []hung
 	run := running{}
@@ -81,7 +82,9 @@ func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, err
 				for _, o := range out[key] {
 					fmt.Fprint(w, o)
 				}
+				orphans.print(w, e.Package, e.Test)
 			}
+			orphans.childFailed(e.Package, e.Test)
 			delete(out, key)
 		case "skip":
 			run.end(e.Package, e.Test)
@@ -91,6 +94,7 @@ func summarize(r io.Reader, w io.Writer, verbose bool, module string) (bool, err
 			delete(out, key)
 		case "pass":
 			run.end(e.Package, e.Test)
+			orphans.keep(e.Package, e.Test, out[key])
 			delete(out, key)
 		}
 	}

@@ -110,3 +110,37 @@ func TestSummarize_NamesTheHungTest(t *testing.T) {
 		require.NotContains(t, out.String(), "TestFine")
 	}
 }
+
+// TestSummarize_ParentFailureReportedInAPassingSubtest: a parent's t.Error
+// printed while a subtest ran is attributed to that subtest, which passes;
+// the parent's failure still comes with the line.
+func TestSummarize_ParentFailureReportedInAPassingSubtest(t *testing.T) {
+	in := `{"Action":"run","Package":"m/e2e","Test":"TestEtcd"}
+{"Action":"run","Package":"m/e2e","Test":"TestEtcd/a"}
+{"Action":"output","Package":"m/e2e","Test":"TestEtcd/a","Output":"    etcd_test.go:9: lab member 2 exited\n"}
+{"Action":"output","Package":"m/e2e","Test":"TestEtcd/a","Output":"        \tError:      \tmember exited\n"}
+{"Action":"pass","Package":"m/e2e","Test":"TestEtcd/a"}
+{"Action":"output","Package":"m/e2e","Test":"TestEtcd","Output":"--- FAIL: TestEtcd (1.00s)\n"}
+{"Action":"fail","Package":"m/e2e","Test":"TestEtcd"}
+{"Action":"run","Package":"m/e2e","Test":"TestOther"}
+{"Action":"run","Package":"m/e2e","Test":"TestOther/b"}
+{"Action":"output","Package":"m/e2e","Test":"TestOther/b","Output":"        \tError:      \tboom\n"}
+{"Action":"output","Package":"m/e2e","Test":"TestOther/b","Output":"--- FAIL: TestOther/b (0.00s)\n"}
+{"Action":"fail","Package":"m/e2e","Test":"TestOther/b"}
+{"Action":"output","Package":"m/e2e","Test":"TestOther","Output":"--- FAIL: TestOther (0.00s)\n"}
+{"Action":"fail","Package":"m/e2e","Test":"TestOther"}
+{"Action":"output","Package":"m/e2e","Output":"FAIL\tm/e2e\t1.0s\n"}
+{"Action":"fail","Package":"m/e2e"}
+`
+	var out bytes.Buffer
+	failed, err := summarize(strings.NewReader(in), &out, false, "m/")
+	require.NoError(t, err)
+	require.True(t, failed)
+	require.Equal(t, "--- FAIL: TestEtcd (1.00s)\n"+
+		"    (TestEtcd failed with no failing subtest; failure lines its passing subtests printed:)\n"+
+		"    (in TestEtcd/a) \tError:      \tmember exited\n"+
+		"        \tError:      \tboom\n--- FAIL: TestOther/b (0.00s)\n"+
+		"--- FAIL: TestOther (0.00s)\n"+
+		"FAIL\tm/e2e\t1.0s\n"+
+		"skipped: none\n", out.String())
+}
