@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"testing"
 	"time"
@@ -59,37 +58,12 @@ func (e *env) start(t *testing.T) {
 	})
 }
 
-func spec(id string, size int) plugin.Spec {
-	props, _ := json.Marshal(map[string]any{
-		"Allocation": map[string]any{"Size": size},
-		"Instance":   map[string]any{"Plugin": "instance-file", "Properties": map[string]any{"Note": "v1"}},
-		"Flavor":     map[string]any{"Plugin": "flavor-vanilla", "Properties": map[string]any{"Init": []string{"echo hi"}}},
-	})
-	return plugin.Spec{ID: plugin.ID(id), Properties: props}
-}
+func spec(id string, size int) plugin.Spec { return controllertest.Spec(id, size) }
 
 // running lists the IDs the downstream runs.
-func (e *env) running(t *testing.T) []plugin.ID {
-	t.Helper()
-	specs, err := e.down.InspectGroups(context.Background())
-	require.NoError(t, err)
-	var ids []plugin.ID
-	for _, s := range specs {
-		ids = append(ids, s.ID)
-	}
-	return ids
-}
+func (e *env) running(t *testing.T) []plugin.ID { return controllertest.Running(t, e.down) }
 
-func (e *env) stored(t *testing.T) []plugin.ID {
-	t.Helper()
-	cfg, _, err := e.store.Load(context.Background())
-	require.NoError(t, err)
-	var ids []plugin.ID
-	for id := range cfg.Groups {
-		ids = append(ids, id)
-	}
-	return ids
-}
+func (e *env) stored(t *testing.T) []plugin.ID { return controllertest.Stored(t, e.store) }
 
 const (
 	timeout = 5 * time.Second
