@@ -1,16 +1,13 @@
 package controller
 
 import (
-	"fmt"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 
-	"github.com/infrakit-manager/manager/controller/front"
-	"github.com/infrakit-manager/manager/plugin"
-	"github.com/infrakit-manager/manager/sources"
-	"github.com/infrakit-manager/manager/sources/file"
+	"github.com/infrakit-manager/manager/controller/controllertest"
 )
 
 // BenchmarkCommitFileStore10k is one commit through the manager's Group
@@ -21,26 +18,12 @@ import (
 // BenchmarkDurableReplace/groups=10000 (./sources/file), the disk's own cost
 // of a file of that size.
 func BenchmarkCommitFileStore10k(b *testing.B) {
-	so := file.DefaultStoreOptions()
-	so.Dir = b.TempDir()
-	fs, err := file.NewStore(so)
-	require.NoError(b, err)
+	fs := controllertest.FileStore(b, 10000)
 	t := &testing.T{}
 	e := newEnv(t, true, func(o *Options) { o.Store, o.Log = fs, logr.Discard() })
-	cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{}}
-	for i := range 10000 {
-		s := spec(fmt.Sprintf("g%05d", i), 1)
-		entry, err := front.EntryFor(s, "group-stateless")
-		require.NoError(b, err)
-		cfg.Groups[s.ID] = entry
-	}
-	_, err = fs.Save(b.Context(), cfg, "")
-	require.NoError(b, err)
 	require.NoError(b, e.m.Start(b.Context()))
 	b.Cleanup(func() { _ = e.m.Stop(b.Context()) })
-	for e.m.Role() != RoleLeader {
-		require.NoError(b, b.Context().Err())
-	}
+	require.Eventually(b, func() bool { return e.m.Role() == RoleLeader }, 10*time.Second, time.Millisecond)
 	gen := 1
 	commit := func() {
 		gen++

@@ -1,15 +1,11 @@
 package reconciler
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/infrakit-manager/manager/controller/front"
-	"github.com/infrakit-manager/manager/plugin"
-	"github.com/infrakit-manager/manager/sources"
-	"github.com/infrakit-manager/manager/sources/file"
+	"github.com/infrakit-manager/manager/controller/controllertest"
 )
 
 // BenchmarkInspectGroups10k is InspectGroups through the manager's Group
@@ -18,20 +14,8 @@ import (
 // decoded desired state, not from the file's bytes.
 // (Through a socket, encoding the 10,000 specs dominates; see make bench.)
 func BenchmarkInspectGroups10k(b *testing.B) {
-	so := file.DefaultStoreOptions()
-	so.Dir = b.TempDir()
-	fs, err := file.NewStore(so)
-	require.NoError(b, err)
+	fs := controllertest.FileStore(b, 10000)
 	e := newEnv(&testing.T{}, true, func(o *Options) { o.Store = fs })
-	cfg := sources.Config{Groups: map[plugin.ID]sources.Entry{}}
-	for i := range 10000 {
-		s := spec(fmt.Sprintf("g%05d", i), 1)
-		entry, err := front.EntryFor(s, "group-stateless")
-		require.NoError(b, err)
-		cfg.Groups[s.ID] = entry
-	}
-	_, err = fs.Save(b.Context(), cfg, "")
-	require.NoError(b, err)
 	require.NoError(b, e.m.r.sync(b.Context()))
 	specs, err := e.m.Group().InspectGroups(b.Context())
 	require.NoError(b, err)
