@@ -133,38 +133,9 @@ func (h *Handover) lock(ctx context.Context) (func(), error) {
 }
 
 // write replaces the record atomically and durably.
-func (h *Handover) write(ctx context.Context, rec sources.HandoverRecord) (err error) {
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(h.dir, "."+handoverFileName+".tmp-*")
-	if err != nil {
+func (h *Handover) write(ctx context.Context, rec sources.HandoverRecord) error {
+	if err := replaceJSON(ctx, h.Path(), rec); err != nil {
 		return fmt.Errorf("write handover record: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("write handover record: %w", err)
-	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("write handover record: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write handover record: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write handover record: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), h.Path()); err != nil {
-		return fmt.Errorf("write handover record: %w", err)
-	}
-	return syncDir(h.dir)
+	return nil
 }

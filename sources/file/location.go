@@ -41,35 +41,8 @@ func (l *Location) Path() string { return l.path }
 
 // Publish writes loc atomically and durably.
 func (l *Location) Publish(ctx context.Context, loc sources.Location) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	data, err := json.Marshal(loc)
-	if err != nil {
-		return fmt.Errorf("publish leader location: %w", err)
-	}
-	dir := filepath.Dir(l.path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(l.path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("publish leader location: %w", err)
-	}
-	tmp := f.Name()
-	defer func() { _ = os.Remove(tmp) }() // gone after a rename; a failure leaves nothing
-	_, werr := f.Write(append(data, '\n'))
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, l.path)
-	}
-	if werr == nil {
-		werr = syncDir(dir)
-	}
-	if werr != nil {
-		return fmt.Errorf("publish leader location %s: %w", l.path, werr)
+	if err := replaceJSON(ctx, l.path, loc); err != nil {
+		return fmt.Errorf("publish leader location %s: %w", l.path, err)
 	}
 	return nil
 }
